@@ -1,0 +1,91 @@
+"""Grove: the team portal for breaking into vertical markets."""
+from flask import Flask, g, request, session
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from app.config import Config
+from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+from app.extensions import htmx as htmx_extension
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def create_app(config_class: type[Config] = Config) -> Flask:
+    app = Flask(__name__, template_folder="../templates", static_folder="../static",
+                instance_path=str(config_class_instance_path()))
+    app.config.from_object(config_class)
+    app.config.update(config_class.resolve())
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: app.config["TIMEZONE"])
+    htmx_extension.init_app(app)
+    limiter.init_app(app)
+
+    from app import access, audit, models  # noqa: F401  (the schema and its ORM hooks)
+    app.before_request(access.load_scope)
+
+    from app import templating
+    templating.init_app(app)
+
+    from app.errors import register_error_handlers
+    register_error_handlers(app)
+
+    from app.accounts import bp as accounts_bp
+    from app.admin import bp as admin_bp
+    from app.auth import bp as auth_bp
+    for bp in (auth_bp, accounts_bp, admin_bp):
+        app.register_blueprint(bp)
+
+    from app.cli import register_cli
+    register_cli(app)
+    return app
+
+
+def config_class_instance_path():
+    from app.config import INSTANCE_DIR
+    return INSTANCE_DIR
+
+
+def select_locale() -> str:
+    """The user's choice, else the language picked on this browser, else the browser's."""
+    if current_user and current_user.is_authenticated and current_user.locale:
+        return current_user.locale
+    if session.get("locale"):
+        return session["locale"]
+    for lang, _quality in request.accept_languages:
+        lang = lang.lower()
+        if lang.startswith("zh"):
+            return "zh_Hans_CN"
+        if lang.startswith("en"):
+            return "en"
+    return "en"
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        # Let SQLAlchemy's "begin" hook issue BEGIN so writes can take the lock up front.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn) -> None:
+    if conn.dialect.name != "sqlite":
+        return
+    # Writers take the write lock when they begin, so concurrent writers queue on the busy
+    # timeout instead of failing with "database is locked" when a read turns into a write.
+    from flask import has_request_context
+    if has_request_context() and request.method in SAFE_METHODS and not g.get("write_transaction"):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

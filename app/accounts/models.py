@@ -1,0 +1,199 @@
+"""Companies (accounts), their contacts, purchase opportunities and orders."""
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.associations.models import Association
+from app.auth.models import Region, User
+from app.extensions import db
+from app.markets.models import Market
+from app.types import LabelledEnum, UTCDateTime, enum_column, utcnow
+
+
+class Stage(LabelledEnum):
+    PROSPECT = "prospect"
+    TARGET = "target"
+    ENGAGED = "engaged"
+    OPPORTUNITY = "opportunity"
+    WON = "won"
+    KEY_ACCOUNT = "key_account"
+    DORMANT = "dormant"
+
+
+class Tier(LabelledEnum):
+    A = "A"
+    B = "B"
+    C = "C"
+
+
+class RevenueBand(LabelledEnum):
+    UNDER_10M = "under_10m"
+    FROM_10M_TO_50M = "10m_50m"
+    FROM_50M_TO_200M = "50m_200m"
+    OVER_200M = "over_200m"
+
+
+class ContactRole(LabelledEnum):
+    KEY_PERSON = "key_person"
+    DECISION_MAKER = "decision_maker"
+    NODE = "node"
+    TECHNICAL = "technical"
+    PROCUREMENT = "procurement"
+    MANAGEMENT = "management"
+
+
+class Line(LabelledEnum):
+    """Our three lines that tie to the customer's people."""
+
+    BUSINESS = "business"
+    TECHNICAL = "technical"
+    MANAGEMENT = "management"
+
+
+class OpportunityStage(LabelledEnum):
+    SPOTTED = "spotted"
+    QUALIFYING = "qualifying"
+    PROPOSAL = "proposal"
+    NEGOTIATION = "negotiation"
+    WON = "won"
+    LOST = "lost"
+
+
+company_markets = sa.Table(
+    "company_markets",
+    db.metadata,
+    sa.Column("company_id", sa.ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("market_id", sa.ForeignKey("markets.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+association_members = sa.Table(
+    "association_members",
+    db.metadata,
+    sa.Column("association_id", sa.ForeignKey("associations.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("company_id", sa.ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Company(db.Model):
+    __tablename__ = "companies"
+    __table_args__ = (
+        # Two rows whose names differ only in suffix, city prefix or bracket width are one company.
+        sa.UniqueConstraint("region_id", "name_key"),
+        sa.CheckConstraint("employees IS NULL OR employees >= 0", name="employees_not_negative"),
+        sa.Index("ix_companies_region_stage", "region_id", "stage"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    name_key: Mapped[str] = mapped_column(sa.String(200))
+    short_name: Mapped[str] = mapped_column(sa.String(80), default="")
+    city: Mapped[str] = mapped_column(sa.String(80), default="")
+    district: Mapped[str] = mapped_column(sa.String(80), default="")
+    address: Mapped[str] = mapped_column(sa.String(300), default="")
+    employees: Mapped[int | None]
+    revenue_band: Mapped[RevenueBand | None] = mapped_column(enum_column(RevenueBand))
+    products: Mapped[str] = mapped_column(sa.Text, default="")
+    equipment: Mapped[str] = mapped_column(sa.Text, default="")
+    competitor: Mapped[str] = mapped_column(sa.String(200), default="")
+    background: Mapped[str] = mapped_column(sa.Text, default="")
+    stage: Mapped[Stage] = mapped_column(enum_column(Stage), default=Stage.PROSPECT)
+    tier: Mapped[Tier | None] = mapped_column(enum_column(Tier))
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    score: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    region: Mapped[Region] = relationship()
+    owner: Mapped[User | None] = relationship()
+    markets: Mapped[list[Market]] = relationship(secondary=company_markets)
+    associations: Mapped[list[Association]] = relationship(secondary=association_members)
+    contacts: Mapped[list["Contact"]] = relationship(
+        back_populates="company", cascade="all, delete-orphan", order_by="Contact.name")
+    opportunities: Mapped[list["Opportunity"]] = relationship(
+        back_populates="company", cascade="all, delete-orphan", order_by="Opportunity.id.desc()")
+    orders: Mapped[list["Order"]] = relationship(
+        back_populates="company", cascade="all, delete-orphan", order_by="Order.ordered_on.desc()")
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.name
+
+    def __repr__(self) -> str:
+        return f"<Company {self.name}>"
+
+
+class Contact(db.Model):
+    __tablename__ = "contacts"
+    __table_args__ = (
+        sa.CheckConstraint("strength IS NULL OR (strength BETWEEN 1 AND 5)", name="strength_1_to_5"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(sa.ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    title: Mapped[str] = mapped_column(sa.String(80), default="")
+    department: Mapped[str] = mapped_column(sa.String(80), default="")
+    phone: Mapped[str] = mapped_column(sa.String(40), default="", index=True)
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    wechat: Mapped[str] = mapped_column(sa.String(80), default="")
+    line: Mapped[Line | None] = mapped_column(enum_column(Line))
+    holder_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    strength: Mapped[int | None]
+    last_contact_on: Mapped[date | None]
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+
+    company: Mapped[Company] = relationship(back_populates="contacts")
+    holder: Mapped[User | None] = relationship()
+    role_rows: Mapped[list["ContactRoleTag"]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="ContactRoleTag.role")
+
+    @property
+    def roles(self) -> list[ContactRole]:
+        return [row.role for row in self.role_rows]
+
+    @roles.setter
+    def roles(self, roles) -> None:
+        wanted = {ContactRole(r) for r in roles}
+        self.role_rows = [row for row in self.role_rows if row.role in wanted] + [
+            ContactRoleTag(role=r) for r in sorted(wanted - {row.role for row in self.role_rows})]
+
+
+class ContactRoleTag(db.Model):
+    __tablename__ = "contact_roles"
+
+    contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[ContactRole] = mapped_column(enum_column(ContactRole), primary_key=True)
+
+
+class Opportunity(db.Model):
+    __tablename__ = "opportunities"
+    __table_args__ = (sa.CheckConstraint("value_cents >= 0", name="value_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(sa.ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    value_cents: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    stage: Mapped[OpportunityStage] = mapped_column(enum_column(OpportunityStage), default=OpportunityStage.SPOTTED)
+    expected_decision_on: Mapped[date | None]
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    company: Mapped[Company] = relationship(back_populates="opportunities")
+    owner: Mapped[User | None] = relationship()
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+    __table_args__ = (sa.CheckConstraint("amount_cents >= 0", name="amount_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(sa.ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    opportunity_id: Mapped[int | None] = mapped_column(sa.ForeignKey("opportunities.id", ondelete="SET NULL"))
+    amount_cents: Mapped[int] = mapped_column(sa.BigInteger)
+    ordered_on: Mapped[date]
+    description: Mapped[str] = mapped_column(sa.String(300), default="")
+
+    company: Mapped[Company] = relationship(back_populates="orders")
+    opportunity: Mapped[Opportunity | None] = relationship()

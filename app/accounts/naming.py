@@ -1,0 +1,47 @@
+"""Chinese company-name normalisation: the key under which two spellings are one company.
+
+`温州市华信眼镜有限公司`, `华信眼镜(温州)有限公司` and `浙江 华信眼镜股份有限公司` all key to
+`华信眼镜`: legal-form suffixes, a leading province or city, a bracketed place name, bracket
+width, spacing and letter case do not make a different company.
+"""
+import re
+import unicodedata
+
+PROVINCES = ("浙江省", "江苏省", "上海市", "浙江", "江苏", "上海")
+CITIES = ("温州市", "无锡市", "宁波市", "杭州市", "苏州市", "常州市", "台州市", "金华市", "嘉兴市", "绍兴市",
+          "温州", "无锡", "宁波", "杭州", "苏州", "常州", "台州", "金华", "嘉兴", "绍兴")
+COUNTIES = ("瑞安市", "乐清市", "永嘉县", "平阳县", "苍南县", "龙港市", "江阴市", "宜兴市",
+            "瓯海区", "鹿城区", "龙湾区", "洞头区", "梁溪区", "锡山区", "惠山区", "滨湖区", "新吴区",
+            "瑞安", "乐清", "永嘉", "平阳", "苍南", "龙港", "江阴", "宜兴", "瓯海", "鹿城", "龙湾")
+PLACES = PROVINCES + CITIES + COUNTIES
+SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "股份公司", "总公司", "分公司", "公司",
+            "co.,ltd.", "co.,ltd", "co.ltd", "co ltd", "company limited", "limited", "ltd.", "ltd", "inc.", "inc")
+
+_SPACE = re.compile(r"[\s\u3000·•・,，.。、]+")
+_BRACKETED = re.compile(r"[(\[【〔]([^)\]】〕]*)[)\]】〕]")
+
+
+def clean_text(value: str | None) -> str:
+    """Full-width to half-width, trimmed, inner runs of spaces collapsed (for any imported text)."""
+    if value is None:
+        return ""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", str(value))).strip()
+
+
+def name_key(name: str) -> str:
+    key = unicodedata.normalize("NFKC", name or "").lower().strip()
+    # A bracketed place name, "(温州)", is an address, not part of the name; other bracketed
+    # words such as "(眼镜)" stay, without their brackets.
+    key = _BRACKETED.sub(lambda m: "" if m.group(1).strip() in PLACES else m.group(1), key)
+    key = _SPACE.sub("", key)
+    changed = True
+    while changed:
+        changed = False
+        for suffix in SUFFIXES:
+            s = suffix.replace(" ", "").replace(",", "").replace(".", "")
+            if key.endswith(s) and len(key) > len(s):
+                key, changed = key[: -len(s)], True
+        for place in PLACES:
+            if key.startswith(place) and len(key) > len(place) + 1:
+                key, changed = key[len(place):], True
+    return key or (name or "").strip()

@@ -1,0 +1,165 @@
+from flask import abort, current_app, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.access import get_or_404
+from app.accounts import bp, services
+from app.accounts.forms import CompanyForm, ContactForm
+from app.accounts.models import Company, Contact, Stage, Tier
+from app.auth.models import Role
+from app.extensions import db
+from app.htmx import redirect_after_write, render, swap_or_redirect
+
+
+@bp.before_request
+@login_required
+def _require_login():
+    """Every accounts page is staff-only."""
+
+
+def _company_form(company: Company | None = None) -> CompanyForm:
+    form = CompanyForm(obj=company)
+    regions = services.regions_for(current_user)
+    form.region_id.choices = [(r.id, r.name) for r in regions]
+    if company is not None:
+        form.region_id.choices = [(company.region_id, company.region.name)]
+        region_ids = [company.region_id]
+        if request.method == "GET":
+            form.market_ids.data = [m.id for m in company.markets]
+            form.stage.data = company.stage.value
+            form.tier.data = company.tier.value if company.tier else None
+            form.revenue_band.data = company.revenue_band.value if company.revenue_band else None
+    else:
+        selected = form.region_id.data if request.method == "POST" else None
+        region_ids = [selected] if selected in {r.id for r in regions} else [r.id for r in regions]
+    form.market_ids.choices = [(m.id, m.name) for m in services.markets_in(region_ids)]
+    form.owner_id.choices = [(u.id, u.name) for u in services.users_in(region_ids)]
+    if company is None and request.method == "GET":
+        form.owner_id.data = current_user.id if current_user.id in {u for u, _ in form.owner_id.choices} else None
+    return form
+
+
+def _contact_form(company: Company, contact: Contact | None = None, **kw) -> ContactForm:
+    form = ContactForm(obj=contact, **kw)
+    form.holder_id.choices = [(u.id, u.name) for u in services.users_in([company.region_id])]
+    if contact is not None and request.method == "GET":
+        form.roles.data = [r.value for r in contact.roles]
+        form.line.data = contact.line.value if contact.line else None
+    return form
+
+
+def _check_unique_name(form: CompanyForm, region_id: int, except_id: int | None = None) -> bool:
+    if form.name.data and (other := services.name_taken(form.name.data, region_id, except_id=except_id)):
+        form.name.errors = [*form.name.errors, _("%(name)s is already in Grove under this name.", name=other.name)]
+        return False
+    return True
+
+
+@bp.get("/")
+def index():
+    """Companies: live search, filters and pagination."""
+    args = request.args
+    filters = {
+        "q": args.get("q", "")[:100],
+        "market_id": args.get("market", type=int),
+        "stage": args.get("stage") if args.get("stage") in {s.value for s in Stage} else None,
+        "tier": args.get("tier") if args.get("tier") in {t.value for t in Tier} else None,
+        "owner_id": current_user.id if args.get("owner") == "me" else args.get("owner", type=int),
+        "sort": args.get("sort", "name"),
+    }
+    page = db.paginate(services.search_companies(**filters), page=args.get("page", 1, type=int),
+                       per_page=current_app.config["PAGE_SIZE"], error_out=False, count=True)
+    region_ids = [r.id for r in services.regions_for(current_user)]
+    return render("accounts/index.html", "accounts/_results.html", page=page, filters=filters,
+                  markets=services.markets_in(region_ids), owners=services.users_in(region_ids),
+                  stages=list(Stage), tiers=list(Tier))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    """Create a company."""
+    form = _company_form()
+    if form.validate_on_submit() and _check_unique_name(form, form.region_id.data):
+        company = services.create_company(form.data)
+        db.session.commit()
+        return redirect_after_write(url_for("accounts.detail", company_id=company.id))
+    status = 422 if request.method == "POST" else 200
+    return render("accounts/form.html", "accounts/_company_form.html", form=form, company=None, status=status)
+
+
+@bp.get("/<int:company_id>")
+def detail(company_id: int):
+    """A company's page: background, markets, contacts, opportunities and orders."""
+    company = services.company_for_page(company_id) or get_or_404(Company, company_id)
+    return render("accounts/detail.html", company=company, contact_form=_contact_form(company))
+
+
+@bp.route("/<int:company_id>/edit", methods=["GET", "POST"])
+def edit(company_id: int):
+    """Edit a company."""
+    company = get_or_404(Company, company_id)
+    form = _company_form(company)
+    if form.validate_on_submit() and _check_unique_name(form, company.region_id, except_id=company.id):
+        services.update_company(company, form.data | {"region_id": company.region_id})
+        db.session.commit()
+        return redirect_after_write(url_for("accounts.detail", company_id=company.id))
+    status = 422 if request.method == "POST" else 200
+    return render("accounts/form.html", "accounts/_company_form.html", form=form, company=company, status=status)
+
+
+@bp.post("/<int:company_id>/delete")
+def delete(company_id: int):
+    """Delete a company with its contacts (managers and admins)."""
+    company = get_or_404(Company, company_id)
+    if current_user.role not in (Role.ADMIN, Role.MANAGER):
+        abort(403)
+    services.delete_company(company)
+    db.session.commit()
+    return redirect_after_write(url_for("accounts.index"))
+
+
+@bp.post("/<int:company_id>/contacts")
+def add_contact(company_id: int):
+    """Add a contact; htmx gets the contacts section back with a fresh form."""
+    company = get_or_404(Company, company_id)
+    form = _contact_form(company)
+    if not form.validate_on_submit():
+        return render("accounts/detail.html", "accounts/_contact_form.html", company=company,
+                      contact_form=form, status=422, retarget="#contact-form")
+    services.add_contact(company, form.data)
+    db.session.commit()
+    return _contacts_changed(company.id)
+
+
+@bp.route("/<int:company_id>/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
+def edit_contact(company_id: int, contact_id: int):
+    """Edit a contact."""
+    contact = get_or_404(Contact, contact_id)
+    if contact.company_id != company_id:
+        return get_or_404(Contact, -1)
+    form = _contact_form(contact.company, contact)
+    if form.validate_on_submit():
+        services.update_contact(contact, form.data)
+        db.session.commit()
+        return redirect_after_write(url_for("accounts.detail", company_id=company_id) + f"#contact-{contact.id}")
+    status = 422 if request.method == "POST" else 200
+    return render("accounts/contact_edit.html", "accounts/_contact_form.html", company=contact.company,
+                  contact=contact, contact_form=form, status=status)
+
+
+@bp.post("/<int:company_id>/contacts/<int:contact_id>/delete")
+def delete_contact(company_id: int, contact_id: int):
+    """Remove a contact."""
+    contact = get_or_404(Contact, contact_id)
+    if contact.company_id != company_id:
+        return get_or_404(Contact, -1)
+    services.delete_contact(contact)
+    db.session.commit()
+    return _contacts_changed(company_id)
+
+
+def _contacts_changed(company_id: int):
+    company = services.company_for_page(company_id)
+    return swap_or_redirect(url_for("accounts.detail", company_id=company_id) + "#contacts",
+                            "accounts/detail.html", "accounts/_contacts.html", trigger="contactsChanged",
+                            company=company, contact_form=_contact_form(company, formdata=None))

@@ -1,0 +1,71 @@
+"""Trade associations (行业协会/商会) and our memberships in them."""
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.auth.models import Region, User
+from app.extensions import db
+from app.markets.models import Market
+from app.types import LabelledEnum, enum_column
+
+association_markets = sa.Table(
+    "association_markets",
+    db.metadata,
+    sa.Column("association_id", sa.ForeignKey("associations.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("market_id", sa.ForeignKey("markets.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class MembershipStatus(LabelledEnum):
+    PROSPECT = "prospect"
+    APPLIED = "applied"
+    ACTIVE = "active"
+    LAPSED = "lapsed"
+
+
+class Association(db.Model):
+    __tablename__ = "associations"
+    __table_args__ = (
+        sa.UniqueConstraint("region_id", "name"),
+        sa.CheckConstraint("member_count >= 0", name="member_count_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    contact_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    contact_phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    address: Mapped[str] = mapped_column(sa.String(300), default="")
+    website: Mapped[str] = mapped_column(sa.String(300), default="")
+    member_count: Mapped[int] = mapped_column(default=0)
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+
+    region: Mapped[Region] = relationship()
+    markets: Mapped[list[Market]] = relationship(secondary=association_markets)
+    memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="association", order_by="Membership.joined_on.desc()")
+
+
+class Membership(db.Model):
+    """One term of our membership; a renewal adds a new term and keeps the old."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        sa.CheckConstraint("expires_on IS NULL OR joined_on IS NULL OR expires_on >= joined_on",
+                           name="expires_after_joined"),
+        sa.CheckConstraint("fee_cents >= 0", name="fee_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int] = mapped_column(sa.ForeignKey("associations.id", ondelete="CASCADE"), index=True)
+    status: Mapped[MembershipStatus] = mapped_column(enum_column(MembershipStatus), default=MembershipStatus.PROSPECT)
+    joined_on: Mapped[date | None]
+    expires_on: Mapped[date | None] = mapped_column(index=True)
+    fee_cents: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    level: Mapped[str] = mapped_column(sa.String(80), default="")
+    representative_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+
+    association: Mapped[Association] = relationship(back_populates="memberships")
+    representative: Mapped[User | None] = relationship()

@@ -1,0 +1,95 @@
+from flask import flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+from urllib.parse import urlsplit
+
+from app.auth import bp, services
+from app.auth.forms import LoginForm
+from app.auth.models import User
+from app.extensions import db, limiter, login_manager
+from app.htmx import render
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = None
+login_manager.session_protection = "strong"
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    ident, _sep, token = user_id.partition(":")
+    if not ident.isdigit():
+        return None
+    user = db.session.scalar(select(User).where(User.id == int(ident)))
+    if user is None or not token or user.session_token != token:
+        return None
+    return user
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    from app.htmx import wants_fragment
+    if wants_fragment():
+        response = redirect(url_for("auth.login"))
+        response.headers["HX-Redirect"] = url_for("auth.login", next=request.full_path)
+        return response, 401
+    return redirect(url_for("auth.login", next=request.full_path))
+
+
+def _safe_next(target: str | None) -> str:
+    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("accounts.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: __import__("flask").current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+def login():
+    """Sign in with e-mail and password."""
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")), 303)
+        form.password.errors.append(_("Wrong e-mail or password."))
+        return render("auth/login.html", form=form, status=422)
+    return render("auth/login.html", form=form, status=422 if form.errors else 200)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """End the session: the cookie and the remember-me token stop working."""
+    services.end_all_sessions(current_user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You have been signed out."), "info")
+    return redirect(url_for("auth.login"), 303)
+
+
+@bp.post("/language")
+def set_language():
+    """Switch the interface language; remembered on the account when signed in."""
+    locale = request.form.get("locale")
+    if locale in ("en", "zh_Hans_CN"):
+        session["locale"] = locale
+        if current_user.is_authenticated:
+            current_user.locale = locale
+            db.session.commit()
+    return redirect(_safe_next(request.form.get("next")), 303)
+
+
+@bp.get("/")
+def home():
+    return redirect(url_for("accounts.index"))
+
+
+@bp.get("/healthz")
+def healthz():
+    """Liveness and database check for load balancers."""
+    db.session.execute(select(1))
+    return {"status": "ok"}

@@ -1,0 +1,38 @@
+"""Users: creation and authentication."""
+import secrets
+
+from sqlalchemy import func, select
+
+from app.auth.models import Region, Role, User
+from app.extensions import db
+
+
+def get_or_create_region(name: str) -> Region:
+    region = db.session.scalar(select(Region).where(Region.name == name))
+    if region is None:
+        region = Region(name=name)
+        db.session.add(region)
+        db.session.flush()
+    return region
+
+
+def create_user(*, email: str, name: str, role: Role | str, password: str,
+                regions: list[Region], locale: str | None = None) -> User:
+    user = User(email=email.strip().lower(), name=name.strip(), role=Role(role), locale=locale,
+                session_token=secrets.token_hex(16), regions=list(regions))
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None or not user.active or not user.check_password(password):
+        return None
+    return user
+
+
+def end_all_sessions(user: User) -> None:
+    """Rotate the session token so every cookie issued to this user stops working."""
+    user.session_token = secrets.token_hex(16)

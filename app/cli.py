@@ -1,0 +1,41 @@
+"""Command-line tasks: `flask --app wsgi <command>`."""
+import click
+from flask import Flask
+
+from app.auth.models import Role
+from app.extensions import db
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("create-user")
+    @click.option("--email", required=True)
+    @click.option("--name", required=True)
+    @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+    @click.option("--region", "regions", multiple=True,
+                  help="Region name; created if it does not exist. Repeat for several.")
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    def create_user(email, name, role, regions, password):
+        """Create a user (and the named regions if they do not exist yet)."""
+        from sqlalchemy import func, select
+
+        from app.auth import services
+        from app.auth.models import User
+
+        if db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower())):
+            raise click.ClickException(f"A user with e-mail {email} already exists.")
+        if len(password) < 8:
+            raise click.ClickException("The password needs at least 8 characters.")
+        if role != Role.ADMIN.value and not regions:
+            raise click.ClickException("A non-admin user needs at least one --region.")
+        region_rows = [services.get_or_create_region(r.strip()) for r in regions]
+        user = services.create_user(email=email, name=name, role=role, password=password, regions=region_rows)
+        db.session.commit()
+        click.echo(f"Created {user.role.value} {user.email} in {', '.join(regions) or 'all regions'}.")
+
+    @app.cli.command("seed-demo")
+    @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+    def seed_demo(if_empty):
+        """Fill the Wenzhou and Wuxi demo regions (idempotent) and print the demo logins."""
+        from app.demo import seed_demo as run
+
+        run(if_empty=if_empty, echo=click.echo)

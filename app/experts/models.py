@@ -1,0 +1,69 @@
+"""Experts: our own R&D, production and marketing-centre staff, or hired outside experts."""
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.auth.models import Region, User
+from app.extensions import db
+from app.markets.models import Market
+from app.types import LabelledEnum, enum_column
+
+
+class Organisation(LabelledEnum):
+    RND = "rnd"
+    PRODUCTION = "production"
+    MARKETING = "marketing"
+    OUTSIDE = "outside"
+
+
+class Expert(db.Model):
+    __tablename__ = "experts"
+    __table_args__ = (
+        sa.CheckConstraint("max_visits_per_week >= 0", name="max_visits_not_negative"),
+        sa.CheckConstraint("day_rate_cents IS NULL OR day_rate_cents >= 0", name="day_rate_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    organisation: Mapped[Organisation] = mapped_column(enum_column(Organisation))
+    title: Mapped[str] = mapped_column(sa.String(120), default="")
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    day_rate_cents: Mapped[int | None] = mapped_column(sa.BigInteger)
+    max_visits_per_week: Mapped[int] = mapped_column(default=3)
+    ics_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+
+    region: Mapped[Region] = relationship()
+    user: Mapped[User | None] = relationship()
+    tags: Mapped[list["ExpertTag"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    unavailable: Mapped[list["Unavailability"]] = relationship(
+        cascade="all, delete-orphan", order_by="Unavailability.starts_on")
+
+
+class ExpertTag(db.Model):
+    """One field of expertise, optionally tied to a market."""
+
+    __tablename__ = "expert_tags"
+    __table_args__ = (sa.UniqueConstraint("expert_id", "market_id", "tag"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expert_id: Mapped[int] = mapped_column(sa.ForeignKey("experts.id", ondelete="CASCADE"), index=True)
+    market_id: Mapped[int | None] = mapped_column(sa.ForeignKey("markets.id", ondelete="CASCADE"))
+    tag: Mapped[str] = mapped_column(sa.String(80))
+
+    market: Mapped[Market | None] = relationship()
+
+
+class Unavailability(db.Model):
+    __tablename__ = "expert_unavailability"
+    __table_args__ = (sa.CheckConstraint("ends_on >= starts_on", name="ends_after_starts"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expert_id: Mapped[int] = mapped_column(sa.ForeignKey("experts.id", ondelete="CASCADE"), index=True)
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    reason: Mapped[str] = mapped_column(sa.String(200), default="")

@@ -1,0 +1,31 @@
+"""Form pieces shared by every domain: optional selects that give None, multi-checkboxes."""
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectField, SelectMultipleField, widgets
+from wtforms.validators import ValidationError
+
+
+class OptionalSelectField(SelectField):
+    """A select whose first option is blank and whose blank value becomes None."""
+
+    def __init__(self, *args, blank_label=_l("—"), coerce=str, **kwargs):
+        self.blank_label = blank_label
+        self._inner_coerce = coerce
+        super().__init__(*args, coerce=self._coerce, validate_choice=False, **kwargs)
+
+    def _coerce(self, value):
+        if value in (None, "", "None"):
+            return None
+        return self._inner_coerce(value)
+
+    def iter_choices(self):
+        yield from [("", self.blank_label, self.data is None, {})]
+        yield from super().iter_choices()
+
+    def pre_validate(self, form):
+        if self.data is not None and self.data not in {self._inner_coerce(v) for v, *_ in self.choices}:
+            raise ValidationError(_l("Choose one of the options."))
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()

@@ -1,0 +1,35 @@
+"""Vertical markets (专业市场) of a region."""
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.auth.models import Region, User
+from app.extensions import db
+from app.types import LabelledEnum, enum_column
+
+
+class MarketStatus(LabelledEnum):
+    UNTOUCHED = "untouched"
+    BREAKING_IN = "breaking_in"
+    BROKEN_THROUGH = "broken_through"
+
+
+class Market(db.Model):
+    __tablename__ = "markets"
+    __table_args__ = (
+        sa.UniqueConstraint("region_id", "name"),
+        sa.CheckConstraint("goal >= 0", name="goal_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    status: Mapped[MarketStatus] = mapped_column(enum_column(MarketStatus), default=MarketStatus.UNTOUCHED)
+    goal: Mapped[int] = mapped_column(default=6)
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+
+    region: Mapped[Region] = relationship()
+    owner: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Market {self.name}>"

@@ -1,0 +1,71 @@
+"""Jinja filters and globals: money, local times, enum labels, the CSRF header for htmx."""
+from datetime import datetime
+
+from flask import Flask, current_app, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from markupsafe import Markup
+
+
+def money(cents: int | None) -> str:
+    """Integer cents as CNY with grouping, in the user's locale."""
+    if cents is None:
+        return ""
+    return "¥" + format_decimal(cents / 100, format="#,##0.00")
+
+
+def localtime(value: datetime | None, fmt: str = "medium") -> str:
+    return format_datetime(value, fmt) if value else ""
+
+
+def localdate(value, fmt: str = "medium") -> str:
+    return format_date(value, fmt) if value else ""
+
+
+def url_with(**changes) -> str:
+    """The current URL with some query arguments changed (page links, sort links)."""
+    args = request.args.to_dict()
+    args.update({k: v for k, v in changes.items() if v is not None})
+    for k, v in changes.items():
+        if v is None:
+            args.pop(k, None)
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+NAV = (
+    ("dashboard.index", _l("Dashboard"), False),
+    ("markets.index", _l("Markets"), False),
+    ("associations.index", _l("Associations"), False),
+    ("accounts.index", _l("Companies"), False),
+    ("seminars.index", _l("Seminars"), False),
+    ("experts.index", _l("Experts"), False),
+    ("visits.index", _l("Visits"), False),
+    ("admin.audit", _l("Audit log"), True),
+)
+
+
+def nav_items() -> list[tuple[str, str]]:
+    """The areas that exist and that the user may open; areas not built yet are not linked."""
+    return [(endpoint, label) for endpoint, label, admin_only in NAV
+            if endpoint in current_app.view_functions and (not admin_only or current_user.is_admin)]
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(money=money, localtime=localtime, localdate=localdate)
+    app.jinja_env.globals.update(url_with=url_with, nav_items=nav_items)
+
+    @app.context_processor
+    def inject_locale():
+        locale = str(get_locale())
+        return {"current_locale": locale, "html_lang": "zh-Hans" if locale.startswith("zh") else "en"}
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response

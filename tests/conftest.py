@@ -1,0 +1,217 @@
+"""Fixtures shared by every test: an app on a migrated database, clients that send CSRF
+tokens like a browser does, users logged in by role and region, factories and a SQL counter.
+
+The database is SQLite by default; with GROVE_TEST_BACKEND=postgres it is a database of its
+own on the server named by TEST_DATABASE_URL, created for the run and dropped afterwards.
+"""
+import os
+import re
+import secrets
+import uuid
+from contextlib import contextmanager
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+
+from app import create_app
+from app.config import TestConfig
+from app.extensions import db
+
+BACKEND = os.environ.get("GROVE_TEST_BACKEND", "sqlite")
+PASSWORD = "correct horse battery"
+
+
+def _postgres_database(worker: str):
+    server_url = os.environ["TEST_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1)
+    name = f"grove_test_{worker}_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = sa.engine.make_url(server_url).set(database=name)
+
+    def drop():
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+    return url.render_as_string(hide_password=False), drop
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory, worker_id):
+    if BACKEND == "postgres":
+        url, drop = _postgres_database(worker_id)
+        yield url
+        drop()
+    else:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'grove.db'}"
+
+
+@pytest.fixture(scope="session")
+def _migrated_app(database_url, tmp_path_factory):
+    from flask_migrate import upgrade
+
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = database_url
+
+    app = create_app(Config)
+    with app.app_context():
+        upgrade()
+    return app
+
+
+def _empty_all_tables() -> None:
+    tables = [t for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text(
+            "TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app(_migrated_app):
+    with _migrated_app.app_context():
+        yield _migrated_app
+        db.session.rollback()
+        db.session.remove()
+        _empty_all_tables()
+
+
+class GroveClient(FlaskClient):
+    """A test client that sends the CSRF token with every write, as Grove's pages do."""
+
+    def csrf_token(self) -> str:
+        with self.session_transaction() as sess:
+            raw = sess.setdefault("csrf_token", secrets.token_hex(20))
+        return URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token").dumps(raw)
+
+    def open(self, *args, csrf: bool = True, **kwargs):
+        method = (kwargs.get("method") or "GET").upper()
+        if csrf and method not in ("GET", "HEAD", "OPTIONS"):
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("X-CSRFToken", self.csrf_token())
+            kwargs["headers"] = headers
+        return super().open(*args, **kwargs)
+
+    def htmx(self, method: str, url: str, **kwargs):
+        """A request as htmx sends it when it swaps a fragment."""
+        headers = {"HX-Request": "true", **(kwargs.pop("headers", None) or {})}
+        return self.open(url, method=method.upper(), headers=headers, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    app.test_client_class = GroveClient
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_region(app):
+    from app.auth.services import get_or_create_region
+
+    def make(name: str = "Wenzhou"):
+        region = get_or_create_region(name)
+        db.session.commit()
+        return region
+    return make
+
+
+@pytest.fixture
+def make_user(app, make_region):
+    from app.auth.services import create_user
+
+    def make(role: str = "rep", region: str | None = "Wenzhou", email: str | None = None,
+             name: str | None = None, locale: str | None = None):
+        regions = [make_region(region)] if region else []
+        user = create_user(email=email or f"{role}-{uuid.uuid4().hex[:6]}@example.com",
+                           name=name or f"{role.title()} User", role=role, password=PASSWORD,
+                           regions=regions, locale=locale)
+        db.session.commit()
+        return user
+    return make
+
+
+@pytest.fixture
+def login_as(client, make_user):
+    """Log the client in through the real sign-in form as a new user of that role and region."""
+    def login(role: str = "rep", region: str | None = "Wenzhou", **kw):
+        user = make_user(role=role, region=region, **kw)
+        response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return user
+    return login
+
+
+@pytest.fixture
+def make_company(app, make_region):
+    from app.accounts.models import Company
+    from app.accounts.naming import name_key
+
+    counter = iter(range(1, 10**6))
+
+    def make(name: str | None = None, region: str = "Wenzhou", **kw):
+        name = name or f"温州测试{next(counter)}号眼镜有限公司"
+        company = Company(name=name, name_key=name_key(name), region=make_region(region), **kw)
+        db.session.add(company)
+        db.session.commit()
+        return company
+    return make
+
+
+@pytest.fixture
+def make_contact(app):
+    from app.accounts.models import Contact
+
+    def make(company, name: str = "王建国", **kw):
+        contact = Contact(company=company, name=name, **kw)
+        db.session.add(contact)
+        db.session.commit()
+        return contact
+    return make
+
+
+@pytest.fixture
+def make_market(app, make_region):
+    from app.markets.models import Market
+
+    def make(name: str = "眼镜", region: str = "Wenzhou", **kw):
+        market = Market(name=name, region=make_region(region), **kw)
+        db.session.add(market)
+        db.session.commit()
+        return market
+    return make
+
+
+@contextmanager
+def count_queries():
+    """Count the SQL statements sent while the block runs (ignoring BEGIN/COMMIT/SAVEPOINT)."""
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if not re.match(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|PRAGMA)", statement, re.I):
+            statements.append(statement)
+    sa.event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", before)
+
+
+@pytest.fixture
+def queries():
+    """`with queries() as q: client.get(...)` then `len(q)`."""
+    return count_queries
+
+
+def today() -> date:
+    return date.today()
