@@ -1,5 +1,5 @@
 """Grove: the team portal for breaking into vertical markets."""
-from flask import Flask, g, request, session
+from flask import Flask, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -34,15 +34,18 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     from app.errors import register_error_handlers
     register_error_handlers(app)
 
-    from app.accounts import bp as accounts_bp
-    from app.admin import bp as admin_bp
-    from app.auth import bp as auth_bp
-    for bp in (auth_bp, accounts_bp, admin_bp):
+    for bp in blueprints():
         app.register_blueprint(bp)
 
     from app.cli import register_cli
     register_cli(app)
     return app
+
+
+def blueprints():
+    from app import accounts, admin, associations, auth, experts, markets, seminars, visits
+    return (auth.bp, accounts.bp, markets.bp, associations.bp, seminars.bp, seminars.public_bp,
+            experts.bp, visits.bp, admin.bp)
 
 
 def config_class_instance_path():
@@ -82,10 +85,11 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
 def _sqlite_begin(conn) -> None:
     if conn.dialect.name != "sqlite":
         return
-    # Writers take the write lock when they begin, so concurrent writers queue on the busy
-    # timeout instead of failing with "database is locked" when a read turns into a write.
+    # A request that writes takes the write lock when it begins, so concurrent writers queue
+    # on the busy timeout instead of failing with "database is locked" when a read
+    # transaction tries to turn into a write. Reads (and work outside requests) begin deferred.
     from flask import has_request_context
-    if has_request_context() and request.method in SAFE_METHODS and not g.get("write_transaction"):
-        conn.exec_driver_sql("BEGIN")
-    else:
+    if has_request_context() and request.method not in SAFE_METHODS:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")

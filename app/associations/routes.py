@@ -1,0 +1,1 @@
+from app.associations import bp  # noqa: F401

@@ -1,0 +1,1 @@
+from app.experts import bp  # noqa: F401

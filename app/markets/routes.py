@@ -1,0 +1,1 @@
+from app.markets import bp  # noqa: F401

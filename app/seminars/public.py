@@ -1,0 +1,1 @@
+from app.seminars import public_bp  # noqa: F401

@@ -1,0 +1,1 @@
+from app.seminars import bp  # noqa: F401

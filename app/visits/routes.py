@@ -1,0 +1,1 @@
+from app.visits import bp  # noqa: F401
