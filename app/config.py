@@ -51,6 +51,8 @@ class Config:
     RATELIMIT_PUBLIC = os.environ.get("RATELIMIT_PUBLIC", "30 per minute")
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
     PAGE_SIZE = 25
+    # Uploads (member directories) larger than this are refused with a 413 page.
+    MAX_CONTENT_LENGTH = int(os.environ.get("GROVE_MAX_UPLOAD_MB", "20")) * 1024 * 1024
     PASSWORD_HASH_METHOD = "scrypt"
 
     @classmethod

@@ -58,7 +58,7 @@ def _migrated_app(database_url, tmp_path_factory):
 
     app = create_app(Config)
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
     return app
 
 
