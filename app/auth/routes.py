@@ -1,8 +1,9 @@
-from flask import flash, redirect, request, session, url_for
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
-from urllib.parse import urlsplit
 
 from app.auth import bp, services
 from app.auth.forms import LoginForm
@@ -43,7 +44,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: __import__("flask").current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
 def login():
     """Sign in with e-mail and password."""
     if current_user.is_authenticated:
