@@ -1,33 +1,44 @@
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp, ValidationError
 
 from app.accounts.models import ContactRole, Line, RevenueBand, Stage, Tier
 from app.forms import MultiCheckboxField, OptionalSelectField
+
+
+STRIP = [lambda value: value.strip() if isinstance(value, str) else value]
+
+
+def at_most(n: int) -> Length:
+    return Length(max=n, message=_l("Use at most %(max)d characters."))
+
 
 PHONE = Regexp(r"^[0-9+()\- ]{5,40}$", message=_l("Enter a phone number of digits, spaces, +, - or brackets."))
 
 
 class CompanyForm(FlaskForm):
-    name = StringField(_l("Company name"), validators=[
-        InputRequired(_l("Enter the company's full name.")), Length(max=200)])
-    short_name = StringField(_l("Short name"), validators=[Length(max=80)])
+    name = StringField(_l("Company name"), filters=STRIP, validators=[
+        DataRequired(_l("Enter the company's full name.")), at_most(200)])
+    short_name = StringField(_l("Short name"), filters=STRIP, validators=[at_most(80)])
     region_id = SelectField(_l("Region"), coerce=int)
-    market_ids = SelectMultipleField(_l("Markets"), coerce=int)
+    # Choices depend on the region; validate_market_ids gives the message a person understands.
+    market_ids = MultiCheckboxField(_l("Markets"), coerce=int, validate_choice=False)
     stage = SelectField(_l("Stage"), choices=Stage.choices, default=Stage.PROSPECT.value)
     tier = OptionalSelectField(_l("Tier"), choices=Tier.choices)
     owner_id = OptionalSelectField(_l("Owner"), coerce=int)
-    city = StringField(_l("City"), validators=[Length(max=80)])
-    district = StringField(_l("District"), validators=[Length(max=80)])
-    address = StringField(_l("Address"), validators=[Length(max=300)])
+    city = StringField(_l("City"), filters=STRIP, validators=[at_most(80)])
+    district = StringField(_l("District"), filters=STRIP, validators=[at_most(80)])
+    address = StringField(_l("Address"), filters=STRIP, validators=[at_most(300)])
     employees = IntegerField(_l("Employees"), validators=[
         Optional(), NumberRange(min=0, max=10_000_000, message=_l("Enter a number of people, 0 or more."))])
     revenue_band = OptionalSelectField(_l("Revenue"), choices=RevenueBand.choices)
-    products = TextAreaField(_l("Products"), validators=[Length(max=5000)])
-    equipment = TextAreaField(_l("Equipment on site"), validators=[Length(max=5000)])
-    competitor = StringField(_l("Incumbent competitor"), validators=[Length(max=200)])
-    background = TextAreaField(_l("Background"), validators=[Length(max=20000)])
+    products = TextAreaField(_l("Products"), filters=STRIP, validators=[at_most(5000)])
+    equipment = TextAreaField(_l("Equipment on site"), filters=STRIP, validators=[at_most(5000)])
+    competitor = StringField(_l("Incumbent competitor"), filters=STRIP, validators=[at_most(200)])
+    background = TextAreaField(_l("Background"), filters=STRIP, validators=[at_most(20000)])
 
     def validate_tier(self, field):
         if self.stage.data == Stage.KEY_ACCOUNT.value and not field.data:
@@ -40,17 +51,21 @@ class CompanyForm(FlaskForm):
 
 
 class ContactForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[InputRequired(_l("Enter the contact's name.")), Length(max=80)])
-    title = StringField(_l("Title"), validators=[Length(max=80)])
-    department = StringField(_l("Department"), validators=[Length(max=80)])
-    phone = StringField(_l("Phone"), validators=[Optional(), PHONE])
-    email = StringField(_l("E-mail"), validators=[
-        Optional(), Email(_l("Enter a valid e-mail address.")), Length(max=254)])
-    wechat = StringField(_l("WeChat ID"), validators=[Length(max=80)])
+    name = StringField(_l("Name"), filters=STRIP, validators=[DataRequired(_l("Enter the contact's name.")), at_most(80)])
+    title = StringField(_l("Title"), filters=STRIP, validators=[at_most(80)])
+    department = StringField(_l("Department"), filters=STRIP, validators=[at_most(80)])
+    phone = StringField(_l("Phone"), filters=STRIP, validators=[Optional(), PHONE])
+    email = StringField(_l("E-mail"), filters=STRIP, validators=[
+        Optional(), Email(_l("Enter a valid e-mail address.")), at_most(254)])
+    wechat = StringField(_l("WeChat ID"), filters=STRIP, validators=[at_most(80)])
     roles = MultiCheckboxField(_l("Roles"), choices=ContactRole.choices)
     line = OptionalSelectField(_l("Our line"), choices=Line.choices)
     holder_id = OptionalSelectField(_l("Held by (our side)"), coerce=int)
     strength = OptionalSelectField(_l("Relationship strength"), coerce=int,
                                    choices=[(i, str(i)) for i in range(1, 6)])
     last_contact_on = DateField(_l("Last contact"), validators=[Optional()])
-    notes = TextAreaField(_l("Notes"), validators=[Length(max=5000)])
+    notes = TextAreaField(_l("Notes"), filters=STRIP, validators=[at_most(5000)])
+
+    def validate_last_contact_on(self, field):
+        if field.data and field.data > date.today():
+            raise ValidationError(_l("The last contact cannot be in the future."))

@@ -1,14 +1,19 @@
 """Companies (accounts), their contacts, purchase opportunities and orders."""
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.associations.models import Association
 from app.auth.models import Region, User
 from app.extensions import db
-from app.markets.models import Market
 from app.types import LabelledEnum, UTCDateTime, enum_column, utcnow
+
+if TYPE_CHECKING:
+    # Named as strings below: importing these domains here would run their routes, which
+    # import this module, before it is complete.
+    from app.associations.models import Association
+    from app.markets.models import Market
 
 
 class Stage(LabelledEnum):
@@ -107,8 +112,8 @@ class Company(db.Model):
 
     region: Mapped[Region] = relationship()
     owner: Mapped[User | None] = relationship()
-    markets: Mapped[list[Market]] = relationship(secondary=company_markets)
-    associations: Mapped[list[Association]] = relationship(secondary=association_members)
+    markets: Mapped[list["Market"]] = relationship(secondary=company_markets)
+    associations: Mapped[list["Association"]] = relationship(secondary=association_members)
     contacts: Mapped[list["Contact"]] = relationship(
         back_populates="company", cascade="all, delete-orphan", order_by="Contact.name")
     opportunities: Mapped[list["Opportunity"]] = relationship(

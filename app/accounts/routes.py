@@ -1,4 +1,4 @@
-from flask import abort, current_app, request, url_for
+from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -48,6 +48,10 @@ def _contact_form(company: Company, contact: Contact | None = None, **kw) -> Con
     return form
 
 
+def _may_delete() -> bool:
+    return current_user.role in (Role.ADMIN, Role.MANAGER)
+
+
 def _check_unique_name(form: CompanyForm, region_id: int, except_id: int | None = None) -> bool:
     if form.name.data and (other := services.name_taken(form.name.data, region_id, except_id=except_id)):
         form.name.errors = [*form.name.errors, _("%(name)s is already in Grove under this name.", name=other.name)]
@@ -65,14 +69,14 @@ def index():
         "stage": args.get("stage") if args.get("stage") in {s.value for s in Stage} else None,
         "tier": args.get("tier") if args.get("tier") in {t.value for t in Tier} else None,
         "owner_id": current_user.id if args.get("owner") == "me" else args.get("owner", type=int),
-        "sort": args.get("sort", "name"),
+        "sort": args.get("sort") if args.get("sort") in services.SORTS else "name",
     }
     page = db.paginate(services.search_companies(**filters), page=args.get("page", 1, type=int),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False, count=True)
     region_ids = [r.id for r in services.regions_for(current_user)]
     return render("accounts/index.html", "accounts/_results.html", page=page, filters=filters,
                   markets=services.markets_in(region_ids), owners=services.users_in(region_ids),
-                  stages=list(Stage), tiers=list(Tier))
+                  stages=list(Stage), tiers=list(Tier), sorts=services.SORT_LABELS)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -82,6 +86,7 @@ def new():
     if form.validate_on_submit() and _check_unique_name(form, form.region_id.data):
         company = services.create_company(form.data)
         db.session.commit()
+        flash(_("%(name)s was added.", name=company.name), "success")
         return redirect_after_write(url_for("accounts.detail", company_id=company.id))
     status = 422 if request.method == "POST" else 200
     return render("accounts/form.html", "accounts/_company_form.html", form=form, company=None, status=status)
@@ -90,8 +95,9 @@ def new():
 @bp.get("/<int:company_id>")
 def detail(company_id: int):
     """A company's page: background, markets, contacts, opportunities and orders."""
-    company = services.company_for_page(company_id) or get_or_404(Company, company_id)
-    return render("accounts/detail.html", company=company, contact_form=_contact_form(company))
+    company = services.company_for_page(company_id) or abort(404)
+    return render("accounts/detail.html", company=company, contact_form=_contact_form(company),
+                  can_delete=_may_delete())
 
 
 @bp.route("/<int:company_id>/edit", methods=["GET", "POST"])
@@ -102,6 +108,7 @@ def edit(company_id: int):
     if form.validate_on_submit() and _check_unique_name(form, company.region_id, except_id=company.id):
         services.update_company(company, form.data | {"region_id": company.region_id})
         db.session.commit()
+        flash(_("Changes to %(name)s were saved.", name=company.name), "success")
         return redirect_after_write(url_for("accounts.detail", company_id=company.id))
     status = 422 if request.method == "POST" else 200
     return render("accounts/form.html", "accounts/_company_form.html", form=form, company=company, status=status)
@@ -111,10 +118,12 @@ def edit(company_id: int):
 def delete(company_id: int):
     """Delete a company with its contacts (managers and admins)."""
     company = get_or_404(Company, company_id)
-    if current_user.role not in (Role.ADMIN, Role.MANAGER):
+    if not _may_delete():
         abort(403)
+    name = company.name
     services.delete_company(company)
     db.session.commit()
+    flash(_("%(name)s was deleted with its contacts.", name=name), "success")
     return redirect_after_write(url_for("accounts.index"))
 
 
@@ -136,11 +145,12 @@ def edit_contact(company_id: int, contact_id: int):
     """Edit a contact."""
     contact = get_or_404(Contact, contact_id)
     if contact.company_id != company_id:
-        return get_or_404(Contact, -1)
+        abort(404)
     form = _contact_form(contact.company, contact)
     if form.validate_on_submit():
         services.update_contact(contact, form.data)
         db.session.commit()
+        flash(_("Changes to %(name)s were saved.", name=contact.name), "success")
         return redirect_after_write(url_for("accounts.detail", company_id=company_id) + f"#contact-{contact.id}")
     status = 422 if request.method == "POST" else 200
     return render("accounts/contact_edit.html", "accounts/_contact_form.html", company=contact.company,
@@ -152,7 +162,7 @@ def delete_contact(company_id: int, contact_id: int):
     """Remove a contact."""
     contact = get_or_404(Contact, contact_id)
     if contact.company_id != company_id:
-        return get_or_404(Contact, -1)
+        abort(404)
     services.delete_contact(contact)
     db.session.commit()
     return _contacts_changed(company_id)

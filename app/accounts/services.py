@@ -1,5 +1,6 @@
 """Companies and contacts: the queries the pages need and the writes, region-checked."""
-from sqlalchemy import exists, or_, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, exists, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.access import check_region
@@ -9,12 +10,17 @@ from app.auth.models import Region, User, user_regions
 from app.extensions import db
 from app.markets.models import Market
 
+# Furthest along the playbook first: key accounts, won, opportunities ... prospects, then dormant.
+_STAGE_ORDER = case({s.value: i for i, s in enumerate(reversed(list(Stage)[:-1]))}, value=Company.stage, else_=99)
+
 SORTS = {
     "name": Company.name_key.asc(),
     "-updated": Company.updated_at.desc(),
-    "stage": Company.stage.asc(),
+    "stage": _STAGE_ORDER.asc(),
     "-score": Company.score.desc(),
 }
+SORT_LABELS = {"name": _l("Name"), "-updated": _l("Recently updated"), "stage": _l("Stage"),
+               "-score": _l("Screening score")}
 
 
 def search_companies(*, q: str = "", market_id=None, stage=None, tier=None, owner_id=None,
