@@ -1,0 +1,64 @@
+# Grove's two commands:
+#   make run    virtualenv, install, compile translations, migrate, demo data, serve on 127.0.0.1:5000
+#   make test   virtualenv with test tools, the whole suite on SQLite, and on PostgreSQL when
+#               TEST_DATABASE_URL is set
+# Each set-up step leaves a stamp, so a second run skips what is already done.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+CHROMIUM ?= $(or $(CHROMIUM_PATH),/usr/bin/chromium)
+# Two workers; each has its own database (tests/conftest.py). PYTEST_ARGS= runs them in one process.
+PYTEST_ARGS ?= -n 2
+PO := app/translations/zh_Hans_CN/LC_MESSAGES/messages.po
+MO := $(PO:.po=.mo)
+
+.PHONY: run test bench help
+
+help:
+	@echo "make run    serve Grove with demo data at http://$(HOST):$(PORT)"
+	@echo "make test   run the test suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)"
+	@echo "make bench  time the companies pages on a region of 20,000 companies"
+
+$(BIN)/python:
+	@$(PYTHON) -m venv $(VENV) || { echo "Could not create $(VENV): on Debian/Ubuntu run 'apt-get install python3-venv'."; exit 1; }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@touch $@ $(VENV)/.installed-run
+
+$(MO): $(PO) $(VENV)/.installed-run
+	$(BIN)/python tools/i18n.py compile
+
+run: $(VENV)/.installed-run $(MO)
+	$(FLASK) db upgrade heads
+	$(FLASK) seed-demo --if-empty
+	@echo "Grove: http://$(HOST):$(PORT)  (Ctrl-C stops it)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed-dev $(MO)
+	@test -x "$(CHROMIUM)" || { \
+		echo "Chromium not found at $(CHROMIUM). The browser tests drive Debian's Chromium:"; \
+		echo "  sudo apt-get install chromium fonts-wqy-zenhei   (or set CHROMIUM_PATH)"; \
+		exit 1; }
+	@status=0; \
+	echo "== tests on SQLite"; \
+	GROVE_TEST_BACKEND=sqlite $(BIN)/pytest $(PYTEST_ARGS) || status=1; \
+	if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== tests on PostgreSQL"; \
+		GROVE_TEST_BACKEND=postgres $(BIN)/pytest $(PYTEST_ARGS) || status=1; \
+	else \
+		echo "== TEST_DATABASE_URL is not set: the PostgreSQL run is skipped"; \
+	fi; \
+	exit $$status
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/bench_pages.py $(BENCH_ARGS)
