@@ -3,6 +3,8 @@ import os
 import secrets
 from pathlib import Path
 
+import app.outbox.ratelimit_storage  # noqa: F401  (registers the grove+sqlite:// rate-limit storage)
+
 INSTANCE_DIR = Path(os.environ.get("GROVE_INSTANCE_PATH", Path(__file__).resolve().parent.parent / "instance"))
 
 
@@ -47,7 +49,11 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "0") == "1"
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "grove@localhost")
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Shared by every gunicorn worker: Redis when configured, else a small SQLite file in the instance folder.
+    RATELIMIT_STORAGE_URI = (os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL")
+                             or f"grove+sqlite:///{INSTANCE_DIR / 'ratelimits.sqlite'}")
+    RATELIMIT_SIGNUP_IP = os.environ.get("RATELIMIT_SIGNUP_IP", "20 per minute;200 per day")
+    RATELIMIT_SIGNUP_EMAIL = os.environ.get("RATELIMIT_SIGNUP_EMAIL", "5 per hour")
     RATELIMIT_PUBLIC = os.environ.get("RATELIMIT_PUBLIC", "30 per minute")
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
     PAGE_SIZE = 25
@@ -69,5 +75,6 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     WTF_CSRF_ENABLED = True
     RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
     # Cheap hashes keep the suite fast; production keeps Werkzeug's scrypt defaults.
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"

@@ -109,3 +109,37 @@ class Registration(db.Model):
     seminar: Mapped[Seminar] = relationship(back_populates="registrations")
     company: Mapped[Company | None] = relationship()
     contact: Mapped[Contact | None] = relationship()
+
+
+class QuestionKind(LabelledEnum):
+    TEXT = "text"
+    CHOICE = "choice"
+    YES_NO = "yes_no"
+
+
+class Question(db.Model):
+    """An optional question the seminar asks on its sign-up form; answers live in Registration.answers."""
+
+    __tablename__ = "seminar_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seminar_id: Mapped[int] = mapped_column(sa.ForeignKey("seminars.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[QuestionKind] = mapped_column(enum_column(QuestionKind), default=QuestionKind.TEXT)
+    # Choices of a CHOICE question, one per line.
+    choices: Mapped[str] = mapped_column(sa.Text, default="")
+    required: Mapped[bool] = mapped_column(default=False)
+    position: Mapped[int] = mapped_column(default=0)
+
+    seminar: Mapped[Seminar] = relationship(back_populates="questions")
+
+    @property
+    def choice_list(self) -> list[str]:
+        return [c.strip() for c in (self.choices or "").splitlines() if c.strip()]
+
+
+Seminar.questions = relationship(Question, back_populates="seminar", cascade="all, delete-orphan",
+                                 order_by=(Question.position, Question.id))
+
+# The outbox table belongs to the schema every seminar write uses.
+from app.outbox.models import OutboxMessage  # noqa: E402,F401

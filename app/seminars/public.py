@@ -1,1 +1,128 @@
-from app.seminars import public_bp  # noqa: F401
+"""The public side: sign-up pages at /s/<slug>, the attendee's private registration page. No login."""
+import io
+
+import segno
+from flask import Response, abort, current_app, request, url_for
+from flask_babel import gettext as _
+
+from app.extensions import db, limiter
+from app.htmx import redirect_after_write, render
+from app.outbox.services import deliver_after_response, pending_mail_ids
+from app.seminars import public_bp, services
+from app.seminars.forms import answers_from, question_field_name, signup_form
+from app.seminars.models import RegistrationStatus
+
+
+@public_bp.app_template_filter("seminar_when")
+def seminar_when(seminar) -> str:
+    return services.when(seminar)
+
+
+def _email_key() -> str:
+    return "signup-email:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _page(seminar, form, status=200):
+    seat_info = services.seats(seminar)
+    return render("public/signup.html", "public/_signup_form.html", seminar=seminar, form=form,
+                  seats=seat_info, state=services.signup_state(seminar, seat_info),
+                  question_field=question_field_name, status=status)
+
+
+@public_bp.get("/s/<slug>")
+def signup(slug: str):
+    """A seminar's public page: what, who, when, where, seats left, the sign-up form."""
+    seminar = services.public_seminar(slug)
+    if seminar is None or seminar.status.value == "draft":
+        abort(404)
+    return _page(seminar, signup_form(seminar.questions))
+
+
+@public_bp.post("/s/<slug>")
+@limiter.limit(lambda: current_app.config["RATELIMIT_SIGNUP_IP"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_SIGNUP_EMAIL"], key_func=_email_key)
+def register(slug: str):
+    """Sign up: a seat or a place on the waiting list, then the registration page."""
+    seminar = services.public_seminar(slug)
+    if seminar is None or seminar.status.value == "draft":
+        abort(404)
+    form = signup_form(seminar.questions)
+    if not form.validate_on_submit():
+        return _page(seminar, form, status=422)
+    if form.website.data:
+        abort(400)
+    try:
+        registration, _created = services.register_attendee(slug, form.data, answers_from(form, seminar.questions))
+    except services.SignupRefused:
+        db.session.rollback()
+        form.form_errors.append(_("Sign-up is not possible any more."))
+        return _page(services.public_seminar(slug), form, status=409)
+    outbox_ids = pending_mail_ids()
+    db.session.commit()
+    response = redirect_after_write(url_for("public.registration", token=registration.cancel_token))
+    return deliver_after_response(response, outbox_ids)
+
+
+def _registration_or_404(token: str):
+    registration = services.registration_by_token(token)
+    if registration is None:
+        abort(404)
+    return registration
+
+
+@public_bp.get("/s/r/<token>")
+def registration(token: str):
+    """The attendee's private page: status, waiting-list position, calendar file, QR code, cancel."""
+    registration = _registration_or_404(token)
+    return render("public/registration.html", registration=registration, seminar=registration.seminar,
+                  code=services.checkin_code(registration), Status=RegistrationStatus)
+
+
+@public_bp.post("/s/r/<token>/cancel")
+@limiter.limit(lambda: current_app.config["RATELIMIT_SIGNUP_IP"])
+def cancel(token: str):
+    """The attendee cancels; the first person waiting gets the seat and an e-mail."""
+    registration = _registration_or_404(token)
+    services.cancel_registration(registration)
+    outbox_ids = pending_mail_ids()
+    db.session.commit()
+    response = redirect_after_write(url_for("public.registration", token=token))
+    return deliver_after_response(response, outbox_ids)
+
+
+@public_bp.get("/s/r/<token>/seminar.ics")
+def ics(token: str):
+    """The seminar as a calendar file."""
+    registration = _registration_or_404(token)
+    response = Response(services.ics_for(registration.seminar, registration), mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'attachment; filename="seminar-{registration.seminar.slug}.ics"'
+    return response
+
+
+def _qr(data: str, kind: str):
+    qr = segno.make(data, error="m")
+    out = io.BytesIO()
+    if kind == "png":
+        qr.save(out, kind="png", scale=8, border=2)
+        mimetype = "image/png"
+    else:
+        qr.save(out, kind="svg", scale=6, border=2, xmldecl=False, svgns=True, title=None)
+        mimetype = "image/svg+xml"
+    response = Response(out.getvalue(), mimetype=mimetype)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@public_bp.get("/s/r/<token>/qr.<any(svg, png):kind>")
+def checkin_qr(token: str, kind: str):
+    """The check-in QR code of a registration (its confirmation code)."""
+    return _qr(services.checkin_code(_registration_or_404(token)), kind)
+
+
+@public_bp.get("/s/<slug>/qr.<any(svg, png):kind>")
+def signup_qr(slug: str, kind: str):
+    """The QR code of a seminar's public link, for posters and WeChat groups."""
+    seminar = services.public_seminar(slug)
+    if seminar is None:
+        abort(404)
+    return _qr(url_for("public.signup", slug=slug, _external=True), kind)

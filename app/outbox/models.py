@@ -1,0 +1,26 @@
+"""One outgoing e-mail, kept whether or not it could be sent."""
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.types import UTCDateTime, utcnow
+
+
+class OutboxMessage(db.Model):
+    __tablename__ = "outbox_messages"
+    __table_args__ = (sa.Index("ix_outbox_messages_unsent", "sent_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    body: Mapped[str] = mapped_column(sa.Text)
+    # An optional calendar file sent along (text/calendar).
+    ics: Mapped[str | None] = mapped_column(sa.Text)
+    # What caused it, for the admin page: e.g. "registration:42".
+    topic: Mapped[str] = mapped_column(sa.String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(sa.Text, default="")

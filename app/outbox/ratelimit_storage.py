@@ -1,0 +1,77 @@
+"""A `limits` storage in a small SQLite file, so every gunicorn worker on the machine shares the
+public pages' rate limits without a Redis server (`grove+sqlite:///path/to/file`).
+
+It lives here, beside the outbox, because both are the public side's plumbing that must work
+with nothing but the app; it imports nothing from Grove so config.py can load it early.
+"""
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from limits.storage import Storage
+
+
+class SQLiteStorage(Storage):
+    """Fixed-window counters in one table; each increment is one short write transaction."""
+
+    STORAGE_SCHEME = ["grove+sqlite"]
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options):
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self.path = (uri or "").split("://", 1)[1] or ":memory:"
+        self._local = threading.local()
+
+    @property
+    def base_exceptions(self):
+        return sqlite3.Error
+
+    def _db(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value INTEGER NOT NULL, "
+                         "expires REAL NOT NULL)")
+            self._local.conn = conn
+        return conn
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        now = time.time()
+        conn = self._db()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("DELETE FROM counters WHERE key = ? AND expires <= ?", (key, now))
+            conn.execute("INSERT INTO counters (key, value, expires) VALUES (?, ?, ?) "
+                         "ON CONFLICT(key) DO UPDATE SET value = value + excluded.value",
+                         (key, amount, now + expiry))
+            value = conn.execute("SELECT value FROM counters WHERE key = ?", (key,)).fetchone()[0]
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return value
+
+    def get(self, key: str) -> int:
+        row = self._db().execute("SELECT value FROM counters WHERE key = ? AND expires > ?",
+                                 (key, time.time())).fetchone()
+        return row[0] if row else 0
+
+    def get_expiry(self, key: str) -> float:
+        row = self._db().execute("SELECT expires FROM counters WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else time.time()
+
+    def check(self) -> bool:
+        try:
+            self._db().execute("SELECT 1")
+            return True
+        except sqlite3.Error:
+            return False
+
+    def reset(self) -> int | None:
+        return self._db().execute("DELETE FROM counters").rowcount
+
+    def clear(self, key: str) -> None:
+        self._db().execute("DELETE FROM counters WHERE key = ?", (key,))

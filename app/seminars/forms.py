@@ -1,0 +1,125 @@
+"""Seminar forms: the public sign-up (with the seminar's own questions), staff forms."""
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateTimeLocalField, EmailField, IntegerField, RadioField, SelectField,
+                     StringField, TextAreaField)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from app.forms import OptionalSelectField
+from app.seminars.models import QuestionKind
+
+PHONE_CHARS = set("0123456789+-() ")
+
+
+def _phone(form, field):
+    if field.data and (set(field.data) - PHONE_CHARS or sum(c.isdigit() for c in field.data) < 6):
+        raise ValidationError(_l("Enter a phone number with digits only, e.g. 138 0000 0000."))
+
+
+class AttendeeFields:
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
+    company = StringField(_l("Company"), validators=[Optional(), Length(max=200)])
+    title = StringField(_l("Job title"), validators=[Optional(), Length(max=80)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40), _phone])
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class SignupForm(AttendeeFields, FlaskForm):
+    email = EmailField(_l("E-mail"), filters=[_strip], validators=[DataRequired(), Email(message=_l("Enter a valid e-mail address.")),
+                                                  Length(max=254)])
+    consent = BooleanField(_l("I agree that the organiser keeps my details to run this seminar and contact me about it."),
+                           validators=[DataRequired(message=_l("Please agree so that we can register you."))])
+    # The honeypot: hidden from people by CSS, filled in by form-filling bots.
+    website = StringField(_l("Leave this empty"), validators=[Optional()])
+
+
+def question_field_name(question) -> str:
+    return f"q{question.id}"
+
+
+def signup_form(questions, **kw) -> SignupForm:
+    """The sign-up form with one extra field per seminar question."""
+
+    class Form(SignupForm):
+        pass
+
+    for q in questions:
+        validators = [InputRequired(message=_l("Please answer this question."))] if q.required else [Optional()]
+        if q.kind is QuestionKind.TEXT:
+            field = TextAreaField(q.label, validators=[*validators, Length(max=1000)])
+        elif q.kind is QuestionKind.CHOICE:
+            field = RadioField(q.label, choices=[(c, c) for c in q.choice_list], validators=validators,
+                               validate_choice=True)
+        else:
+            field = RadioField(q.label, choices=[("yes", _l("Yes")), ("no", _l("No"))], validators=validators)
+        setattr(Form, question_field_name(q), field)
+    return Form(**kw)
+
+
+def answers_from(form, questions) -> dict:
+    answers = {}
+    for q in questions:
+        value = form[question_field_name(q)].data
+        if value not in (None, "", "None"):
+            answers[str(q.id)] = {"label": q.label, "answer": value}
+    return answers
+
+
+class RegistrationForm(AttendeeFields, FlaskForm):
+    """Staff add or edit a registration; e-mail is optional for walk-ins."""
+
+    email = EmailField(_l("E-mail"), filters=[_strip], validators=[Optional(), Email(message=_l("Enter a valid e-mail address.")),
+                                                  Length(max=254)])
+
+
+class SeminarForm(FlaskForm):
+    region_id = SelectField(_l("Region"), coerce=int)
+    market_id = OptionalSelectField(_l("Market"), coerce=int)
+    association_id = OptionalSelectField(_l("Host association"), coerce=int)
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    abstract = TextAreaField(_l("Abstract"), validators=[Optional(), Length(max=5000)])
+    venue = StringField(_l("Venue"), validators=[Optional(), Length(max=200)])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
+    starts_at = DateTimeLocalField(_l("Starts"), validators=[DataRequired()])
+    ends_at = DateTimeLocalField(_l("Ends"), validators=[DataRequired()])
+    capacity = IntegerField(_l("Capacity"), validators=[InputRequired(), NumberRange(min=1, max=10000)])
+    waitlist_enabled = BooleanField(_l("Keep a waiting list when full"), default=True)
+    signup_opens_at = DateTimeLocalField(_l("Sign-up opens"), validators=[Optional()])
+    signup_closes_at = DateTimeLocalField(_l("Sign-up closes"), validators=[Optional()])
+
+    def validate_ends_at(self, field):
+        if self.starts_at.data and field.data and field.data <= self.starts_at.data:
+            raise ValidationError(_l("The end must be after the start."))
+
+    def validate_signup_closes_at(self, field):
+        if self.signup_opens_at.data and field.data and field.data <= self.signup_opens_at.data:
+            raise ValidationError(_l("Sign-up must close after it opens."))
+
+    def aware(self, name: str, tz: ZoneInfo):
+        value = self[name].data
+        return value.replace(tzinfo=tz) if value else None
+
+
+class SpeakerForm(FlaskForm):
+    expert_id = SelectField(_l("Expert"), coerce=int, validators=[InputRequired()])
+    talk_title = StringField(_l("Talk title"), validators=[Optional(), Length(max=200)])
+
+
+class QuestionForm(FlaskForm):
+    label = StringField(_l("Question"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(_l("Answer type"))
+    choices = TextAreaField(_l("Choices, one per line"), validators=[Optional(), Length(max=2000)])
+    required = BooleanField(_l("Required"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = QuestionKind.choices()
+
+    def validate_choices(self, field):
+        if self.kind.data == QuestionKind.CHOICE.value and len([c for c in (field.data or "").splitlines() if c.strip()]) < 2:
+            raise ValidationError(_l("Give at least two choices, one per line."))

@@ -1,0 +1,443 @@
+"""Seminars: sign-up with capacity and waiting list, cancellation and promotion, staff actions.
+
+Every write that changes who holds a seat first locks the seminar row (`_lock`): PostgreSQL
+takes SELECT ... FOR UPDATE, SQLite already holds the write lock since the request began
+(BEGIN IMMEDIATE, see app/__init__.py). So seat counts and waiting-list positions are read
+and written by one request at a time per seminar, on both databases.
+"""
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+from babel.dates import format_date, format_datetime
+from flask import current_app, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.experts.models import Expert
+from app.extensions import db
+from app.outbox.services import queue_mail
+from app.seminars.models import Registration, RegistrationStatus, Seminar, SeminarStatus, Speaker
+from app.types import utcnow
+
+SEAT_HOLDERS = (RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED, RegistrationStatus.NO_SHOW)
+ACTIVE = SEAT_HOLDERS + (RegistrationStatus.WAITLISTED,)
+
+
+class SignupRefused(Exception):
+    """Sign-up is not possible now; `reason` is one of SignupState's closed values."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Seats:
+    taken: int
+    waiting: int
+    capacity: int
+
+    @property
+    def left(self) -> int:
+        return max(self.capacity - self.taken, 0)
+
+    @property
+    def over(self) -> int:
+        return max(self.taken - self.capacity, 0)
+
+
+# ---- reading -------------------------------------------------------------------------------
+
+def public_seminar(slug: str) -> Seminar | None:
+    """The seminar behind a public page with what the page shows, in one query."""
+    stmt = (select(Seminar).where(Seminar.slug == slug)
+            .options(joinedload(Seminar.region), joinedload(Seminar.association),
+                     joinedload(Seminar.speakers).joinedload(Speaker.expert),
+                     joinedload(Seminar.questions)))
+    return db.session.execute(stmt).unique().scalar_one_or_none()
+
+
+def seats(seminar: Seminar) -> Seats:
+    """Seats taken and people waiting, in one query."""
+    taken, waiting = db.session.execute(
+        select(func.count(case((Registration.status.in_(SEAT_HOLDERS), 1))),
+               func.count(case((Registration.status == RegistrationStatus.WAITLISTED, 1))))
+        .where(Registration.seminar_id == seminar.id)).one()
+    return Seats(taken=taken, waiting=waiting, capacity=seminar.capacity)
+
+
+def signup_state(seminar: Seminar, seat_info: Seats, now: datetime | None = None) -> str:
+    """'open', 'waitlist' (full, new sign-ups wait) or why sign-up is refused."""
+    now = now or utcnow()
+    if seminar.status is SeminarStatus.CANCELLED:
+        return "cancelled"
+    if seminar.status is SeminarStatus.DRAFT:
+        return "draft"
+    if seminar.status in (SeminarStatus.CLOSED, SeminarStatus.HELD) or now >= seminar.ends_at:
+        return "closed"
+    if seminar.signup_opens_at and now < seminar.signup_opens_at:
+        return "not_yet"
+    if seminar.signup_closes_at and now >= seminar.signup_closes_at:
+        return "closed"
+    if seat_info.left > 0:
+        return "open"
+    return "waitlist" if seminar.waitlist_enabled else "full"
+
+
+def registration_by_token(token: str) -> Registration | None:
+    if not token or len(token) > 64:
+        return None
+    stmt = (select(Registration).where(Registration.cancel_token == token)
+            .options(joinedload(Registration.seminar).joinedload(Seminar.region)))
+    return db.session.execute(stmt).scalar_one_or_none()
+
+
+def checkin_code(registration: Registration) -> str:
+    """The short code in the attendee's QR: the registration id and a signature of it."""
+    key = current_app.secret_key.encode()
+    sig = hmac.new(key, f"checkin:{registration.id}".encode(), hashlib.sha256).hexdigest()[:8].upper()
+    return f"G{registration.id}-{sig}"
+
+
+def registration_id_from_code(code: str) -> int | None:
+    """The registration id in a scanned code, or None if the code is not one of ours."""
+    code = (code or "").strip().upper()
+    if not code.startswith("G") or "-" not in code:
+        return None
+    ident, _sep, sig = code[1:].partition("-")
+    if not ident.isdigit() or len(ident) > 12:
+        return None
+    key = current_app.secret_key.encode()
+    expected = hmac.new(key, f"checkin:{int(ident)}".encode(), hashlib.sha256).hexdigest()[:8].upper()
+    return int(ident) if hmac.compare_digest(sig, expected) else None
+
+
+def seminar_tz(seminar: Seminar) -> ZoneInfo:
+    try:
+        return ZoneInfo(seminar.region.timezone or current_app.config["TIMEZONE"])
+    except (KeyError, ValueError):
+        return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def when(seminar: Seminar) -> str:
+    """Day, start and end in the seminar region's time zone, in the current language."""
+    tz = seminar_tz(seminar)
+    locale = get_locale()
+    start, end = seminar.starts_at.astimezone(tz), seminar.ends_at.astimezone(tz)
+    text = f"{format_date(start, 'full', locale=locale)} {start:%H:%M}"
+    text += f"–{end:%H:%M}" if start.date() == end.date() else f" – {format_date(end, 'full', locale=locale)} {end:%H:%M}"
+    return f"{text} ({format_datetime(start, 'ZZZZ', tzinfo=tz, locale=locale)})"
+
+
+def ics_for(seminar: Seminar, registration: Registration | None = None) -> str:
+    """A calendar file for the seminar, in the region's time zone with its VTIMEZONE."""
+    tz = seminar_tz(seminar)
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//Grove//Seminars//EN")
+    cal.add("version", "2.0")
+    cal.add("method", "PUBLISH")
+    event = icalendar.Event()
+    event.add("uid", f"seminar-{seminar.id}@grove")
+    event.add("dtstamp", utcnow())
+    event.add("dtstart", seminar.starts_at.astimezone(tz))
+    event.add("dtend", seminar.ends_at.astimezone(tz))
+    event.add("summary", seminar.title)
+    location = ", ".join(p for p in (seminar.venue, seminar.address) if p)
+    if location:
+        event.add("location", location)
+    description = seminar.abstract or ""
+    if registration is not None:
+        link = url_for("public.registration", token=registration.cancel_token, _external=True)
+        description = f"{description}\n\n{link}".strip()
+    event.add("description", description)
+    event.add("url", url_for("public.signup", slug=seminar.slug, _external=True))
+    cal.add_component(event)
+    cal.add_missing_timezones()
+    return cal.to_ical().decode()
+
+
+# ---- sign-up, cancellation, promotion -------------------------------------------------------
+
+def _lock(seminar_id: int) -> Seminar:
+    """Load the seminar and hold its row lock until commit (see the module docstring)."""
+    return db.session.execute(
+        select(Seminar).where(Seminar.id == seminar_id).options(joinedload(Seminar.region))
+        .with_for_update(of=Seminar).execution_options(populate_existing=True, all_regions=True)
+    ).scalar_one()
+
+
+def _lock_by_slug(slug: str) -> Seminar | None:
+    return db.session.execute(
+        select(Seminar).where(Seminar.slug == slug).options(joinedload(Seminar.region))
+        .with_for_update(of=Seminar).execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+
+
+def _next_position(seminar_id: int) -> int:
+    last = db.session.scalar(select(func.max(Registration.waitlist_position))
+                             .where(Registration.seminar_id == seminar_id,
+                                    Registration.status == RegistrationStatus.WAITLISTED))
+    return (last or 0) + 1
+
+
+def _close_gap(seminar_id: int, after: int, by: int = 1) -> None:
+    """Move everyone waiting behind `after` up by `by` places."""
+    db.session.execute(
+        update(Registration)
+        .where(Registration.seminar_id == seminar_id, Registration.status == RegistrationStatus.WAITLISTED,
+               Registration.waitlist_position > after)
+        .values(waitlist_position=Registration.waitlist_position - by)
+        .execution_options(synchronize_session="fetch"))
+
+
+def _seat_or_wait(seminar: Seminar, registration: Registration, seat_info: Seats) -> None:
+    if seat_info.left > 0:
+        registration.status = RegistrationStatus.CONFIRMED
+        registration.waitlist_position = None
+    else:
+        registration.status = RegistrationStatus.WAITLISTED
+        registration.waitlist_position = _next_position(seminar.id)
+
+
+def register_attendee(slug: str, data: dict, answers: dict) -> tuple[Registration, bool]:
+    """Sign someone up: a seat while seats remain, else the waiting list; (registration, created).
+
+    The same e-mail signing up again gets its existing registration back.
+    """
+    seminar = _lock_by_slug(slug)
+    if seminar is None:
+        raise LookupError(slug)
+    email = data["email"].strip().lower()
+    existing = db.session.scalar(select(Registration).where(Registration.seminar_id == seminar.id,
+                                                            Registration.email == email))
+    if existing is not None and existing.status is not RegistrationStatus.CANCELLED:
+        return existing, False
+    seat_info = seats(seminar)
+    state = signup_state(seminar, seat_info)
+    if state not in ("open", "waitlist"):
+        raise SignupRefused(state)
+    registration = existing or Registration(seminar_id=seminar.id, email=email)
+    registration.seminar = seminar
+    registration.name = data["name"].strip()
+    registration.company_name = (data.get("company") or "").strip()
+    registration.title = (data.get("title") or "").strip()
+    registration.phone = (data.get("phone") or "").strip()
+    registration.consent = bool(data.get("consent"))
+    registration.answers = answers
+    registration.cancel_token = secrets.token_urlsafe(24)
+    registration.checked_in_at = None
+    with db.session.no_autoflush:
+        _seat_or_wait(seminar, registration, seat_info)
+    if existing is None:
+        db.session.add(registration)
+    db.session.flush()
+    _mail_registration(registration)
+    return registration, True
+
+
+def cancel_registration(registration: Registration) -> list[Registration]:
+    """Cancel a registration (attendee or staff); the freed seat goes to the first person waiting."""
+    seminar = _lock(registration.seminar_id)
+    db.session.refresh(registration)
+    if registration.status is RegistrationStatus.CANCELLED:
+        return []
+    position = registration.waitlist_position
+    was_waiting = registration.status is RegistrationStatus.WAITLISTED
+    registration.status = RegistrationStatus.CANCELLED
+    registration.waitlist_position = None
+    db.session.flush()
+    if was_waiting and position:
+        _close_gap(seminar.id, position)
+        return []
+    return fill_seats(seminar)
+
+
+def fill_seats(seminar: Seminar) -> list[Registration]:
+    """Promote people from the front of the waiting list while seats are free; e-mail each."""
+    seat_info = seats(seminar)
+    if seat_info.left <= 0 or not seat_info.waiting:
+        return []
+    promoted = list(db.session.scalars(
+        select(Registration).where(Registration.seminar_id == seminar.id,
+                                   Registration.status == RegistrationStatus.WAITLISTED)
+        .order_by(Registration.waitlist_position, Registration.id).limit(seat_info.left)))
+    for registration in promoted:
+        registration.status = RegistrationStatus.CONFIRMED
+        registration.waitlist_position = None
+    db.session.flush()
+    _close_gap(seminar.id, 0, len(promoted))
+    for registration in promoted:
+        _mail_promoted(registration)
+    return promoted
+
+
+# ---- staff actions ---------------------------------------------------------------------------
+
+def confirm(registration: Registration, *, over_capacity: bool = False) -> bool:
+    """Give a waiting (or cancelled) person a seat; beyond capacity only when asked on purpose."""
+    seminar = _lock(registration.seminar_id)
+    db.session.refresh(registration)
+    if registration.status in SEAT_HOLDERS:
+        return True
+    if seats(seminar).left <= 0 and not over_capacity:
+        return False
+    position = registration.waitlist_position if registration.status is RegistrationStatus.WAITLISTED else None
+    registration.status = RegistrationStatus.CONFIRMED
+    registration.waitlist_position = None
+    if not registration.cancel_token:
+        registration.cancel_token = secrets.token_urlsafe(24)
+    db.session.flush()
+    if position:
+        _close_gap(seminar.id, position)
+    if registration.email:
+        _mail_promoted(registration)
+    return True
+
+
+def move_to_waitlist(registration: Registration) -> None:
+    """Put a confirmed person at the end of the waiting list (the seat is not given away)."""
+    seminar = _lock(registration.seminar_id)
+    db.session.refresh(registration)
+    if registration.status is RegistrationStatus.WAITLISTED:
+        return
+    registration.status = RegistrationStatus.WAITLISTED
+    registration.checked_in_at = None
+    registration.waitlist_position = _next_position(seminar.id)
+    db.session.flush()
+
+
+def add_registration(seminar: Seminar, data: dict, *, walk_in: bool = False) -> Registration:
+    """Staff add someone: confirmed even beyond capacity (a person standing at the desk has a seat)."""
+    _lock(seminar.id)
+    email = (data.get("email") or "").strip().lower() or None
+    registration = Registration(
+        seminar=seminar, name=data["name"].strip(), company_name=(data.get("company") or "").strip(),
+        title=(data.get("title") or "").strip(), phone=(data.get("phone") or "").strip(), email=email,
+        status=RegistrationStatus.ATTENDED if walk_in else RegistrationStatus.CONFIRMED,
+        cancel_token=secrets.token_urlsafe(24), consent=False, answers={},
+        checked_in_at=utcnow() if walk_in else None)
+    db.session.add(registration)
+    db.session.flush()
+    return registration
+
+
+def email_taken(seminar: Seminar, email: str, except_id: int | None = None) -> bool:
+    stmt = select(Registration.id).where(Registration.seminar_id == seminar.id,
+                                         Registration.email == email.strip().lower())
+    if except_id:
+        stmt = stmt.where(Registration.id != except_id)
+    return db.session.scalar(stmt) is not None
+
+
+def update_registration(registration: Registration, data: dict) -> None:
+    registration.name = data["name"].strip()
+    registration.company_name = (data.get("company") or "").strip()
+    registration.title = (data.get("title") or "").strip()
+    registration.phone = (data.get("phone") or "").strip()
+    registration.email = (data.get("email") or "").strip().lower() or None
+    db.session.flush()
+
+
+def check_in(registration: Registration) -> bool:
+    """Mark someone present; a waiting or cancelled person who turns up takes a seat anyway."""
+    if registration.status is RegistrationStatus.ATTENDED:
+        return False
+    position = registration.waitlist_position if registration.status is RegistrationStatus.WAITLISTED else None
+    if position:
+        _lock(registration.seminar_id)
+    registration.status = RegistrationStatus.ATTENDED
+    registration.waitlist_position = None
+    registration.checked_in_at = utcnow()
+    db.session.flush()
+    if position:
+        _close_gap(registration.seminar_id, position)
+    return True
+
+
+def undo_check_in(registration: Registration) -> None:
+    if registration.status in (RegistrationStatus.ATTENDED, RegistrationStatus.NO_SHOW):
+        registration.status = RegistrationStatus.CONFIRMED
+        registration.checked_in_at = None
+        db.session.flush()
+
+
+def mark_no_shows(seminar: Seminar) -> int:
+    """After the event: everyone confirmed who did not check in becomes a no-show; the seminar is held."""
+    rows = list(db.session.scalars(select(Registration).where(
+        Registration.seminar_id == seminar.id, Registration.status == RegistrationStatus.CONFIRMED)))
+    for registration in rows:
+        registration.status = RegistrationStatus.NO_SHOW
+    if seminar.status in (SeminarStatus.OPEN, SeminarStatus.CLOSED):
+        seminar.status = SeminarStatus.HELD
+    db.session.flush()
+    return len(rows)
+
+
+def set_status(seminar: Seminar, status: SeminarStatus) -> None:
+    """Move a seminar through draft → open → closed → held, or cancel it (attendees are told)."""
+    seminar = _lock(seminar.id)
+    seminar.status = status
+    db.session.flush()
+    if status is SeminarStatus.CANCELLED:
+        for registration in db.session.scalars(select(Registration).where(
+                Registration.seminar_id == seminar.id, Registration.status.in_(ACTIVE),
+                Registration.email.is_not(None))):
+            queue_mail(registration.email, _("Cancelled: %(title)s", title=seminar.title),
+                       _("We are sorry: the seminar \"%(title)s\" (%(when)s) has been cancelled.",
+                         title=seminar.title, when=when(seminar)),
+                       topic=f"registration:{registration.id}")
+
+
+def new_slug() -> str:
+    return secrets.token_urlsafe(6).replace("-", "x").replace("_", "y")
+
+
+# ---- e-mail ------------------------------------------------------------------------------------
+
+def _details(registration: Registration) -> str:
+    seminar = registration.seminar
+    lines = [seminar.title, when(seminar)]
+    if seminar.venue or seminar.address:
+        lines.append(", ".join(p for p in (seminar.venue, seminar.address) if p))
+    lines.append("")
+    lines.append(_("View or cancel your registration: %(url)s",
+                   url=url_for("public.registration", token=registration.cancel_token, _external=True)))
+    return "\n".join(lines)
+
+
+def _mail_registration(registration: Registration) -> None:
+    seminar = registration.seminar
+    if registration.status is RegistrationStatus.CONFIRMED:
+        subject = _("Confirmed: %(title)s", title=seminar.title)
+        intro = _("Dear %(name)s, your seat is confirmed. Show the QR code on your registration page at the desk.",
+                  name=registration.name)
+        ics = ics_for(seminar, registration)
+    else:
+        subject = _("Waiting list: %(title)s", title=seminar.title)
+        intro = _("Dear %(name)s, the seminar is full. You are number %(position)s on the waiting list; "
+                  "we will e-mail you if a seat becomes free.",
+                  name=registration.name, position=registration.waitlist_position)
+        ics = None
+    queue_mail(registration.email, subject, f"{intro}\n\n{_details(registration)}", ics=ics,
+               topic=f"registration:{registration.id}")
+
+
+def _mail_promoted(registration: Registration) -> None:
+    if not registration.email:
+        return
+    seminar = registration.seminar
+    queue_mail(registration.email, _("A seat is free for you: %(title)s", title=seminar.title),
+               _("Dear %(name)s, a seat became free and it is now yours: your registration is confirmed.",
+                 name=registration.name) + "\n\n" + _details(registration),
+               ics=ics_for(seminar, registration), topic=f"registration:{registration.id}")
+
+
+def speakers_choices(region_id: int) -> list[Expert]:
+    return list(db.session.scalars(select(Expert).where(Expert.region_id == region_id).order_by(Expert.name)))
