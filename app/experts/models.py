@@ -25,7 +25,8 @@ class Expert(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
+    # NULL: a head-office expert who serves every region (requested, then confirmed).
+    region_id: Mapped[int | None] = mapped_column(sa.ForeignKey("regions.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), unique=True)
     name: Mapped[str] = mapped_column(sa.String(80))
     organisation: Mapped[Organisation] = mapped_column(enum_column(Organisation))
@@ -37,11 +38,22 @@ class Expert(db.Model):
     ics_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     notes: Mapped[str] = mapped_column(sa.Text, default="")
 
-    region: Mapped[Region] = relationship()
+    region: Mapped[Region | None] = relationship()
     user: Mapped[User | None] = relationship()
     tags: Mapped[list["ExpertTag"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     unavailable: Mapped[list["Unavailability"]] = relationship(
         cascade="all, delete-orphan", order_by="Unavailability.starts_on")
+
+    @property
+    def head_office(self) -> bool:
+        return self.region_id is None
+
+    @property
+    def day_rate(self) -> str:
+        """The day rate as an exact decimal string for forms ("1500.00")."""
+        if self.day_rate_cents is None:
+            return ""
+        return f"{self.day_rate_cents // 100}.{self.day_rate_cents % 100:02d}"
 
 
 class ExpertTag(db.Model):

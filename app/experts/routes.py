@@ -1,1 +1,167 @@
-from app.experts import bp  # noqa: F401
+from flask import abort, current_app, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.access import allowed_region_ids
+from app.auth.models import Role, User
+from app.experts import bp, services
+from app.experts.forms import ExpertForm, UnavailableForm
+from app.experts.models import Organisation, Unavailability
+from app.extensions import db
+from app.htmx import redirect_after_write, render
+from app.markets.models import Market
+from app.visits import services as visit_services
+from app.visits.forms import LEVEL_LABELS
+
+
+@bp.before_request
+@login_required
+def _require_login():
+    """Every experts page is staff-only."""
+
+
+def _region_ids() -> list[int]:
+    return [r.id for r in visit_services.regions_of(current_user)]
+
+
+def _markets(region_ids) -> list[Market]:
+    return list(db.session.scalars(select(Market).where(Market.region_id.in_(region_ids)).order_by(Market.name)))
+
+
+def _can_edit() -> bool:
+    return current_user.role in (Role.ADMIN, Role.MANAGER)
+
+
+@bp.get("/")
+def index():
+    """Experts: filter by market, expertise and organisation."""
+    args = request.args
+    filters = {"q": args.get("q", "")[:100], "market_id": args.get("market", type=int),
+               "organisation": args.get("organisation") if args.get("organisation") in {
+                   o.value for o in Organisation} else None}
+    page = db.paginate(services.search_experts(**filters), page=args.get("page", 1, type=int),
+                       per_page=current_app.config["PAGE_SIZE"], error_out=False, count=True)
+    return render("experts/index.html", "experts/_results.html", page=page, filters=filters,
+                  markets=_markets(_region_ids()), organisations=list(Organisation), can_edit=_can_edit())
+
+
+def _form(expert=None) -> tuple[ExpertForm, list[Market]]:
+    form = ExpertForm(obj=expert)
+    regions = visit_services.regions_of(current_user)
+    form.region_id.choices = [(r.id, r.name) for r in regions]
+    if not current_user.is_admin:
+        # Only admins keep head-office experts; a manager's experts belong to a region.
+        form.region_id.blank_label = form.region_id.choices[0][1] if regions else "—"
+    form.user_id.choices = [(u.id, f"{u.name} <{u.email}>") for u in visit_services.users_in([r.id for r in regions])]
+    markets = _markets([r.id for r in regions])
+    if request.method == "GET":
+        if expert is not None:
+            form.organisation.data = expert.organisation.value
+            form.day_rate.data = expert.day_rate
+            form.expertise.data = services.expertise_text(expert)
+        elif regions and not current_user.is_admin:
+            form.region_id.data = regions[0].id
+    return form, markets
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    """Add an expert: one of our own, or an outside person without a login."""
+    if not _can_edit():
+        abort(403)
+    form, markets = _form()
+    if form.validate_on_submit():
+        data = form.data
+        if data["region_id"] is None and not current_user.is_admin:
+            data["region_id"] = _region_ids()[0]
+        expert = services.save_expert(data, markets)
+        db.session.commit()
+        return redirect_after_write(url_for("experts.detail", expert_id=expert.id))
+    return render("experts/form.html", form=form, expert=None, status=422 if request.method == "POST" else 200)
+
+
+@bp.route("/<int:expert_id>/edit", methods=["GET", "POST"])
+def edit(expert_id: int):
+    """Change an expert's details, expertise, rate or weekly limit."""
+    expert = services.get_expert_or_404(expert_id)
+    if not _can_edit():
+        abort(403)
+    services.check_expert_write(expert)
+    form, markets = _form(expert)
+    if form.validate_on_submit():
+        data = form.data
+        if data["region_id"] is None and not current_user.is_admin:
+            data["region_id"] = expert.region_id or _region_ids()[0]
+        services.save_expert(data, markets, expert)
+        db.session.commit()
+        return redirect_after_write(url_for("experts.detail", expert_id=expert.id))
+    return render("experts/form.html", form=form, expert=expert, status=422 if request.method == "POST" else 200)
+
+
+@bp.get("/<int:expert_id>")
+def detail(expert_id: int):
+    """An expert: expertise, availability, booked visits and seminar talks, requests to answer."""
+    expert = services.get_expert_or_404(expert_id)
+    visits, talks, busy = services.bookings(expert)
+    is_self = expert.user_id is not None and expert.user_id == current_user.id
+    return render("experts/detail.html", expert=expert, visits=visits, talks=talks, busy=busy,
+                  unavailable_form=UnavailableForm(), level_labels=LEVEL_LABELS,
+                  can_edit=_can_edit() or is_self, can_answer=current_user.is_admin or is_self)
+
+
+@bp.post("/<int:expert_id>/unavailable")
+def add_unavailable(expert_id: int):
+    """Mark days the expert cannot come."""
+    expert = services.get_expert_or_404(expert_id)
+    is_self = expert.user_id == current_user.id
+    if not (_can_edit() or is_self):
+        abort(403)
+    if not is_self:
+        services.check_expert_write(expert)
+    form = UnavailableForm()
+    if not form.validate_on_submit():
+        return render("experts/detail.html", "experts/_unavailable.html", expert=expert, unavailable_form=form,
+                      can_edit=True, status=422, retarget="#unavailable", **_detail_rest(expert))
+    services.add_unavailable(expert, form.data)
+    db.session.commit()
+    db.session.refresh(expert)
+    return _unavailable_changed(expert)
+
+
+@bp.post("/<int:expert_id>/unavailable/<int:period_id>/delete")
+def delete_unavailable(expert_id: int, period_id: int):
+    expert = services.get_expert_or_404(expert_id)
+    if not (_can_edit() or expert.user_id == current_user.id):
+        abort(403)
+    period = db.session.get(Unavailability, period_id)
+    if period is None or period.expert_id != expert.id:
+        abort(404)
+    db.session.delete(period)
+    db.session.commit()
+    db.session.refresh(expert)
+    return _unavailable_changed(expert)
+
+
+def _detail_rest(expert) -> dict:
+    visits, talks, busy = services.bookings(expert)
+    return dict(visits=visits, talks=talks, busy=busy, level_labels=LEVEL_LABELS,
+                can_answer=current_user.is_admin or expert.user_id == current_user.id)
+
+
+def _unavailable_changed(expert):
+    from app.htmx import swap_or_redirect
+    return swap_or_redirect(url_for("experts.detail", expert_id=expert.id) + "#unavailable",
+                            "experts/detail.html", "experts/_unavailable.html", expert=expert,
+                            unavailable_form=UnavailableForm(formdata=None), can_edit=True,
+                            **_detail_rest(expert))
+
+
+@bp.post("/<int:expert_id>/feed")
+def feed_token(expert_id: int):
+    """Make a new secret calendar URL for an outside expert, or revoke it."""
+    expert = services.get_expert_or_404(expert_id)
+    if not _can_edit():
+        abort(403)
+    services.new_feed_token(expert, revoke=request.form.get("action") == "revoke")
+    db.session.commit()
+    return redirect_after_write(url_for("experts.detail", expert_id=expert.id) + "#feed")

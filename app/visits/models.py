@@ -1,14 +1,22 @@
 """Visits to accounts, with their team of users and experts."""
-from datetime import datetime
+from datetime import datetime, time
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.accounts.models import Company, Opportunity
+from app.accounts.models import Company, Contact, Opportunity
 from app.auth.models import Region, User
 from app.experts.models import Expert
 from app.extensions import db
+from flask_babel import lazy_gettext as _l
+
 from app.types import LabelledEnum, UTCDateTime, enum_column, utcnow
+
+# Labels of the enums this module adds (app/labels.py holds the foundation's).
+_LABELS = {
+    "requested": _l("Requested"), "confirmed": _l("Confirmed"), "declined": _l("Declined"),
+    "pending": _l("Waiting for approval"), "approved": _l("Approved"),
+}
 
 
 class Purpose(LabelledEnum):
@@ -24,6 +32,38 @@ class VisitStatus(LabelledEnum):
     CONFIRMED = "confirmed"
     DONE = "done"
     CANCELLED = "cancelled"
+
+
+class MemberResponse(LabelledEnum):
+    """A head-office expert's answer to a region's request."""
+
+    REQUESTED = "requested"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+
+    @property
+    def label(self) -> str:
+        return str(_LABELS[self.value])
+
+
+class EscalationStatus(LabelledEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+    @property
+    def label(self) -> str:
+        return str(_LABELS[self.value])
+
+
+LEVELS = (1, 2, 3, 4)
+
+visit_contacts = sa.Table(
+    "visit_contacts",
+    db.metadata,
+    sa.Column("visit_id", sa.ForeignKey("visits.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("contact_id", sa.ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
 
 
 class Visit(db.Model):
@@ -54,7 +94,21 @@ class Visit(db.Model):
     region: Mapped[Region] = relationship()
     company: Mapped[Company] = relationship()
     opportunity: Mapped[Opportunity | None] = relationship()
-    members: Mapped[list["VisitMember"]] = relationship(cascade="all, delete-orphan")
+    members: Mapped[list["VisitMember"]] = relationship(
+        cascade="all, delete-orphan", order_by=lambda: [VisitMember.is_lead.desc(), VisitMember.id])
+    contacts_met: Mapped[list[Contact]] = relationship(secondary=visit_contacts)
+
+    @property
+    def title(self) -> str:
+        return self.company.display_name if self.company else ""
+
+    @property
+    def lead(self) -> "VisitMember | None":
+        return next((m for m in self.members if m.is_lead), self.members[0] if self.members else None)
+
+    @property
+    def active_members(self) -> list["VisitMember"]:
+        return [m for m in self.members if m.response is not MemberResponse.DECLINED]
 
 
 class VisitMember(db.Model):
@@ -71,10 +125,83 @@ class VisitMember(db.Model):
     visit_id: Mapped[int] = mapped_column(sa.ForeignKey("visits.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     expert_id: Mapped[int | None] = mapped_column(sa.ForeignKey("experts.id"), index=True)
+    is_lead: Mapped[bool] = mapped_column(default=False)
+    # Set only for head-office experts: the region asked, the expert (or an admin) answers.
+    response: Mapped[MemberResponse | None] = mapped_column(enum_column(MemberResponse))
 
     user: Mapped[User | None] = relationship()
     expert: Mapped[Expert | None] = relationship()
 
     @property
     def name(self) -> str:
-        return self.user.name if self.user else self.expert.name
+        person = self.user or self.expert
+        if person is None:  # set by id and not loaded yet (e.g. while the audit hook reads it)
+            model, ident = (User, self.user_id) if self.user_id else (Expert, self.expert_id)
+            person = db.session.get(model, ident, execution_options={"all_regions": True})
+        return person.name if person else ""
+
+
+class VisitSettings(db.Model):
+    """A region's scheduling rules: travel buffer, working hours, escalation threshold."""
+
+    __tablename__ = "region_visit_settings"
+    __table_args__ = (
+        sa.CheckConstraint("travel_buffer_minutes BETWEEN 0 AND 1440", name="buffer_in_a_day"),
+        sa.CheckConstraint("day_ends > day_starts", name="day_ends_after_starts"),
+        sa.CheckConstraint("escalation_threshold_cents >= 0", name="threshold_not_negative"),
+    )
+
+    region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id", ondelete="CASCADE"), primary_key=True)
+    travel_buffer_minutes: Mapped[int] = mapped_column(default=30)
+    day_starts: Mapped[time] = mapped_column(sa.Time, default=time(8, 30))
+    day_ends: Mapped[time] = mapped_column(sa.Time, default=time(18, 0))
+    work_weekends: Mapped[bool] = mapped_column(default=False)
+    # 500,000 CNY: an opportunity worth more proposes an escalation whatever its stage.
+    escalation_threshold_cents: Mapped[int] = mapped_column(sa.BigInteger, default=50_000_000)
+
+    region: Mapped[Region] = relationship()
+
+
+class Escalation(db.Model):
+    """A proposal to raise the level of the next visit to a company, decided by a manager."""
+
+    __tablename__ = "escalations"
+    __table_args__ = (
+        sa.CheckConstraint("proposed_level BETWEEN 1 AND 4", name="level_1_to_4"),
+        sa.Index("ix_escalations_region_status", "region_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"))
+    company_id: Mapped[int] = mapped_column(sa.ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    opportunity_id: Mapped[int | None] = mapped_column(sa.ForeignKey("opportunities.id", ondelete="CASCADE"))
+    from_level: Mapped[int] = mapped_column(default=1)
+    proposed_level: Mapped[int]
+    reason: Mapped[str] = mapped_column(sa.String(300), default="")
+    user_ids: Mapped[list] = mapped_column(sa.JSON, default=list)
+    expert_ids: Mapped[list] = mapped_column(sa.JSON, default=list)
+    status: Mapped[EscalationStatus] = mapped_column(enum_column(EscalationStatus), default=EscalationStatus.PENDING)
+    note: Mapped[str] = mapped_column(sa.String(500), default="")
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    visit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("visits.id", ondelete="SET NULL"))
+
+    company: Mapped[Company] = relationship()
+    opportunity: Mapped[Opportunity | None] = relationship()
+    decided_by: Mapped[User | None] = relationship()
+    visit: Mapped[Visit | None] = relationship()
+
+
+class ConflictOverride(db.Model):
+    """Someone saved a visit over conflicts they were shown: who, when, and which."""
+
+    __tablename__ = "visit_conflict_overrides"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(sa.ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    conflicts: Mapped[list] = mapped_column(sa.JSON, default=list)
+
+    user: Mapped[User | None] = relationship()

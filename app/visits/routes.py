@@ -1,1 +1,549 @@
-from app.visits import bp  # noqa: F401
+import secrets
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, make_response, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.access import allowed_region_ids, check_region, get_or_404
+from app.accounts.models import Company, Opportunity, OpportunityStage
+from app.auth.models import Region, Role, User
+from app.experts.models import Expert
+from app.extensions import db
+from app.htmx import redirect_after_write, render
+from app.markets.models import Market
+from app.visits import bp, calendar, services
+from app.visits.conflicts import ALL, settings_for
+from app.visits.forms import (LEVEL_CHOICES, LEVEL_LABELS, DecisionForm, OpportunityForm, ReportForm,
+                              SettingsForm, VisitForm, to_cents)
+from app.visits.models import (ConflictOverride, Escalation, EscalationStatus, MemberResponse, Visit,
+                               VisitMember, VisitSettings, VisitStatus)
+
+PUBLIC_ENDPOINTS = {"visits.feed"}
+
+
+@bp.before_request
+def _require_login():
+    """Every visits page is staff-only, except the secret calendar feed."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    return login_required(lambda: None)()
+
+
+def _is_manager() -> bool:
+    return current_user.role in (Role.ADMIN, Role.MANAGER)
+
+
+def _require_manager() -> None:
+    if not _is_manager():
+        abort(403)
+
+
+def _require_scheduler() -> None:
+    if current_user.role == Role.EXPERT:
+        abort(403)
+
+
+def _person_arg(value: str | None) -> tuple[str, int] | None:
+    if value and len(value) > 2 and value[0] in "ue" and value[1] == ":" and value[2:].isdigit():
+        return value[0], int(value[2:])
+    return None
+
+
+def _region_tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def _monday_arg() -> date:
+    try:
+        day = date.fromisoformat(request.args.get("week", ""))
+    except ValueError:
+        day = datetime.now(_region_tz()).date()
+    return services.monday_of(day)
+
+
+def _default_region_id() -> int | None:
+    regions = services.regions_of(current_user)
+    wanted = request.args.get("region", type=int)
+    if wanted and wanted in {r.id for r in regions}:
+        return wanted
+    return regions[0].id if regions else None
+
+
+def _people(region_ids) -> tuple[list[User], list[Expert]]:
+    return services.users_in(region_ids), services.experts_for(region_ids)
+
+
+def _person_name(person, users, experts) -> str | None:
+    if person is None:
+        return None
+    pool = users if person[0] == "u" else experts
+    return next((p.name for p in pool if p.id == person[1]), None)
+
+
+# ---- lists, week, printable schedule
+
+
+@bp.get("/")
+def index():
+    """Visits: upcoming or all, filtered by person, company, market, status, level."""
+    args = request.args
+    region_ids = [r.id for r in services.regions_of(current_user)]
+    filters = {
+        "person": _person_arg(args.get("who")), "q": args.get("q", "")[:100],
+        "market_id": args.get("market", type=int),
+        "status": args.get("status") if args.get("status") in {s.value for s in VisitStatus} else None,
+        "level": args.get("level", type=int) if args.get("level", type=int) in (1, 2, 3, 4) else None,
+        "upcoming": args.get("when", "upcoming") == "upcoming",
+    }
+    page = db.paginate(services.search_visits(**filters), page=args.get("page", 1, type=int),
+                       per_page=current_app.config["PAGE_SIZE"], error_out=False, count=True)
+    users, experts = _people(region_ids)
+    markets = list(db.session.scalars(select(Market).where(Market.region_id.in_(region_ids)).order_by(Market.name)))
+    pending = db.session.scalar(select(db.func.count()).select_from(
+        services.escalation_query(status=EscalationStatus.PENDING).order_by(None).subquery()))
+    return render("visits/index.html", "visits/_list.html", page=page, filters=filters, users=users,
+                  experts=experts, markets=markets, statuses=list(VisitStatus), levels=LEVEL_CHOICES,
+                  level_labels=LEVEL_LABELS, pending=pending, who=args.get("who", ""))
+
+
+def _week_context(with_contacts: bool = False) -> dict:
+    monday = _monday_arg()
+    tz = _region_tz()
+    person = _person_arg(request.args.get("who"))
+    region_id = None if person else _default_region_id()
+    regions = services.regions_of(current_user)
+    region_ids = [r.id for r in regions]
+    users, experts = _people(region_ids)
+    week = services.week_data(monday, tz, region_id=region_id, person=person, with_contacts=with_contacts)
+    region = next((r for r in regions if r.id == region_id), None)
+    return dict(week=week, tz=tz, person=person, who=request.args.get("who", ""),
+                person_name=_person_name(person, users, experts), region=region, regions=regions,
+                users=users, experts=experts, level_labels=LEVEL_LABELS,
+                prev_week=(monday - timedelta(days=7)).isoformat(), next_week=(monday + timedelta(days=7)).isoformat(),
+                this_week=services.monday_of(datetime.now(tz).date()).isoformat())
+
+
+@bp.get("/week")
+def week():
+    """A week of visits and talks, for a region or one person, navigable by week."""
+    return render("visits/week.html", "visits/_week.html", **_week_context())
+
+
+@bp.get("/schedule")
+def schedule():
+    """The printable week schedule of a region or a person: A4, day by day."""
+    return render("visits/schedule.html", **_week_context(with_contacts=True))
+
+
+# ---- scheduling
+
+
+def _visit_form(visit: Visit | None = None, data: dict | None = None) -> tuple[VisitForm, Company | None]:
+    form = VisitForm(obj=visit, data=data)
+    company_id = form.company_id.data if request.method == "POST" else (
+        (data or {}).get("company_id") or (visit.company_id if visit else request.args.get("company", type=int)))
+    company = _company(company_id)
+    region_ids = [company.region_id] if company else [r.id for r in services.regions_of(current_user)]
+    options = _company_options(request.args.get("company_q", ""), limit=200)
+    if company and company.id not in {c.id for c in options}:
+        options.insert(0, company)
+    form.company_id.choices = [(c.id, c.name) for c in options]
+    if not form.company_id.data and company:
+        form.company_id.data = company.id
+    users, experts = _people(region_ids)
+    form.user_ids.choices = [(u.id, u.name) for u in users]
+    form.expert_ids.choices = [(e.id, e.name + (" · " + _("head office") if e.head_office else "")) for e in experts]
+    form.lead.choices = [(f"u:{u.id}", u.name) for u in users] + [(f"e:{e.id}", e.name) for e in experts]
+    form.opportunity_id.choices = [(o.id, o.title) for o in company.opportunities] if company else []
+    if request.method == "GET":
+        tz = ZoneInfo(company.region.timezone) if company else _region_tz()
+        if visit is not None:
+            form.purpose.data = visit.purpose.value
+            form.user_ids.data = [m.user_id for m in visit.members if m.user_id]
+            form.expert_ids.data = [m.expert_id for m in visit.members if m.expert_id]
+            form.lead.data = services._member_key(visit.lead) if visit.lead else None
+            form.starts_at.data = visit.starts_at.astimezone(tz).replace(tzinfo=None)
+            form.ends_at.data = visit.ends_at.astimezone(tz).replace(tzinfo=None)
+        elif data:
+            for key in ("starts_at", "ends_at"):
+                if data.get(key):
+                    getattr(form, key).data = data[key].astimezone(tz).replace(tzinfo=None)
+        if not form.starts_at.data:
+            day = datetime.now(tz).date() + timedelta(days=1)
+            while day.weekday() >= 5:
+                day += timedelta(days=1)
+            form.starts_at.data = datetime.combine(day, time(9, 30))
+            form.ends_at.data = datetime.combine(day, time(11, 30))
+        if visit is None and not form.user_ids.data and not form.expert_ids.data and current_user.role != Role.EXPERT:
+            form.user_ids.data = [current_user.id] if current_user.id in {u.id for u in users} else []
+        if company and not form.place.data:
+            form.place.data = services._address(company)
+    return form, company
+
+
+def _company(company_id) -> Company | None:
+    """The company by id through the region scope (another region's is None)."""
+    if not company_id:
+        return None
+    return db.session.scalar(select(Company).where(Company.id == company_id))
+
+
+def _company_options(q: str, limit: int = 50) -> list[Company]:
+    stmt = select(Company).order_by(Company.name_key).limit(limit)
+    if q := q.strip():
+        stmt = stmt.where(Company.name.ilike(f"%{q}%") | Company.short_name.ilike(f"%{q}%"))
+    return list(db.session.scalars(stmt))
+
+
+def _draft(form: VisitForm, company: Company) -> services.Draft:
+    tz = ZoneInfo(company.region.timezone)
+    return services.Draft(
+        company=company, starts_at=form.starts_at.data.replace(tzinfo=tz),
+        ends_at=form.ends_at.data.replace(tzinfo=tz), user_ids=form.user_ids.data or [],
+        expert_ids=form.expert_ids.data or [], lead=form.lead.data, place=form.place.data or "",
+        purpose=form.purpose.data, level=form.level.data, agenda=form.agenda.data or "",
+        opportunity_id=form.opportunity_id.data)
+
+
+def _acknowledged() -> set[str]:
+    if request.form.get("confirm_conflicts"):
+        return set(request.form.get("conflict_keys", "").split("|")) - {""}
+    return set()
+
+
+def _schedule(visit: Visit | None):
+    _require_scheduler()
+    escalation = None
+    data = None
+    if request.method == "GET" and visit is None:
+        if (esc_id := request.args.get("escalation", type=int)) is not None:
+            escalation = _escalation_or_404(esc_id)
+            data = services.escalation_draft(escalation)
+        elif (follow := request.args.get("follow_up", type=int)) is not None:
+            data = services.follow_up_of(get_or_404(Visit, follow))
+    form, company = _visit_form(visit, data)
+    if escalation is not None:
+        form.escalation_id.data = str(escalation.id)
+    conflicts = []
+    status = 200
+    if request.method == "POST":
+        if form.escalation_id.data and form.escalation_id.data.isdigit():
+            escalation = _escalation_or_404(int(form.escalation_id.data))
+        if company is None and form.company_id.data:
+            form.company_id.errors = [_("Choose the company to visit.")]
+        valid = form.validate_on_submit() and company is not None
+        if valid:
+            saved, conflicts = services.save_visit(_draft(form, company), by=current_user,
+                                                   acknowledged=_acknowledged(), visit=visit, escalation=escalation)
+            if saved is not None:
+                db.session.commit()
+                return redirect_after_write(url_for("visits.detail", visit_id=saved.id))
+            db.session.rollback()
+            status = 409
+        else:
+            status = 422
+            if company is not None and form.starts_at.data and form.ends_at.data and not form.ends_at.errors:
+                conflicts = services.check_draft(_draft(form, company), visit)
+    elif company is not None:
+        conflicts = services.check_draft(_draft(form, company), visit)
+    return render("visits/form.html", form=form, visit=visit, company=company, conflicts=conflicts,
+                  escalation=escalation, must_confirm=status == 409, status=status)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    """Schedule a visit; conflicts show as the form is filled and must be acknowledged to save."""
+    return _schedule(None)
+
+
+@bp.route("/<int:visit_id>/edit", methods=["GET", "POST"])
+def edit(visit_id: int):
+    """Change a visit: time, team, agenda; the same conflict rules apply."""
+    return _schedule(get_or_404(Visit, visit_id))
+
+
+@bp.get("/check")
+def check():
+    """The conflicts of the form as it is now (htmx swaps them in as the person types)."""
+    visit = get_or_404(Visit, request.args.get("visit_id", type=int)) if request.args.get("visit_id") else None
+    form = VisitForm(request.args, meta={"csrf": False})
+    company = _company(form.company_id.data)
+    conflicts = []
+    if (company is not None and form.starts_at.validate(form) and form.ends_at.validate(form)
+            and form.starts_at.data and form.ends_at.data and form.ends_at.data > form.starts_at.data):
+        form.user_ids.choices = [(i, "") for i in form.user_ids.data or []]
+        form.expert_ids.choices = [(i, "") for i in form.expert_ids.data or []]
+        conflicts = services.check_draft(_draft(form, company), visit)
+    return render("visits/_conflicts.html", "visits/_conflicts.html", conflicts=conflicts,
+                  checked=company is not None, visit=visit)
+
+
+@bp.get("/company-options")
+def company_options():
+    """The companies matching a search, as <option>s for the scheduling form."""
+    companies = _company_options(request.args.get("company_q", ""))
+    return render("visits/_company_options.html", "visits/_company_options.html", companies=companies,
+                  selected=request.args.get("company_id", type=int))
+
+
+@bp.get("/<int:visit_id>")
+def detail(visit_id: int):
+    """One visit: time, place, team and their answers, report, overrides recorded."""
+    visit = services.visit_for_page(visit_id) or get_or_404(Visit, visit_id)
+    overrides = list(db.session.scalars(select(ConflictOverride).where(ConflictOverride.visit_id == visit.id)
+                                        .order_by(ConflictOverride.at)))
+    return render("visits/detail.html", visit=visit, overrides=overrides, level_labels=LEVEL_LABELS,
+                  can_answer=_can_answer)
+
+
+def _can_answer(member: VisitMember) -> bool:
+    return (member.response is not None and member.expert is not None
+            and (current_user.is_admin or member.expert.user_id == current_user.id))
+
+
+@bp.post("/<int:visit_id>/status")
+def set_status(visit_id: int):
+    """Confirm, cancel or re-plan a visit."""
+    visit = get_or_404(Visit, visit_id)
+    _require_scheduler()
+    wanted = request.form.get("status")
+    if wanted not in (VisitStatus.PLANNED.value, VisitStatus.CONFIRMED.value, VisitStatus.CANCELLED.value):
+        abort(400)
+    services.set_status(visit, VisitStatus(wanted))
+    db.session.commit()
+    return redirect_after_write(url_for("visits.detail", visit_id=visit.id), trigger="visitsChanged")
+
+
+@bp.post("/members/<int:member_id>/answer")
+def answer(member_id: int):
+    """A head-office expert (or an admin) confirms or declines a region's request."""
+    member = db.session.scalar(select(VisitMember).where(VisitMember.id == member_id)) or abort(404)
+    visit = db.session.scalar(select(Visit).where(Visit.id == member.visit_id).execution_options(**ALL))
+    if not _can_answer(member):
+        abort(404 if not current_user.is_admin and (member.expert is None or member.expert.user_id != current_user.id)
+              and visit.region_id not in (allowed_region_ids() or []) else 403)
+    services.answer_request(member, request.form.get("answer") == "confirm")
+    db.session.commit()
+    target = request.form.get("next") or ""
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("experts.detail", expert_id=member.expert_id)
+    return redirect_after_write(target)
+
+
+@bp.route("/<int:visit_id>/report", methods=["GET", "POST"])
+def report(visit_id: int):
+    """The visit report: outcome, contacts met, next steps; it closes the visit."""
+    visit = services.visit_for_page(visit_id) or get_or_404(Visit, visit_id)
+    form = ReportForm(obj=visit)
+    form.contact_ids.choices = [(c.id, f"{c.name} {c.title}".strip()) for c in visit.company.contacts]
+    if request.method == "GET":
+        form.contact_ids.data = [c.id for c in visit.contacts_met]
+    if form.validate_on_submit():
+        services.file_report(visit, outcome=form.outcome.data, next_steps=form.next_steps.data,
+                             contact_ids=form.contact_ids.data or [])
+        db.session.commit()
+        if request.form.get("follow_up"):
+            return redirect_after_write(url_for("visits.new", follow_up=visit.id))
+        return redirect_after_write(url_for("visits.detail", visit_id=visit.id))
+    return render("visits/report.html", visit=visit, form=form,
+                  status=422 if request.method == "POST" else 200)
+
+
+# ---- calendars
+
+
+@bp.get("/<int:visit_id>.ics")
+def visit_ics(visit_id: int):
+    """One visit as a calendar file."""
+    visit = services.visit_for_page(visit_id) or get_or_404(Visit, visit_id)
+    return _ics(calendar.calendar_of([visit], [], name=visit.company.name), f"visit-{visit.id}.ics")
+
+
+@bp.get("/feed/<token>.ics")
+def feed(token: str):
+    """A person's private feed of visits and talks; the secret URL is the key."""
+    if len(token) < 20:
+        abort(404)
+    user = db.session.scalar(select(User).where(User.ics_token == token, User.active))
+    expert = None if user else db.session.scalar(
+        select(Expert).where(Expert.ics_token == token).execution_options(**ALL))
+    if user is None and expert is None:
+        abort(404)
+    visits, talks = calendar.bookings_of(user=user, expert=expert)
+    return _ics(calendar.calendar_of(visits, talks, name=f"Grove · {(user or expert).name}"), "grove.ics")
+
+
+def _ics(body: bytes, filename: str):
+    response = make_response(body)
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/calendar")
+def my_calendar():
+    """The signed-in person's private feed URL, to subscribe, regenerate or revoke."""
+    return render("visits/calendar.html", owner=current_user, kind="user")
+
+
+@bp.post("/calendar")
+def my_calendar_token():
+    """Make a new secret feed URL (the old one stops working) or revoke it."""
+    current_user.ics_token = None if request.form.get("action") == "revoke" else secrets.token_urlsafe(32)
+    db.session.commit()
+    return redirect_after_write(url_for("visits.my_calendar"))
+
+
+# ---- region rules
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings():
+    """A region's scheduling rules (managers): travel buffer, working hours, escalation threshold."""
+    _require_manager()
+    region_id = request.form.get("region", type=int) if request.method == "POST" else _default_region_id()
+    if region_id is None:
+        abort(404)
+    check_region(region_id)
+    rules = settings_for(region_id)
+    form = SettingsForm(obj=rules, data=None)
+    if request.method == "GET":
+        form.escalation_threshold.data = f"{rules.escalation_threshold_cents // 100}"
+    if form.validate_on_submit():
+        if db.session.get(VisitSettings, region_id) is None:
+            db.session.add(rules)
+        rules.travel_buffer_minutes = form.travel_buffer_minutes.data
+        rules.day_starts, rules.day_ends = form.day_starts.data, form.day_ends.data
+        rules.work_weekends = form.work_weekends.data
+        rules.escalation_threshold_cents = to_cents(form.escalation_threshold.data)
+        db.session.commit()
+        return redirect_after_write(url_for("visits.settings", region=region_id))
+    return render("visits/settings.html", form=form, region_id=region_id, regions=services.regions_of(current_user),
+                  status=422 if request.method == "POST" else 200)
+
+
+# ---- opportunities and escalation
+
+
+def _opportunity_form(company: Company, opportunity: Opportunity | None = None) -> OpportunityForm:
+    form = OpportunityForm(obj=opportunity)
+    form.owner_id.choices = [(u.id, u.name) for u in services.users_in([company.region_id])]
+    if request.method == "GET":
+        if opportunity is not None:
+            form.value.data = f"{opportunity.value_cents // 100}.{opportunity.value_cents % 100:02d}"
+            form.stage.data = opportunity.stage.value
+        else:
+            form.owner_id.data = company.owner_id or current_user.id
+    return form
+
+
+def _save_opportunity(company: Company, opportunity: Opportunity | None):
+    form = _opportunity_form(company, opportunity)
+    if form.validate_on_submit():
+        opportunity = services.save_opportunity(
+            company, form.data | {"value_cents": to_cents(form.value.data)}, opportunity)
+        escalation = services.propose_escalation(opportunity)
+        db.session.commit()
+        if escalation is not None:
+            return redirect_after_write(url_for("visits.escalation", escalation_id=escalation.id))
+        return redirect_after_write(url_for("accounts.detail", company_id=company.id) + "#opportunities")
+    return render("visits/opportunity_form.html", form=form, company=company, opportunity=opportunity,
+                  status=422 if request.method == "POST" else 200)
+
+
+@bp.route("/opportunities/new", methods=["GET", "POST"])
+def new_opportunity():
+    """Record a purchase opportunity on a company."""
+    company = get_or_404(Company, request.args.get("company", type=int) or -1)
+    return _save_opportunity(company, None)
+
+
+@bp.route("/opportunities/<int:opportunity_id>/edit", methods=["GET", "POST"])
+def edit_opportunity(opportunity_id: int):
+    """Move an opportunity along its stages; reaching proposal proposes an escalation."""
+    opportunity = get_or_404(Opportunity, opportunity_id)
+    return _save_opportunity(opportunity.company, opportunity)
+
+
+@bp.post("/opportunities/<int:opportunity_id>/delete")
+def delete_opportunity(opportunity_id: int):
+    """Remove an opportunity recorded by mistake."""
+    opportunity = get_or_404(Opportunity, opportunity_id)
+    company_id = opportunity.company_id
+    services.delete_opportunity(opportunity)
+    db.session.commit()
+    return redirect_after_write(url_for("accounts.detail", company_id=company_id) + "#opportunities",
+                                trigger="opportunitiesChanged")
+
+
+def _escalation_or_404(escalation_id: int) -> Escalation:
+    stmt = services.escalation_query().where(Escalation.id == escalation_id)
+    return db.session.scalar(stmt) or abort(404)
+
+
+@bp.get("/escalations")
+def escalations():
+    """Escalations waiting for a manager, and the latest decisions."""
+    pending = list(db.session.scalars(services.escalation_query(status=EscalationStatus.PENDING)))
+    decided = list(db.session.scalars(services.escalation_query().where(
+        Escalation.status != EscalationStatus.PENDING).limit(30)))
+    return render("visits/escalations.html", pending=pending, decided=decided, level_labels=LEVEL_LABELS,
+                  can_decide=_is_manager())
+
+
+@bp.get("/escalations/<int:escalation_id>")
+def escalation(escalation_id: int):
+    """An escalation proposal: why, the higher level, the wider team; approve or decline."""
+    esc = _escalation_or_404(escalation_id)
+    users, experts = services.escalation_team(esc)
+    return render("visits/escalation.html", escalation=esc, users=users, experts=experts, form=DecisionForm(),
+                  level_labels=LEVEL_LABELS, can_decide=_is_manager(),
+                  threshold=settings_for(esc.region_id).escalation_threshold_cents)
+
+
+@bp.post("/escalations/<int:escalation_id>/<any(approve, decline):decision>")
+def decide(escalation_id: int, decision: str):
+    """A manager approves (and goes on to schedule the visit) or declines."""
+    esc = _escalation_or_404(escalation_id)
+    _require_manager()
+    if esc.status != EscalationStatus.PENDING:
+        abort(409)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    services.decide_escalation(esc, approve=decision == "approve", by=current_user, note=form.note.data or "")
+    db.session.commit()
+    if decision == "approve":
+        return redirect_after_write(url_for("visits.new", escalation=esc.id))
+    return redirect_after_write(url_for("visits.escalations"))
+
+
+# ---- the company page's sections
+
+
+def _company_section_context(company_id: int) -> dict:
+    company = get_or_404(Company, company_id)
+    return dict(company=company, visits=services.company_visits(company.id),
+                escalations=list(db.session.scalars(services.escalation_query(company_id=company.id))),
+                level_labels=LEVEL_LABELS, stages=list(OpportunityStage))
+
+
+@bp.get("/company/<int:company_id>")
+def company(company_id: int):
+    """A company's visits, escalations and opportunities (the company page loads these sections)."""
+    return render("visits/company.html", **_company_section_context(company_id))
+
+
+@bp.get("/company/<int:company_id>/timeline")
+def company_timeline(company_id: int):
+    return render("visits/company.html", "visits/_company_timeline.html", **_company_section_context(company_id))
+
+
+@bp.get("/company/<int:company_id>/opportunities")
+def company_opportunities(company_id: int):
+    return render("visits/company.html", "visits/_company_opportunity_list.html",
+                  **_company_section_context(company_id))

@@ -1,0 +1,224 @@
+"""Scheduling conflicts: who on a team is already busy, unavailable, at their weekly limit,
+or asked to work outside the region's hours.
+
+Every check runs across all regions (a head-office expert's bookings elsewhere count), but a
+booking in a region the viewer may not see is described only as "busy".
+Intervals are half-open: a visit ending at 10:00 and one starting at 10:00 do not overlap;
+the region's travel buffer is the gap two bookings of one person need between them.
+"""
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import format_datetime, format_time, gettext as _
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from app.auth.models import User
+from app.experts.models import Expert, Unavailability
+from app.extensions import db
+from app.seminars.models import Seminar, SeminarStatus, Speaker
+from app.visits.models import MemberResponse, Visit, VisitMember, VisitSettings, VisitStatus
+
+ALL = {"all_regions": True}
+
+
+@dataclass(frozen=True)
+class Team:
+    """The people of a visit: user ids and expert ids, with each person's other identity added."""
+
+    user_ids: frozenset[int] = frozenset()
+    expert_ids: frozenset[int] = frozenset()
+    names: dict = field(default_factory=dict, compare=False, hash=False)
+    experts: tuple = field(default=(), compare=False, hash=False)
+
+    @classmethod
+    def load(cls, user_ids, expert_ids) -> "Team":
+        """Two queries: the users, and the experts (named or linked to one of the users)."""
+        user_ids, expert_ids = set(user_ids or ()), set(expert_ids or ())
+        names = {}
+        if user_ids:
+            for user in db.session.scalars(select(User).where(User.id.in_(user_ids))):
+                names[("u", user.id)] = user.name
+        experts = []
+        if user_ids or expert_ids:
+            experts = list(db.session.scalars(
+                select(Expert).where(or_(Expert.id.in_(expert_ids), Expert.user_id.in_(user_ids)))
+                .execution_options(**ALL)))
+        for expert in experts:
+            names[("e", expert.id)] = expert.name
+            expert_ids.add(expert.id)
+            if expert.user_id:
+                user_ids.add(expert.user_id)
+                names.setdefault(("u", expert.user_id), expert.name)
+        return cls(frozenset(user_ids), frozenset(expert_ids), names, tuple(experts))
+
+    def name_of(self, member: VisitMember) -> str:
+        if member.user_id:
+            return self.names.get(("u", member.user_id), "")
+        return self.names.get(("e", member.expert_id), "")
+
+    def __bool__(self) -> bool:
+        return bool(self.user_ids or self.expert_ids)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    key: str          # stable while the conflict is the same one: what "save anyway" acknowledges
+    kind: str         # visit, talk, unavailable, weekly_limit, hours
+    person: str
+    message: str
+
+
+def settings_for(region_id: int) -> VisitSettings:
+    """The region's rules, or the defaults when nobody has set them."""
+    found = db.session.get(VisitSettings, region_id)
+    if found is not None:
+        return found
+    return VisitSettings(region_id=region_id, travel_buffer_minutes=30, day_starts=time(8, 30),
+                         day_ends=time(18, 0), work_weekends=False, escalation_threshold_cents=50_000_000)
+
+
+def overlapping(column_start, column_end, starts_at: datetime, ends_at: datetime, buffer: timedelta):
+    """Strict overlap widened by the buffer: touching intervals (with no buffer) are free."""
+    return and_(column_start < ends_at + buffer, column_end > starts_at - buffer)
+
+
+def _when(starts_at: datetime, ends_at: datetime, tz: ZoneInfo) -> str:
+    start, end = starts_at.astimezone(tz), ends_at.astimezone(tz)
+    if start.date() == end.date():
+        return f"{format_datetime(start, 'short')}–{format_time(end, 'short')}"
+    return f"{format_datetime(start, 'short')} – {format_datetime(end, 'short')}"
+
+
+def find_conflicts(*, region_id: int, tz_name: str, starts_at: datetime, ends_at: datetime, team: Team,
+                   exclude_visit_id: int | None = None, visible_region_ids=None) -> list[Conflict]:
+    """Every conflict of this team in this interval, in a fixed number of queries."""
+    if not starts_at or not ends_at or ends_at <= starts_at:
+        return []
+    tz = ZoneInfo(tz_name)
+    rules = settings_for(region_id)
+    buffer = timedelta(minutes=rules.travel_buffer_minutes)
+    conflicts: list[Conflict] = []
+
+    def visible(other_region_id) -> bool:
+        return visible_region_ids is None or other_region_id in visible_region_ids
+
+    if team:
+        person = or_(VisitMember.user_id.in_(team.user_ids), VisitMember.expert_id.in_(team.expert_ids))
+        stmt = (select(VisitMember, Visit).join(Visit, Visit.id == VisitMember.visit_id)
+                .where(person, Visit.status != VisitStatus.CANCELLED,
+                       or_(VisitMember.response.is_(None), VisitMember.response != MemberResponse.DECLINED),
+                       overlapping(Visit.starts_at, Visit.ends_at, starts_at, ends_at, buffer))
+                .options(joinedload(Visit.company))
+                .order_by(Visit.starts_at, VisitMember.id).execution_options(**ALL))
+        if exclude_visit_id:
+            stmt = stmt.where(Visit.id != exclude_visit_id)
+        seen = set()
+        for member, visit in db.session.execute(stmt):
+            who = ("u", member.user_id) if member.user_id else ("e", member.expert_id)
+            if (visit.id, who) in seen:
+                continue
+            seen.add((visit.id, who))
+            name = team.name_of(member)
+            when = _when(visit.starts_at, visit.ends_at, tz)
+            touching = visit.ends_at <= starts_at or visit.starts_at >= ends_at
+            if visible(visit.region_id):
+                if touching:
+                    message = _("%(name)s is at %(company)s %(when)s: less than %(minutes)s minutes to travel.",
+                                name=name, company=visit.company.display_name, when=when,
+                                minutes=rules.travel_buffer_minutes)
+                else:
+                    message = _("%(name)s is already visiting %(company)s %(when)s.",
+                                name=name, company=visit.company.display_name, when=when)
+            else:
+                message = _("%(name)s is busy %(when)s (booked by another region).", name=name, when=when)
+            conflicts.append(Conflict(f"visit:{visit.id}:{who[0]}{who[1]}", "visit", name, message))
+
+        if team.expert_ids:
+            talks = db.session.execute(
+                select(Speaker, Seminar).join(Seminar, Seminar.id == Speaker.seminar_id)
+                .where(Speaker.expert_id.in_(team.expert_ids), Seminar.status != SeminarStatus.CANCELLED,
+                       overlapping(Seminar.starts_at, Seminar.ends_at, starts_at, ends_at, buffer))
+                .order_by(Seminar.starts_at).execution_options(**ALL))
+            for speaker, seminar in talks:
+                name = team.names.get(("e", speaker.expert_id), "")
+                when = _when(seminar.starts_at, seminar.ends_at, tz)
+                if visible(seminar.region_id):
+                    message = _("%(name)s gives a talk at the seminar “%(title)s” %(when)s.",
+                                name=name, title=seminar.title, when=when)
+                else:
+                    message = _("%(name)s is busy %(when)s (booked by another region).", name=name, when=when)
+                conflicts.append(Conflict(f"talk:{seminar.id}:e{speaker.expert_id}", "talk", name, message))
+
+            first_day, last_day = starts_at.astimezone(tz).date(), (ends_at - timedelta(microseconds=1)).astimezone(tz).date()
+            for period in db.session.scalars(
+                    select(Unavailability).where(Unavailability.expert_id.in_(team.expert_ids),
+                                                 Unavailability.starts_on <= last_day,
+                                                 Unavailability.ends_on >= first_day)
+                    .order_by(Unavailability.starts_on)):
+                name = team.names.get(("e", period.expert_id), "")
+                conflicts.append(Conflict(
+                    f"unavailable:{period.id}", "unavailable", name,
+                    _("%(name)s is unavailable from %(start)s to %(end)s.", name=name,
+                      start=_short_date(period.starts_on), end=_short_date(period.ends_on))
+                    + (f" ({period.reason})" if period.reason else "")))
+
+            conflicts += _weekly_limits(team, starts_at, tz, exclude_visit_id)
+
+    conflicts += _working_hours(rules, starts_at, ends_at, tz)
+    return conflicts
+
+
+def _short_date(day: date) -> str:
+    from flask_babel import format_date
+    return format_date(day, "medium")
+
+
+def week_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """Monday 00:00 to the next Monday 00:00, local time, as aware datetimes."""
+    monday = day - timedelta(days=day.weekday())
+    start = datetime.combine(monday, time(0), tzinfo=tz)
+    return start, datetime.combine(monday + timedelta(days=7), time(0), tzinfo=tz)
+
+
+def _weekly_limits(team: Team, starts_at: datetime, tz: ZoneInfo, exclude_visit_id) -> list[Conflict]:
+    limited = {e.id: e for e in team.experts if e.max_visits_per_week}
+    if not limited:
+        return []
+    week_start, week_end = week_bounds(starts_at.astimezone(tz).date(), tz)
+    stmt = (select(VisitMember.expert_id, func.count(func.distinct(Visit.id)))
+            .join(Visit, Visit.id == VisitMember.visit_id)
+            .where(VisitMember.expert_id.in_(limited), Visit.status != VisitStatus.CANCELLED,
+                   or_(VisitMember.response.is_(None), VisitMember.response != MemberResponse.DECLINED),
+                   Visit.starts_at >= week_start, Visit.starts_at < week_end)
+            .group_by(VisitMember.expert_id).execution_options(**ALL))
+    if exclude_visit_id:
+        stmt = stmt.where(Visit.id != exclude_visit_id)
+    out = []
+    for expert_id, count in db.session.execute(stmt):
+        expert = limited[expert_id]
+        if count >= expert.max_visits_per_week:
+            out.append(Conflict(
+                f"weekly_limit:{expert_id}:{count}", "weekly_limit", expert.name,
+                _("%(name)s already has %(count)s visits that week (limit %(limit)s).",
+                  name=expert.name, count=count, limit=expert.max_visits_per_week)))
+    return out
+
+
+def _working_hours(rules: VisitSettings, starts_at: datetime, ends_at: datetime, tz: ZoneInfo) -> list[Conflict]:
+    start, end = starts_at.astimezone(tz), ends_at.astimezone(tz)
+    out = []
+    if start.time() < rules.day_starts or end.time() > rules.day_ends or (
+            end.date() > start.date() and end.time() == time(0) and rules.day_ends < time(23, 59)):
+        out.append(Conflict("hours", "hours", "", _(
+            "Outside working hours (%(start)s–%(end)s).",
+            start=rules.day_starts.strftime("%H:%M"), end=rules.day_ends.strftime("%H:%M"))))
+    if not rules.work_weekends:
+        day, last = start.date(), end.date()
+        while day <= last:
+            if day.weekday() >= 5:
+                out.append(Conflict("weekend", "hours", "", _("The visit falls on a weekend.")))
+                break
+            day += timedelta(days=1)
+    return out

@@ -1,0 +1,87 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateField, DateTimeLocalField, HiddenField, IntegerField, SelectField,
+                     StringField, TextAreaField, TimeField)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+
+from app.accounts.models import OpportunityStage
+from app.forms import MultiCheckboxField, OptionalSelectField
+from app.visits.models import Purpose
+
+LEVEL_CHOICES = [(1, _l("1 · Sales rep")), (2, _l("2 · Regional manager")),
+                 (3, _l("3 · Expert / head-office team")), (4, _l("4 · Executive"))]
+LEVEL_LABELS = dict(LEVEL_CHOICES)
+MONEY = Regexp(r"^\s*\d{1,13}([.,]\d{1,2})?\s*$",
+               message=_l("Enter an amount in CNY, e.g. 1500000 or 1500000.50."))
+
+
+def to_cents(text: str) -> int:
+    """"1 500 000.5" → 150000050, exactly (no float)."""
+    text = text.strip().replace(",", ".").replace(" ", "")
+    whole, _dot, frac = text.partition(".")
+    return int(whole) * 100 + int((frac + "00")[:2])
+
+
+class VisitForm(FlaskForm):
+    company_id = SelectField(_l("Company"), coerce=int, validate_choice=False,
+                             validators=[InputRequired(_l("Choose the company to visit."))])
+    starts_at = DateTimeLocalField(_l("Starts"), format="%Y-%m-%dT%H:%M",
+                                   validators=[InputRequired(_l("Enter when the visit starts."))])
+    ends_at = DateTimeLocalField(_l("Ends"), format="%Y-%m-%dT%H:%M",
+                                 validators=[InputRequired(_l("Enter when the visit ends."))])
+    place = StringField(_l("Place"), validators=[Length(max=300)])
+    purpose = SelectField(_l("Purpose"), choices=Purpose.choices, default=Purpose.INTRODUCTION.value)
+    level = SelectField(_l("Level"), coerce=int, choices=LEVEL_CHOICES, default=1)
+    user_ids = MultiCheckboxField(_l("Our people"), coerce=int)
+    expert_ids = MultiCheckboxField(_l("Experts"), coerce=int)
+    lead = OptionalSelectField(_l("Lead"))
+    opportunity_id = OptionalSelectField(_l("Opportunity"), coerce=int)
+    agenda = TextAreaField(_l("Agenda"), validators=[Length(max=5000)])
+    escalation_id = HiddenField()
+
+    def validate_ends_at(self, field):
+        if self.starts_at.data and field.data:
+            if field.data <= self.starts_at.data:
+                raise ValidationError(_l("The visit must end after it starts."))
+            if (field.data - self.starts_at.data).days >= 14:
+                raise ValidationError(_l("A visit lasts at most two weeks."))
+
+    def validate_expert_ids(self, field):
+        if not (self.user_ids.data or field.data):
+            raise ValidationError(_l("Put at least one person on the team."))
+
+
+class ReportForm(FlaskForm):
+    outcome = TextAreaField(_l("Outcome"), validators=[
+        InputRequired(_l("Write what came of the visit.")), Length(max=10000)])
+    contact_ids = MultiCheckboxField(_l("Contacts met"), coerce=int)
+    next_steps = TextAreaField(_l("Next steps"), validators=[Length(max=5000)])
+
+
+class OpportunityForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[
+        InputRequired(_l("Name the opportunity, e.g. what they plan to buy.")), Length(max=200)])
+    value = StringField(_l("Estimated value (CNY)"), validators=[
+        InputRequired(_l("Enter the estimated value in CNY.")), MONEY])
+    stage = SelectField(_l("Stage"), choices=OpportunityStage.choices, default=OpportunityStage.SPOTTED.value)
+    expected_decision_on = DateField(_l("Expected decision"), validators=[Optional()])
+    owner_id = OptionalSelectField(_l("Owner"), coerce=int)
+
+
+class DecisionForm(FlaskForm):
+    note = StringField(_l("Note"), validators=[Length(max=500)])
+
+
+class SettingsForm(FlaskForm):
+    travel_buffer_minutes = IntegerField(_l("Travel buffer (minutes)"), validators=[
+        InputRequired(_l("Enter the minutes people need between two bookings.")),
+        NumberRange(min=0, max=600, message=_l("Enter 0 to 600 minutes."))])
+    day_starts = TimeField(_l("Working day starts"), validators=[InputRequired(_l("Enter a time."))])
+    day_ends = TimeField(_l("Working day ends"), validators=[InputRequired(_l("Enter a time."))])
+    work_weekends = BooleanField(_l("Weekends are working days"))
+    escalation_threshold = StringField(_l("Escalate opportunities worth more than (CNY)"), validators=[
+        InputRequired(_l("Enter an amount in CNY.")), MONEY])
+
+    def validate_day_ends(self, field):
+        if self.day_starts.data and field.data and field.data <= self.day_starts.data:
+            raise ValidationError(_l("The working day must end after it starts."))

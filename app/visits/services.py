@@ -1,0 +1,403 @@
+"""Visits: scheduling with conflict checks, statuses and reports, week data, opportunities and
+escalations. Services flush; routes commit."""
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.access import allowed_region_ids, check_region
+from app.accounts.models import Company, Contact, Opportunity, OpportunityStage, company_markets
+from app.auth.models import Region, Role, User, user_regions
+from app.experts.models import Expert, ExpertTag
+from app.extensions import db
+from app.seminars.models import Seminar, SeminarStatus, Speaker
+from app.types import utcnow
+from app.visits.conflicts import ALL, Conflict, Team, find_conflicts, overlapping, settings_for, week_bounds
+from app.visits.models import (ConflictOverride, Escalation, EscalationStatus, MemberResponse, Visit,
+                               VisitMember, VisitStatus)
+
+ESCALATING_STAGES = {OpportunityStage.PROPOSAL, OpportunityStage.NEGOTIATION}
+
+
+# ---- who can be on a team
+
+
+def users_in(region_ids) -> list[User]:
+    return list(db.session.scalars(
+        select(User).where(User.active, exists().where(user_regions.c.user_id == User.id,
+                                                      user_regions.c.region_id.in_(region_ids)))
+        .order_by(User.name)))
+
+
+def experts_for(region_ids) -> list[Expert]:
+    """The experts a region can book: its own and the head office's."""
+    cond = Expert.region_id.is_(None)
+    if region_ids is not None:
+        cond = or_(cond, Expert.region_id.in_(region_ids))
+    else:
+        cond = True
+    return list(db.session.scalars(select(Expert).where(cond).order_by(Expert.name).execution_options(**ALL)))
+
+
+def regions_of(user: User) -> list[Region]:
+    if user.is_admin:
+        return list(db.session.scalars(select(Region).order_by(Region.name)))
+    return sorted(user.regions, key=lambda r: r.name)
+
+
+# ---- scheduling
+
+
+@dataclass
+class Draft:
+    """A visit as the form describes it, before it is saved."""
+
+    company: Company
+    starts_at: datetime
+    ends_at: datetime
+    user_ids: list[int]
+    expert_ids: list[int]
+    lead: str | None = None          # "u:3" or "e:5"
+    place: str = ""
+    purpose: str = "introduction"
+    level: int = 1
+    agenda: str = ""
+    opportunity_id: int | None = None
+
+
+def tz_of(company: Company) -> str:
+    return company.region.timezone or "Asia/Shanghai"
+
+
+def check_draft(draft: Draft, visit: Visit | None = None) -> list[Conflict]:
+    team = Team.load(draft.user_ids, draft.expert_ids)
+    return find_conflicts(region_id=draft.company.region_id, tz_name=tz_of(draft.company),
+                          starts_at=draft.starts_at, ends_at=draft.ends_at, team=team,
+                          exclude_visit_id=visit.id if visit else None, visible_region_ids=allowed_region_ids())
+
+
+def _lock_people(user_ids, expert_ids) -> None:
+    """Serialise bookings of the same people: on PostgreSQL each saver locks the team's rows in
+    id order, so a second saver waits and then sees the first one's visit when it re-checks.
+    SQLite needs nothing here: a write request holds the database's write lock from BEGIN."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return
+    if user_ids:
+        db.session.execute(select(User.id).where(User.id.in_(sorted(user_ids))).order_by(User.id).with_for_update())
+    if expert_ids:
+        db.session.execute(select(Expert.id).where(Expert.id.in_(sorted(expert_ids))).order_by(Expert.id)
+                           .with_for_update().execution_options(**ALL))
+
+
+def save_visit(draft: Draft, *, by: User, acknowledged: set[str], visit: Visit | None = None,
+               escalation: Escalation | None = None) -> tuple[Visit | None, list[Conflict]]:
+    """Create or update a visit unless it has conflicts nobody acknowledged.
+
+    Returns (visit, []) when saved, (None, conflicts) when the person must look again. The
+    check runs again after the team's rows are locked, so a booking saved a moment ago by
+    someone else is seen here and needs its own acknowledgement.
+    """
+    check_region(draft.company.region_id)
+    team = Team.load(draft.user_ids, draft.expert_ids)
+    _lock_people(team.user_ids, team.expert_ids)
+    conflicts = find_conflicts(region_id=draft.company.region_id, tz_name=tz_of(draft.company),
+                               starts_at=draft.starts_at, ends_at=draft.ends_at, team=team,
+                               exclude_visit_id=visit.id if visit else None,
+                               visible_region_ids=allowed_region_ids())
+    if any(c.key not in acknowledged for c in conflicts):
+        return None, conflicts
+
+    if visit is None:
+        visit = Visit(region_id=draft.company.region_id, company=draft.company, created_by_id=by.id)
+        db.session.add(visit)
+    visit.company = draft.company
+    visit.starts_at, visit.ends_at = draft.starts_at, draft.ends_at
+    visit.place = draft.place.strip() or _address(draft.company)
+    visit.purpose, visit.level, visit.agenda = draft.purpose, draft.level, draft.agenda.strip()
+    visit.opportunity_id = draft.opportunity_id
+    _set_team(visit, draft)
+    db.session.flush()
+    if conflicts:
+        db.session.add(ConflictOverride(visit_id=visit.id, user_id=by.id,
+                                        conflicts=[{"key": c.key, "message": c.message} for c in conflicts]))
+    if escalation is not None:
+        escalation.visit_id = visit.id
+    db.session.flush()
+    return visit, conflicts
+
+
+def _address(company: Company) -> str:
+    return " ".join(p for p in (company.city, company.district, company.address) if p)
+
+
+def _set_team(visit: Visit, draft: Draft) -> None:
+    wanted = [("u", i) for i in dict.fromkeys(draft.user_ids)] + [("e", i) for i in dict.fromkeys(draft.expert_ids)]
+    lead = tuple(draft.lead.split(":")) if draft.lead else None
+    lead = (lead[0], int(lead[1])) if lead else (wanted[0] if wanted else None)
+    head_office = set(db.session.scalars(
+        select(Expert.id).where(Expert.id.in_(draft.expert_ids or [-1]), Expert.region_id.is_(None))
+        .execution_options(**ALL)))
+    current = {("u", m.user_id) if m.user_id else ("e", m.expert_id): m for m in visit.members}
+    for key in set(current) - set(wanted):
+        visit.members.remove(current[key])
+    for kind, ident in wanted:
+        member = current.get((kind, ident))
+        if member is None:
+            member = VisitMember(user_id=ident) if kind == "u" else VisitMember(expert_id=ident)
+            if kind == "e" and ident in head_office:
+                member.response = MemberResponse.REQUESTED
+            visit.members.append(member)
+        member.is_lead = (kind, ident) == lead
+
+
+def answer_request(member: VisitMember, confirm: bool) -> None:
+    """A head-office expert (or an admin) confirms or declines a region's request."""
+    member.response = MemberResponse.CONFIRMED if confirm else MemberResponse.DECLINED
+
+
+def set_status(visit: Visit, status: VisitStatus) -> None:
+    check_region(visit.region_id)
+    visit.status = status
+
+
+def file_report(visit: Visit, *, outcome: str, next_steps: str, contact_ids: list[int]) -> None:
+    """Close a visit: what came of it, whom we met (their last contact moves up), what is next."""
+    check_region(visit.region_id)
+    visit.outcome, visit.next_steps = outcome.strip(), next_steps.strip()
+    visit.status = VisitStatus.DONE
+    met = [c for c in visit.company.contacts if c.id in set(contact_ids)]
+    visit.contacts_met = met
+    day = visit.starts_at.astimezone(ZoneInfo(tz_of(visit.company))).date()
+    for contact in met:
+        if contact.last_contact_on is None or contact.last_contact_on < day:
+            contact.last_contact_on = day
+
+
+def follow_up_of(visit: Visit, days: int = 14) -> dict:
+    """Form values for the follow-up of a visit: same company, team and opportunity, two weeks on."""
+    return {
+        "company_id": visit.company_id,
+        "starts_at": visit.starts_at + timedelta(days=days),
+        "ends_at": visit.ends_at + timedelta(days=days),
+        "purpose": visit.purpose.value, "level": visit.level,
+        "user_ids": [m.user_id for m in visit.members if m.user_id],
+        "expert_ids": [m.expert_id for m in visit.members if m.expert_id],
+        "lead": _member_key(visit.lead) if visit.lead else None,
+        "agenda": visit.next_steps, "opportunity_id": visit.opportunity_id,
+    }
+
+
+def _member_key(member: VisitMember) -> str:
+    return f"u:{member.user_id}" if member.user_id else f"e:{member.expert_id}"
+
+
+# ---- reading visits
+
+
+VISIT_OPTIONS = (
+    joinedload(Visit.company),
+    selectinload(Visit.members).joinedload(VisitMember.user),
+    selectinload(Visit.members).joinedload(VisitMember.expert),
+)
+
+
+def visit_for_page(visit_id: int) -> Visit | None:
+    return db.session.scalar(select(Visit).where(Visit.id == visit_id).options(
+        *VISIT_OPTIONS, joinedload(Visit.opportunity), selectinload(Visit.contacts_met),
+        joinedload(Visit.company).selectinload(Company.contacts)))
+
+
+@dataclass
+class Week:
+    monday: date
+    days: list[date]
+    visits: list[Visit]
+    talks: list[tuple[Speaker, Seminar]]
+    busy: list[Visit]          # another region's bookings of this person: shown without details
+
+    def on(self, day: date, tz: ZoneInfo) -> list:
+        """What happens on a local day: visits and talks, multi-day ones on every day they cover."""
+        start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
+        end = start + timedelta(days=1)
+        items = [("visit", v) for v in self.visits if v.starts_at < end and v.ends_at > start]
+        items += [("busy", v) for v in self.busy if v.starts_at < end and v.ends_at > start]
+        items += [("talk", s) for _sp, s in self.talks if s.starts_at < end and s.ends_at > start]
+        return sorted(items, key=lambda item: item[1].starts_at)
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def week_data(monday: date, tz: ZoneInfo, *, region_id: int | None = None, person: tuple | None = None,
+              with_contacts: bool = False) -> Week:
+    """One week of a region or of one person, in a fixed number of queries."""
+    start, end = week_bounds(monday, tz)
+    options = list(VISIT_OPTIONS)
+    if with_contacts:
+        options.append(joinedload(Visit.company).selectinload(Company.contacts))
+    stmt = (select(Visit).where(overlapping(Visit.starts_at, Visit.ends_at, start, end, timedelta(0)))
+            .options(*options).order_by(Visit.starts_at, Visit.id))
+    talks_stmt = (select(Speaker, Seminar).join(Seminar, Seminar.id == Speaker.seminar_id)
+                  .where(Seminar.status != SeminarStatus.CANCELLED,
+                         overlapping(Seminar.starts_at, Seminar.ends_at, start, end, timedelta(0)))
+                  .order_by(Seminar.starts_at))
+    busy = []
+    if person:
+        kind, ident = person
+        team = Team.load([ident] if kind == "u" else [], [ident] if kind == "e" else [])
+        member = exists().where(VisitMember.visit_id == Visit.id,
+                                or_(VisitMember.user_id.in_(team.user_ids), VisitMember.expert_id.in_(team.expert_ids)),
+                                or_(VisitMember.response.is_(None), VisitMember.response != MemberResponse.DECLINED))
+        visible = allowed_region_ids()
+        everything = list(db.session.scalars(stmt.where(member).execution_options(**ALL)))
+        visits = [v for v in everything if visible is None or v.region_id in visible]
+        busy = [v for v in everything if v not in visits and v.status != VisitStatus.CANCELLED]
+        talks = list(db.session.execute(talks_stmt.where(Speaker.expert_id.in_(team.expert_ids))
+                                         .execution_options(**ALL)))
+    else:
+        visits = list(db.session.scalars(stmt.where(Visit.region_id == region_id)))
+        talks = list(db.session.execute(talks_stmt.where(Seminar.region_id == region_id)))
+    return Week(monday, [monday + timedelta(days=i) for i in range(7)], visits, talks, busy)
+
+
+def search_visits(*, person: tuple | None = None, q: str = "", market_id=None, status=None, level=None,
+                  upcoming: bool = False):
+    stmt = select(Visit).options(*VISIT_OPTIONS)
+    if person:
+        kind, ident = person
+        col = VisitMember.user_id if kind == "u" else VisitMember.expert_id
+        stmt = stmt.where(exists().where(VisitMember.visit_id == Visit.id, col == ident))
+    if q := q.strip():
+        stmt = stmt.where(Visit.company.has(or_(Company.name.ilike(f"%{q}%"), Company.short_name.ilike(f"%{q}%"))))
+    if market_id:
+        stmt = stmt.where(exists().where(company_markets.c.company_id == Visit.company_id,
+                                         company_markets.c.market_id == market_id))
+    if status:
+        stmt = stmt.where(Visit.status == status)
+    if level:
+        stmt = stmt.where(Visit.level == level)
+    if upcoming:
+        stmt = stmt.where(Visit.ends_at >= utcnow())
+        return stmt.order_by(Visit.starts_at, Visit.id)
+    return stmt.order_by(Visit.starts_at.desc(), Visit.id.desc())
+
+
+def company_visits(company_id: int) -> list[Visit]:
+    return list(db.session.scalars(select(Visit).where(Visit.company_id == company_id)
+                                   .options(*VISIT_OPTIONS).order_by(Visit.starts_at.desc())))
+
+
+# ---- opportunities and escalation
+
+
+def save_opportunity(company: Company, data: dict, opportunity: Opportunity | None = None) -> Opportunity:
+    check_region(company.region_id)
+    if opportunity is None:
+        opportunity = Opportunity(company=company)
+        db.session.add(opportunity)
+    opportunity.title = data["title"].strip()
+    opportunity.value_cents = data["value_cents"]
+    opportunity.stage = OpportunityStage(data["stage"])
+    opportunity.expected_decision_on = data.get("expected_decision_on")
+    opportunity.owner_id = data.get("owner_id")
+    db.session.flush()
+    return opportunity
+
+
+def delete_opportunity(opportunity: Opportunity) -> None:
+    check_region(opportunity.company.region_id)
+    db.session.delete(opportunity)
+
+
+def escalation_reason(opportunity: Opportunity) -> str | None:
+    """Why this opportunity calls for a higher-level visit, or None."""
+    if opportunity.stage in (OpportunityStage.WON, OpportunityStage.LOST):
+        return None
+    threshold = settings_for(opportunity.company.region_id).escalation_threshold_cents
+    if opportunity.stage in ESCALATING_STAGES:
+        return "stage"
+    if opportunity.value_cents > threshold:
+        return "value"
+    return None
+
+
+def propose_escalation(opportunity: Opportunity) -> Escalation | None:
+    """Propose the next visit at a higher level with a wider team, once per opportunity and level."""
+    reason = escalation_reason(opportunity)
+    if reason is None:
+        return None
+    company = opportunity.company
+    current = db.session.scalar(
+        select(Visit.level).where(Visit.company_id == company.id, Visit.status != VisitStatus.CANCELLED)
+        .order_by(Visit.level.desc()).limit(1)) or 1
+    proposed = min(4, max(3, current + 1))
+    if proposed <= current:
+        return None
+    already = db.session.scalar(select(Escalation).where(
+        Escalation.opportunity_id == opportunity.id, Escalation.proposed_level >= proposed,
+        Escalation.status != EscalationStatus.DECLINED))
+    if already is not None:
+        return None
+    users = users_in([company.region_id])
+    team_users = [u.id for u in users if u.id in (company.owner_id, opportunity.owner_id)]
+    team_users += [u.id for u in users if u.role == Role.MANAGER][:1]
+    escalation = Escalation(
+        region_id=company.region_id, company=company, opportunity=opportunity, from_level=current,
+        proposed_level=proposed, reason=reason, user_ids=list(dict.fromkeys(team_users)),
+        expert_ids=[e.id for e in market_experts(company)[:1]])
+    db.session.add(escalation)
+    db.session.flush()
+    return escalation
+
+
+def market_experts(company: Company) -> list[Expert]:
+    """Experts of the company's markets its region can book, its own region's first."""
+    market_ids = [m.id for m in company.markets]
+    experts = experts_for([company.region_id])
+    if market_ids:
+        tagged = set(db.session.scalars(select(ExpertTag.expert_id).where(ExpertTag.market_id.in_(market_ids))))
+        experts = [e for e in experts if e.id in tagged] or experts
+    return sorted(experts, key=lambda e: (e.region_id is None, e.name))
+
+
+def decide_escalation(escalation: Escalation, *, approve: bool, by: User, note: str = "") -> None:
+    check_region(escalation.region_id)
+    escalation.status = EscalationStatus.APPROVED if approve else EscalationStatus.DECLINED
+    escalation.decided_by_id, escalation.decided_at, escalation.note = by.id, utcnow(), note.strip()
+
+
+def escalation_query(*, status: EscalationStatus | None = None, company_id: int | None = None):
+    stmt = select(Escalation).options(joinedload(Escalation.company), joinedload(Escalation.opportunity),
+                                      joinedload(Escalation.decided_by), joinedload(Escalation.visit))
+    if (regions := allowed_region_ids()) is not None:
+        stmt = stmt.where(Escalation.region_id.in_(regions))
+    if status:
+        stmt = stmt.where(Escalation.status == status)
+    if company_id:
+        stmt = stmt.where(Escalation.company_id == company_id)
+    return stmt.order_by(Escalation.proposed_at.desc(), Escalation.id.desc())
+
+
+def escalation_team(escalation: Escalation) -> tuple[list[User], list[Expert]]:
+    users = list(db.session.scalars(select(User).where(User.id.in_(escalation.user_ids or [-1]))))
+    experts = list(db.session.scalars(select(Expert).where(Expert.id.in_(escalation.expert_ids or [-1]))
+                                      .execution_options(**ALL)))
+    return users, experts
+
+
+def escalation_draft(escalation: Escalation) -> dict:
+    """Form values of the higher-level visit an approved escalation asks for."""
+    return {"company_id": escalation.company_id, "level": escalation.proposed_level, "purpose": "opportunity",
+            "user_ids": list(escalation.user_ids or []), "expert_ids": list(escalation.expert_ids or []),
+            "opportunity_id": escalation.opportunity_id,
+            "lead": f"u:{escalation.user_ids[-1]}" if escalation.user_ids else None,
+            "agenda": _("Escalation for “%(title)s”", title=escalation.opportunity.title)
+            if escalation.opportunity else ""}
+
+
+def contacts_in(company: Company) -> list[Contact]:
+    return list(company.contacts)
