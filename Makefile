@@ -42,7 +42,7 @@ run: $(VENV)/.installed-run $(MO)
 	$(FLASK) db upgrade heads
 	$(FLASK) seed-demo --if-empty
 	@echo "Grove: http://$(HOST):$(PORT)  (Ctrl-C stops it)"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 test: $(VENV)/.installed-dev $(MO)
 	@test -x "$(CHROMIUM)" || { \
