@@ -33,3 +33,29 @@ class Market(db.Model):
 
     def __repr__(self) -> str:
         return f"<Market {self.name}>"
+
+
+class ScreeningWeights(db.Model):
+    """How the team scores a market's directory companies; one row per market, tuned on the board."""
+
+    __tablename__ = "screening_weights"
+    __table_args__ = tuple(
+        sa.CheckConstraint(f"{factor} BETWEEN -10 AND 10", name=f"{factor}_in_range")
+        for factor in ("size", "fit", "equipment", "relationship", "competitor"))
+
+    market_id: Mapped[int] = mapped_column(sa.ForeignKey("markets.id", ondelete="CASCADE"), primary_key=True)
+    size: Mapped[int] = mapped_column(default=3)
+    fit: Mapped[int] = mapped_column(default=4)
+    equipment: Mapped[int] = mapped_column(default=2)
+    relationship: Mapped[int] = mapped_column(default=3)
+    # An incumbent competitor makes a company harder to win: negative by default.
+    competitor: Mapped[int] = mapped_column(default=-2)
+    # Words that make a company's products a fit for what we sell into this market.
+    fit_keywords: Mapped[str] = mapped_column(sa.String(500), default="")
+
+    FACTORS = ("size", "fit", "equipment", "relationship", "competitor")
+
+    @property
+    def keywords(self) -> list[str]:
+        import re
+        return [w for w in re.split(r"[\s,，、;；]+", self.fit_keywords or "") if w]

@@ -1,0 +1,99 @@
+import re
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, URL, ValidationError
+
+from app.associations.models import MembershipStatus
+from app.forms import OptionalSelectField
+
+
+class MoneyField(StringField):
+    """An amount in CNY typed as 1200, 1,200.50 or ¥1200; `.cents` holds it as exact integer cents."""
+
+    cents: int = 0
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        text = re.sub(r"[\s,，¥￥元]|CNY|RMB", "", self.data or "", flags=re.I)
+        if not text:
+            self.cents = 0
+            return
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            self.cents = None
+            return
+        if amount < 0 or amount > Decimal("100000000") or amount.as_tuple().exponent < -2:
+            self.cents = None
+            return
+        self.cents = int(amount * 100)
+
+    def pre_validate(self, form):
+        if self.cents is None:
+            raise ValidationError(_l("Enter an amount in CNY such as 3000 or 2,500.50."))
+
+    def set_cents(self, cents: int | None) -> None:
+        self.data = f"{Decimal(cents or 0) / 100:.2f}"
+
+
+class AssociationForm(FlaskForm):
+    name = StringField(_l("Association name"), validators=[
+        InputRequired(_l("Enter the association's name.")), Length(max=200)])
+    region_id = SelectField(_l("Region"), coerce=int)
+    market_ids = SelectMultipleField(_l("Markets it covers"), coerce=int)
+    contact_name = StringField(_l("Contact (secretary)"), validators=[Length(max=120)])
+    contact_phone = StringField(_l("Contact phone"), validators=[Length(max=40)])
+    address = StringField(_l("Address"), validators=[Length(max=300)])
+    website = StringField(_l("Website"), validators=[
+        Optional(), URL(message=_l("Enter a web address starting with http:// or https://.")), Length(max=300)])
+    member_count = IntegerField(_l("Member companies"), validators=[
+        Optional(), NumberRange(min=0, max=1_000_000, message=_l("Enter a number of companies, 0 or more."))])
+    notes = TextAreaField(_l("Notes"), validators=[Length(max=5000)])
+
+    def validate_market_ids(self, field):
+        if set(field.data or []) - {value for value, _label in field.choices}:
+            raise ValidationError(_l("Choose markets of the association's region."))
+
+
+class MembershipForm(FlaskForm):
+    status = SelectField(_l("Status"), choices=MembershipStatus.choices, default=MembershipStatus.PROSPECT.value)
+    joined_on = DateField(_l("Joined on"), validators=[Optional()])
+    expires_on = DateField(_l("Expires on"), validators=[Optional()])
+    fee = MoneyField(_l("Yearly fee (CNY)"))
+    level = StringField(_l("Level"), validators=[Length(max=80)])
+    representative_id = OptionalSelectField(_l("Our representative"), coerce=int)
+    notes = TextAreaField(_l("Notes"), validators=[Length(max=5000)])
+
+    def validate_expires_on(self, field):
+        if field.data and self.joined_on.data and field.data < self.joined_on.data:
+            raise ValidationError(_l("The term cannot end before it starts."))
+        if self.status.data == MembershipStatus.ACTIVE.value and not field.data:
+            raise ValidationError(_l("An active membership needs an expiry date."))
+
+    def validate_joined_on(self, field):
+        if self.status.data == MembershipStatus.ACTIVE.value and not field.data:
+            raise ValidationError(_l("An active membership needs the date we joined."))
+
+    @property
+    def term_data(self) -> dict:
+        return {"status": self.status.data, "joined_on": self.joined_on.data, "expires_on": self.expires_on.data,
+                "fee_cents": self.fee.cents, "level": self.level.data or "",
+                "representative_id": self.representative_id.data, "notes": self.notes.data or ""}
+
+
+class RenewForm(FlaskForm):
+    joined_on = DateField(_l("New term starts"), validators=[Optional()])
+    expires_on = DateField(_l("New term ends"), validators=[InputRequired(_l("Enter the date the new term ends."))])
+    fee = MoneyField(_l("Yearly fee (CNY)"))
+    level = StringField(_l("Level"), validators=[Length(max=80)])
+
+    def validate_expires_on(self, field):
+        if field.data and self.joined_on.data and field.data < self.joined_on.data:
+            raise ValidationError(_l("The term cannot end before it starts."))
+
+
+class TermStatusForm(FlaskForm):
+    status = SelectField(_l("Status"), choices=MembershipStatus.choices)

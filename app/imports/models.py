@@ -1,0 +1,69 @@
+"""Member-directory imports: one batch per uploaded file, one item per company it touched."""
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.associations.models import Association
+from app.auth.models import Region, User
+from app.extensions import db
+from app.types import LabelledEnum, UTCDateTime, enum_column, utcnow
+
+
+class BatchStatus(LabelledEnum):
+    UPLOADED = "uploaded"
+    COMMITTED = "committed"
+    UNDONE = "undone"
+
+    @property
+    def label(self) -> str:
+        # Kept here rather than in app/labels.py: only the import pages show these.
+        return str({"uploaded": _l("Not imported yet"), "committed": _l("Imported"),
+                    "undone": _l("Undone")}[self.value])
+
+
+class ItemAction(LabelledEnum):
+    CREATED = "created"
+    MATCHED = "matched"
+
+
+class ImportBatch(db.Model):
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
+    association_id: Mapped[int] = mapped_column(sa.ForeignKey("associations.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    source_name: Mapped[str] = mapped_column(sa.String(255))
+    stored_name: Mapped[str] = mapped_column(sa.String(80))
+    size_bytes: Mapped[int] = mapped_column(default=0)
+    encoding: Mapped[str] = mapped_column(sa.String(20), default="")
+    mapping: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    status: Mapped[BatchStatus] = mapped_column(enum_column(BatchStatus), default=BatchStatus.UPLOADED)
+    row_count: Mapped[int] = mapped_column(default=0)
+    created_count: Mapped[int] = mapped_column(default=0)
+    matched_count: Mapped[int] = mapped_column(default=0)
+    rejected_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    committed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    region: Mapped[Region] = relationship()
+    association: Mapped[Association] = relationship()
+    user: Mapped[User | None] = relationship()
+
+
+class ImportItem(db.Model):
+    """A company the batch created or matched, and what it added to it (so undo removes just that)."""
+
+    __tablename__ = "import_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("import_batches.id", ondelete="CASCADE"), index=True)
+    row_number: Mapped[int]
+    action: Mapped[ItemAction] = mapped_column(enum_column(ItemAction))
+    company_id: Mapped[int | None] = mapped_column(sa.ForeignKey("companies.id", ondelete="SET NULL"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contacts.id", ondelete="SET NULL"))
+    # True when this batch made the company a member of the association (undo takes it back).
+    linked_member: Mapped[bool] = mapped_column(default=False)

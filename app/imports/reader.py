@@ -1,0 +1,261 @@
+"""Reading a member directory as an association secretary sends it: CSV in any of the encodings
+Excel saves in China, or an .xlsx workbook; refusing what is not one of those before parsing it.
+"""
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+
+from app.accounts.naming import clean_text
+
+ENCODINGS = {"utf-8-sig": "UTF-8", "gb18030": "GBK / GB18030"}
+MAX_BYTES = 10 * 1024 * 1024
+MAX_ROWS = 50_000
+# A real directory workbook unpacks to a few MB; a zip bomb to gigabytes.
+MAX_UNPACKED = 200 * 1024 * 1024
+MAX_RATIO = 250
+MAX_ENTRIES = 2_000
+
+
+class ImportFileError(Exception):
+    """A file Grove refuses, with the message the user sees."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def kind_of(filename: str, data: bytes) -> str:
+    """'csv' or 'xlsx', from the name and the first bytes; anything else is refused."""
+    suffix = Path(filename or "").suffix.lower()
+    if not data:
+        raise ImportFileError(_l("The file is empty."))
+    if suffix in (".xls", ".et", ".numbers", ".ods", ".xlsm", ".xlsb"):
+        raise ImportFileError(_l("Save the workbook as .xlsx (Excel workbook) or .csv and upload that."))
+    if suffix == ".xlsx":
+        if not data.startswith(b"PK"):
+            raise ImportFileError(_l("This file is not an Excel workbook (.xlsx), whatever its name says."))
+        return "xlsx"
+    if suffix in (".csv", ".txt", ".tsv"):
+        if data.startswith(b"PK") or b"\x00" in data[:8192]:
+            raise ImportFileError(_l("This file is not a CSV text file, whatever its name says."))
+        return "csv"
+    raise ImportFileError(_l("Upload a CSV file or an Excel workbook (.xlsx)."))
+
+
+def check_xlsx(path: Path) -> None:
+    """Refuse zip bombs and broken or hostile workbooks before openpyxl opens them."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+            if len(entries) > MAX_ENTRIES:
+                raise ImportFileError(_l("This workbook has too many parts to be a member directory."))
+            unpacked = 0
+            for entry in entries:
+                unpacked += entry.file_size
+                if entry.file_size > MAX_UNPACKED or unpacked > MAX_UNPACKED or (
+                        entry.compress_size and entry.file_size / entry.compress_size > MAX_RATIO
+                        and entry.file_size > 1024 * 1024):
+                    raise ImportFileError(_l("This workbook unpacks to far more data than a directory holds; "
+                                             "it was refused as unsafe."))
+            names = {e.filename for e in entries}
+            if "xl/workbook.xml" not in names:
+                raise ImportFileError(_l("This file is not an Excel workbook (.xlsx), whatever its name says."))
+            for entry in entries:
+                if entry.filename.endswith(".xml") or entry.filename.endswith(".rels"):
+                    with archive.open(entry) as part:
+                        if b"<!DOCTYPE" in part.read(4096).upper().replace(b"<!doctype", b"<!DOCTYPE"):
+                            raise ImportFileError(_l("This workbook contains XML declarations Grove does not "
+                                                     "accept; it was refused as unsafe."))
+    except zipfile.BadZipFile:
+        raise ImportFileError(_l("This file is not an Excel workbook (.xlsx), whatever its name says.")) from None
+
+
+def detect_encoding(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    try:
+        data.decode("utf-8")
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        return "gb18030"
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def read_rows(path: Path, kind: str, encoding: str | None = None):
+    """(encoding used, iterator over rows as lists of raw strings)."""
+    if kind == "csv":
+        data = path.read_bytes()
+        encoding = encoding or detect_encoding(data)
+        try:
+            text = data.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            raise ImportFileError(_l("The file cannot be read as %(encoding)s; choose another encoding.",
+                                     encoding=ENCODINGS.get(encoding, encoding))) from None
+        text = text.lstrip("\ufeff")
+        sample = text[:8192]
+        try:
+            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t，")
+            delimiter = dialect.delimiter
+        except csv.Error:
+            delimiter = ","
+        return encoding, csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    return "", _xlsx_rows(path)
+
+
+def _xlsx_rows(path: Path):
+    import openpyxl
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except Exception:  # openpyxl raises many kinds of errors on broken files
+        raise ImportFileError(_l("This workbook cannot be opened; save it again from Excel as .xlsx.")) from None
+    try:
+        sheet = workbook.worksheets[0]
+        for row in sheet.iter_rows(values_only=True):
+            yield [_cell(v) for v in row]
+    except ImportFileError:
+        raise
+    except Exception:
+        raise ImportFileError(_l("This workbook cannot be read; save it again from Excel as .xlsx.")) from None
+    finally:
+        workbook.close()
+
+
+FIELDS = (
+    ("name", _l("Company name")),
+    ("short_name", _l("Short name")),
+    ("contact_name", _l("Contact")),
+    ("title", _l("Title")),
+    ("department", _l("Department")),
+    ("phone", _l("Phone")),
+    ("email", _l("E-mail")),
+    ("wechat", _l("WeChat ID")),
+    ("address", _l("Address")),
+    ("city", _l("City")),
+    ("district", _l("District")),
+    ("products", _l("Products")),
+    ("employees", _l("Employees")),
+    ("equipment", _l("Equipment on site")),
+    ("background", _l("Notes")),
+)
+FIELD_KEYS = {k for k, _label in FIELDS}
+
+# Header words as directories spell them, most specific first.
+ALIASES = {
+    "name": ("企业名称", "公司名称", "单位名称", "会员单位", "会员名称", "企业全称", "公司全称", "单位全称", "厂名",
+             "企业", "公司", "单位", "company name", "company", "member", "name of company", "enterprise"),
+    "short_name": ("简称", "企业简称", "公司简称", "short name", "abbreviation"),
+    "contact_name": ("联系人", "联系人姓名", "负责人", "法人代表", "法定代表人", "法人", "会员代表", "姓名",
+                     "contact person", "contact name", "contact", "representative"),
+    "title": ("职务", "职位", "职称", "title", "position", "job title"),
+    "department": ("部门", "department", "dept"),
+    "phone": ("手机", "手机号", "手机号码", "移动电话", "联系电话", "联系方式", "电话", "固话", "座机",
+              "mobile", "phone", "telephone", "tel", "cell"),
+    "email": ("电子邮箱", "邮箱", "电子邮件", "email", "e-mail", "mail"),
+    "wechat": ("微信", "微信号", "wechat", "weixin"),
+    "address": ("企业地址", "公司地址", "通讯地址", "详细地址", "地址", "厂址", "address"),
+    "city": ("城市", "所在城市", "所在地", "city"),
+    "district": ("区县", "所在区", "县区", "区域", "district", "county"),
+    "products": ("主营产品", "主要产品", "主营业务", "经营范围", "产品", "主营", "products", "main products",
+                 "product", "business scope"),
+    "employees": ("员工人数", "职工人数", "员工数", "人数", "员工", "企业规模", "规模", "employees", "staff",
+                  "headcount", "number of employees"),
+    "equipment": ("主要设备", "设备情况", "设备", "equipment", "machines"),
+    "background": ("备注", "说明", "简介", "企业简介", "notes", "remarks", "note", "comments"),
+}
+
+
+def _norm_header(text: str) -> str:
+    return re.sub(r"[\s:：*（）()]+", "", clean_text(text).lower())
+
+
+def guess_field(header: str) -> str | None:
+    """The Grove field a column header names, in Chinese or English; None when unsure."""
+    h = _norm_header(header)
+    if not h:
+        return None
+    for fieldname, aliases in ALIASES.items():
+        if h in (_norm_header(a) for a in aliases):
+            return fieldname
+    best = None
+    for fieldname, aliases in ALIASES.items():
+        for alias in aliases:
+            a = _norm_header(alias)
+            if len(a) >= 2 and a in h and (best is None or len(a) > best[1]):
+                best = (fieldname, len(a))
+    return best[0] if best else None
+
+
+def guess_mapping(header: list[str]) -> dict[str, str]:
+    """{column index as text: field} for the columns Grove recognises, each field used once."""
+    mapping: dict[str, str] = {}
+    for i, h in enumerate(header):
+        f = guess_field(h)
+        if f and f not in mapping.values():
+            mapping[str(i)] = f
+    return mapping
+
+
+@dataclass
+class Table:
+    header: list[str]
+    header_row: int  # 1-based row number in the file
+    rows: list[tuple[int, list[str]]] = field(default_factory=list)  # (row number in the file, cells)
+    skipped_headers: int = 0
+
+
+def _blank(row: list[str]) -> bool:
+    return not any(str(c).strip() for c in row)
+
+
+def read_table(rows, limit: int | None = None, max_rows: int = MAX_ROWS) -> Table:
+    """Find the header row (directories often start with a title line), then collect the data rows,
+    skipping blank rows and header rows repeated on every printed page."""
+    pending: list[tuple[int, list[str]]] = []
+    table = None
+    for number, row in enumerate(rows, start=1):
+        if _blank(row):
+            continue
+        if table is None:
+            pending.append((number, row))
+            if "name" in guess_mapping(row).values():
+                table = Table(header=[clean_text(c) for c in row], header_row=number)
+            elif len(pending) >= 20:
+                # No header Grove recognises: the first line is the header, the user maps it.
+                first, header = pending[0]
+                table = Table(header=[clean_text(c) for c in header], header_row=first, rows=pending[1:])
+            continue
+        if [clean_text(c) for c in row[:len(table.header)]] == table.header[:len(row)]:
+            table.skipped_headers += 1
+            continue
+        table.rows.append((number, row))
+        if limit and len(table.rows) >= limit:
+            break
+        if len(table.rows) > max_rows:
+            raise ImportFileError(_l("The file has more than %(n)s rows; split it or use the command line.",
+                                     n=max_rows))
+    if table is None:
+        if not pending:
+            raise ImportFileError(_l("The file has no rows."))
+        number, row = pending[0]
+        table = Table(header=[clean_text(c) for c in row], header_row=number)
+        table.rows = pending[1:]
+    return table

@@ -1,0 +1,174 @@
+import csv
+import io
+
+from flask import Response, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.access import get_or_404
+from app.associations.models import Association
+from app.extensions import db
+from app.htmx import redirect_after_write, render
+from app.imports import bp, services
+from app.imports.export import safe_cell
+from app.imports.forms import ENCODING_CHOICES, UploadForm
+from app.imports.models import BatchStatus
+from app.imports.reader import FIELDS, ImportFileError
+
+PREVIEW_ROWS = 8
+REPORT_ROWS = 50
+
+
+@bp.before_request
+@login_required
+def _require_login():
+    """Imports are staff-only."""
+
+
+@bp.route("/<int:association_id>/import", methods=["GET", "POST"])
+def upload(association_id: int):
+    """Upload a member directory: the file is checked and kept until the import is committed."""
+    association = get_or_404(Association, association_id)
+    form = UploadForm()
+    if form.validate_on_submit():
+        data = form.file.data.read(services.max_bytes() + 1)
+        try:
+            batch, _table = services.store_upload(association, form.file.data.filename or "", data,
+                                                  user_id=current_user.id, encoding=form.encoding.data or None)
+        except ImportFileError as error:
+            db.session.rollback()
+            form.file.errors = [*form.file.errors, str(error.message)]
+        else:
+            db.session.commit()
+            return redirect_after_write(url_for("associations.imports.preview", batch_id=batch.id))
+    return render("imports/upload.html", "imports/_upload_form.html", association=association, form=form,
+                  status=422 if request.method == "POST" else 200)
+
+
+def _columns_from_form(header: list[str]) -> dict[str, str]:
+    columns = {}
+    for i in range(len(header)):
+        value = request.form.get(f"col-{i}", "")
+        if value:
+            columns[str(i)] = value
+    return columns
+
+
+def _preview_context(batch, table, **extra) -> dict:
+    return {"batch": batch, "association": batch.association, "header": table.header,
+            "sample": table.rows[:PREVIEW_ROWS], "fields": FIELDS, "encodings": ENCODING_CHOICES,
+            "columns": batch.mapping.get("columns", {}), "report_rows": REPORT_ROWS, **extra}
+
+
+def _file_problem(batch, error):
+    return render("imports/preview.html", "imports/_report.html", status=422, batch=batch,
+                  association=batch.association, file_error=str(error.message), header=[], sample=[],
+                  fields=FIELDS, encodings=ENCODING_CHOICES, columns={}, report_rows=REPORT_ROWS)
+
+
+@bp.get("/imports/<int:batch_id>")
+def preview(batch_id: int):
+    """The first rows and the column mapping Grove guessed (or, once committed, the import's report)."""
+    batch = services.get_batch_or_404(batch_id)
+    if batch.status is not BatchStatus.UPLOADED:
+        return render("imports/batch.html", batch=batch, association=batch.association)
+    try:
+        table = services.load_table(batch, limit=PREVIEW_ROWS)
+    except ImportFileError as error:
+        return _file_problem(batch, error)
+    return render("imports/preview.html", **_preview_context(batch, table))
+
+
+def _dry_run(batch, confirmed=frozenset()):
+    table = services.load_table(batch)
+    if request.method == "POST" and request.form.get("mapping") == "1":
+        columns = _columns_from_form(table.header)
+        encoding = request.form.get("encoding", "")
+        services.set_mapping(batch, columns, encoding if encoding in {"utf-8-sig", "gb18030"} else None)
+        if encoding and encoding != batch.encoding:
+            table = services.load_table(batch)
+    plan = services.plan_import(batch, table, confirmed)
+    return table, plan
+
+
+@bp.post("/imports/<int:batch_id>/dry-run")
+def dry_run(batch_id: int):
+    """Save the mapping and show what the import would create, match and reject, writing nothing else."""
+    batch = services.get_batch_or_404(batch_id)
+    if batch.status is not BatchStatus.UPLOADED:
+        return redirect_after_write(url_for("associations.imports.preview", batch_id=batch.id))
+    encoding = request.form.get("encoding", "")
+    if encoding in {"utf-8-sig", "gb18030"}:
+        batch.encoding = encoding
+    try:
+        table, plan = _dry_run(batch)
+    except ImportFileError as error:
+        db.session.rollback()
+        return _file_problem(batch, error)
+    db.session.commit()
+    status = 200
+    mapping_error = None
+    if "name" not in batch.mapping["columns"].values():
+        mapping_error, status = _("Choose the column that holds the company name."), 422
+    elif len(set(batch.mapping["columns"].values())) < len(batch.mapping["columns"]):
+        mapping_error, status = _("Each Grove field can take one column only."), 422
+    return render("imports/preview.html", "imports/_report.html", status=status,
+                  **_preview_context(batch, table, plan=plan, mapping_error=mapping_error))
+
+
+@bp.post("/imports/<int:batch_id>/commit")
+def commit(batch_id: int):
+    """Import every planned row in one transaction: all of it or, on any failure, nothing."""
+    batch = services.get_batch_or_404(batch_id)
+    if batch.status is not BatchStatus.UPLOADED:
+        return redirect_after_write(url_for("associations.imports.preview", batch_id=batch.id))
+    confirmed = {int(n) for n in request.form.getlist("confirm") if n.isdigit()}
+    try:
+        table = services.load_table(batch)
+        plan = services.plan_import(batch, table, confirmed)
+        if not plan.rows:
+            raise ImportFileError(_("Choose the column that holds the company name."))
+        services.apply_import(batch, plan)
+    except ImportFileError as error:
+        db.session.rollback()
+        return _file_problem(batch, error)
+    db.session.commit()
+    return redirect_after_write(url_for("associations.imports.preview", batch_id=batch.id))
+
+
+@bp.post("/imports/<int:batch_id>/undo")
+def undo(batch_id: int):
+    """Take a committed import back as a whole, while nobody has worked on what it created."""
+    batch = services.get_batch_or_404(batch_id)
+    try:
+        services.undo_import(batch)
+    except ImportFileError as error:
+        db.session.rollback()
+        return render("imports/batch.html", "imports/_batch_summary.html", status=409, batch=batch,
+                      association=batch.association, undo_error=str(error.message))
+    db.session.commit()
+    return redirect_after_write(url_for("associations.imports.preview", batch_id=batch.id))
+
+
+@bp.get("/imports/<int:batch_id>/report.csv")
+def report_csv(batch_id: int):
+    """The dry run of every row as CSV, with the reason of each rejection; no cell can start a formula."""
+    batch = services.get_batch_or_404(batch_id)
+    try:
+        table = services.load_table(batch)
+    except ImportFileError as error:
+        return _file_problem(batch, error)
+    plan = services.plan_import(batch, table)
+    labels = {"create": _("New company"), "match": _("Matched"), "doubt": _("Doubtful match"),
+              "merge": _("Repeats an earlier row"), "reject": _("Rejected")}
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow([_("Row"), _("Result"), _("Reason"), _("Existing company"), *table.header])
+    cells = dict(table.rows)
+    for row in plan.rows:
+        writer.writerow([row.number, labels[row.action], safe_cell(row.reason), safe_cell(row.company_name),
+                         *[safe_cell(v) for v in cells[row.number]]])
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename=import-{batch.id}-report.csv"})
+

@@ -1,0 +1,347 @@
+"""Member-directory import: store the upload, plan a dry run, apply it all-or-nothing, undo it."""
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy.orm import selectinload
+
+from app.access import allowed_region_ids, check_region
+from app.accounts.models import Company, Contact, Opportunity, Order, Stage, association_members
+from app.accounts.naming import clean_text, name_key
+from app.associations.models import Association
+from app.extensions import db
+from app.imports.models import BatchStatus, ImportBatch, ImportItem, ItemAction
+from app.imports.reader import FIELD_KEYS, ImportFileError, Table, check_xlsx, guess_mapping, kind_of, read_rows, \
+    read_table
+from app.types import utcnow
+
+# Words that do not tell two companies apart when the rest of the name is the same: a row whose
+# name matches an existing company only without them is a doubtful match the user confirms.
+GENERIC = ("集团", "实业", "科技", "工贸", "贸易", "制造", "制品", "工业", "发展", "控股", "有限", "企业", "厂")
+_GENERIC = re.compile("|".join(GENERIC))
+LIMITS = {"name": 200, "short_name": 80, "contact_name": 80, "title": 80, "department": 80, "phone": 40,
+          "email": 254, "wechat": 80, "address": 300, "city": 80, "district": 80}
+
+
+def import_folder() -> Path:
+    folder = Path(current_app.config.get("IMPORT_FOLDER") or Path(current_app.instance_path) / "imports")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def stored_path(batch: ImportBatch) -> Path:
+    return import_folder() / batch.stored_name
+
+
+def max_bytes() -> int:
+    from app.imports.reader import MAX_BYTES
+    return int(current_app.config.get("IMPORT_MAX_BYTES", MAX_BYTES))
+
+
+def store_upload(association: Association, filename: str, data: bytes, *, user_id: int | None,
+                 encoding: str | None = None) -> tuple[ImportBatch, Table]:
+    """Check the file, keep it in the instance folder, and open a batch with a guessed mapping."""
+    check_region(association.region_id)
+    if len(data) > max_bytes():
+        raise ImportFileError(_l("The file is larger than %(mb)s MB; split it or use the command line.",
+                                 mb=max_bytes() // (1024 * 1024)))
+    kind = kind_of(filename, data)
+    stored_name = f"{uuid.uuid4().hex}.{kind}"
+    path = import_folder() / stored_name
+    path.write_bytes(data)
+    try:
+        if kind == "xlsx":
+            check_xlsx(path)
+        used, rows = read_rows(path, kind, encoding)
+        table = read_table(rows)
+        if not table.rows:
+            raise ImportFileError(_l("The file has a header but no member rows."))
+    except ImportFileError:
+        path.unlink(missing_ok=True)
+        raise
+    batch = ImportBatch(region_id=association.region_id, association_id=association.id, user_id=user_id,
+                        source_name=Path(filename).name[:255] or "directory", stored_name=stored_name,
+                        size_bytes=len(data), encoding=used,
+                        mapping={"columns": guess_mapping(table.header)}, row_count=len(table.rows))
+    db.session.add(batch)
+    db.session.flush()
+    return batch, table
+
+
+def load_table(batch: ImportBatch, limit: int | None = None) -> Table:
+    kind = "xlsx" if batch.stored_name.endswith(".xlsx") else "csv"
+    _used, rows = read_rows(stored_path(batch), kind, batch.encoding or None)
+    return read_table(rows, limit=limit)
+
+
+def set_mapping(batch: ImportBatch, columns: dict[str, str], encoding: str | None = None) -> None:
+    batch.mapping = {"columns": {k: v for k, v in columns.items() if v in FIELD_KEYS}}
+    if encoding:
+        batch.encoding = encoding
+    db.session.flush()
+
+
+@dataclass
+class RowPlan:
+    number: int
+    values: dict
+    action: str  # create, match, doubt, merge, reject
+    reason: str = ""
+    company_id: int | None = None
+    company_name: str = ""
+    merge_row: int | None = None
+    new_contact: bool = False
+
+
+@dataclass
+class Plan:
+    rows: list[RowPlan] = field(default_factory=list)
+
+    def of(self, *actions) -> list[RowPlan]:
+        return [r for r in self.rows if r.action in actions]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {"create": 0, "match": 0, "doubt": 0, "merge": 0, "reject": 0}
+        for r in self.rows:
+            counts[r.action] += 1
+        return counts
+
+
+def _employees(text: str):
+    if not text:
+        return None, ""
+    digits = re.findall(r"\d+", text.replace(",", ""))
+    if not digits:
+        return None, _l("Employees is not a number: %(value)s", value=text[:40])
+    n = int(digits[0])
+    if "万" in text:
+        n *= 10000
+    return (n, "") if n <= 10_000_000 else (None, _l("Employees is not a number: %(value)s", value=text[:40]))
+
+
+def _row_values(cells: list[str], columns: dict[str, str], header: list[str]):
+    values, problems = {}, []
+    for index, fieldname in columns.items():
+        i = int(index)
+        raw = str(cells[i]) if i < len(cells) and cells[i] is not None else ""
+        if raw.lstrip().startswith(("=", "＝")) and len(raw.strip()) > 1:
+            problems.append(_l("Column “%(column)s” holds a formula; Grove imports values only.",
+                               column=header[i] if i < len(header) else i + 1))
+            continue
+        text = clean_text(raw)
+        if fieldname in ("products", "equipment", "background"):
+            text = text[:5000]
+        elif fieldname in LIMITS:
+            text = text[:LIMITS[fieldname]]
+        values[fieldname] = text
+    employees, problem = _employees(values.get("employees", ""))
+    values["employees"] = employees
+    if problem:
+        problems.append(problem)
+    if not values.get("name"):
+        problems.insert(0, _l("No company name."))
+    return values, problems
+
+
+def plan_import(batch: ImportBatch, table: Table, confirmed: set[int] = frozenset(), progress=None) -> Plan:
+    """The dry run: what each row would do, without writing anything."""
+    columns = batch.mapping.get("columns", {})
+    plan = Plan()
+    if "name" not in columns.values():
+        return plan
+    existing = {}
+    loose: dict[str, tuple[int, str]] = {}
+    for cid, cname, ckey in db.session.execute(
+            select(Company.id, Company.name, Company.name_key).where(Company.region_id == batch.region_id)
+            .execution_options(all_regions=True)):
+        existing[ckey] = (cid, cname)
+        loose.setdefault(_GENERIC.sub("", ckey) or ckey, (cid, cname))
+    contacts = {(company_id, cname) for company_id, cname in db.session.execute(
+        select(Contact.company_id, Contact.name).join(Company).where(Company.region_id == batch.region_id)
+        .execution_options(all_regions=True))}
+    phones = {}
+    for company_id, phone in db.session.execute(
+            select(Contact.company_id, Contact.phone).join(Company)
+            .where(Company.region_id == batch.region_id, Contact.phone != "").execution_options(all_regions=True)):
+        phones.setdefault(re.sub(r"\D", "", phone), company_id)
+    names_by_id = {cid: cname for cid, cname in existing.values()}
+    seen: dict[str, RowPlan] = {}
+    for number, cells in table.rows:
+        if progress:
+            progress(1)
+        values, problems = _row_values(cells, columns, table.header)
+        if problems:
+            plan.rows.append(RowPlan(number, values, "reject", "; ".join(str(p) for p in problems)))
+            continue
+        key = name_key(values["name"])
+        contact_name = values.get("contact_name", "")
+        if key in seen:
+            first = seen[key]
+            target = first.company_id if first.action == "match" else None
+            row = RowPlan(number, values, "merge", company_id=target, company_name=first.values["name"],
+                          merge_row=first.number)
+            row.new_contact = bool(contact_name) and (target or -first.number, contact_name) not in contacts
+            if row.new_contact:
+                contacts.add((target or -first.number, contact_name))
+            plan.rows.append(row)
+            continue
+        if key in existing:
+            cid, cname = existing[key]
+            row = RowPlan(number, values, "match", company_id=cid, company_name=cname)
+        else:
+            doubt = loose.get(_GENERIC.sub("", key) or key)
+            phone_digits = re.sub(r"\D", "", values.get("phone", ""))
+            if doubt is None and len(phone_digits) >= 7 and phone_digits in phones:
+                cid = phones[phone_digits]
+                doubt = (cid, names_by_id.get(cid, ""))
+            if doubt and number in confirmed:
+                row = RowPlan(number, values, "match", company_id=doubt[0], company_name=doubt[1],
+                              reason=str(_l("Confirmed as the same company.")))
+            elif doubt:
+                row = RowPlan(number, values, "doubt", company_id=doubt[0], company_name=doubt[1],
+                              reason=str(_l("The name or phone is close to an existing company.")))
+            else:
+                row = RowPlan(number, values, "create")
+        target = row.company_id if row.action == "match" else None
+        row.new_contact = bool(contact_name) and (target or -number, contact_name) not in contacts
+        if row.new_contact:
+            contacts.add((target or -number, contact_name))
+        seen[key] = row
+        plan.rows.append(row)
+    return plan
+
+
+COMPANY_FIELDS = ("short_name", "city", "district", "address", "products", "equipment", "background", "employees")
+CONTACT_FIELDS = ("title", "department", "phone", "email", "wechat")
+
+
+def _contact(values: dict, **kw) -> Contact:
+    return Contact(name=values["contact_name"], **{f: values.get(f, "") for f in CONTACT_FIELDS}, **kw)
+
+
+def apply_import(batch: ImportBatch, plan: Plan, progress=None) -> None:
+    """Write the plan: companies, contacts, association membership, and what undo needs. Flushes only;
+    the caller commits once, so a failure anywhere leaves the database as it was."""
+    check_region(batch.region_id)
+    if batch.status is not BatchStatus.UPLOADED:
+        raise ImportFileError(_l("This import has already been committed."))
+    member_ids = set(db.session.scalars(select(association_members.c.company_id)
+                                        .where(association_members.c.association_id == batch.association_id)))
+    created: dict[int, Company] = {}  # row number -> company
+    row_contacts: dict[int, Contact] = {}  # row number -> the contact that row added
+    for row in plan.rows:
+        if row.action in ("create", "doubt"):
+            company = Company(region_id=batch.region_id, name=row.values["name"],
+                              name_key=name_key(row.values["name"]), stage=Stage.PROSPECT,
+                              **{f: row.values.get(f) or ("" if f != "employees" else None) for f in COMPANY_FIELDS})
+            created[row.number] = company
+            if row.new_contact:
+                row_contacts[row.number] = _contact(row.values, company=company)
+        elif row.action == "merge" and row.company_id is None and row.new_contact:
+            row_contacts[row.number] = _contact(row.values, company=created[row.merge_row])
+        elif row.action in ("match", "merge") and row.new_contact:
+            row_contacts[row.number] = _contact(row.values, company_id=row.company_id)
+    db.session.add_all(created.values())
+    db.session.add_all(row_contacts.values())
+    db.session.flush()
+    if progress:
+        progress(len(plan.rows) // 2)
+    items, links = [], []
+    for row in plan.rows:
+        if row.action == "reject":
+            continue
+        if row.number in created:
+            company_id, action = created[row.number].id, ItemAction.CREATED
+        else:
+            company_id = row.company_id if row.company_id else created[row.merge_row].id
+            action = ItemAction.MATCHED
+        contact = row_contacts.get(row.number)
+        linked = company_id not in member_ids
+        if linked:
+            member_ids.add(company_id)
+            links.append({"association_id": batch.association_id, "company_id": company_id})
+        items.append({"batch_id": batch.id, "row_number": row.number, "action": action, "company_id": company_id,
+                      "contact_id": contact.id if contact else None, "linked_member": linked})
+    if links:
+        db.session.execute(insert(association_members), links)
+    if items:
+        db.session.execute(insert(ImportItem), items)
+    counts = plan.counts
+    batch.status = BatchStatus.COMMITTED
+    batch.committed_at = utcnow()
+    batch.row_count = len(plan.rows)
+    batch.created_count = counts["create"] + counts["doubt"]
+    batch.matched_count = counts["match"] + counts["merge"]
+    batch.rejected_count = counts["reject"]
+    db.session.flush()
+    if progress:
+        progress(len(plan.rows) - len(plan.rows) // 2)
+
+
+def undo_blockers(batch: ImportBatch) -> list[str]:
+    """Names of the companies this batch created that someone has worked on since (undo would lose it)."""
+    created = select(ImportItem.company_id).where(ImportItem.batch_id == batch.id,
+                                                  ImportItem.action == ItemAction.CREATED)
+    created_contacts = select(ImportItem.contact_id).where(ImportItem.batch_id == batch.id,
+                                                           ImportItem.contact_id.is_not(None))
+    from app.seminars.models import Registration
+    from app.visits.models import Visit
+    touched = (select(Company.name).where(Company.id.in_(created)).where(
+        (Company.updated_at > batch.committed_at) | (Company.stage != Stage.PROSPECT)
+        | exists().where(Opportunity.company_id == Company.id) | exists().where(Order.company_id == Company.id)
+        | exists().where(Visit.company_id == Company.id) | exists().where(Registration.company_id == Company.id)
+        | exists().where(Contact.company_id == Company.id, Contact.id.not_in(created_contacts)))
+        .order_by(Company.name_key).limit(6).execution_options(all_regions=True))
+    return list(db.session.scalars(touched))
+
+
+def undo_import(batch: ImportBatch) -> None:
+    """Take the whole batch back: its new companies (with their contacts), the contacts it added to
+    existing companies, and the association memberships it recorded."""
+    check_region(batch.region_id)
+    if batch.status is not BatchStatus.COMMITTED:
+        raise ImportFileError(_l("Only a committed import can be undone."))
+    if blockers := undo_blockers(batch):
+        raise ImportFileError(_l("Some imported companies were changed since (%(names)s); the import can no "
+                                 "longer be undone as a whole.", names="、".join(blockers)))
+    linked = select(ImportItem.company_id).where(ImportItem.batch_id == batch.id, ImportItem.linked_member)
+    db.session.execute(delete(association_members).where(
+        association_members.c.association_id == batch.association_id,
+        association_members.c.company_id.in_(linked)))
+    created_ids = select(ImportItem.company_id).where(ImportItem.batch_id == batch.id,
+                                                      ImportItem.action == ItemAction.CREATED)
+    contact_ids = list(db.session.scalars(select(ImportItem.contact_id).where(
+        ImportItem.batch_id == batch.id, ImportItem.contact_id.is_not(None),
+        ImportItem.company_id.not_in(created_ids))))
+    for contact in db.session.scalars(select(Contact).where(Contact.id.in_(contact_ids))
+                                      .execution_options(all_regions=True)):
+        db.session.delete(contact)
+    company_ids = list(db.session.scalars(select(ImportItem.company_id).where(
+        ImportItem.batch_id == batch.id, ImportItem.action == ItemAction.CREATED, ImportItem.company_id.is_not(None))))
+    for chunk in range(0, len(company_ids), 2000):
+        for company in db.session.scalars(
+                select(Company).where(Company.id.in_(company_ids[chunk:chunk + 2000]))
+                .options(selectinload(Company.contacts)).execution_options(all_regions=True)):
+            db.session.delete(company)
+        db.session.flush()
+    batch.status = BatchStatus.UNDONE
+    batch.undone_at = utcnow()
+    db.session.flush()
+
+
+def batches_of(association: Association) -> list[ImportBatch]:
+    return list(db.session.scalars(
+        select(ImportBatch).where(ImportBatch.association_id == association.id)
+        .options(selectinload(ImportBatch.user)).order_by(ImportBatch.id.desc()).limit(20)))
+
+
+def get_batch_or_404(batch_id: int) -> ImportBatch:
+    stmt = select(ImportBatch).where(ImportBatch.id == batch_id)
+    if (regions := allowed_region_ids()) is not None:
+        stmt = stmt.where(ImportBatch.region_id.in_(regions))
+    return db.first_or_404(stmt)
