@@ -17,6 +17,8 @@ PLACES = PROVINCES + CITIES + COUNTIES
 SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "股份公司", "总公司", "分公司", "公司",
             "co.,ltd.", "co.,ltd", "co.ltd", "co ltd", "company limited", "limited", "ltd.", "ltd", "inc.", "inc")
 
+# The suffixes as they read after spacing and punctuation are removed from a key.
+_SUFFIX_KEYS = tuple(dict.fromkeys(s.replace(" ", "").replace(",", "").replace(".", "") for s in SUFFIXES))
 _SPACE = re.compile(r"[\s\u3000·•・,，.。、]+")
 _BRACKETED = re.compile(r"[(\[【〔]([^)\]】〕]*)[)\]】〕]")
 
@@ -37,10 +39,12 @@ def name_key(name: str) -> str:
     changed = True
     while changed:
         changed = False
-        for suffix in SUFFIXES:
-            s = suffix.replace(" ", "").replace(",", "").replace(".", "")
-            if key.endswith(s) and len(key) > len(s):
-                key, changed = key[: -len(s)], True
+        # One legal form per pass, longest first: "有限公司" must not go on to lose "公司" and
+        # leave "...有限"; a key that is only a legal form ("有限公司") is left alone.
+        for suffix in _SUFFIX_KEYS:
+            if key.endswith(suffix) and len(key) > len(suffix) and key not in _SUFFIX_KEYS:
+                key, changed = key[: -len(suffix)], True
+                break
         for place in PLACES:
             if key.startswith(place) and len(key) > len(place) + 1:
                 key, changed = key[len(place):], True

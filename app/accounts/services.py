@@ -1,7 +1,7 @@
 """Companies and contacts: the queries the pages need and the writes, region-checked."""
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, exists, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from app.access import check_region
 from app.accounts.models import Company, Contact, Opportunity, Stage, company_markets
@@ -12,6 +12,9 @@ from app.markets.models import Market
 
 # Furthest along the playbook first: key accounts, won, opportunities ... prospects, then dormant.
 _STAGE_ORDER = case({s.value: i for i, s in enumerate(reversed(list(Stage)[:-1]))}, value=Company.stage, else_=99)
+
+# Users shown by name only: not their regions, which User loads eagerly by default.
+_NO_REGIONS = lazyload(User.regions)
 
 SORTS = {
     "name": Company.name_key.asc(),
@@ -26,7 +29,7 @@ SORT_LABELS = {"name": _l("Name"), "-updated": _l("Recently updated"), "stage": 
 def search_companies(*, q: str = "", market_id=None, stage=None, tier=None, owner_id=None,
                      sort: str = "name"):
     """The select behind the companies list: live search over names, city, products and contacts."""
-    stmt = select(Company).options(joinedload(Company.owner), selectinload(Company.markets))
+    stmt = select(Company).options(joinedload(Company.owner).options(_NO_REGIONS), selectinload(Company.markets))
     if q := q.strip():
         like = f"%{q}%"
         stmt = stmt.where(or_(
@@ -51,10 +54,10 @@ def company_for_page(company_id: int) -> Company | None:
     """One company with everything its page shows, in a fixed number of queries."""
     return db.session.scalar(
         select(Company).where(Company.id == company_id).options(
-            joinedload(Company.owner), joinedload(Company.region),
+            joinedload(Company.owner).options(_NO_REGIONS), joinedload(Company.region),
             selectinload(Company.markets), selectinload(Company.associations),
-            selectinload(Company.contacts).joinedload(Contact.holder),
-            selectinload(Company.opportunities).joinedload(Opportunity.owner),
+            selectinload(Company.contacts).joinedload(Contact.holder).options(_NO_REGIONS),
+            selectinload(Company.opportunities).joinedload(Opportunity.owner).options(_NO_REGIONS),
             selectinload(Company.orders),
         ))
 
@@ -73,7 +76,7 @@ def markets_in(region_ids: list[int]) -> list[Market]:
 def users_in(region_ids: list[int]) -> list[User]:
     """Active users who work in any of these regions: the owners and holders one can pick."""
     return list(db.session.scalars(
-        select(User).where(User.active, exists().where(user_regions.c.user_id == User.id,
+        select(User).options(_NO_REGIONS).where(User.active, exists().where(user_regions.c.user_id == User.id,
                                                       user_regions.c.region_id.in_(region_ids)))
         .order_by(User.name)))
 
