@@ -2,7 +2,7 @@
 from pathlib import Path
 
 import click
-from flask import g
+from flask import current_app, g
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -19,6 +19,12 @@ from app.imports import bp
 @click.option("--confirm-doubtful", is_flag=True, help="Treat doubtful matches as the same company.")
 def import_directory(file, association_id, encoding, user_email, dry_run, confirm_doubtful):
     """Import a member directory (CSV or .xlsx) into an association, all or nothing."""
+    # Messages and the audit hook expect a request; the command runs in one, in English.
+    with current_app.test_request_context(headers={"Accept-Language": "en"}):
+        _import(file, association_id, encoding, user_email, dry_run, confirm_doubtful)
+
+
+def _import(file, association_id, encoding, user_email, dry_run, confirm_doubtful):
     from app.associations.models import Association
     from app.auth.models import User
     from app.imports import services

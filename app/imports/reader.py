@@ -160,7 +160,7 @@ FIELD_KEYS = {k for k, _label in FIELDS}
 
 # Header words as directories spell them, most specific first.
 ALIASES = {
-    "name": ("企业名称", "公司名称", "单位名称", "会员单位", "会员名称", "企业全称", "公司全称", "单位全称", "厂名",
+    "name": ("企业名称", "公司名称", "单位名称", "会员单位", "会员名称", "会员企业", "会员", "企业全称", "公司全称", "单位全称", "厂名",
              "企业", "公司", "单位", "company name", "company", "member", "name of company", "enterprise"),
     "short_name": ("简称", "企业简称", "公司简称", "short name", "abbreviation"),
     "contact_name": ("联系人", "联系人姓名", "负责人", "法人代表", "法定代表人", "法人", "会员代表", "姓名",
@@ -222,6 +222,13 @@ class Table:
     skipped_headers: int = 0
 
 
+def _looks_like_header(row: list[str]) -> bool:
+    """A header names the company column in a few characters; a data row holds a long company name."""
+    mapping = guess_mapping(row)
+    name_columns = [int(i) for i, f in mapping.items() if f == "name"]
+    return bool(name_columns) and len(_norm_header(row[name_columns[0]])) <= 8
+
+
 def _blank(row: list[str]) -> bool:
     return not any(str(c).strip() for c in row)
 
@@ -236,7 +243,7 @@ def read_table(rows, limit: int | None = None, max_rows: int = MAX_ROWS) -> Tabl
             continue
         if table is None:
             pending.append((number, row))
-            if "name" in guess_mapping(row).values():
+            if _looks_like_header(row):
                 table = Table(header=[clean_text(c) for c in row], header_row=number)
             elif len(pending) >= 20:
                 # No header Grove recognises: the first line is the header, the user maps it.

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from app.access import allowed_region_ids, check_region
 from app.accounts.models import Company, Contact, Opportunity, Order, Stage, association_members
-from app.accounts.naming import clean_text, name_key
+from app.accounts.naming import CITIES, COUNTIES, clean_text, name_key
 from app.associations.models import Association
 from app.extensions import db
 from app.imports.models import BatchStatus, ImportBatch, ImportItem, ItemAction
@@ -124,6 +124,13 @@ def _employees(text: str):
     return (n, "") if n <= 10_000_000 else (None, _l("Employees is not a number: %(value)s", value=text[:40]))
 
 
+def _place_of(address: str) -> tuple[str, str]:
+    """The city and district an address names, as directories seldom have columns for them."""
+    city = next((c for c in CITIES if c.endswith("市") and (c in address or c[:-1] in address[:6])), "")
+    district = next((d for d in COUNTIES if d[-1] in "市县区" and d in address), "")
+    return city, district
+
+
 def _row_values(cells: list[str], columns: dict[str, str], header: list[str]):
     values, problems = {}, []
     for index, fieldname in columns.items():
@@ -139,6 +146,10 @@ def _row_values(cells: list[str], columns: dict[str, str], header: list[str]):
         elif fieldname in LIMITS:
             text = text[:LIMITS[fieldname]]
         values[fieldname] = text
+    if values.get("address") and not values.get("city"):
+        values["city"], district = _place_of(values["address"])
+        if not values.get("district"):
+            values["district"] = district
     employees, problem = _employees(values.get("employees", ""))
     values["employees"] = employees
     if problem:
