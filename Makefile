@@ -11,8 +11,10 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 CHROMIUM ?= $(or $(CHROMIUM_PATH),/usr/bin/chromium)
-# Two workers; each has its own database (tests/conftest.py). PYTEST_ARGS= runs them in one process.
-PYTEST_ARGS ?= -n 2
+# One process by default: the concurrency tests load every core, and a browser test running
+# beside them can time out. PYTEST_ARGS="-n 2" spreads the suite over two workers (pytest-xdist;
+# each worker has its own database, see tests/conftest.py).
+PYTEST_ARGS ?=
 PO := app/translations/zh_Hans_CN/LC_MESSAGES/messages.po
 MO := $(PO:.po=.mo)
 
