@@ -75,8 +75,8 @@ def settings_for(region_id: int) -> VisitSettings:
     found = db.session.get(VisitSettings, region_id)
     if found is not None:
         return found
-    return VisitSettings(region_id=region_id, travel_buffer_minutes=30, day_starts=time(8, 30),
-                         day_ends=time(18, 0), work_weekends=False, escalation_threshold_cents=50_000_000)
+    return VisitSettings(region_id=region_id, travel_buffer_minutes=30, day_start_minutes=8 * 60 + 30,
+                         day_end_minutes=18 * 60, work_weekends=False, escalation_threshold_cents=50_000_000)
 
 
 def overlapping(column_start, column_end, starts_at: datetime, ends_at: datetime, buffer: timedelta):

@@ -147,19 +147,36 @@ class VisitSettings(db.Model):
     __tablename__ = "region_visit_settings"
     __table_args__ = (
         sa.CheckConstraint("travel_buffer_minutes BETWEEN 0 AND 1440", name="buffer_in_a_day"),
-        sa.CheckConstraint("day_ends > day_starts", name="day_ends_after_starts"),
+        sa.CheckConstraint("day_end_minutes > day_start_minutes", name="day_ends_after_starts"),
         sa.CheckConstraint("escalation_threshold_cents >= 0", name="threshold_not_negative"),
     )
 
     region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id", ondelete="CASCADE"), primary_key=True)
     travel_buffer_minutes: Mapped[int] = mapped_column(default=30)
-    day_starts: Mapped[time] = mapped_column(sa.Time, default=time(8, 30))
-    day_ends: Mapped[time] = mapped_column(sa.Time, default=time(18, 0))
+    # Minutes after local midnight (plain integers keep the audit trail JSON-friendly).
+    day_start_minutes: Mapped[int] = mapped_column(default=8 * 60 + 30)
+    day_end_minutes: Mapped[int] = mapped_column(default=18 * 60)
     work_weekends: Mapped[bool] = mapped_column(default=False)
     # 500,000 CNY: an opportunity worth more proposes an escalation whatever its stage.
     escalation_threshold_cents: Mapped[int] = mapped_column(sa.BigInteger, default=50_000_000)
 
     region: Mapped[Region] = relationship()
+
+    @property
+    def day_starts(self) -> time:
+        return time(self.day_start_minutes // 60, self.day_start_minutes % 60)
+
+    @day_starts.setter
+    def day_starts(self, value: time) -> None:
+        self.day_start_minutes = value.hour * 60 + value.minute
+
+    @property
+    def day_ends(self) -> time:
+        return time(self.day_end_minutes // 60, self.day_end_minutes % 60)
+
+    @day_ends.setter
+    def day_ends(self, value: time) -> None:
+        self.day_end_minutes = value.hour * 60 + value.minute
 
 
 class Escalation(db.Model):
