@@ -5,43 +5,56 @@ is unset (admins, anonymous public pages, the CLI) queries are not limited. A st
 opt out with `execution_options(all_regions=True)`, which only code that checks access in
 another way may do.
 """
+from functools import cache
+
 from flask import abort, g, has_request_context
 from flask_login import current_user
-from sqlalchemy import event, select
+from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session, with_loader_criteria
 
 from app.extensions import db
 
 
-def _criteria(region_ids: list[int]):
+@cache
+def _region_owned() -> tuple[list, dict]:
+    """Every model with a region_id, found once; and the child models scoped through a parent.
+
+    Found, not listed, so a model a domain adds later (an import batch, an escalation) is
+    limited without anyone remembering to register it here.
+    """
     # Imported here: the domain packages import this module for get_or_404.
     from app.accounts.models import Company, Contact, Opportunity, Order
-    from app.admin.models import AuditEntry, CadenceRule
     from app.associations.models import Association, Membership
-    from app.experts.models import Expert
-    from app.markets.models import Market
     from app.seminars.models import Registration, Seminar
-    from app.visits.models import Visit
 
-    region_owned = (Market, Association, Company, Expert, Seminar, Visit, CadenceRule, AuditEntry)
-    companies = select(Company.id).where(Company.region_id.in_(region_ids))
-    yield from (with_loader_criteria(m, m.region_id.in_(region_ids), include_aliases=True)
-                for m in region_owned)
-    for model in (Contact, Opportunity, Order):
-        yield with_loader_criteria(model, model.company_id.in_(companies), include_aliases=True)
-    yield with_loader_criteria(
-        Membership,
-        Membership.association_id.in_(select(Association.id).where(Association.region_id.in_(region_ids))),
-        include_aliases=True)
-    yield with_loader_criteria(
-        Registration,
-        Registration.seminar_id.in_(select(Seminar.id).where(Seminar.region_id.in_(region_ids))),
-        include_aliases=True)
+    owned = [m.class_ for m in db.Model.registry.mappers if "region_id" in m.columns]
+    children = {
+        Contact: (Contact.company_id, Company), Opportunity: (Opportunity.company_id, Company),
+        Order: (Order.company_id, Company), Membership: (Membership.association_id, Association),
+        Registration: (Registration.seminar_id, Seminar),
+    }
+    return owned, children
+
+
+def _criteria(region_ids: list[int]):
+    from app.experts.models import Expert
+
+    owned, children = _region_owned()
+    for model in owned:
+        criterion = model.region_id.in_(region_ids)
+        if model is Expert:
+            # A head-office expert (no region) serves every region.
+            criterion = or_(model.region_id.is_(None), criterion)
+        yield with_loader_criteria(model, criterion, include_aliases=True)
+    for model, (parent_key, parent) in children.items():
+        yield with_loader_criteria(
+            model, parent_key.in_(select(parent.id).where(parent.region_id.in_(region_ids))), include_aliases=True)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _limit_to_regions(state) -> None:
-    if not state.is_select or state.execution_options.get("all_regions"):
+    # Bulk UPDATE and DELETE through the ORM are limited like SELECTs, so they cannot reach across.
+    if not (state.is_select or state.is_update or state.is_delete) or state.execution_options.get("all_regions"):
         return
     region_ids = g.get("region_scope") if has_request_context() else None
     if region_ids is None:

@@ -3,20 +3,58 @@
 The hook runs after each flush, reads the attribute history (still intact at that point)
 and writes the entries with one executemany on the same connection, so the entries
 commit or roll back with the change they describe.
+
+Column attributes keep active history (the old value is loaded before a set), so an update
+of an object whose attributes expired at the last commit still records what it replaced.
+Rows that only say "this parent has this value" (a contact's role tags, a visit's team, an
+expert's tags) are folded into their parent's entry as one list change, e.g.
+`roles: [["node"], ["node", "key_person"]]`, instead of one entry per tag row.
 """
 import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import g, has_request_context
+from flask import g, has_app_context, has_request_context
 from flask_login import current_user
 from sqlalchemy import event, inspect, insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapper, Session
+from sqlalchemy.orm.interfaces import MANYTOONE
 
 from app.admin.models import AuditAction, AuditEntry
+from app.extensions import db
 from app.types import utcnow
 
 _SKIP_COLUMNS = {"password_hash", "session_token", "ics_token", "cancel_token", "updated_at"}
+
+# (class name, one-to-many relationship) -> (key in the parent's changes, value of one child row)
+_VALUE_COLLECTIONS = {
+    ("Contact", "role_rows"): ("roles", lambda row: row.role),
+    ("Visit", "members"): ("team", lambda row: row.name),
+    ("Expert", "tags"): ("tags", lambda row: row.tag),
+}
+
+# Tables whose rows belong to a region through a parent, in the order they are tried.
+_PARENT_TABLES = ("seminars", "associations", "companies", "experts", "visits", "contacts")
+
+
+@event.listens_for(Mapper, "mapper_configured")
+def _active_history(mapper, class_) -> None:
+    if class_ is AuditEntry:
+        return
+    for prop in mapper.column_attrs:
+        attribute = getattr(class_, prop.key)
+        if not event.contains(attribute, "set", _keep_old_value):
+            event.listen(attribute, "set", _keep_old_value, active_history=True)
+
+
+def _keep_old_value(target, value, oldvalue, initiator):
+    return value
+
+
+def _watch_mapped_classes() -> None:
+    """Mappers configured before this module was imported get active history too."""
+    for mapper in list(db.Model.registry.mappers):
+        _active_history(mapper, mapper.class_)
 
 
 def _plain(value):
@@ -34,35 +72,74 @@ def _plain(value):
 
 
 def _actor_id():
+    """The signed-in user; else whoever a CLI task or background job named in g.audit_user_id."""
     if has_request_context() and current_user and current_user.is_authenticated:
         return current_user.id
-    return g.get("audit_user_id") if has_request_context() else None
+    return g.get("audit_user_id") if has_app_context() else None
 
 
-def _region_of(obj):
-    if region_id := getattr(obj, "region_id", None):
-        return region_id
-    for parent in ("company", "association", "seminar", "expert"):
-        loaded = obj.__dict__.get(parent)
-        if loaded is not None and getattr(loaded, "region_id", None):
-            return loaded.region_id
-    return None
+class _Flush:
+    """What one flush needs to describe its objects: the pending rows by key, and the cache."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.regions: dict = {}
+        self.pending = {}
+        for obj in session.new:
+            mapper = inspect(obj).mapper
+            self.pending[(mapper.class_, tuple(mapper.primary_key_from_instance(obj)))] = obj
+
+    def parent(self, cls, ident):
+        if (obj := self.pending.get((cls, (ident,)))) is not None:
+            return obj
+        key = self.session.identity_key(cls, ident)
+        if (obj := self.session.identity_map.get(key)) is not None:
+            return obj
+        return self.session.get(cls, ident)
+
+    def parent_of(self, obj):
+        """The region-owning parent (seminar, company, ...) of a row, if it has one."""
+        state = inspect(obj)
+        mapper = state.mapper
+        for table in _PARENT_TABLES:
+            for rel in mapper.relationships:
+                if rel.direction is MANYTOONE and rel.mapper.local_table.name == table:
+                    if (loaded := state.dict.get(rel.key)) is not None:
+                        return loaded
+            for column in mapper.columns:
+                if any(fk.column.table.name == table for fk in column.foreign_keys):
+                    ident = getattr(obj, mapper.get_property_by_column(column).key)
+                    if ident is not None:
+                        cls = next(m.class_ for m in mapper.registry.mappers if m.local_table.name == table)
+                        return self.parent(cls, ident)
+        return None
+
+    def region_of(self, obj, depth: int = 0):
+        if (region_id := getattr(obj, "region_id", None)) is not None:
+            return region_id
+        if depth > 3:
+            return None
+        if id(obj) not in self.regions:
+            parent = self.parent_of(obj)
+            self.regions[id(obj)] = self.region_of(parent, depth + 1) if parent is not None else None
+        return self.regions[id(obj)]
 
 
-def _changes(obj, action: AuditAction) -> dict:
+def _changes(obj, action: AuditAction) -> tuple[dict, set]:
+    """The field changes of one object, and the child rows folded into them."""
     state = inspect(obj)
-    changes = {}
+    changes, folded = {}, set()
     for attr in state.mapper.column_attrs:
         key = attr.key
         if key in _SKIP_COLUMNS:
             continue
         hist = state.attrs[key].history
         if action is AuditAction.INSERT:
-            value = getattr(obj, key)
+            value = state.dict.get(key)
             if value not in (None, "", {}):
                 changes[key] = [None, _plain(value)]
         elif action is AuditAction.DELETE:
-            old = hist.unchanged[0] if hist.unchanged else (hist.deleted[0] if hist.deleted else None)
+            old = hist.deleted[0] if hist.deleted else (hist.unchanged[0] if hist.unchanged else None)
             if old not in (None, ""):
                 changes[key] = [_plain(old), None]
         elif hist.has_changes():
@@ -70,46 +147,93 @@ def _changes(obj, action: AuditAction) -> dict:
             new = hist.added[0] if hist.added else None
             if _plain(old) != _plain(new):
                 changes[key] = [_plain(old), _plain(new)]
-    if action is AuditAction.UPDATE:
-        for rel in state.mapper.relationships:
-            if rel.secondary is None:
-                continue
-            hist = state.attrs[rel.key].history
-            if hist.added or hist.deleted:
-                changes[rel.key] = [[_plain(o) for o in hist.deleted], [_plain(o) for o in hist.added]]
-    return changes
+    for rel in state.mapper.relationships:
+        value_of = _VALUE_COLLECTIONS.get((state.class_.__name__, rel.key))
+        if rel.secondary is None and value_of is None:
+            continue
+        hist = state.attrs[rel.key].history
+        before = list(hist.unchanged) + list(hist.deleted)
+        after = list(hist.unchanged) + list(hist.added)
+        if action is AuditAction.INSERT:
+            before = []
+        elif action is AuditAction.DELETE:
+            after = []
+        if value_of is not None:
+            folded.update(id(row) for row in (*before, *after))
+            key, plain = value_of[0], (lambda rows: sorted(_plain(value_of[1](r)) for r in rows))
+        else:
+            key, plain = rel.key, (lambda rows: sorted(_plain(r) for r in rows))
+        if plain(before) != plain(after):
+            changes[key] = [plain(before), plain(after)]
+    return changes, folded
 
 
-def _summary(obj) -> str:
-    for attr in ("name", "title", "email"):
-        if isinstance(value := getattr(obj, attr, None), str):
-            return value[:300]
+def _label(obj) -> str:
+    for attr in ("name", "title", "email", "description"):
+        if isinstance(value := inspect(obj).dict.get(attr), str) and value:
+            return value
     return ""
+
+
+def _summary(obj, flush: _Flush) -> str:
+    """The record's own name, followed by its parent's (a contact's company) for search."""
+    parts = [_label(obj)]
+    if "region_id" not in inspect(obj).mapper.column_attrs or not parts[0]:
+        parent = flush.parent_of(obj)
+        if parent is not None and (parent_label := _label(parent)) and parent_label not in parts:
+            parts.append(parent_label)
+    return " · ".join(p for p in parts if p)[:300]
+
+
+@event.listens_for(Session, "before_flush")
+def _load_deleted(session, flush_context, instances) -> None:
+    """Load what a deleted row still has to show before the row is gone."""
+    if session.info.get("skip_audit"):
+        return
+    for obj in session.deleted:
+        state = inspect(obj)
+        if state.expired_attributes:
+            session.refresh(obj)
+        for rel in state.mapper.relationships:
+            if rel.secondary is not None or (state.class_.__name__, rel.key) in _VALUE_COLLECTIONS:
+                getattr(obj, rel.key)
 
 
 @event.listens_for(Session, "after_flush")
 def _record(session, flush_context) -> None:
     if session.info.get("skip_audit"):
         return
+    flush = _Flush(session)
+    actor, now = _actor_id(), utcnow()
+    new = set(map(id, session.new))
+    described = []
+    # In the order the objects were added, so a batch reads in the order it was written.
+    states = sorted(flush_context.states.items(), key=lambda item: getattr(item[0], "insert_order", None) or 0)
+    for state, (isdelete, listonly) in states:
+        obj = state.obj()
+        if listonly or obj is None or isinstance(obj, AuditEntry):
+            continue
+        if isdelete:
+            action = AuditAction.DELETE
+        elif id(obj) in new:
+            action = AuditAction.INSERT
+        else:
+            action = AuditAction.UPDATE
+        described.append((obj, action, *_changes(obj, action)))
+    folded = set().union(*(f for *_rest, f in described)) if described else set()
     rows = []
-    now = utcnow()
-    actor = _actor_id()
-    for objects, action in ((session.new, AuditAction.INSERT), (session.dirty, AuditAction.UPDATE),
-                            (session.deleted, AuditAction.DELETE)):
-        for obj in objects:
-            if isinstance(obj, AuditEntry) or not hasattr(obj, "__table__"):
-                continue
-            if action is AuditAction.UPDATE and not session.is_modified(obj):
-                continue
-            changes = _changes(obj, action)
-            if action is AuditAction.UPDATE and not changes:
-                continue
-            identity = inspect(obj).identity
-            rows.append({
-                "at": now, "user_id": actor, "region_id": _region_of(obj), "action": action,
-                "table_name": obj.__tablename__,
-                "row_id": ",".join(str(i) for i in identity) if identity else "",
-                "summary": _summary(obj), "changes": changes,
-            })
+    for obj, action, changes, _folded in described:
+        if id(obj) in folded or (action is AuditAction.UPDATE and not changes):
+            continue
+        mapper = inspect(obj).mapper
+        rows.append({
+            "at": now, "user_id": actor, "region_id": flush.region_of(obj), "action": action,
+            "table_name": obj.__tablename__,
+            "row_id": ",".join(str(_plain(i)) for i in mapper.primary_key_from_instance(obj)),
+            "summary": _summary(obj, flush), "changes": changes,
+        })
     if rows:
         session.connection().execute(insert(AuditEntry.__table__), rows)
+
+
+_watch_mapped_classes()
