@@ -11,6 +11,8 @@ from app.forms import OptionalSelectField
 from app.seminars.models import QuestionKind
 
 PHONE_CHARS = set("0123456789+-() ")
+# What a datetime-local input sends (with or without seconds); the first is how it is shown.
+LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
 def _phone(form, field):
@@ -85,12 +87,12 @@ class SeminarForm(FlaskForm):
     abstract = TextAreaField(_l("Abstract"), validators=[Optional(), Length(max=5000)])
     venue = StringField(_l("Venue"), validators=[Optional(), Length(max=200)])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
-    starts_at = DateTimeLocalField(_l("Starts"), validators=[DataRequired()])
-    ends_at = DateTimeLocalField(_l("Ends"), validators=[DataRequired()])
+    starts_at = DateTimeLocalField(_l("Starts"), format=LOCAL_FORMATS, validators=[DataRequired()])
+    ends_at = DateTimeLocalField(_l("Ends"), format=LOCAL_FORMATS, validators=[DataRequired()])
     capacity = IntegerField(_l("Capacity"), validators=[InputRequired(), NumberRange(min=1, max=10000)])
     waitlist_enabled = BooleanField(_l("Keep a waiting list when full"), default=True)
-    signup_opens_at = DateTimeLocalField(_l("Sign-up opens"), validators=[Optional()])
-    signup_closes_at = DateTimeLocalField(_l("Sign-up closes"), validators=[Optional()])
+    signup_opens_at = DateTimeLocalField(_l("Sign-up opens"), format=LOCAL_FORMATS, validators=[Optional()])
+    signup_closes_at = DateTimeLocalField(_l("Sign-up closes"), format=LOCAL_FORMATS, validators=[Optional()])
 
     def validate_ends_at(self, field):
         if self.starts_at.data and field.data and field.data <= self.starts_at.data:

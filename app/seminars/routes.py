@@ -1,10 +1,432 @@
-"""Staff side of seminars: plan and publish, registrations, check-in desk, printables, leads."""
-from flask_login import login_required
+"""Staff side of seminars: plan and publish, registrations, check-in desk, printables, exports, leads."""
+from datetime import datetime
 
-from app.seminars import bp
+from zoneinfo import ZoneInfo
+
+from flask import Response, abort, current_app, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from app.access import check_region, get_or_404
+from app.accounts.services import markets_in, regions_for
+from app.associations.models import Association
+from app.extensions import db
+from app.htmx import redirect_after_write, render, swap_or_redirect
+from app.outbox.cli import outbox_send
+from app.outbox.services import deliver_after_response, pending_mail_ids, recent
+from app.seminars import bp, exports, leads, services
+from app.seminars.forms import QuestionForm, RegistrationForm, SeminarForm, SpeakerForm
+from app.seminars.models import Registration, RegistrationStatus, Seminar, SeminarStatus, Speaker
+
+bp.cli.add_command(outbox_send)
+
+NEXT_STATES = {
+    SeminarStatus.DRAFT: (SeminarStatus.OPEN, SeminarStatus.CANCELLED),
+    SeminarStatus.OPEN: (SeminarStatus.CLOSED, SeminarStatus.HELD, SeminarStatus.CANCELLED),
+    SeminarStatus.CLOSED: (SeminarStatus.OPEN, SeminarStatus.HELD, SeminarStatus.CANCELLED),
+    SeminarStatus.HELD: (),
+    SeminarStatus.CANCELLED: (SeminarStatus.DRAFT,),
+}
 
 
 @bp.before_request
 @login_required
 def _require_login():
     """Every seminar staff page needs a login."""
+
+
+@bp.app_template_global()
+def company_attendance(company_id: int):
+    """Seminar registrations of a company, for templates/seminars/_company_attendance.html."""
+    return leads.attendance_for_company(company_id)
+
+
+def _seminar(seminar_id: int, *, write: bool = False) -> Seminar:
+    seminar = get_or_404(Seminar, seminar_id)
+    if write:
+        check_region(seminar.region_id)
+    return seminar
+
+
+def _registration(seminar: Seminar, registration_id: int) -> Registration:
+    registration = services.registration_of(seminar, registration_id)
+    if registration is None:
+        abort(404)
+    return registration
+
+
+def _local(value: datetime | None, seminar: Seminar):
+    return value.astimezone(services.seminar_tz(seminar)).replace(tzinfo=None) if value else None
+
+
+# ---- list, plan, publish -----------------------------------------------------------------------
+
+@bp.get("/")
+def index():
+    """Seminars, newest first, with seats taken and people waiting."""
+    status = request.args.get("status") if request.args.get("status") in {s.value for s in SeminarStatus} else None
+    q = request.args.get("q", "")[:100]
+    page = db.paginate(services.list_seminars(status=status, q=q), page=request.args.get("page", 1, type=int),
+                       per_page=current_app.config["PAGE_SIZE"], error_out=False, count=True)
+    return render("seminars/index.html", "seminars/_list.html", page=page, status=status, q=q,
+                  statuses=list(SeminarStatus), seats=services.seats_of(page.items))
+
+
+def _seminar_form(seminar: Seminar | None = None) -> SeminarForm:
+    form = SeminarForm(obj=seminar)
+    regions = regions_for(current_user)
+    form.region_id.choices = [(r.id, r.name) for r in regions]
+    if seminar is not None:
+        form.region_id.choices = [(seminar.region_id, seminar.region.name)]
+        region_ids = [seminar.region_id]
+        if request.method == "GET":
+            for key in ("starts_at", "ends_at", "signup_opens_at", "signup_closes_at"):
+                form[key].data = _local(getattr(seminar, key), seminar)
+    else:
+        selected = form.region_id.data if request.method == "POST" else None
+        region_ids = [selected] if selected in {r.id for r in regions} else [r.id for r in regions]
+    form.market_id.choices = [(m.id, m.name) for m in markets_in(region_ids)]
+    form.association_id.choices = [(a.id, a.name) for a in db.session.scalars(
+        select(Association).where(Association.region_id.in_(region_ids)).order_by(Association.name))]
+    return form
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    """Plan a seminar (it starts as a draft)."""
+    form = _seminar_form()
+    if form.validate_on_submit():
+        check_region(form.region_id.data)
+        region = next(r for r in regions_for(current_user) if r.id == form.region_id.data)
+        seminar = services.save_seminar(None, form.data, ZoneInfo(region.timezone or current_app.config["TIMEZONE"]))
+        db.session.commit()
+        return redirect_after_write(url_for("seminars.detail", seminar_id=seminar.id))
+    return render("seminars/form.html", "seminars/_form.html", form=form, seminar=None,
+                  status=422 if request.method == "POST" else 200)
+
+
+@bp.route("/<int:seminar_id>/edit", methods=["GET", "POST"])
+def edit(seminar_id: int):
+    """Edit a seminar's details."""
+    seminar = _seminar(seminar_id, write=request.method == "POST")
+    form = _seminar_form(seminar)
+    if form.validate_on_submit():
+        services.save_seminar(seminar, form.data | {"region_id": seminar.region_id}, services.seminar_tz(seminar))
+        db.session.commit()
+        return redirect_after_write(url_for("seminars.detail", seminar_id=seminar.id))
+    return render("seminars/form.html", "seminars/_form.html", form=form, seminar=seminar,
+                  status=422 if request.method == "POST" else 200)
+
+
+def _detail_context(seminar: Seminar, **extra) -> dict:
+    q = request.values.get("q", "")[:100]
+    status = request.values.get("status") or None
+    return {
+        "seminar": seminar, "seats": services.seats(seminar), "q": q, "status_filter": status,
+        "registrations": services.registrations_of(seminar, q=q, status=status),
+        "statuses": list(RegistrationStatus), "next_states": NEXT_STATES[seminar.status],
+        "Status": RegistrationStatus, "add_form": extra.pop("add_form", None) or RegistrationForm(prefix="add"),
+        **extra,
+    }
+
+
+@bp.get("/<int:seminar_id>")
+def detail(seminar_id: int):
+    """A seminar: details, public link and QR code, speakers, questions, registrations."""
+    seminar = services.seminar_for_page(seminar_id) or abort(404)
+    return render("seminars/detail.html", "seminars/_registrations.html",
+                  speaker_form=_speaker_form(seminar), question_form=QuestionForm(prefix="question"),
+                  **_detail_context(seminar))
+
+
+@bp.post("/<int:seminar_id>/status")
+def set_status(seminar_id: int):
+    """Publish, close, mark held, cancel or re-draft a seminar."""
+    seminar = _seminar(seminar_id, write=True)
+    try:
+        target = SeminarStatus(request.form.get("status", ""))
+    except ValueError:
+        abort(400)
+    if target not in NEXT_STATES[seminar.status]:
+        abort(400)
+    services.set_status(seminar, target)
+    ids = pending_mail_ids()
+    db.session.commit()
+    return deliver_after_response(redirect_after_write(url_for("seminars.detail", seminar_id=seminar.id)), ids)
+
+
+def _speaker_form(seminar: Seminar, **kw) -> SpeakerForm:
+    form = SpeakerForm(prefix="speaker", **kw)
+    taken = {s.expert_id for s in seminar.speakers}
+    form.expert_id.choices = [(e.id, e.name + (f" · {e.title}" if e.title else ""))
+                              for e in services.speakers_choices(seminar.region_id) if e.id not in taken]
+    return form
+
+
+def _program(seminar: Seminar, status: int = 200, **kw):
+    seminar = services.seminar_for_page(seminar.id)
+    return render("seminars/detail.html", "seminars/_program.html", status=status, seminar=seminar,
+                  speaker_form=kw.pop("speaker_form", None) or _speaker_form(seminar),
+                  question_form=kw.pop("question_form", None) or QuestionForm(prefix="question"),
+                  **{k: v for k, v in _detail_context(seminar).items() if k != "seminar"})
+
+
+@bp.post("/<int:seminar_id>/speakers")
+def add_speaker(seminar_id: int):
+    """Add a speaker (an expert of the region) with their talk title."""
+    seminar = _seminar(seminar_id, write=True)
+    form = _speaker_form(seminar)
+    if not form.validate_on_submit():
+        return _program(seminar, 422, speaker_form=form)
+    services.add_speaker(seminar, form.expert_id.data, form.talk_title.data or "")
+    db.session.commit()
+    return _program(seminar)
+
+
+@bp.post("/<int:seminar_id>/speakers/<int:speaker_id>/delete")
+def remove_speaker(seminar_id: int, speaker_id: int):
+    seminar = _seminar(seminar_id, write=True)
+    speaker = db.session.scalar(select(Speaker).where(Speaker.id == speaker_id, Speaker.seminar_id == seminar.id))
+    if speaker is None:
+        abort(404)
+    db.session.delete(speaker)
+    db.session.commit()
+    return _program(seminar)
+
+
+@bp.post("/<int:seminar_id>/questions")
+def add_question(seminar_id: int):
+    """Add a question to the sign-up form."""
+    seminar = _seminar(seminar_id, write=True)
+    form = QuestionForm(prefix="question")
+    if not form.validate_on_submit():
+        return _program(seminar, 422, question_form=form)
+    services.add_question(seminar, form.data)
+    db.session.commit()
+    return _program(seminar)
+
+
+@bp.post("/<int:seminar_id>/questions/<int:question_id>/delete")
+def remove_question(seminar_id: int, question_id: int):
+    seminar = _seminar(seminar_id, write=True)
+    question = next((q for q in seminar.questions if q.id == question_id), None) or abort(404)
+    seminar.questions.remove(question)
+    db.session.commit()
+    return _program(seminar)
+
+
+# ---- registrations -----------------------------------------------------------------------------
+
+def _registrations(seminar: Seminar, status: int = 200, trigger: str | None = "registrationsChanged", **extra):
+    return render("seminars/detail.html", "seminars/_registrations.html", status=status, trigger=trigger,
+                  speaker_form=_speaker_form(seminar), question_form=QuestionForm(prefix="question"),
+                  **_detail_context(seminar, **extra))
+
+
+@bp.get("/<int:seminar_id>/registrations")
+def registrations(seminar_id: int):
+    """The registrations panel: seats, search and status filter."""
+    seminar = services.seminar_for_page(seminar_id) or abort(404)
+    return _registrations(seminar, trigger=None)
+
+
+@bp.post("/<int:seminar_id>/registrations")
+def add_registration(seminar_id: int):
+    """Staff add someone by hand: confirmed, even beyond capacity."""
+    seminar = _seminar(seminar_id, write=True)
+    form = RegistrationForm(prefix="add")
+    if form.validate_on_submit() and form.email.data and services.email_taken(seminar, form.email.data):
+        form.email.errors = [_("This e-mail is already registered for this seminar.")]
+    elif form.validate_on_submit():
+        services.add_registration(seminar, {**form.data, "company": form.company.data})
+        db.session.commit()
+        return _registrations(seminar, notice=_("Added %(name)s.", name=form.name.data))
+    return _registrations(seminar, 422, trigger=None, add_form=form)
+
+
+@bp.post("/<int:seminar_id>/registrations/<int:registration_id>/<any(confirm, waitlist, cancel, check_in, undo_check_in):action>")
+def act(seminar_id: int, registration_id: int, action: str):
+    """One tap on a registration: confirm, back to the waiting list, cancel, check in, undo."""
+    seminar = _seminar(seminar_id, write=True)
+    registration = _registration(seminar, registration_id)
+    notice = None
+    if action == "confirm":
+        over = request.form.get("over_capacity") == "1"
+        if not services.confirm(registration, over_capacity=over):
+            db.session.rollback()
+            return _registrations(seminar, 409, trigger=None, error=_(
+                "No seat is free. Use “Confirm over capacity” to seat %(name)s anyway.", name=registration.name),
+                over_capacity_for=registration.id)
+        if over:
+            notice = _("%(name)s confirmed beyond capacity, on purpose.", name=registration.name)
+    elif action == "waitlist":
+        services.move_to_waitlist(registration)
+    elif action == "cancel":
+        promoted = services.cancel_registration(registration)
+        if promoted:
+            notice = _("%(names)s moved up from the waiting list and will be told by e-mail.",
+                       names="、".join(r.name for r in promoted))
+    elif action == "check_in":
+        services.check_in(registration)
+    else:
+        services.undo_check_in(registration)
+    ids = pending_mail_ids()
+    db.session.commit()
+    if request.form.get("from") == "desk":
+        return deliver_after_response(_desk(seminar), ids)
+    return deliver_after_response(_registrations(seminar, notice=notice), ids)
+
+
+@bp.route("/<int:seminar_id>/registrations/<int:registration_id>/edit", methods=["GET", "POST"])
+def edit_registration(seminar_id: int, registration_id: int):
+    """Correct a registration's name, company, title, phone or e-mail."""
+    seminar = _seminar(seminar_id, write=request.method == "POST")
+    registration = _registration(seminar, registration_id)
+    form = RegistrationForm(obj=registration, prefix="edit")
+    if request.method == "GET":
+        form.company.data = registration.company_name
+    if form.validate_on_submit():
+        if form.email.data and services.email_taken(seminar, form.email.data, except_id=registration.id):
+            form.email.errors = [_("This e-mail is already registered for this seminar.")]
+        else:
+            services.update_registration(registration, form.data)
+            db.session.commit()
+            return swap_or_redirect(url_for("seminars.detail", seminar_id=seminar.id) + "#registrations",
+                                    "seminars/detail.html", "seminars/_registrations.html",
+                                    trigger="registrationsChanged", **_detail_context(seminar))
+    return render("seminars/registration_edit.html", "seminars/_registration_edit.html", seminar=seminar,
+                  registration=registration, form=form, status=422 if request.method == "POST" else 200)
+
+
+# ---- check-in desk -----------------------------------------------------------------------------
+
+def _desk(seminar: Seminar, status: int = 200, **extra):
+    q = request.values.get("q", "")[:100]
+    rows = services.registrations_of(seminar, q=q, limit=50) if q else []
+    return render("seminars/checkin.html", "seminars/_desk_results.html", status=status, seminar=seminar,
+                  seats=services.seats(seminar), q=q, rows=rows, Status=RegistrationStatus,
+                  walkin_form=extra.pop("walkin_form", None) or RegistrationForm(prefix="walkin"),
+                  checked_in=_checked_in(seminar), **extra)
+
+
+def _checked_in(seminar: Seminar) -> int:
+    return db.session.scalar(select(func.count()).where(Registration.seminar_id == seminar.id,
+                                                        Registration.status == RegistrationStatus.ATTENDED))
+
+
+@bp.get("/<int:seminar_id>/checkin")
+def checkin(seminar_id: int):
+    """The check-in desk, made for a phone: search, scan, one tap."""
+    return _desk(_seminar(seminar_id))
+
+
+@bp.get("/<int:seminar_id>/checkin/count")
+def checkin_count(seminar_id: int):
+    """The live count (polled by the desk)."""
+    seminar = _seminar(seminar_id)
+    return render("seminars/checkin.html", "seminars/_desk_count.html", seminar=seminar,
+                  seats=services.seats(seminar), checked_in=_checked_in(seminar))
+
+
+@bp.post("/<int:seminar_id>/checkin/code")
+def checkin_code(seminar_id: int):
+    """Check in by the code in the attendee's QR (typed, or filled in by a scanner)."""
+    seminar = _seminar(seminar_id, write=True)
+    code = request.form.get("code", "")[:40]
+    registration_id = services.registration_id_from_code(code)
+    registration = services.registration_of(seminar, registration_id) if registration_id else None
+    if registration is None:
+        return _desk(seminar, 422, error=_("This code does not belong to this seminar."), code=code)
+    if registration.status is RegistrationStatus.CANCELLED:
+        return _desk(seminar, 409, error=_("%(name)s cancelled this registration.", name=registration.name))
+    done = services.check_in(registration)
+    db.session.commit()
+    message = (_("%(name)s checked in.", name=registration.name) if done
+               else _("%(name)s was already checked in.", name=registration.name))
+    return _desk(seminar, message=message)
+
+
+@bp.post("/<int:seminar_id>/checkin/walk-in")
+def walk_in(seminar_id: int):
+    """Someone who did not sign up stands at the desk: add them, checked in."""
+    seminar = _seminar(seminar_id, write=True)
+    form = RegistrationForm(prefix="walkin")
+    if form.validate_on_submit() and not (form.email.data and services.email_taken(seminar, form.email.data)):
+        services.add_registration(seminar, form.data, walk_in=True)
+        db.session.commit()
+        return _desk(seminar, message=_("%(name)s added and checked in.", name=form.name.data))
+    if form.email.data and services.email_taken(seminar, form.email.data):
+        form.email.errors = [_("This e-mail is already registered for this seminar: search for it instead.")]
+    return _desk(seminar, 422, walkin_form=form, walkin_open=True)
+
+
+@bp.post("/<int:seminar_id>/no-shows")
+def no_shows(seminar_id: int):
+    """After the event: the confirmed who never checked in become no-shows."""
+    seminar = _seminar(seminar_id, write=True)
+    if datetime.now(seminar.starts_at.tzinfo) < seminar.starts_at:
+        abort(409)
+    services.mark_no_shows(seminar)
+    db.session.commit()
+    return redirect_after_write(url_for("seminars.detail", seminar_id=seminar.id))
+
+
+# ---- printables and exports --------------------------------------------------------------------
+
+@bp.get("/<int:seminar_id>/print/<any(attendees, 'sign-in'):kind>")
+def printable(seminar_id: int, kind: str):
+    """The A4 attendee list or sign-in sheet, in the user's language."""
+    seminar = services.seminar_for_page(seminar_id) or abort(404)
+    shown = (RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED)
+    rows = [r for r in services.registrations_of(seminar) if r.status in shown]
+    rows.sort(key=lambda r: (r.company_name, r.name))
+    return render("seminars/print.html", seminar=seminar, rows=rows, kind=kind)
+
+
+@bp.get("/<int:seminar_id>/export.<any(csv, xlsx):kind>")
+def export(seminar_id: int, kind: str):
+    """Every registration as CSV (UTF-8 with BOM) or .xlsx; no cell can start a formula."""
+    seminar = services.seminar_for_page(seminar_id) or abort(404)
+    rows = services.registrations_of(seminar)
+    if kind == "csv":
+        response = Response(exports.to_csv(seminar, rows), mimetype="text/csv")
+    else:
+        response = Response(exports.to_xlsx(seminar, rows),
+                            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response.headers["Content-Disposition"] = f'attachment; filename="seminar-{seminar.id}-registrations.{kind}"'
+    return response
+
+
+# ---- leads -------------------------------------------------------------------------------------
+
+@bp.get("/<int:seminar_id>/leads")
+def leads_page(seminar_id: int):
+    """Match attendees to companies and contacts; propose new companies for the rest."""
+    seminar = _seminar(seminar_id)
+    return render("seminars/leads.html", seminar=seminar, leads=leads.match(seminar))
+
+
+@bp.post("/<int:seminar_id>/leads")
+def apply_leads(seminar_id: int):
+    """Link attendees as chosen and create the new companies and contacts, in one step."""
+    seminar = _seminar(seminar_id, write=True)
+    choices = {}
+    for key, value in request.form.items():
+        if key.startswith("company-") and key[8:].isdigit():
+            choices[int(key[8:])] = value if value == "new" or value.isdigit() else ""
+    counts = leads.apply(seminar, choices, owner_id=current_user.id)
+    db.session.commit()
+    flash(_("%(linked)s attendees linked, %(companies)s companies and %(contacts)s contacts created.", **counts),
+          "info")
+    return redirect_after_write(url_for("seminars.leads_page", seminar_id=seminar.id))
+
+
+# ---- outbox ------------------------------------------------------------------------------------
+
+@bp.get("/outbox")
+def outbox():
+    """The e-mail outbox (admins): what was sent, what waits, what failed."""
+    if not current_user.is_admin:
+        abort(403)
+    return render("seminars/outbox.html", messages=recent())

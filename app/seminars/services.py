@@ -17,7 +17,7 @@ from babel.dates import format_date, format_datetime
 from flask import current_app, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.experts.models import Expert
@@ -441,3 +441,100 @@ def _mail_promoted(registration: Registration) -> None:
 
 def speakers_choices(region_id: int) -> list[Expert]:
     return list(db.session.scalars(select(Expert).where(Expert.region_id == region_id).order_by(Expert.name)))
+
+
+# ---- staff pages -------------------------------------------------------------------------------
+
+def seminar_for_page(seminar_id: int) -> Seminar | None:
+    """A seminar with what its staff page shows (region-scoped by the query hook)."""
+    return db.session.execute(
+        select(Seminar).where(Seminar.id == seminar_id)
+        .options(joinedload(Seminar.region), joinedload(Seminar.market), joinedload(Seminar.association),
+                 selectinload(Seminar.speakers).joinedload(Speaker.expert), selectinload(Seminar.questions))
+    ).scalar_one_or_none()
+
+
+def list_seminars(*, status: str | None = None, q: str = ""):
+    """The select behind the seminar list, newest first."""
+    stmt = (select(Seminar).options(joinedload(Seminar.market), joinedload(Seminar.association))
+            .order_by(Seminar.starts_at.desc(), Seminar.id.desc()))
+    if status:
+        stmt = stmt.where(Seminar.status == status)
+    if q := q.strip():
+        stmt = stmt.where(Seminar.title.ilike(f"%{q}%"))
+    return stmt
+
+
+def seats_of(seminars: list[Seminar]) -> dict[int, Seats]:
+    """Seats taken and people waiting for several seminars, in one query."""
+    rows = db.session.execute(
+        select(Registration.seminar_id,
+               func.count(case((Registration.status.in_(SEAT_HOLDERS), 1))),
+               func.count(case((Registration.status == RegistrationStatus.WAITLISTED, 1))))
+        .where(Registration.seminar_id.in_([s.id for s in seminars] or [-1])).group_by(Registration.seminar_id)).all()
+    counts = {seminar_id: (taken, waiting) for seminar_id, taken, waiting in rows}
+    return {s.id: Seats(*counts.get(s.id, (0, 0)), capacity=s.capacity) for s in seminars}
+
+
+STATUS_ORDER = case(
+    (Registration.status == RegistrationStatus.ATTENDED, 0), (Registration.status == RegistrationStatus.CONFIRMED, 1),
+    (Registration.status == RegistrationStatus.WAITLISTED, 2), (Registration.status == RegistrationStatus.NO_SHOW, 3),
+    else_=4)
+
+
+def registrations_of(seminar: Seminar, *, q: str = "", status: str | None = None,
+                     limit: int | None = None) -> list[Registration]:
+    """Registrations for the staff list and the desk: search over name, company, phone and e-mail."""
+    stmt = (select(Registration).where(Registration.seminar_id == seminar.id)
+            .options(joinedload(Registration.company))
+            .order_by(STATUS_ORDER, Registration.waitlist_position, Registration.name, Registration.id))
+    if q := q.strip()[:100]:
+        like = f"%{q}%"
+        digits = "".join(c for c in q if c.isdigit())
+        conditions = [Registration.name.ilike(like), Registration.company_name.ilike(like),
+                      Registration.email.ilike(like), Registration.phone.ilike(like)]
+        if len(digits) >= 3:
+            phone = func.replace(func.replace(Registration.phone, " ", ""), "-", "")
+            conditions.append(phone.like(f"%{digits}%"))
+        stmt = stmt.where(or_(*conditions))
+    if status in {s.value for s in RegistrationStatus}:
+        stmt = stmt.where(Registration.status == status)
+    if limit:
+        stmt = stmt.limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def registration_of(seminar: Seminar, registration_id: int) -> Registration | None:
+    return db.session.scalar(select(Registration).where(Registration.id == registration_id,
+                                                        Registration.seminar_id == seminar.id))
+
+
+def save_seminar(seminar: Seminar | None, data: dict, tz: ZoneInfo) -> Seminar:
+    """Create or update a seminar from the staff form (times typed in the region's time zone)."""
+    if seminar is None:
+        seminar = Seminar(slug=new_slug(), status=SeminarStatus.DRAFT, region_id=data["region_id"])
+        db.session.add(seminar)
+    for key in ("market_id", "association_id", "title", "abstract", "venue", "address", "capacity",
+                "waitlist_enabled"):
+        setattr(seminar, key, data[key] if not isinstance(data[key], str) else data[key].strip())
+    for key in ("starts_at", "ends_at", "signup_opens_at", "signup_closes_at"):
+        setattr(seminar, key, data[key].replace(tzinfo=tz) if data[key] else None)
+    db.session.flush()
+    return seminar
+
+
+def add_speaker(seminar: Seminar, expert_id: int, talk_title: str) -> Speaker:
+    speaker = Speaker(seminar_id=seminar.id, expert_id=expert_id, talk_title=talk_title.strip(),
+                      position=len(seminar.speakers))
+    seminar.speakers.append(speaker)
+    db.session.flush()
+    return speaker
+
+
+def add_question(seminar: Seminar, data: dict):
+    from app.seminars.models import Question
+    question = Question(label=data["label"].strip(), kind=data["kind"], choices=data.get("choices") or "",
+                        required=bool(data.get("required")), position=len(seminar.questions))
+    seminar.questions.append(question)
+    db.session.flush()
+    return question
