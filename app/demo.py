@@ -24,8 +24,10 @@ from app.auth.services import create_user, get_or_create_region
 from app.experts.models import Expert, ExpertTag, Organisation, Unavailability
 from app.extensions import db
 from app.markets.models import Market, MarketStatus
-from app.seminars.models import Registration, RegistrationStatus, Seminar, SeminarStatus, Speaker
-from app.visits.models import Purpose, Visit, VisitMember, VisitStatus
+from app.seminars.models import (Question, QuestionKind, Registration, RegistrationStatus, Seminar, SeminarStatus,
+                                 Speaker)
+from app.visits import services as visit_services
+from app.visits.models import MemberResponse, Purpose, Visit, VisitMember, VisitStatus
 
 SEED = 20260127
 DOMAIN = "grove.example.com"
@@ -201,6 +203,7 @@ class _Seeder:
         self.users: dict[str, User] = {}
         self.region_staff: dict[str, dict[str, list[User]]] = {}
         self.experts: dict[str, list[Expert]] = {}
+        self.head_office: Expert | None = None
         self.markets: dict[str, list[tuple[Market, dict]]] = {}
         self.associations: dict[int, Association] = {}
         self.companies: dict[str, list[Company]] = {}
@@ -215,10 +218,13 @@ class _Seeder:
             self._markets(region_name, region)
             self._experts(region_name, region)
             self._companies(region_name, region)
+        self._head_office_expert()
         db.session.flush()
         for region_name, region in regions.items():
             self._pipeline(region_name)
             self._visits(region_name, region)
+        db.session.flush()
+        self._escalations()
         return self._seminars(regions)
 
     # People -----------------------------------------------------------------------------
@@ -268,6 +274,15 @@ class _Seeder:
             experts.append(expert)
         db.session.add_all(experts)
         self.experts[region_name] = experts
+
+    def _head_office_expert(self) -> None:
+        """One head-office expert serves both regions: a region requests, the expert confirms."""
+        eyewear, cables = self.markets["Wenzhou"][0], self.markets["Wuxi"][0]
+        self.head_office = Expert(
+            region=None, name="高文杰", organisation=Organisation.RND, title="总部研发中心 首席工程师",
+            phone=self._phone(), max_visits_per_week=2, notes="总部专家，跨大区预约需本人确认。",
+            tags=[ExpertTag(market=eyewear[0], tag="整线自动化方案"), ExpertTag(market=cables[0], tag="整线自动化方案")])
+        db.session.add(self.head_office)
 
     # Markets and associations ---------------------------------------------------------
 
@@ -474,12 +489,15 @@ class _Seeder:
                  Purpose.TECHNICAL_CONSULTING: 3, Purpose.KEY_ACCOUNT_CARE: self.rng.choice([1, 2, 2, 3]),
                  Purpose.OPPORTUNITY: 2}[purpose]
         if purpose is Purpose.OPPORTUNITY and opp.stage in (OpportunityStage.PROPOSAL, OpportunityStage.NEGOTIATION):
-            level = 4 if opp.stage is OpportunityStage.NEGOTIATION and self.rng.random() < 0.4 else 3
+            # Case A: a live purchase raises the visitors' level; a few still wait for the escalation.
+            level = self.rng.choices([2, 3, 4], [3, 5, 2 if opp.stage is OpportunityStage.NEGOTIATION else 0])[0]
         lead = company.owner or self.rng.choice(staff["reps"])
         team_users = [lead]
         if level >= 2 and staff["manager"][0] is not lead:
             team_users.append(staff["manager"][0])
         team_experts = [self.rng.choice(experts)] if level >= 3 else []
+        if level == 4 and self.head_office is not None:
+            team_experts.append(self.head_office)
         slot = self._free_slot(day, [u.email for u in team_users] + [e.name for e in team_experts])
         if slot is None:
             return None
@@ -493,8 +511,25 @@ class _Seeder:
             agenda=AGENDAS[purpose],
             outcome=self.rng.choice(OUTCOMES[purpose]) if status is VisitStatus.DONE else "",
             next_steps=self.rng.choice(NEXT_STEPS) if status is VisitStatus.DONE else "",
-            members=[VisitMember(user=u) for u in team_users] + [VisitMember(expert=e) for e in team_experts])
+            members=[VisitMember(user=u, is_lead=u is lead) for u in team_users]
+            + [VisitMember(expert=e, response=self._answer(e, future)) for e in team_experts])
+        if status is VisitStatus.DONE:
+            visit.contacts_met = self.rng.sample(company.contacts, min(len(company.contacts), self.rng.randint(1, 2)))
         return visit
+
+    def _answer(self, expert: Expert, future: bool) -> MemberResponse | None:
+        if expert.region is not None:
+            return None
+        return self.rng.choice([MemberResponse.REQUESTED, MemberResponse.CONFIRMED]) if future \
+            else MemberResponse.CONFIRMED
+
+    def _escalations(self) -> None:
+        """Open opportunities at proposal or above (or worth a lot) that no senior visit has met yet."""
+        for companies in self.companies.values():
+            proposed = 0
+            for opp in (o for c in companies for o in c.opportunities):
+                if proposed < 3 and visit_services.propose_escalation(opp) is not None:
+                    proposed += 1
 
     def _free_slot(self, day: date, people: list[str]) -> int | None:
         for slot in self.rng.sample([0, 1], 2):
@@ -542,6 +577,10 @@ class _Seeder:
             seminar.speakers = [Speaker(expert=e, talk_title=f"{t}实践分享", position=i)
                                 for i, (e, t) in enumerate(zip(chosen, spec["tags"] * 2))]
             seminar.registrations = self._registrations(region_name, market, seminar, wanted, past)
+            if not past:
+                seminar.questions = [Question(
+                    label="您最关心的话题", kind=QuestionKind.CHOICE, position=0,
+                    choices="\n".join([*spec["tags"], "设备选型", "降本增效"]))]
             db.session.add(seminar)
             if status is SeminarStatus.OPEN and first_open is None:
                 first_open = seminar

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from app.accounts.models import Company, Contact, Order, Stage
 from app.extensions import db
 from app.seminars.models import Registration, RegistrationStatus, Seminar, SeminarStatus
+from app.visits.models import Escalation, EscalationStatus, Visit, VisitMember
 
 
 def _row_counts() -> dict[str, int]:
@@ -36,6 +37,12 @@ def test_seed_demo_fills_both_regions_and_prints_logins(runner):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Company).where(Company.stage == Stage.KEY_ACCOUNT)) >= 3
     assert db.session.scalar(sa.select(sa.func.count(Order.id)).where(Order.amount_cents >= 3_000_000_00)) >= 1
     assert all(re.fullmatch(r"1[35]\d{9}", p) for p in db.session.scalars(sa.select(Contact.phone)))
+    # Every visit has one lead; some opportunities wait for a manager to approve a higher-level visit.
+    leads = db.session.scalars(sa.select(sa.func.count(VisitMember.id)).where(VisitMember.is_lead)
+                               .group_by(VisitMember.visit_id)).all()
+    assert len(leads) == db.session.scalar(sa.select(sa.func.count(Visit.id))) and set(leads) == {1}
+    assert db.session.scalar(sa.select(sa.func.count(Escalation.id)).where(
+        Escalation.status == EscalationStatus.PENDING)) >= 2
 
     for role in ("admin", "manager", "rep", "expert"):
         assert f"{role}@grove.example.com" in output
