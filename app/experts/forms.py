@@ -17,7 +17,7 @@ class ExpertForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[Optional(), Email(_l("Enter a valid e-mail address.")),
                                                  Length(max=254)])
     phone = StringField(_l("Phone"), validators=[Length(max=40)])
-    day_rate = StringField(_l("Day rate (CNY)"), validators=[Optional(), MONEY])
+    day_rate = StringField(_l("Day rate (CNY)"), validators=[Length(max=20)])
     max_visits_per_week = IntegerField(_l("Visits per week at most"), default=3, validators=[
         InputRequired(_l("Enter how many visits a week the expert can take (0 = no limit).")),
         NumberRange(min=0, max=50, message=_l("Enter 0 to 50."))])
@@ -25,8 +25,11 @@ class ExpertForm(FlaskForm):
     notes = TextAreaField(_l("Notes"), validators=[Length(max=5000)])
 
     def validate_day_rate(self, field):
-        if self.organisation.data == Organisation.OUTSIDE.value and not (field.data or "").strip():
-            raise ValidationError(_l("An outside expert needs a day rate."))
+        if not (field.data or "").strip():
+            if self.organisation.data == Organisation.OUTSIDE.value:
+                raise ValidationError(_l("An outside expert needs a day rate."))
+            return
+        MONEY(self, field)
 
 
 class UnavailableForm(FlaskForm):
