@@ -22,7 +22,7 @@ SORTS = {
     "stage": _STAGE_ORDER.asc(),
     "-score": Company.score.desc(),
 }
-SORT_LABELS = {"name": _l("Name"), "-updated": _l("Recently updated"), "stage": _l("Stage"),
+SORT_LABELS = {"name": _l("Company name"), "-updated": _l("Recently updated"), "stage": _l("Stage"),
                "-score": _l("Screening score")}
 
 

@@ -1,50 +1,92 @@
-"""A rep signs in, finds a company by live search and adds its key person."""
+"""A rep signs in, finds a company by live search and adds its key person; in English on a
+desktop and in Chinese on a phone, by the labels a person reads."""
 import re
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.accounts.models import Contact, ContactRole
 from app.extensions import db
 
+LABELS = {
+    "en": {"companies": "Companies", "search": "Search", "add": "Add a contact", "name": "Name", "title": "Title",
+           "phone": "Phone", "key_person": "Key person", "submit": "Add contact", "remove": "Remove",
+           "name_error": "Enter the contact's name.", "email": "E-mail", "stage": "Stage", "target": "Target"},
+    "zh": {"companies": "公司", "search": "搜索", "add": "添加联系人", "name": "姓名", "title": "职务",
+           "phone": "电话", "key_person": "关键人", "submit": "添加联系人", "remove": "移除",
+           "name_error": "请输入联系人姓名。", "email": "电子邮箱", "stage": "阶段", "target": "目标客户"},
+}
+RUNS = [pytest.param("en", "en-US", False, id="english-desktop"), pytest.param("zh", "zh-CN", True, id="chinese-phone")]
 
-def test_search_company_and_add_contact(page, login, make_user, make_company, shot):
+
+@pytest.mark.parametrize("lang,locale,phone", RUNS)
+def test_search_company_and_add_contact(new_page, login, make_user, make_company, shot, lang, locale, phone):
+    t = LABELS[lang]
+    page = new_page(locale=locale, phone=phone)
     rep = make_user("rep", "Wenzhou", name="陈晓东")
     make_company("温州华信眼镜有限公司", city="温州", products="光学眼镜架")
     make_company("温州明光笔业有限公司", city="温州", products="圆珠笔")
     login(page, rep)
 
-    page.get_by_role("link", name="Companies").click()
-    page.get_by_label("Search").fill("华信")
+    page.locator("header").get_by_role("link", name=t["companies"], exact=True).click()
+    page.get_by_label(t["search"]).fill("华信")
     expect(page.locator("#results")).not_to_contain_text("明光笔业")
     expect(page).to_have_url(re.compile(r"q=%E5%8D%8E%E4%BF%A1"))
+    shot(page, f"journey-companies-{lang}")
     page.get_by_role("link", name="温州华信眼镜有限公司").click()
 
-    page.get_by_text("Add a contact").click()
+    page.get_by_text(t["add"], exact=True).first.click()
     form = page.locator("#contact-form")
-    form.get_by_label("Name").fill("李志强")
-    form.get_by_label("Title").fill("设备主管")
-    form.get_by_label("Phone").fill("138 0000 1111")
-    form.get_by_label("Key person").check()
-    form.get_by_role("button", name="Add contact").click()
+    form.get_by_label(t["name"]).fill("李志强")
+    form.get_by_label(t["title"], exact=True).fill("设备主管")
+    form.get_by_label(t["phone"], exact=True).fill("138 0000 1111")
+    form.get_by_label(t["key_person"]).check()
+    form.get_by_role("button", name=t["submit"]).click()
 
-    page.locator("#contacts").get_by_text("李志强").wait_for()
-    shot(page, "company-detail-en-desktop")
+    expect(page.locator("#contacts")).to_contain_text("李志强")
+    expect(page.locator("#contacts .contact-card")).to_have_count(1)
+    shot(page, f"journey-company-{lang}")
     db.session.rollback()  # end the test's read snapshot to see what the server wrote
     contact = db.session.scalar(select(Contact).where(Contact.name == "李志强"))
     assert contact.title == "设备主管" and contact.roles == [ContactRole.KEY_PERSON]
 
 
-def test_contact_form_errors_show_at_the_field(page, login, make_user, make_company):
+@pytest.mark.parametrize("lang,locale,phone", RUNS)
+def test_contact_form_errors_show_at_the_field(new_page, login, make_user, make_company, lang, locale, phone):
+    t = LABELS[lang]
+    page = new_page(locale=locale, phone=phone)
     rep = make_user("rep", "Wenzhou")
     company = make_company("温州华信眼镜有限公司")
     login(page, rep)
     page.goto(f"/companies/{company.id}")
-    page.get_by_text("Add a contact").click()
+    page.get_by_text(t["add"], exact=True).first.click()
     form = page.locator("#contact-form")
-    form.get_by_label("E-mail").fill("not-an-email")
-    form.get_by_role("button", name="Add contact").click()
-    page.locator("#contact-form .field-error").first.wait_for()
-    assert "Enter the contact's name." in page.locator("#contact-form").inner_text()
+    form.get_by_label(t["email"]).fill("not-an-email")
+    form.get_by_role("button", name=t["submit"]).click()
+    expect(page.locator("#contact-form .field-error").first).to_be_visible()
+    expect(page.locator("#contact-form")).to_contain_text(t["name_error"])
+    db.session.rollback()
+    assert db.session.query(Contact).count() == 0
+
+
+@pytest.mark.parametrize("lang,locale,phone", RUNS)
+def test_remove_contact_and_filter_by_stage(new_page, login, make_user, make_company, make_contact, lang, locale,
+                                            phone):
+    t = LABELS[lang]
+    page = new_page(locale=locale, phone=phone)
+    rep = make_user("rep", "Wenzhou")
+    company = make_company("温州华信眼镜有限公司", stage="target")
+    make_company("温州明光笔业有限公司")
+    make_contact(company, "王建国")
+    login(page, rep)
+    page.goto("/companies/")
+    page.get_by_label(t["stage"]).select_option(label=t["target"])
+    expect(page.locator("#results")).not_to_contain_text("明光笔业")
+    expect(page).to_have_url(re.compile(r"stage=target"))
+    page.get_by_role("link", name="温州华信眼镜有限公司").click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#contacts").get_by_role("button", name=t["remove"]).click()
+    expect(page.locator("#contacts .contact-card")).to_have_count(0)
     db.session.rollback()
     assert db.session.query(Contact).count() == 0
