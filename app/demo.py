@@ -119,9 +119,7 @@ MARKETS = {
              tags=["精密加工", "压铸工艺"]),
     ],
 }
-WENZHOU_CITY = {"瓯海区": "温州", "鹿城区": "温州", "龙湾区": "温州", "瑞安市": "瑞安", "乐清市": "乐清",
-                "龙港市": "龙港", "苍南县": "苍南", "平阳县": "平阳"}
-WUXI_CITY = {"宜兴市": "宜兴", "江阴市": "江阴", "锡山区": "无锡", "新吴区": "无锡", "惠山区": "无锡"}
+CITY = {"Wenzhou": "温州", "Wuxi": "无锡"}  # the prefecture; counties and county-level cities are districts
 
 BRANDS = ("华信 宏达 明月 康华 新光 远东 金鼎 恒泰 永盛 瑞丰 博远 正和 鸿运 天成 嘉诚 信达 立丰 亚泰 宝利 华美 "
           "中天 东方 海诚 锦程 长江 百盛 凯旋 荣昌 德胜 兴隆 万达 隆兴 精诚 光大 华丰 安达 新亚 顺发 金帝 银河 "
@@ -339,7 +337,6 @@ class _Seeder:
         taken = set(db.session.scalars(select(Company.name_key).where(Company.region_id == region.id)))
         staff = self.region_staff[region_name]
         owners = staff["reps"] * 3 + staff["manager"][:1]
-        city_of = WENZHOU_CITY if region_name == "Wenzhou" else WUXI_CITY
         companies = []
         for market, spec in self.markets[region_name]:
             association = self.associations[id(market)]
@@ -353,18 +350,23 @@ class _Seeder:
                         break
                 taken.add(key := name_key(name))
                 stage = self._stage(n, market)
-                band = self.rng.choice(list(RevenueBand)[: 3 if stage is Stage.PROSPECT else 4])
+                bands = list(RevenueBand)
+                # Key accounts are the big customers of the playbook; the long tail is small.
+                band = self.rng.choice(bands[2:] if stage in (Stage.KEY_ACCOUNT, Stage.WON) else
+                                       bands[:3] if stage is Stage.PROSPECT else bands)
+                created = datetime.now(TZ) - timedelta(days=self.rng.randint(30, 720), minutes=self.rng.randint(0, 600))
                 company = Company(
                     region=region, name=name, name_key=key, short_name=f"{brand}{word}"[:80],
-                    city=city_of[district], district=district,
-                    address=f"{district}{self.rng.choice(spec['streets'])}{self.rng.randint(1, 399)} 号",
+                    city=CITY[region_name], district=district,
+                    address=f"{self.rng.choice(spec['streets'])}{self.rng.randint(1, 399)} 号",
                     employees=self.rng.randint(*BAND_EMPLOYEES[band]), revenue_band=band,
                     products="、".join(self.rng.sample(spec["products"], 2)),
                     equipment="、".join(self.rng.sample(spec["equipment"], 3)),
                     competitor=self.rng.choice(COMPETITORS), background=self.rng.choice(BACKGROUNDS),
                     stage=stage, score=self.rng.randint(10, 95) if stage is not Stage.PROSPECT else self.rng.randint(0, 60),
                     owner=None if stage is Stage.PROSPECT and n % 3 else self.rng.choice(owners),
-                    markets=[market], associations=[association] if n % 5 else [])
+                    markets=[market], associations=[] if n % 5 == 4 else [association],
+                    created_at=created, updated_at=created + timedelta(days=self.rng.randint(0, 29)))
                 if stage is Stage.KEY_ACCOUNT:
                     company.tier = [Tier.A, Tier.B, Tier.C][n % 3]
                 elif stage is Stage.WON and n % 2:
@@ -501,12 +503,12 @@ class _Seeder:
         slot = self._free_slot(day, [u.email for u in team_users] + [e.name for e in team_experts])
         if slot is None:
             return None
-        hour = (9, 14)[slot]
+        hour, minute = (9, 14)[slot], self.rng.choice([0, 30])
         status = (self.rng.choice([VisitStatus.PLANNED, VisitStatus.CONFIRMED]) if future
                   else (VisitStatus.CANCELLED if self.rng.random() < 0.07 else VisitStatus.DONE))
         visit = Visit(
-            region=region, company=company, starts_at=_at(day, hour, 30), ends_at=_at(day, hour + 2),
-            place=company.address, purpose=purpose, level=level, status=status,
+            region=region, company=company, starts_at=_at(day, hour, minute), ends_at=_at(day, hour + 2, minute),
+            place=f"{company.district}{company.address}", purpose=purpose, level=level, status=status,
             opportunity=opp if purpose is Purpose.OPPORTUNITY else None, created_by_id=lead.id,
             agenda=AGENDAS[purpose],
             outcome=self.rng.choice(OUTCOMES[purpose]) if status is VisitStatus.DONE else "",
