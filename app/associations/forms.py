@@ -70,12 +70,18 @@ class MembershipForm(FlaskForm):
     def validate_expires_on(self, field):
         if field.data and self.joined_on.data and field.data < self.joined_on.data:
             raise ValidationError(_l("The term cannot end before it starts."))
-        if self.status.data == MembershipStatus.ACTIVE.value and not field.data:
-            raise ValidationError(_l("An active membership needs an expiry date."))
 
-    def validate_joined_on(self, field):
-        if self.status.data == MembershipStatus.ACTIVE.value and not field.data:
-            raise ValidationError(_l("An active membership needs the date we joined."))
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        # Optional() ends a field's chain when it is empty, so the rule that needs both dates lives here.
+        if self.status.data == MembershipStatus.ACTIVE.value:
+            if not self.joined_on.data and not self.joined_on.errors:
+                self.joined_on.errors = [*self.joined_on.errors, _l("An active membership needs the date we joined.")]
+                valid = False
+            if not self.expires_on.data and not self.expires_on.errors:
+                self.expires_on.errors = [*self.expires_on.errors, _l("An active membership needs an expiry date.")]
+                valid = False
+        return valid
 
     @property
     def term_data(self) -> dict:

@@ -176,7 +176,7 @@ def promote(market_id: int, company_id: int):
                       text=_("Choose an owner of the company's region."))
     weights = services.weights_for(market)
     row = db.session.execute(services.screening_query(market, weights).where(Company.id == company.id)).first()
-    services.promote_to_target(market, company, form.owner_id.data, int(row.score) if row else company.score)
+    services.promote_to_target(market, company, form.owner_id.data, int(row.board_score) if row else company.score)
     db.session.commit()
     return swap_or_redirect(url_with_filters(market), "markets/screening.html", "markets/_board_body.html",
                             trigger="targetsChanged", **_board_context(market))
@@ -200,7 +200,7 @@ def screening_csv(market_id: int):
                      _("Incumbent competitor"), _("Background")])
     for row in rows:
         c = row.Company
-        writer.writerow([safe_cell(v) for v in (c.name, int(row.score), c.city, c.employees if c.employees is not None
+        writer.writerow([safe_cell(v) for v in (c.name, int(row.board_score), c.city, c.employees if c.employees is not None
                                                   else "", c.products, c.equipment, c.competitor, c.background)])
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=screening-{market.id}.csv"})

@@ -147,13 +147,13 @@ def screening_query(market: Market, weights: ScreeningWeights, *, q: str = "", a
     """The board's select: (Company, score, factor values...) for the market's screenable companies."""
     factors = _factors(weights, market)
     score = sum((getattr(weights, name) * expr for name, expr in factors.items()), sa.literal(0.0)) * 10
-    score = func.round(score).label("score")
+    score = func.round(score).label("board_score")
     in_market = exists().where(company_markets.c.company_id == Company.id, company_markets.c.market_id == market.id)
     via_association = exists().where(
         association_members.c.company_id == Company.id,
         association_members.c.association_id == association_markets.c.association_id,
         association_markets.c.market_id == market.id)
-    stmt = (select(Company, score, *[expr.label(name) for name, expr in factors.items()])
+    stmt = (select(Company, score, *[expr.label(f"f_{name}") for name, expr in factors.items()])
             .where(Company.region_id == market.region_id, Company.stage.in_(SCREENABLE),
                    or_(in_market, via_association))
             .options(selectinload(Company.associations)))
@@ -168,7 +168,7 @@ def screening_query(market: Market, weights: ScreeningWeights, *, q: str = "", a
     if no_competitor:
         stmt = stmt.where(Company.competitor == "")
     order = {"name": [Company.name_key.asc()], "employees": [Company.employees.desc().nulls_last()],
-             "city": [Company.city.asc()]}.get(sort, [sa.desc("score")])
+             "city": [Company.city.asc()]}.get(sort, [score.desc()])
     return stmt.order_by(*order, Company.id)
 
 

@@ -1,0 +1,172 @@
+"""Markets: list, board, market page, create/edit, inline status change."""
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.accounts.models import Stage
+from app.associations.models import MembershipStatus
+from app.extensions import db
+from app.markets.models import Market, MarketStatus
+
+
+def test_list_shows_my_region_with_progress(client, login_as, make_market, make_company):
+    login_as("rep", "Wenzhou")
+    eyewear = make_market("眼镜", goal=5)
+    make_market("电子", region="Wuxi")
+    for stage in (Stage.KEY_ACCOUNT, Stage.KEY_ACCOUNT, Stage.TARGET):
+        make_company(stage=stage, markets=[eyewear], tier="A" if stage is Stage.KEY_ACCOUNT else None)
+    body = client.get("/markets/").get_data(as_text=True)
+    assert "眼镜" in body and "电子" not in body
+    assert "2 of 5 key accounts" in body
+
+
+def test_list_filter_fragment(client, login_as, make_market):
+    login_as("rep", "Wenzhou")
+    make_market("眼镜", status=MarketStatus.BREAKING_IN)
+    make_market("制笔")
+    response = client.htmx("get", "/markets/?status=breaking_in")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in body and "HX-Request" in response.headers["Vary"]
+    assert "眼镜" in body and "制笔" not in body
+
+
+def test_board_groups_by_status(client, login_as, make_market):
+    login_as("rep", "Wenzhou")
+    make_market("眼镜", status=MarketStatus.BROKEN_THROUGH)
+    make_market("制笔")
+    body = client.get("/markets/board").get_data(as_text=True)
+    broken = body.index('id="col-broken_through"')
+    assert body.index("眼镜") > broken > body.index("制笔")
+
+
+def test_create_market(client, login_as):
+    user = login_as("manager", "Wenzhou")
+    response = client.post("/markets/new", data={"name": "包装", "region_id": user.regions[0].id, "status": "untouched",
+                                                 "goal": "6", "owner_id": str(user.id), "notes": "纸箱、彩盒"})
+    assert response.status_code == 303
+    market = db.session.scalar(select(Market))
+    assert (market.name, market.goal, market.owner_id) == ("包装", 6, user.id)
+    assert response.headers["Location"].endswith(f"/markets/{market.id}")
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"name": "", "goal": "6"}, "Enter the market"),
+    ({"name": "包装", "goal": "-1"}, "Enter a number from 0 to 1000."),
+    ({"name": "眼镜", "goal": "6"}, "already has a market of that name"),
+])
+def test_create_market_errors(client, login_as, make_market, data, message):
+    user = login_as("manager", "Wenzhou")
+    make_market("眼镜")
+    response = client.htmx("post", "/markets/new", data={"region_id": user.regions[0].id, "status": "untouched", **data})
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert db.session.query(Market).count() == 1
+
+
+def test_edit_market(client, login_as, make_market):
+    login_as("manager", "Wenzhou")
+    market = make_market("眼镜")
+    assert client.get(f"/markets/{market.id}/edit").status_code == 200
+    response = client.post(f"/markets/{market.id}/edit", data={"name": "眼镜制造", "region_id": market.region_id,
+                                                               "status": "breaking_in", "goal": "8"})
+    assert response.status_code == 303
+    db.session.refresh(market)
+    assert (market.name, market.status, market.goal) == ("眼镜制造", MarketStatus.BREAKING_IN, 8)
+
+
+@pytest.mark.parametrize("view,marker", [("list", 'id="markets"'), ("board", 'id="board"'), ("detail", 'id="market-status"')])
+def test_inline_status_change_htmx(client, login_as, make_market, view, marker):
+    login_as("rep", "Wenzhou")
+    market = make_market("眼镜")
+    response = client.htmx("post", f"/markets/{market.id}/status", data={"status": "breaking_in", "view": view})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in body and marker in body
+    db.session.refresh(market)
+    assert market.status is MarketStatus.BREAKING_IN
+
+
+def test_inline_status_change_without_js(client, login_as, make_market):
+    login_as("rep", "Wenzhou")
+    market = make_market("眼镜")
+    response = client.post(f"/markets/{market.id}/status", data={"status": "broken_through", "view": "board"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/markets/board")
+    db.session.refresh(market)
+    assert market.status is MarketStatus.BROKEN_THROUGH
+
+
+def test_bad_status_changes_nothing(client, login_as, make_market):
+    login_as("rep", "Wenzhou")
+    market = make_market("眼镜")
+    response = client.htmx("post", f"/markets/{market.id}/status", data={"status": "conquered"})
+    assert response.status_code == 422 and "Choose one of the statuses." in response.get_data(as_text=True)
+    db.session.refresh(market)
+    assert market.status is MarketStatus.UNTOUCHED
+
+
+def test_market_page_gathers_associations_targets_and_flags_renewals(client, login_as, make_market, make_company,
+                                                                      make_association, make_term):
+    login_as("rep", "Wenzhou")
+    market = make_market("眼镜")
+    due = make_association("温州市眼镜商会", markets=[market])
+    make_term(due, status=MembershipStatus.ACTIVE, joined_on=date.today() - timedelta(days=330),
+              expires_on=date.today() + timedelta(days=30))
+    fine = make_association("瓯海眼镜协会", markets=[market])
+    make_term(fine, status=MembershipStatus.ACTIVE, joined_on=date.today(), expires_on=date.today() + timedelta(days=300))
+    make_company("温州华信眼镜有限公司", stage=Stage.TARGET, markets=[market])
+    body = client.get(f"/markets/{market.id}").get_data(as_text=True)
+    assert "温州市眼镜商会" in body and "瓯海眼镜协会" in body and "温州华信眼镜有限公司" in body
+    assert body.count("Renewal due") == 1
+    assert body.index("Renewal due") > body.index("温州市眼镜商会")
+
+
+@pytest.mark.parametrize("method,path", [
+    ("get", ""), ("get", "/edit"), ("post", "/edit"), ("post", "/status"), ("get", "/screening"),
+    ("post", "/screening/weights"), ("get", "/screening.csv")])
+def test_other_region_market_is_404(client, login_as, make_market, method, path):
+    login_as("rep", "Wenzhou")
+    market = make_market("电子", region="Wuxi")
+    response = client.open(f"/markets/{market.id}{path}", method=method.upper(), data={"status": "broken_through"})
+    assert response.status_code == 404
+    db.session.refresh(market)
+    assert market.status is MarketStatus.UNTOUCHED
+
+
+@pytest.mark.parametrize("path", ["/markets/", "/markets/board", "/markets/new", "/markets/1", "/markets/1/screening"])
+def test_anonymous_is_sent_to_login(client, make_market, path):
+    make_market("眼镜")
+    response = client.get(path)
+    assert response.status_code in (302, 303) and "/login" in response.headers["Location"]
+    response = client.htmx("get", path)
+    assert response.status_code in (302, 303, 401) or "HX-Redirect" in response.headers
+
+
+def _seed(make_company, make_association, make_term, make_market_obj, n: int, tag: str):
+    companies = [make_company(f"{tag}{i}号眼镜有限公司", markets=[make_market_obj],
+                              stage=[Stage.PROSPECT, Stage.TARGET, Stage.KEY_ACCOUNT][i % 3],
+                              tier="A" if i % 3 == 2 else None, employees=50 * i)
+                 for i in range(n)]
+    association = make_association(f"{tag}商会", markets=[make_market_obj], members=companies)
+    make_term(association, status=MembershipStatus.ACTIVE, joined_on=date.today(),
+              expires_on=date.today() + timedelta(days=20))
+    return companies
+
+
+@pytest.mark.parametrize("path", ["/markets/", "/markets/board", "/markets/{id}", "/markets/{id}/screening"])
+def test_constant_queries(client, login_as, make_market, make_company, make_association, make_term, queries, path):
+    login_as("rep", "Wenzhou")
+    market = make_market("眼镜")
+    make_market("制笔")
+    url = path.format(id=market.id)
+    _seed(make_company, make_association, make_term, market, 3, "甲")
+    client.get(url)
+    db.session.expire_all()
+    with queries() as small:
+        assert client.get(url).status_code == 200
+    _seed(make_company, make_association, make_term, market, 30, "乙")
+    make_market("包装")
+    client.get(url)
+    db.session.expire_all()
+    with queries() as large:
+        assert client.get(url).status_code == 200
+    assert len(small) == len(large), (small, large)
