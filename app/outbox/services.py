@@ -3,7 +3,7 @@ import smtplib
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.outbox.models import OutboxMessage
@@ -16,14 +16,15 @@ def queue_mail(to: str, subject: str, body: str, *, ics: str | None = None, topi
     """Add a message to the outbox; it is sent only if the surrounding transaction commits."""
     message = OutboxMessage(to=to, subject=subject, body=body, ics=ics, topic=topic)
     db.session.add(message)
+    # The session's identity map holds objects weakly: keep them until the caller asks for their ids.
+    db.session.info.setdefault("outbox", []).append(message)
     return message
 
 
 def pending_mail_ids() -> list[int]:
     """The ids of messages this transaction has queued (call after flush, before commit)."""
     db.session.flush()
-    return [obj.id for obj in db.session.identity_map.values()
-            if isinstance(obj, OutboxMessage) and obj.sent_at is None]
+    return [message.id for message in db.session.info.pop("outbox", [])]
 
 
 def mail_configured() -> bool:
@@ -40,7 +41,7 @@ def _smtp():
     return smtp
 
 
-def _email(message: OutboxMessage) -> EmailMessage:
+def _email(message: OutboxMessage) -> dict:
     email = EmailMessage()
     email["From"] = current_app.config["MAIL_SENDER"]
     email["To"] = message.to
@@ -49,47 +50,54 @@ def _email(message: OutboxMessage) -> EmailMessage:
     if message.ics:
         email.add_attachment(message.ics.encode(), maintype="text", subtype="calendar",
                              filename="seminar.ics", params={"method": "PUBLISH"})
-    return email
+    return {"email": email}
 
 
 def deliver(ids: list[int] | None = None, *, retry_failed: bool = True) -> tuple[int, int]:
     """Send unsent messages (only `ids` when given) by SMTP; returns (sent, failed).
 
     Without a mail server nothing is sent: the messages stay readable on the admin page.
+    Each result is written in a short transaction of its own that starts with the write, so
+    delivery never holds a read snapshot that a concurrent sign-up could make stale (SQLite).
     """
     if not mail_configured():
         return 0, 0
-    stmt = select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)).order_by(OutboxMessage.id)
+    stmt = (select(OutboxMessage).where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)
+            .order_by(OutboxMessage.id))
     if ids is not None:
         stmt = stmt.where(OutboxMessage.id.in_(ids))
     if not retry_failed:
         stmt = stmt.where(OutboxMessage.attempts == 0)
-    messages = [m for m in db.session.scalars(stmt) if m.attempts < MAX_ATTEMPTS]
-    sent = failed = 0
+    messages = [_email(m) | {"id": m.id} for m in db.session.scalars(stmt)]
+    db.session.rollback()
     if not messages:
         return 0, 0
+    sent = failed = 0
     try:
         smtp = _smtp()
     except (OSError, smtplib.SMTPException) as exc:
         for message in messages:
-            message.attempts += 1
-            message.last_error = str(exc)[:500]
-        db.session.commit()
+            _record(message["id"], error=str(exc))
         return 0, len(messages)
     with smtp:
         for message in messages:
-            message.attempts += 1
             try:
-                smtp.send_message(_email(message))
+                smtp.send_message(message["email"])
             except (OSError, smtplib.SMTPException) as exc:
-                message.last_error = str(exc)[:500]
+                _record(message["id"], error=str(exc))
                 failed += 1
             else:
-                message.sent_at = utcnow()
-                message.last_error = ""
+                _record(message["id"])
                 sent += 1
-            db.session.commit()
     return sent, failed
+
+
+def _record(message_id: int, *, error: str | None = None) -> None:
+    values = {"attempts": OutboxMessage.attempts + 1, "last_error": (error or "")[:500]}
+    if error is None:
+        values["sent_at"] = utcnow()
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
+    db.session.commit()
 
 
 def deliver_after_response(response, ids: list[int]):

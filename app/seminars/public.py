@@ -18,6 +18,10 @@ def seminar_when(seminar) -> str:
     return services.when(seminar)
 
 
+def _public_limit() -> str:
+    return current_app.config["RATELIMIT_PUBLIC"]
+
+
 def _email_key() -> str:
     return "signup-email:" + (request.form.get("email") or "").strip().lower()[:254]
 
@@ -30,6 +34,7 @@ def _page(seminar, form, status=200):
 
 
 @public_bp.get("/s/<slug>")
+@limiter.limit(_public_limit)
 def signup(slug: str):
     """A seminar's public page: what, who, when, where, seats left, the sign-up form."""
     seminar = services.public_seminar(slug)
@@ -58,9 +63,10 @@ def register(slug: str):
         form.form_errors.append(_("Sign-up is not possible any more."))
         return _page(services.public_seminar(slug), form, status=409)
     outbox_ids = pending_mail_ids()
+    # Read before commit: touching expired rows afterwards would open a new write transaction.
+    location = url_for("public.registration", token=registration.cancel_token)
     db.session.commit()
-    response = redirect_after_write(url_for("public.registration", token=registration.cancel_token))
-    return deliver_after_response(response, outbox_ids)
+    return deliver_after_response(redirect_after_write(location), outbox_ids)
 
 
 def _registration_or_404(token: str):
@@ -71,6 +77,7 @@ def _registration_or_404(token: str):
 
 
 @public_bp.get("/s/r/<token>")
+@limiter.limit(_public_limit)
 def registration(token: str):
     """The attendee's private page: status, waiting-list position, calendar file, QR code, cancel."""
     registration = _registration_or_404(token)
@@ -91,6 +98,7 @@ def cancel(token: str):
 
 
 @public_bp.get("/s/r/<token>/seminar.ics")
+@limiter.limit(_public_limit)
 def ics(token: str):
     """The seminar as a calendar file."""
     registration = _registration_or_404(token)
@@ -114,12 +122,14 @@ def _qr(data: str, kind: str):
 
 
 @public_bp.get("/s/r/<token>/qr.<any(svg, png):kind>")
+@limiter.limit(_public_limit)
 def checkin_qr(token: str, kind: str):
     """The check-in QR code of a registration (its confirmation code)."""
     return _qr(services.checkin_code(_registration_or_404(token)), kind)
 
 
 @public_bp.get("/s/<slug>/qr.<any(svg, png):kind>")
+@limiter.limit(_public_limit)
 def signup_qr(slug: str, kind: str):
     """The QR code of a seminar's public link, for posters and WeChat groups."""
     seminar = services.public_seminar(slug)

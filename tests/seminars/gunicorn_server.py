@@ -25,7 +25,7 @@ def gunicorn(database_url: str, instance: Path, *, workers: int = 4, app: str = 
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "GROVE_INSTANCE_PATH": str(instance),
            "SECRET_KEY": "gunicorn-test-secret", "RATELIMIT_SIGNUP_IP": "100000 per minute",
-           "RATELIMIT_SIGNUP_EMAIL": "100 per minute", **(extra_env or {})}
+           "RATELIMIT_SIGNUP_EMAIL": "100 per minute", "RATELIMIT_PUBLIC": "100000 per minute", **(extra_env or {})}
     env.pop("MAIL_SERVER", None)
     gunicorn_bin = Path(sys.executable).with_name("gunicorn")
     proc = subprocess.Popen([str(gunicorn_bin), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--backlog", "2048",
