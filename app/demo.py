@@ -241,30 +241,28 @@ class _Seeder:
         markets = self.markets[region_name]
         if region_name == "Wenzhou":
             people = [
-                dict(name="刘建华", organisation=Organisation.RND, title="研发中心 高级工程师", user=self.users["expert"],
+                dict(markets=(0, 1), name="刘建华", organisation=Organisation.RND, title="研发中心 高级工程师", user=self.users["expert"],
                      email=f"expert@{DOMAIN}", max_visits_per_week=3),
-                dict(name="赵明", organisation=Organisation.PRODUCTION, title="生产中心 工艺主管", max_visits_per_week=2),
-                dict(name="孙丽", organisation=Organisation.MARKETING, title="营销中心 应用经理", max_visits_per_week=3),
-                dict(name="郑国强", organisation=Organisation.OUTSIDE, title="原眼镜商会技术顾问",
+                dict(markets=(1, 2), name="赵明", organisation=Organisation.PRODUCTION, title="生产中心 工艺主管", max_visits_per_week=2),
+                dict(markets=(3, 4), name="孙丽", organisation=Organisation.MARKETING, title="营销中心 应用经理", max_visits_per_week=3),
+                dict(markets=(0,), name="郑国强", organisation=Organisation.OUTSIDE, title="原眼镜商会技术顾问",
                      day_rate_cents=3_000_00, max_visits_per_week=2, notes="按天计费，需提前一周预约。"),
-                dict(name="钱文博", organisation=Organisation.OUTSIDE, title="包装印刷工艺顾问",
+                dict(markets=(2,), name="钱文博", organisation=Organisation.OUTSIDE, title="包装印刷工艺顾问",
                      day_rate_cents=2_500_00, max_visits_per_week=1),
             ]
         else:
             people = [
-                dict(name="黄振宇", organisation=Organisation.RND, title="研发中心 工程师", max_visits_per_week=3),
-                dict(name="冯立新", organisation=Organisation.OUTSIDE, title="线缆行业高级工程师",
+                dict(markets=(0, 2), name="黄振宇", organisation=Organisation.RND, title="研发中心 工程师", max_visits_per_week=3),
+                dict(markets=(0,), name="冯立新", organisation=Organisation.OUTSIDE, title="线缆行业高级工程师",
                      day_rate_cents=2_800_00, max_visits_per_week=2),
             ]
         experts = []
         for i, person in enumerate(people):
             phone = self._phone()
+            first, *others = person.pop("markets")
             expert = Expert(region=region, phone=phone, **person)
-            own = markets[i % len(markets)]
-            expert.tags = [ExpertTag(market=own[0], tag=t) for t in own[1]["tags"]]
-            if person["organisation"] is not Organisation.OUTSIDE:
-                other = markets[(i + 1) % len(markets)]
-                expert.tags.append(ExpertTag(market=other[0], tag=other[1]["tags"][0]))
+            expert.tags = [ExpertTag(market=markets[first][0], tag=t) for t in markets[first][1]["tags"]]
+            expert.tags += [ExpertTag(market=markets[k][0], tag=markets[k][1]["tags"][0]) for k in others]
             if i in (1, 3):
                 start = self.today + timedelta(days=self.rng.randint(3, 12))
                 expert.unavailable = [Unavailability(starts_on=start, ends_on=start + timedelta(days=4),
@@ -318,12 +316,14 @@ class _Seeder:
             # Some active terms run out within 60 days, so renewals show up.
             expires = self.today + timedelta(days=self.rng.randint(10, 55) if i % 3 == 0 else self.rng.randint(120, 300))
             joined = expires - timedelta(days=365)
-            terms = [Membership(status=status, joined_on=joined, expires_on=expires, fee_cents=fee, level=level,
-                                representative=rep)]
+            terms = []
             if i == 0:
+                # The first year's term, written before the current one: the latest term is the current one.
                 terms.append(Membership(status=MembershipStatus.LAPSED, joined_on=joined - timedelta(days=365),
                                         expires_on=joined - timedelta(days=1), fee_cents=fee, level="会员单位",
                                         representative=rep, notes="第一年会员，已续入新一期。"))
+            terms.append(Membership(status=status, joined_on=joined, expires_on=expires, fee_cents=fee, level=level,
+                                    representative=rep))
             return terms
         if status is MembershipStatus.APPLIED:
             return [Membership(status=status, fee_cents=fee, level="会员单位", representative=rep,
@@ -460,7 +460,6 @@ class _Seeder:
 
     def _visits(self, region_name: str, region: Region) -> None:
         staff = self.region_staff[region_name]
-        experts = self.experts[region_name]
         visits = []
         for company in self.companies[region_name]:
             if company.stage in (Stage.PROSPECT, Stage.DORMANT):
@@ -475,10 +474,10 @@ class _Seeder:
                 future = k == count - 1 and self.rng.random() < 0.35
                 day = self.today + timedelta(days=self.rng.randint(1, 21)) if future \
                     else self.today - timedelta(days=self.rng.randint(2, 150))
-                visits.append(self._visit(region, company, day, staff, experts, open_opp, future))
+                visits.append(self._visit(region_name, region, company, day, staff, open_opp, future))
         db.session.add_all(v for v in visits if v is not None)
 
-    def _visit(self, region, company, day, staff, experts, opp, future) -> Visit | None:
+    def _visit(self, region_name, region, company, day, staff, opp, future) -> Visit | None:
         if day.weekday() >= 5:
             day += timedelta(days=7 - day.weekday()) if future else -timedelta(days=day.weekday() - 4)
         if company.stage is Stage.KEY_ACCOUNT:
@@ -497,7 +496,7 @@ class _Seeder:
         team_users = [lead]
         if level >= 2 and staff["manager"][0] is not lead:
             team_users.append(staff["manager"][0])
-        team_experts = [self.rng.choice(experts)] if level >= 3 else []
+        team_experts = self._experts_for(region_name, company.markets[0])[:1] if level >= 3 else []
         if level == 4 and self.head_office is not None:
             team_experts.append(self.head_office)
         slot = self._free_slot(day, [u.email for u in team_users] + [e.name for e in team_experts])
@@ -532,6 +531,11 @@ class _Seeder:
             for opp in (o for c in companies for o in c.opportunities):
                 if proposed < 3 and visit_services.propose_escalation(opp) is not None:
                     proposed += 1
+
+    def _experts_for(self, region_name: str, market: Market) -> list[Expert]:
+        """The region's experts in a random order, those with expertise in the market first."""
+        experts = self.rng.sample(self.experts[region_name], len(self.experts[region_name]))
+        return sorted(experts, key=lambda e: not any(t.market is market for t in e.tags))
 
     def _free_slot(self, day: date, people: list[str]) -> int | None:
         for slot in self.rng.sample([0, 1], 2):
@@ -574,8 +578,7 @@ class _Seeder:
                 starts_at=_at(day, 14), ends_at=_at(day, 17), capacity=capacity,
                 signup_opens_at=_at(day - timedelta(days=30), 9), signup_closes_at=_at(day - timedelta(days=1), 18),
                 status=status, slug=self._slug(slugs))
-            experts = self.experts[region_name]
-            chosen = self.rng.sample(experts, min(2, len(experts)))
+            chosen = self._experts_for(region_name, market)[:2]
             seminar.speakers = [Speaker(expert=e, talk_title=f"{t}实践分享", position=i)
                                 for i, (e, t) in enumerate(zip(chosen, spec["tags"] * 2))]
             seminar.registrations = self._registrations(region_name, market, seminar, wanted, past)
