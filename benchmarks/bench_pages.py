@@ -2,14 +2,18 @@
 
     .venv/bin/python benchmarks/bench_pages.py                      # SQLite, 20,000 companies
     .venv/bin/python benchmarks/bench_pages.py --postgres postgresql://postgres@127.0.0.1/postgres
-    .venv/bin/python benchmarks/bench_pages.py --companies 1000     # a small region, to compare
+    .venv/bin/python benchmarks/bench_pages.py --compare 1000       # also count queries at 1,000 companies
 
 Seeds one region with Core bulk inserts (companies, 3 contacts each with role tags, markets,
-associations; with --full also 2,000 seminars with 100,000 registrations and 50,000 visits)
-into benchmarks/results/bench.db (or a throwaway PostgreSQL database, dropped afterwards), then
-asks each page N times through the Flask test client, logged in as a rep of that region, and
-prints the median and p95 time and the number of SQL queries of each page. The query count
-must not grow with the data: run it at two sizes and compare the last column.
+associations and memberships, experts; with --full, the default, also 2,000 seminars with
+100,000 registrations and 50,000 visits) into benchmarks/results/bench.db (or a throwaway
+PostgreSQL database, dropped afterwards), then asks each page N times through the Flask test
+client, logged in as a rep of that region, and prints the median and p95 time and the number
+of SQL queries of each page. Besides the companies list in its variants, "each page" is every
+GET page of the app that needs no other argument than the id of a company, market, seminar,
+visit, expert or association (or a seminar's public slug), so pages added later are measured
+without editing this file; a page that answers anything but 200 to a rep is listed as skipped.
+With --compare N the same pages are counted at N companies too: the count must not grow.
 """
 import argparse
 import json
@@ -18,7 +22,7 @@ import statistics
 import sys
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -31,14 +35,15 @@ from app.accounts.models import (Company, Contact, ContactRole, ContactRoleTag, 
                                  OpportunityStage, RevenueBand, Stage, Tier, association_members,
                                  company_markets)
 from app.accounts.naming import name_key  # noqa: E402
-from app.associations.models import Association, association_markets  # noqa: E402
+from app.associations.models import Association, Membership, MembershipStatus  # noqa: E402
 from app.auth.models import Role  # noqa: E402
 from app.auth.services import create_user, get_or_create_region  # noqa: E402
 from app.config import Config  # noqa: E402
 from app.demo import BRANDS, GIVEN, SURNAMES, TITLES  # noqa: E402
+from app.experts.models import Expert, ExpertTag, Organisation  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.markets.models import Market  # noqa: E402
-from app.seminars.models import Registration, RegistrationStatus, Seminar, SeminarStatus  # noqa: E402
+from app.seminars.models import Registration, RegistrationStatus, Seminar, SeminarStatus, Speaker  # noqa: E402
 from app.visits.models import Purpose, Visit, VisitMember, VisitStatus  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -75,7 +80,12 @@ def seed(companies: int, full: bool, rng: random.Random) -> dict:
     markets = [Market(region=region, name=m) for m in MARKETS]
     associations = [Association(region=region, name=f"温州市{m}行业协会", markets=[mk])
                     for m, mk in zip(MARKETS, markets)]
-    db.session.add_all(markets + associations)
+    for a in associations:
+        a.memberships = [Membership(status=MembershipStatus.ACTIVE, joined_on=date.today() - timedelta(days=300),
+                                    expires_on=date.today() + timedelta(days=65), fee_cents=5_000_00)]
+    experts = [Expert(region=region, name=rng.choice(SURNAMES) + rng.choice(GIVEN), organisation=rng.choice(list(Organisation)),
+                      tags=[ExpertTag(market=markets[e % 5], tag="精密加工")]) for e in range(30)]
+    db.session.add_all(markets + associations + experts)
     db.session.flush()
     now = datetime.now(timezone.utc)
 
@@ -137,6 +147,8 @@ def seed(companies: int, full: bool, rng: random.Random) -> dict:
                                           company_id=rng.randint(1, companies) if r % 2 else None, created_at=now))
         _insert(Seminar.__table__, seminars)
         _insert(Registration.__table__, registrations)
+        _insert(Speaker.__table__, [dict(seminar_id=s["id"], expert_id=experts[s["id"] % 30].id, talk_title="", position=0)
+                                    for s in seminars])
         visits, members = [], []
         for v in range(50_000):
             starts = (now - timedelta(days=700)).replace(hour=1, minute=30) + timedelta(days=v * 730 // 50_000, hours=v % 2 * 5)
@@ -144,7 +156,9 @@ def seed(companies: int, full: bool, rng: random.Random) -> dict:
                                ends_at=starts + timedelta(hours=2), place="", purpose=rng.choice(list(Purpose)),
                                level=rng.randint(1, 4), status=VisitStatus.DONE if starts < now else VisitStatus.PLANNED,
                                agenda="", outcome="", next_steps="", created_at=now))
-            members.append(dict(visit_id=v + 1, user_id=rep.id))
+            members.append(dict(visit_id=v + 1, user_id=rep.id, expert_id=None, is_lead=True))
+            if v % 3 == 0:
+                members.append(dict(visit_id=v + 1, user_id=None, expert_id=experts[v % 30].id, is_lead=False))
         _insert(Visit.__table__, visits)
         _insert(VisitMember.__table__, members)
         sizes.update(seminars=len(seminars), registrations=len(registrations), visits=len(visits))
@@ -157,21 +171,43 @@ def seed(companies: int, full: bool, rng: random.Random) -> dict:
     return sizes
 
 
-def pages(companies: int) -> dict[str, str]:
-    busy = db.session.scalar(sa.select(Contact.company_id).group_by(Contact.company_id)
-                             .order_by(sa.func.count().desc(), Contact.company_id).limit(1))
-    with_opportunity = db.session.scalar(sa.select(sa.func.min(Opportunity.company_id))) or busy
+def pages(app) -> dict[str, str]:
+    """The companies list in its variants, then every page that needs at most one known id."""
+    busy = db.session.scalar(sa.select(Visit.company_id).group_by(Visit.company_id)
+                             .order_by(sa.func.count().desc(), Visit.company_id).limit(1)) or 1
     market = db.session.scalar(sa.select(Market.id).where(Market.name == "眼镜"))
-    return {
-        "companies": "/companies/",
-        "companies search": "/companies/?q=" + "华信",
-        "companies search (contact phone)": "/companies/?q=13000000",
-        "companies filtered": f"/companies/?market={market}&stage=target&tier=",
-        "companies page 40": "/companies/?page=40",
-        "companies sorted by score, page 40": "/companies/?sort=-score&page=40",
-        "company page": f"/companies/{busy}",
-        "company page (opportunities)": f"/companies/{with_opportunity}",
+    seminar = db.session.scalar(sa.select(Seminar).where(Seminar.status == SeminarStatus.OPEN).order_by(Seminar.id))
+    ids = {
+        "company_id": busy, "market_id": market, "association_id": db.session.scalar(sa.select(sa.func.min(Association.id))),
+        "expert_id": db.session.scalar(sa.select(sa.func.min(Expert.id))),
+        "visit_id": db.session.scalar(sa.select(sa.func.max(Visit.id))),
+        "seminar_id": seminar.id if seminar else None, "slug": seminar.slug if seminar else None,
     }
+    urls = {
+        "companies": "/companies/",
+        "companies search 华信": "/companies/?q=华信",
+        "companies search by phone": "/companies/?q=13000000",
+        "companies market+stage filter": f"/companies/?market={market}&stage=target",
+        "companies page 40": "/companies/?page=40",
+        "companies by score, page 40": "/companies/?sort=-score&page=40",
+        "company page": f"/companies/{busy}",
+    }
+    skip_words = ("qr", "ics", "csv", "export", "feed", "count", "options", "check", "healthz", "static")
+    with app.test_request_context():
+        from flask import url_for
+        for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+            if "GET" not in rule.methods or rule.endpoint.startswith("auth.") \
+                    or any(w in rule.endpoint.split(".")[-1] or w in rule.rule for w in skip_words):
+                continue
+            args = {a: ids.get(a) for a in rule.arguments}
+            if "kind" in args:
+                args["kind"] = "attendees"
+            if any(v is None for v in args.values()):
+                continue
+            url = url_for(rule.endpoint, **args)
+            if url not in urls.values():
+                urls[rule.endpoint] = url
+    return urls
 
 
 def measure(app, urls: dict[str, str], runs: int) -> list[dict]:
@@ -190,8 +226,11 @@ def measure(app, urls: dict[str, str], runs: int) -> list[dict]:
     sa.event.listen(engine, "before_cursor_execute", count)
     try:
         for label, url in urls.items():
-            for _ in range(2):
-                client.get(url)
+            status = client.get(url).status_code
+            if status != 200:
+                results.append(dict(page=label, url=url, skipped=status))
+                continue
+            client.get(url)
             times, counts = [], set()
             for _ in range(runs):
                 statements.clear()
@@ -199,8 +238,7 @@ def measure(app, urls: dict[str, str], runs: int) -> list[dict]:
                 response = client.get(url)
                 times.append((time.perf_counter() - start) * 1000)
                 counts.add(len(statements))
-                if response.status_code != 200:
-                    raise SystemExit(f"{url} answered {response.status_code}")
+                assert response.status_code == 200, (url, response.status_code)
             times.sort()
             results.append(dict(page=label, url=url, median_ms=round(statistics.median(times), 1),
                                 p95_ms=round(times[min(len(times) - 1, int(len(times) * 0.95))], 1),
@@ -210,7 +248,7 @@ def measure(app, urls: dict[str, str], runs: int) -> list[dict]:
     return results
 
 
-def run(backend: str, url: str, args) -> list[dict]:
+def run(backend: str, url: str, companies: int, args, runs: int) -> tuple[dict, list[dict]]:
     class Cfg(BenchConfig):
         SQLALCHEMY_DATABASE_URI = url
 
@@ -220,43 +258,69 @@ def run(backend: str, url: str, args) -> list[dict]:
         upgrade(revision="heads")
         db.session.info["skip_audit"] = True  # bulk rows are not a team's edits
         start = time.perf_counter()
-        sizes = seed(args.companies, args.full, random.Random(7))
-        seeded = time.perf_counter() - start
+        sizes = seed(companies, args.full, random.Random(7))
+        sizes["seed_seconds"] = round(time.perf_counter() - start, 1)
         db.session.info.pop("skip_audit", None)
-        urls = pages(args.companies)
+        urls = pages(app)
         db.session.remove()
-    print(f"\n{backend}: seeded {', '.join(f'{v:,} {k}' for k, v in sizes.items())} in {seeded:.1f} s; "
-          f"{args.runs} requests per page")
-    results = measure(app, urls, args.runs)
-    print(f"{'page':<38}{'median ms':>10}{'p95 ms':>9}{'queries':>9}")
-    for r in results:
-        flag = "  (varied)" if r["queries_varied"] else ""
-        print(f"{r['page']:<38}{r['median_ms']:>10}{r['p95_ms']:>9}{r['queries']:>9}{flag}")
+    results = measure(app, urls, runs)
     with app.app_context():
         db.engine.dispose()
+    return sizes, results
+
+
+def report(backend: str, sizes: dict, results: list[dict], runs: int, small: dict | None) -> None:
+    seeded = sizes.pop("seed_seconds")
+    print(f"\n{backend}: seeded {', '.join(f'{v:,} {k}' for k, v in sizes.items())} in {seeded:.1f} s; "
+          f"{runs} requests per page")
+    compare = f"{'at ' + format(small['companies'], ','):>10}" if small else ""
+    print(f"{'page':<42}{'median ms':>10}{'p95 ms':>9}{'queries':>9}{compare}")
+    counts = {r["page"]: r.get("queries") for r in small["pages"]} if small else {}
+    grew = []
+    for r in results:
+        if "skipped" in r:
+            print(f"{r['page']:<42}{'skipped: answered ' + str(r['skipped']):>28}")
+            continue
+        other = f"{counts.get(r['page'], '-')!s:>10}" if small else ""
+        flag = "  (varied between requests)" if r["queries_varied"] else ""
+        if small and counts.get(r["page"]) not in (None, r["queries"]):
+            grew.append(r["page"])
+            flag += "  <- differs with the data size"
+        print(f"{r['page']:<42}{r['median_ms']:>10}{r['p95_ms']:>9}{r['queries']:>9}{other}{flag}")
+    if small:
+        print("query counts equal at both sizes" if not grew else f"query count changes with size: {', '.join(grew)}")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{backend}-{args.companies}.json").write_text(json.dumps(
-        dict(backend=backend, sizes=sizes, seed_seconds=round(seeded, 1), runs=args.runs, pages=results),
-        ensure_ascii=False, indent=1))
-    return results
+    (RESULTS / f"{backend}-{sizes['companies']}.json").write_text(json.dumps(
+        dict(backend=backend, sizes=sizes, seed_seconds=seeded, runs=runs, pages=results,
+             compared_with=small), ensure_ascii=False, indent=1))
+
+
+def sqlite_url(name: str) -> str:
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / name
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return f"sqlite:///{path}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--companies", type=int, default=20_000)
-    parser.add_argument("--runs", type=int, default=30, help="requests per page (default 30)")
+    parser.add_argument("--runs", type=int, default=20, help="requests per page (default 20)")
     parser.add_argument("--full", action=argparse.BooleanOptionalAction, default=True,
                         help="also seminars, registrations and visits at DESIGN.md sizes (default on)")
+    parser.add_argument("--compare", type=int, metavar="N",
+                        help="also count each page's queries at N companies (SQLite) and compare")
     parser.add_argument("--postgres", metavar="URL", help="also run on a throwaway database on this server")
     parser.add_argument("--no-sqlite", action="store_true", help="only the PostgreSQL run")
     args = parser.parse_args()
 
+    small = None
+    if args.compare:
+        sizes, results = run("sqlite", sqlite_url("bench-small.db"), args.compare, args, runs=1)
+        small = dict(companies=sizes["companies"], pages=results)
     if not args.no_sqlite:
-        RESULTS.mkdir(exist_ok=True)
-        path = RESULTS / "bench.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        run("sqlite", f"sqlite:///{path}", args)
+        report("sqlite", *run("sqlite", sqlite_url("bench.db"), args.companies, args, args.runs), args.runs, small)
     if args.postgres:
         server = args.postgres.replace("postgresql://", "postgresql+psycopg://", 1)
         name = f"grove_bench_{uuid.uuid4().hex[:8]}"
@@ -264,7 +328,8 @@ def main() -> None:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
         try:
-            run("postgresql", sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False), args)
+            url = sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False)
+            report("postgresql", *run("postgresql", url, args.companies, args, args.runs), args.runs, small)
         finally:
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
