@@ -51,8 +51,9 @@ class CompanyForm(FlaskForm):
 
 
 class ContactForm(FlaskForm):
-    name = StringField(_l("Name"), filters=STRIP, validators=[DataRequired(_l("Enter the contact's name.")), at_most(80)])
-    title = StringField(_l("Title"), filters=STRIP, validators=[at_most(80)])
+    name = StringField(_l("Contact name"), filters=STRIP, validators=[
+        DataRequired(_l("Enter the contact's name.")), at_most(80)])
+    title = StringField(_l("Job title"), filters=STRIP, validators=[at_most(80)])
     department = StringField(_l("Department"), filters=STRIP, validators=[at_most(80)])
     phone = StringField(_l("Phone"), filters=STRIP, validators=[Optional(), PHONE])
     email = StringField(_l("E-mail"), filters=STRIP, validators=[
