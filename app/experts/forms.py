@@ -33,8 +33,8 @@ class ExpertForm(FlaskForm):
 
 
 class UnavailableForm(FlaskForm):
-    starts_on = DateField(_l("From"), validators=[InputRequired(_l("Enter the first day."))])
-    ends_on = DateField(_l("To"), validators=[InputRequired(_l("Enter the last day."))])
+    starts_on = DateField(_l("Unavailable from"), validators=[InputRequired(_l("Enter the first day."))])
+    ends_on = DateField(_l("Unavailable until"), validators=[InputRequired(_l("Enter the last day."))])
     reason = StringField(_l("Reason"), validators=[Length(max=200)])
 
     def validate_ends_on(self, field):

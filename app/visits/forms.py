@@ -35,7 +35,7 @@ class VisitForm(FlaskForm):
     user_ids = MultiCheckboxField(_l("Our people"), coerce=int)
     expert_ids = MultiCheckboxField(_l("Experts"), coerce=int)
     lead = OptionalSelectField(_l("Lead"))
-    opportunity_id = OptionalSelectField(_l("Opportunity"), coerce=int)
+    opportunity_id = OptionalSelectField(_l("Purchase opportunity"), coerce=int)
     agenda = TextAreaField(_l("Agenda"), validators=[Length(max=5000)])
     escalation_id = HiddenField()
 

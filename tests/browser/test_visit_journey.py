@@ -120,3 +120,49 @@ def test_escalate_schedule_resolve_print(new_page, login, make_user, make_compan
     phone.goto(f"/visits/week?week={tuesday.isoformat()}")
     expect(phone.locator(".week-grid")).to_contain_text("华信")
     shot(phone, f"visits-week-phone-{locale}")
+
+
+@pytest.mark.parametrize("locale", ["en", "zh"])
+def test_visit_pages_on_desk_and_phone(new_page, login, make_user, make_company, make_market, make_contact,
+                                       shot, locale):
+    manager, company, expert, tuesday = _world(make_user, make_company, make_market, make_contact, locale)
+    visit = db.session.scalar(select(Visit).where(Visit.level == 2))
+    for phone in (False, True):
+        page = new_page(locale="zh-CN" if locale == "zh" else "en-US", phone=phone)
+        login(page, manager)
+        size = "phone" if phone else "desktop"
+        for name, url in (("list", "/visits/?when=all"), ("week", f"/visits/week?week={tuesday.isoformat()}"),
+                          ("expert", f"/experts/{expert.id}"), ("detail", f"/visits/{visit.id}"),
+                          ("experts", "/experts/"), ("company", f"/visits/company/{company.id}")):
+            page.goto(url)
+            expect(page.locator("main")).to_be_visible()
+            shot(page, f"visits-{name}-{size}-{locale}")
+
+
+def test_long_region_schedule_prints_on_several_a4_pages(page, login, make_user, make_company, make_market,
+                                                         make_contact, shot):
+    """A busy week spills over several A4 pages: the header row repeats and no row is cut."""
+    manager, company, expert, tuesday = _world(make_user, make_company, make_market, make_contact, "en")
+    monday = tuesday - timedelta(days=1)
+    for i in range(60):
+        day = monday + timedelta(days=i % 5)
+        start = datetime.combine(day, time(8, 30), SHANGHAI) + timedelta(minutes=40 * (i // 5))
+        v = Visit(company=company, region_id=company.region_id, level=1 + i % 4, purpose="relationship",
+                  starts_at=start, ends_at=start + timedelta(minutes=30), place="瓯海经济开发区东方南路38号",
+                  agenda="回访设备主管，了解激光焊接设备的使用情况和新产线的采购计划；带上新机型资料。" * (1 + i % 2))
+        v.members = [VisitMember(user_id=manager.id, is_lead=True), VisitMember(expert_id=expert.id)]
+        db.session.add(v)
+    db.session.commit()
+    login(page, manager)
+    page.goto(f"/visits/schedule?week={monday.isoformat()}")
+    pdf = ARTIFACTS / "screenshots" / "visits-region-schedule-long.pdf"
+    for old in pdf.parent.glob("visits-region-schedule-long-*.png"):
+        old.unlink()
+    page.emulate_media(media="print")
+    page.pdf(path=str(pdf), format="A4", print_background=True, prefer_css_page_size=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "60", str(pdf), str(pdf.with_suffix(""))], check=True)
+    pages = sorted(pdf.parent.glob("visits-region-schedule-long-*.png"))
+    assert len(pages) >= 2
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert text.count("\f") == len(pages)
+    assert text.count("Company and") == len(pages)  # the header row on every page
