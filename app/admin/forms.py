@@ -4,7 +4,6 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SearchField
 from wtforms.validators import Length, Optional, ValidationError
 
-from app.admin.models import AuditAction
 from app.forms import OptionalSelectField
 
 
@@ -15,8 +14,7 @@ class AuditFilterForm(FlaskForm):
     q = SearchField(_l("Search"), validators=[Optional(), Length(max=100)])
     user = OptionalSelectField(_l("Who"), coerce=int, blank_label=_l("Anyone"))
     table = OptionalSelectField(_l("Record type"), blank_label=_l("All records"))
-    action = OptionalSelectField(_l("Action"), blank_label=_l("Any action"),
-                                 choices=[(a.value, a.label) for a in AuditAction])
+    action = OptionalSelectField(_l("Action"), blank_label=_l("Any action"))
     region = OptionalSelectField(_l("Region"), coerce=int, blank_label=_l("All regions"))
     date_from = DateField(_l("From date"), validators=[Optional()])
     date_to = DateField(_l("Until"), validators=[Optional()])

@@ -3,6 +3,7 @@ from flask_login import current_user, login_required
 
 from app.admin import bp, services
 from app.admin.forms import AuditFilterForm
+from app.admin.models import AuditAction
 from app.extensions import db
 from app.htmx import render
 
@@ -23,6 +24,7 @@ def audit():
     form.user.choices = [(u.id, u.name) for u in choices["users"]]
     form.region.choices = [(r.id, r.name) for r in choices["regions"]]
     form.table.choices = services.record_types()
+    form.action.choices = [(a.value, a.label) for a in AuditAction]
     valid = form.validate()
     data = {name: (f.data if not f.errors else None) for name, f in form._fields.items()}
     stmt = services.search_entries(

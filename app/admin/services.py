@@ -75,6 +75,9 @@ PARENTS = {"contacts": "company_id", "opportunities": "company_id", "orders": "c
 PARENT_TABLE = {"company_id": "companies", "association_id": "associations", "seminar_id": "seminars",
                 "visit_id": "visits", "expert_id": "experts"}
 
+# Stored with the entry, but nothing a reader needs: the id is the record's, the key is derived.
+HIDDEN_FIELDS = {"id", "name_key"}
+
 PAGE_SIZE = 30
 
 
@@ -255,7 +258,7 @@ def entry_views(entries: list[AuditEntry]) -> list[EntryView]:
         view = EntryView(entry=entry, url=url,
                          record_type=str(RECORD_TYPES.get(entry.table_name, _humanize(entry.table_name))))
         for key, pair in changes.items():
-            if key == "id" or not isinstance(pair, list) or len(pair) != 2:
+            if key in HIDDEN_FIELDS or not isinstance(pair, list) or len(pair) != 2:
                 continue
             old, new = pair
             view.changes.append(Change(field=str(FIELD_LABELS.get(key, _humanize(key))),
