@@ -20,20 +20,18 @@ def _phone(form, field):
         raise ValidationError(_l("Enter a phone number with digits only, e.g. 138 0000 0000."))
 
 
-class AttendeeFields:
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
-    company = StringField(_l("Company"), validators=[Optional(), Length(max=200)])
-    title = StringField(_l("Job title"), validators=[Optional(), Length(max=80)])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40), _phone])
-
-
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class SignupForm(AttendeeFields, FlaskForm):
-    email = EmailField(_l("E-mail"), filters=[_strip], validators=[DataRequired(), Email(message=_l("Enter a valid e-mail address.")),
-                                                  Length(max=254)])
+class SignupForm(FlaskForm):
+    # Labels of their own ("Your name", not "Name"): the catalog's shared "Name" may mean a company's.
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=80)])
+    company = StringField(_l("Your company"), validators=[Optional(), Length(max=200)])
+    title = StringField(_l("Your job title"), validators=[Optional(), Length(max=80)])
+    phone = StringField(_l("Your mobile phone"), validators=[Optional(), Length(max=40), _phone])
+    email = EmailField(_l("Your e-mail"), filters=[_strip], validators=[
+        DataRequired(), Email(message=_l("Enter a valid e-mail address.")), Length(max=254)])
     consent = BooleanField(_l("I agree that the organiser keeps my details to run this seminar and contact me about it."),
                            validators=[DataRequired(message=_l("Please agree so that we can register you."))])
     # The honeypot: hidden from people by CSS, filled in by form-filling bots.
@@ -72,11 +70,15 @@ def answers_from(form, questions) -> dict:
     return answers
 
 
-class RegistrationForm(AttendeeFields, FlaskForm):
+class RegistrationForm(FlaskForm):
     """Staff add or edit a registration; e-mail is optional for walk-ins."""
 
-    email = EmailField(_l("E-mail"), filters=[_strip], validators=[Optional(), Email(message=_l("Enter a valid e-mail address.")),
-                                                  Length(max=254)])
+    name = StringField(_l("Attendee name"), validators=[DataRequired(), Length(max=80)])
+    company = StringField(_l("Attendee company"), validators=[Optional(), Length(max=200)])
+    title = StringField(_l("Attendee job title"), validators=[Optional(), Length(max=80)])
+    phone = StringField(_l("Attendee phone"), validators=[Optional(), Length(max=40), _phone])
+    email = EmailField(_l("Attendee e-mail"), filters=[_strip], validators=[
+        Optional(), Email(message=_l("Enter a valid e-mail address.")), Length(max=254)])
 
 
 class SeminarForm(FlaskForm):

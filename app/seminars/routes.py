@@ -344,7 +344,7 @@ def checkin_code(seminar_id: int):
     db.session.commit()
     message = (_("%(name)s checked in.", name=registration.name) if done
                else _("%(name)s was already checked in.", name=registration.name))
-    return _desk(seminar, message=message)
+    return _desk(seminar, message=message, scanned=True)
 
 
 @bp.post("/<int:seminar_id>/checkin/walk-in")

@@ -1,0 +1,152 @@
+"""Seminars in Chromium at phone width: an attendee signs up, waits, is promoted by a cancellation,
+opens the confirmation and downloads the calendar file; a desk helper checks people in; the
+sign-in sheet prints on A4."""
+import re
+import subprocess
+from pathlib import Path
+
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from app.experts.models import Expert, Organisation
+from app.extensions import db
+from app.seminars.models import Question, QuestionKind, Registration, RegistrationStatus, Speaker
+from app.seminars.services import checkin_code
+from tests.browser.conftest import ARTIFACTS
+from tests.seminars.conftest import make_registration, make_seminar  # noqa: F401  (fixtures)
+
+
+def _seminar_with_program(make_seminar, make_region, **kw):
+    seminar = make_seminar(title="眼镜行业激光焊接与节能改造技术讲座", abstract=(
+        "温州眼镜商会会员专场：激光焊接替代传统钎焊的工艺要点、能耗对比，以及两家会员企业的改造案例。"), **kw)
+    expert = Expert(region=make_region("Wenzhou"), name="陈立新", organisation=Organisation.RND, title="研发中心高级工程师")
+    seminar.speakers.append(Speaker(expert=expert, talk_title="激光焊接在镜架生产中的应用"))
+    seminar.questions.append(Question(label="是否需要安排午餐？", kind=QuestionKind.YES_NO))
+    db.session.commit()
+    return seminar
+
+
+def test_public_sign_up_waitlist_promotion_and_ics(new_page, make_seminar, make_registration, make_region, shot):
+    seminar = _seminar_with_program(make_seminar, make_region, capacity=1)
+    holder = make_registration(seminar, name="王先到", email="first@example.com")
+    page = new_page(locale="zh-CN", phone=True)
+    page.goto(f"/s/{seminar.slug}")
+    expect(page.get_by_role("heading", name=seminar.title)).to_be_visible()
+    expect(page.locator("#signup")).to_contain_text("座位已满")
+    shot(page, "seminar-public-zh-phone")
+
+    page.get_by_label("您的姓名").fill("李候补")
+    page.get_by_label("您的公司").fill("温州明光眼镜有限公司")
+    page.get_by_label("您的职务").fill("设备主管")
+    page.get_by_label("手机号码").fill("138 0000 2222")
+    page.get_by_label("您的邮箱").fill("bad-address")
+    page.get_by_label("我同意").check()
+    page.get_by_role("button", name="加入候补名单").click()
+    expect(page.locator("#email-error")).to_be_visible()
+    page.get_by_label("您的邮箱").fill("li@example.com")
+    page.get_by_role("button", name="加入候补名单").click()
+    expect(page.get_by_role("status")).to_contain_text("您在候补名单第 1 位")
+    my_page = page.url
+    assert "/s/r/" in my_page
+
+    # The first attendee cancels from their own private link; the waiting one gets the seat.
+    other = new_page(locale="zh-CN", phone=True)
+    other.goto(f"/s/r/{holder.cancel_token}")
+    other.get_by_text("取消我的报名").click()
+    other.get_by_role("button", name="确定取消").click()
+    expect(other.get_by_role("status")).to_contain_text("此报名已取消")
+
+    page.goto(my_page)
+    expect(page.get_by_role("status")).to_contain_text("您的座位已确认")
+    expect(page.get_by_role("img", name="签到二维码")).to_be_visible()
+    shot(page, "seminar-confirmation-zh-phone")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name=re.compile(r"\.ics")).click()
+    ics = Path(download_info.value.path()).read_text()
+    assert "BEGIN:VEVENT" in ics and "TZID=Asia/Shanghai" in ics and seminar.title in ics
+
+    db.session.rollback()
+    rows = {r.email: r for r in db.session.scalars(select(Registration))}
+    assert rows["li@example.com"].status is RegistrationStatus.CONFIRMED
+    assert rows["first@example.com"].status is RegistrationStatus.CANCELLED
+
+
+def test_public_page_english_desktop(new_page, make_seminar, make_region, shot):
+    seminar = _seminar_with_program(make_seminar, make_region, capacity=30)
+    page = new_page(locale="en-US")
+    page.goto(f"/s/{seminar.slug}")
+    expect(page.locator("#seats")).to_contain_text("30 of 30 seats left")
+    page.get_by_label("Your name").fill("Li Wei")
+    page.get_by_label("Your e-mail").fill("liwei@example.com")
+    page.get_by_label("Yes").check()
+    page.get_by_label("I agree").check()
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("status")).to_contain_text("Your seat is confirmed.")
+    shot(page, "seminar-confirmation-en-desktop")
+
+
+def test_check_in_desk_on_a_phone(new_page, login, make_user, make_seminar, make_registration, make_region, shot):
+    seminar = _seminar_with_program(make_seminar, make_region, capacity=40)
+    zhang = make_registration(seminar, name="张建国", company_name="温州华信眼镜有限公司", phone="138 0000 1111")
+    li = make_registration(seminar, name="李明", company_name="瑞安新光眼镜厂", phone="139 1234 5678")
+    for i in range(6):
+        make_registration(seminar, name=f"参会人{i}", company_name="温州明光眼镜有限公司")
+    helper = make_user("rep", "Wenzhou", name="前台小王", locale="zh_Hans_CN")
+    page = new_page(locale="zh-CN", phone=True)
+    login(page, helper)
+    page.goto(f"/seminars/{seminar.id}/checkin")
+    expect(page.locator("#desk-count")).to_contain_text("已签到 0 / 应到 8")
+
+    page.get_by_label("按姓名、公司或电话查找").fill("华信")
+    row = page.locator(".desk-list li", has_text="张建国")
+    expect(row).to_be_visible()
+    row.get_by_role("button", name="签到").click()
+    expect(page.locator("#desk-results")).to_contain_text("✓")
+    expect(page.locator("#desk-count")).to_contain_text("已签到 1 / 应到 8")
+
+    # A scanner app types the QR code into the code field and presses enter.
+    page.get_by_label("扫描或输入确认码").fill(checkin_code(li))
+    page.get_by_label("扫描或输入确认码").press("Enter")
+    expect(page.locator(".desk-message")).to_contain_text("李明 已签到。")
+    expect(page.get_by_label("扫描或输入确认码")).to_have_value("")
+    expect(page.locator("#desk-count")).to_contain_text("已签到 2 / 应到 8")
+
+    page.get_by_label("按姓名、公司或电话查找").fill("5678")
+    expect(page.locator(".desk-list li", has_text="李明")).to_contain_text("✓")
+    shot(page, "seminar-checkin-desk-zh-phone")
+
+    page.get_by_text("添加现场报名").click()
+    page.locator("#walkin-name").fill("赵现场")
+    page.locator("#walkin-company").fill("永嘉新客户阀门厂")
+    page.get_by_role("button", name="添加并签到").click()
+    expect(page.locator(".desk-message")).to_contain_text("已添加 赵现场 并签到。")
+    expect(page.locator("#desk-count")).to_contain_text("已签到 3 / 应到 9")
+
+    db.session.rollback()
+    statuses = {r.name: r.status for r in db.session.scalars(select(Registration))}
+    assert statuses["张建国"] is statuses["李明"] is statuses["赵现场"] is RegistrationStatus.ATTENDED
+    assert zhang.id
+
+
+def test_sign_in_sheet_prints_on_a4(new_page, login, make_user, make_seminar, make_registration, make_region, shot):
+    seminar = _seminar_with_program(make_seminar, make_region, capacity=80)
+    companies = ["温州华信眼镜有限公司", "瑞安新光眼镜厂", "温州明光眼镜有限公司", "乐清精工光学股份有限公司"]
+    for i in range(45):
+        make_registration(seminar, name=f"参会人{i:02d}", company_name=companies[i % 4], phone=f"138 0000 {i:04d}",
+                          title="设备主管" if i % 3 else "车间主任")
+    manager = make_user("manager", "Wenzhou", locale="zh_Hans_CN")
+    page = new_page(locale="zh-CN")
+    login(page, manager)
+    page.goto(f"/seminars/{seminar.id}/print/sign-in")
+    expect(page.locator("table.sheet")).to_contain_text("签名")
+    pdf = ARTIFACTS / "screenshots" / "seminar-sign-in-sheet.pdf"
+    pdf.parent.mkdir(parents=True, exist_ok=True)
+    page.emulate_media(media="print")
+    page.pdf(path=str(pdf), format="A4", print_background=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "60", str(pdf), str(pdf.with_suffix(""))], check=True)
+    pages = sorted(pdf.parent.glob("seminar-sign-in-sheet-*.png"))
+    assert len(pages) >= 2
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    # The header (title and column names) repeats on every printed page; nobody is cut off.
+    assert text.count("签名") == len(pages) and "参会人44" in text and "参会人00" in text
+    assert re.search(r"眼镜行业激光焊接", text)
