@@ -4,6 +4,7 @@ import secrets
 from datetime import timedelta
 
 from flask import abort
+from flask_login import current_user
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -115,6 +116,8 @@ def bookings(expert: Expert) -> tuple[list[Visit], list, list[Visit]]:
         select(Visit).where(Visit.ends_at >= since, exists().where(VisitMember.visit_id == Visit.id, person))
         .options(*VISIT_OPTIONS).order_by(Visit.starts_at).execution_options(**ALL)))
     regions = allowed_region_ids()
+    if expert.user_id is not None and expert.user_id == current_user.id:
+        regions = None  # the expert sees their own bookings in full, whichever region asked
     mine = [v for v in visits if regions is None or v.region_id in regions]
     busy = [v for v in visits if v not in mine]
     talks = list(db.session.execute(

@@ -112,15 +112,20 @@ def index():
 def _week_context(with_contacts: bool = False) -> dict:
     monday = _monday_arg()
     tz = _region_tz()
-    person = _person_arg(request.args.get("who"))
+    who = request.args.get("who", "")
+    if not who and current_user.role == Role.EXPERT:
+        who = f"u:{current_user.id}"  # an expert opens on their own week
+    person = _person_arg(who)
     region_id = None if person else _default_region_id()
     regions = services.regions_of(current_user)
     region_ids = [r.id for r in regions]
     users, experts = _people(region_ids)
-    week = services.week_data(monday, tz, region_id=region_id, person=person, with_contacts=with_contacts)
+    week = services.week_data(monday, tz, region_id=region_id, person=person, with_contacts=with_contacts,
+                              viewer=current_user)
     region = next((r for r in regions if r.id == region_id), None)
-    return dict(week=week, tz=tz, person=person, who=request.args.get("who", ""),
-                person_name=_person_name(person, users, experts), region=region, regions=regions,
+    return dict(week=week, tz=tz, person=person, who=who,
+                person_name=_person_name(person, users, experts) or (
+                    current_user.name if person == ("u", current_user.id) else None), region=region, regions=regions,
                 users=users, experts=experts, level_labels=LEVEL_LABELS,
                 prev_week=(monday - timedelta(days=7)).isoformat(), next_week=(monday + timedelta(days=7)).isoformat(),
                 this_week=services.monday_of(datetime.now(tz).date()).isoformat())
@@ -292,11 +297,12 @@ def company_options():
 @bp.get("/<int:visit_id>")
 def detail(visit_id: int):
     """One visit: time, place, team and their answers, report, overrides recorded."""
-    visit = services.visit_for_page(visit_id) or get_or_404(Visit, visit_id)
+    visit = services.visit_for_page(visit_id, viewer=current_user) or abort(404)
     overrides = list(db.session.scalars(select(ConflictOverride).where(ConflictOverride.visit_id == visit.id)
                                         .order_by(ConflictOverride.at)))
+    in_region = allowed_region_ids() is None or visit.region_id in allowed_region_ids()
     return render("visits/detail.html", visit=visit, overrides=overrides, level_labels=LEVEL_LABELS,
-                  can_answer=_can_answer)
+                  can_answer=_can_answer, can_change=in_region and current_user.role != Role.EXPERT)
 
 
 def _can_answer(member: VisitMember) -> bool:
@@ -321,10 +327,8 @@ def set_status(visit_id: int):
 def answer(member_id: int):
     """A head-office expert (or an admin) confirms or declines a region's request."""
     member = db.session.scalar(select(VisitMember).where(VisitMember.id == member_id)) or abort(404)
-    visit = db.session.scalar(select(Visit).where(Visit.id == member.visit_id).execution_options(**ALL))
     if not _can_answer(member):
-        abort(404 if not current_user.is_admin and (member.expert is None or member.expert.user_id != current_user.id)
-              and visit.region_id not in (allowed_region_ids() or []) else 403)
+        abort(404)  # only the expert asked (or an admin) may even know the request exists
     services.answer_request(member, request.form.get("answer") == "confirm")
     db.session.commit()
     target = request.form.get("next") or ""
@@ -358,7 +362,7 @@ def report(visit_id: int):
 @bp.get("/<int:visit_id>.ics")
 def visit_ics(visit_id: int):
     """One visit as a calendar file."""
-    visit = services.visit_for_page(visit_id) or get_or_404(Visit, visit_id)
+    visit = services.visit_for_page(visit_id, viewer=current_user) or abort(404)
     return _ics(calendar.calendar_of([visit], [], name=visit.company.name), f"visit-{visit.id}.ics")
 
 

@@ -204,10 +204,24 @@ VISIT_OPTIONS = (
 )
 
 
-def visit_for_page(visit_id: int) -> Visit | None:
-    return db.session.scalar(select(Visit).where(Visit.id == visit_id).options(
+def visit_for_page(visit_id: int, viewer: User | None = None) -> Visit | None:
+    """One visit with what its page shows; another region's only for someone on its team."""
+    stmt = select(Visit).where(Visit.id == visit_id).options(
         *VISIT_OPTIONS, joinedload(Visit.opportunity), selectinload(Visit.contacts_met),
-        joinedload(Visit.company).selectinload(Company.contacts)))
+        joinedload(Visit.company).selectinload(Company.contacts))
+    visit = db.session.scalar(stmt)
+    if visit is None and viewer is not None:
+        # A head-office expert is booked by regions they do not belong to: their own bookings open.
+        on_team = exists().where(VisitMember.visit_id == Visit.id, or_(
+            VisitMember.user_id == viewer.id,
+            VisitMember.expert_id.in_(select(Expert.id).where(Expert.user_id == viewer.id))))
+        visit = db.session.scalar(stmt.where(on_team).execution_options(**ALL))
+    return visit
+
+
+def is_on_team(visit: Visit, user: User) -> bool:
+    return any(m.user_id == user.id or (m.expert is not None and m.expert.user_id == user.id)
+               for m in visit.members)
 
 
 @dataclass
@@ -233,7 +247,7 @@ def monday_of(day: date) -> date:
 
 
 def week_data(monday: date, tz: ZoneInfo, *, region_id: int | None = None, person: tuple | None = None,
-              with_contacts: bool = False) -> Week:
+              with_contacts: bool = False, viewer: User | None = None) -> Week:
     """One week of a region or of one person, in a fixed number of queries."""
     start, end = week_bounds(monday, tz)
     options = list(VISIT_OPTIONS)
@@ -253,6 +267,8 @@ def week_data(monday: date, tz: ZoneInfo, *, region_id: int | None = None, perso
                                 or_(VisitMember.user_id.in_(team.user_ids), VisitMember.expert_id.in_(team.expert_ids)),
                                 or_(VisitMember.response.is_(None), VisitMember.response != MemberResponse.DECLINED))
         visible = allowed_region_ids()
+        if viewer is not None and viewer.id in team.user_ids:
+            visible = None  # one's own week shows every booking in full
         everything = list(db.session.scalars(stmt.where(member).execution_options(**ALL)))
         visits = [v for v in everything if visible is None or v.region_id in visible]
         busy = [v for v in everything if v not in visits and v.status != VisitStatus.CANCELLED]

@@ -130,3 +130,23 @@ def test_access_rules(client, login_as, make_company, make_visit, make_user):
                 f"/visits/{visit.id}/report", f"/visits/company/{far.id}"]:
         assert client.get(url).status_code == 404, url
     assert client.post(f"/visits/{visit.id}/status", data={"status": "cancelled"}).status_code == 404
+
+
+def test_head_office_expert_sees_own_bookings_in_full(client, make_user, make_company, make_expert, make_visit,
+                                                      make_contact):
+    expert_user = make_user("expert", region=None, name="总部王工")
+    expert = make_expert("总部王工", head_office=True, user_id=expert_user.id)
+    company = make_company("温州华信眼镜有限公司")
+    make_contact(company, "李志强", phone="13800001111")
+    visit = make_visit(company, local(2026, 12, 1, 9), local(2026, 12, 1, 11), experts=[expert])
+    other = make_visit(make_company(), local(2026, 12, 2, 9), local(2026, 12, 2, 11))
+    client.post("/login", data={"email": expert_user.email, "password": "correct horse battery"})
+    page = client.get(f"/visits/{visit.id}").get_data(as_text=True)
+    assert "温州华信眼镜有限公司" in page and f"/visits/{visit.id}/edit" not in page
+    assert client.get(f"/visits/{other.id}").status_code == 404
+    week = client.get("/visits/week?week=2026-11-30").get_data(as_text=True)
+    assert "华信" in week and "another region" not in week
+    schedule = client.get("/visits/schedule?week=2026-11-30").get_data(as_text=True)
+    assert "13800001111" in schedule
+    assert "华信" in client.get(f"/experts/{expert.id}").get_data(as_text=True)
+    assert client.get(f"/visits/{visit.id}/edit").status_code in (403, 404)

@@ -1,0 +1,125 @@
+"""The remaining routes: region rules, feed page, decline, deleting, company sections, expert edits."""
+from sqlalchemy import select
+
+from app.accounts.models import Opportunity, OpportunityStage
+from app.experts.models import Expert, Unavailability
+from app.extensions import db
+from app.visits.models import Escalation, EscalationStatus, VisitSettings
+from tests.visits.conftest import local
+
+
+def test_region_rules(client, login_as):
+    manager = login_as("manager")
+    region_id = manager.regions[0].id
+    assert "Travel buffer" in client.get("/visits/settings").get_data(as_text=True)
+    r = client.post("/visits/settings", data={"region": region_id, "travel_buffer_minutes": "45",
+                                              "day_starts": "09:00", "day_ends": "08:00",
+                                              "escalation_threshold": "800000"})
+    assert r.status_code == 422 and "The working day must end after it starts." in r.get_data(as_text=True)
+    assert db.session.get(VisitSettings, region_id) is None
+    r = client.post("/visits/settings", data={"region": region_id, "travel_buffer_minutes": "45",
+                                              "day_starts": "09:00", "day_ends": "17:30",
+                                              "escalation_threshold": "800000"})
+    assert r.status_code == 303
+    rules = db.session.get(VisitSettings, region_id)
+    assert (rules.travel_buffer_minutes, rules.day_start_minutes, rules.day_end_minutes,
+            rules.escalation_threshold_cents) == (45, 540, 1050, 80_000_000)
+
+
+def test_rules_are_for_managers_of_the_region(client, login_as, make_region):
+    login_as("rep")
+    assert client.get("/visits/settings").status_code == 403
+    client.post("/logout")
+    login_as("manager")
+    other = make_region("Wuxi")
+    assert client.post("/visits/settings", data={"region": other.id}).status_code == 403
+
+
+def test_my_calendar_page(client, login_as):
+    user = login_as("rep")
+    assert "Create my feed address" in client.get("/visits/calendar").get_data(as_text=True)
+    client.post("/visits/calendar", data={"action": "regenerate"})
+    first = db.session.get(type(user), user.id).ics_token
+    client.post("/visits/calendar", data={"action": "regenerate"})
+    db.session.expire_all()
+    second = db.session.get(type(user), user.id).ics_token
+    assert first and second and first != second
+    assert client.get(f"/visits/feed/{first}.ics").status_code == 404
+    assert client.get(f"/visits/feed/{second}.ics").status_code == 200
+    client.post("/visits/calendar", data={"action": "revoke"})
+    db.session.expire_all()
+    assert db.session.get(type(user), user.id).ics_token is None
+    assert client.get("/visits/feed/short.ics").status_code == 404
+
+
+def test_decline_escalation_and_delete_opportunity(client, login_as, make_company):
+    login_as("manager")
+    company = make_company()
+    client.post(f"/visits/opportunities/new?company={company.id}",
+                data={"title": "整线改造", "value": "100", "stage": "negotiation"})
+    escalation = db.session.scalar(select(Escalation))
+    r = client.post(f"/visits/escalations/{escalation.id}/decline", data={"note": "先报价"})
+    assert r.status_code == 303
+    db.session.expire_all()
+    escalation = db.session.get(Escalation, escalation.id)
+    assert escalation.status is EscalationStatus.DECLINED and escalation.note == "先报价"
+    assert client.post(f"/visits/escalations/{escalation.id}/approve", data={}).status_code == 409
+    opportunity = db.session.scalar(select(Opportunity))
+    assert client.post(f"/visits/opportunities/{opportunity.id}/delete").status_code == 303
+    assert db.session.query(Opportunity).count() == 0
+
+
+def test_company_sections_are_fragments(client, login_as, make_company, make_visit):
+    user = login_as("rep")
+    company = make_company()
+    db.session.add(Opportunity(company=company, title="激光焊接线", value_cents=100, stage=OpportunityStage.SPOTTED))
+    db.session.commit()
+    make_visit(company, local(2026, 12, 1, 9), local(2026, 12, 1, 11), users=[user])
+    for url, text in ((f"/visits/company/{company.id}/timeline", "L1"),
+                      (f"/visits/company/{company.id}/opportunities", "激光焊接线")):
+        r = client.htmx("get", url)
+        body = r.get_data(as_text=True)
+        assert r.status_code == 200 and "<html" not in body and text in body
+    page = client.get(f"/visits/company/{company.id}").get_data(as_text=True)
+    assert "<html" in page and "激光焊接线" in page
+
+
+def test_bad_status_and_expert_role_cannot_schedule(client, login_as, make_company, make_visit):
+    user = login_as("rep")
+    company = make_company()
+    visit = make_visit(company, local(2026, 12, 1, 9), local(2026, 12, 1, 11), users=[user])
+    assert client.post(f"/visits/{visit.id}/status", data={"status": "done"}).status_code == 400
+    client.post("/logout")
+    login_as("expert")
+    assert client.get("/visits/new").status_code == 403
+
+
+def test_expert_edit_and_unavailability_removal(client, login_as, make_expert):
+    login_as("manager")
+    expert = make_expert("周工")
+    db.session.add(Unavailability(expert_id=expert.id, starts_on=local(2026, 12, 1, 0).date(),
+                                  ends_on=local(2026, 12, 2, 0).date()))
+    db.session.commit()
+    r = client.post(f"/experts/{expert.id}/edit", data={"name": "周建华", "organisation": "production",
+                                                      "region_id": expert.region_id, "max_visits_per_week": "4",
+                                                      "expertise": "精密模具"})
+    assert r.status_code == 303
+    period = db.session.scalar(select(Unavailability))
+    r = client.htmx("post", f"/experts/{expert.id}/unavailable/{period.id}/delete")
+    assert r.status_code == 200 and "Available: no periods marked." in r.get_data(as_text=True)
+    db.session.expire_all()
+    expert = db.session.get(Expert, expert.id)
+    assert expert.name == "周建华" and expert.max_visits_per_week == 4 and [t.tag for t in expert.tags] == ["精密模具"]
+    assert db.session.query(Unavailability).count() == 0
+
+
+def test_only_admins_keep_head_office_experts(client, login_as, make_expert):
+    hq = make_expert("总部专家", head_office=True)
+    login_as("manager")
+    assert client.get(f"/experts/{hq.id}/edit").status_code == 403
+    client.post("/logout")
+    login_as("admin", region=None)
+    r = client.post("/experts/new", data={"name": "总部李工", "organisation": "rnd", "region_id": "",
+                                          "max_visits_per_week": "3"})
+    assert r.status_code == 303
+    assert db.session.scalar(select(Expert).where(Expert.name == "总部李工")).region_id is None
