@@ -156,3 +156,30 @@ def test_constant_number_of_queries(client, login_as, make_region, make_market, 
         assert client.get("/admin/audit").status_code == 200
     assert db.session.query(AuditEntry).count() > 150
     assert len(small) == len(large), (small, large)
+
+
+def test_records_link_to_their_pages_and_children_to_their_parents(client, login_as):
+    from tests.test_access import build_world
+    login_as("admin", None)
+    world = build_world("Wuxi")
+    world["contact"].title = "厂长"  # an update entry carries no company_id: found by the lookup
+    db.session.commit()
+    page = client.get("/admin/audit?table=contacts&action=update").get_data(as_text=True)
+    assert f'href="/companies/{world["company"].id}"' in page and "厂长" in page
+    page = client.get("/admin/audit").get_data(as_text=True)
+    for url in (f'/markets/{world["market"].id}', f'/associations/{world["association"].id}',
+                f'/seminars/{world["seminar"].id}', f'/experts/{world["expert"].id}',
+                f'/visits/{world["visit"].id}'):
+        assert f'href="{url}"' in page, url
+
+
+def test_deleted_references_still_read(client, login_as, make_company, make_user):
+    login_as("admin", None)
+    owner = make_user("rep", name="离职业务员")
+    company = make_company(owner_id=owner.id)
+    company.owner_id = None
+    db.session.commit()
+    db.session.delete(db.session.get(type(owner), owner.id))
+    db.session.commit()
+    page = client.get("/admin/audit?table=companies&action=update").get_data(as_text=True)
+    assert f"#{owner.id}" in page and "—" in page
