@@ -1,5 +1,7 @@
-"""Week view and printable region schedule with 300 visits in one week: median / p95 time and
-SQL queries per request, through the Flask test client on a file SQLite (or DATABASE_URL).
+"""Week view and printable region schedule with 300 visits in one week: median / p95 wall time,
+median CPU time (steady when the machine is busy) and SQL statements per request, through the
+Flask test client on a file SQLite (or DATABASE_URL), signed in as a regional manager.
+BENCH_PROFILE=<path> prints a cProfile of five requests of that path instead.
 
     .venv/bin/python benchmarks/bench_week.py [--visits 300] [--runs 30]
 """
@@ -69,6 +71,17 @@ def main() -> None:
 
     client = app.test_client()
     client.post("/login", data={"email": email, "password": "benchmark-pass"})
+    if os.environ.get("BENCH_PROFILE"):
+        import cProfile
+        import pstats
+        client.get(os.environ["BENCH_PROFILE"])
+        profile = cProfile.Profile()
+        profile.enable()
+        for _ in range(5):
+            client.get(os.environ["BENCH_PROFILE"])
+        profile.disable()
+        pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+        return
     print(f"{args.visits} visits in the week, {args.runs} runs each, database {url.split(':')[0]}")
     for label, path in (("week view (region)", "/visits/week?week=2026-11-30"),
                         ("week view (person)", "/visits/week?week=2026-11-30&who=u:1"),
@@ -79,18 +92,20 @@ def main() -> None:
             statements.append(1)
         with app.app_context():
             sa.event.listen(db.engine, "before_cursor_execute", count)
-            times = []
+            times, cpu = [], []
             for _ in range(args.runs):
                 statements.clear()
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.process_time()
                 response = client.get(path)
                 times.append((time.perf_counter() - started) * 1000)
+                cpu.append((time.process_time() - started_cpu) * 1000)
                 assert response.status_code == 200, response.status_code
             sa.event.remove(db.engine, "before_cursor_execute", count)
         times.sort()
         p95 = times[max(0, int(len(times) * 0.95) - 1)]
         print(f"{label:28s} median {statistics.median(times):6.1f} ms   p95 {p95:6.1f} ms   "
-              f"{len(statements)} SQL statements   {len(response.data) // 1024} KiB")
+              f"(CPU median {statistics.median(cpu):6.1f} ms)   {len(statements)} SQL statements   "
+              f"{len(response.data) // 1024} KiB")
 
 
 if __name__ == "__main__":

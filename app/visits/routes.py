@@ -124,6 +124,7 @@ def _week_context(with_contacts: bool = False) -> dict:
                               viewer=current_user)
     region = next((r for r in regions if r.id == region_id), None)
     return dict(week=week, tz=tz, person=person, who=who,
+                hm=lambda moment: moment.astimezone(tz).strftime("%H:%M"),
                 person_name=_person_name(person, users, experts) or (
                     current_user.name if person == ("u", current_user.id) else None), region=region, regions=regions,
                 users=users, experts=experts, level_labels=LEVEL_LABELS,

@@ -199,8 +199,9 @@ def _member_key(member: VisitMember) -> str:
 
 VISIT_OPTIONS = (
     joinedload(Visit.company),
-    selectinload(Visit.members).joinedload(VisitMember.user),
-    selectinload(Visit.members).joinedload(VisitMember.expert),
+    # A team shows names only: skip the users' regions and the experts' tags that load eagerly elsewhere.
+    selectinload(Visit.members).options(joinedload(VisitMember.user).lazyload(User.regions),
+                                        joinedload(VisitMember.expert).lazyload(Expert.tags)),
 )
 
 
