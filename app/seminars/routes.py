@@ -295,8 +295,10 @@ def edit_registration(seminar_id: int, registration_id: int):
             return swap_or_redirect(url_for("seminars.detail", seminar_id=seminar.id) + "#registrations",
                                     "seminars/detail.html", "seminars/_registrations.html",
                                     trigger="registrationsChanged", **_detail_context(seminar))
-    return render("seminars/registration_edit.html", "seminars/_registration_edit.html", seminar=seminar,
-                  registration=registration, form=form, status=422 if request.method == "POST" else 200)
+    # For htmx the form replaces the row (inline edit); a 422 goes back into that row.
+    return render("seminars/registration_edit.html", "seminars/_registration_row_edit.html", seminar=seminar,
+                  registration=registration, form=form, status=422 if request.method == "POST" else 200,
+                  retarget=f"#reg-{registration.id}" if request.method == "POST" else None)
 
 
 # ---- check-in desk -----------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from flask import current_app, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import case, func, or_, select, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from app.experts.models import Expert
 from app.extensions import db
@@ -59,7 +59,7 @@ def public_seminar(slug: str) -> Seminar | None:
     """The seminar behind a public page with what the page shows, in one query."""
     stmt = (select(Seminar).where(Seminar.slug == slug)
             .options(joinedload(Seminar.region), joinedload(Seminar.association),
-                     joinedload(Seminar.speakers).joinedload(Speaker.expert),
+                     joinedload(Seminar.speakers).joinedload(Speaker.expert).options(lazyload(Expert.tags)),
                      joinedload(Seminar.questions)))
     return db.session.execute(stmt).unique().scalar_one_or_none()
 

@@ -150,3 +150,44 @@ def test_sign_in_sheet_prints_on_a4(new_page, login, make_user, make_seminar, ma
     # The header (title and column names) repeats on every printed page; nobody is cut off.
     assert text.count("签名") == len(pages) and "参会人44" in text and "参会人00" in text
     assert re.search(r"眼镜行业激光焊接", text)
+
+
+def test_staff_manage_registrations_inline(new_page, login, make_user, make_seminar, make_registration, make_region,
+                                           shot):
+    seminar = _seminar_with_program(make_seminar, make_region, capacity=2)
+    make_registration(seminar, name="张建国", company_name="温州华信眼镜有限公司")
+    leaving = make_registration(seminar, name="李明", company_name="瑞安新光眼镜厂")
+    make_registration(seminar, name="王候补", status=RegistrationStatus.WAITLISTED, waitlist_position=1)
+    make_registration(seminar, name="赵候补", status=RegistrationStatus.WAITLISTED, waitlist_position=2)
+    rep = make_user("rep", "Wenzhou", name="陈晓东")
+    page = new_page(locale="en-US")
+    login(page, rep)
+    page.goto(f"/seminars/{seminar.id}")
+    panel = page.locator("#registrations")
+    expect(panel.locator("#seat-meter")).to_contain_text("2 / 2 seats taken")
+
+    panel.locator(f"#reg-{leaving.id}").get_by_role("button", name="Cancel").click()
+    expect(panel).to_contain_text("王候补 moved up from the waiting list")
+    row = panel.locator("tr", has_text="赵候补")
+    row.get_by_role("button", name="Confirm").click()
+    expect(panel).to_contain_text("No seat is free")
+    panel.locator("tr", has_text="赵候补").get_by_role("button", name="Confirm over capacity").click()
+    expect(panel.locator("#seat-meter")).to_contain_text("Over capacity by 1, on purpose.")
+
+    panel.locator("tr", has_text="张建国").get_by_role("link", name="Edit").click()
+    editing = panel.locator("tr.editing")
+    editing.get_by_label("Attendee job title").fill("设备主管")
+    editing.get_by_role("button", name="Save").click()
+    expect(panel.locator("tr", has_text="张建国")).to_contain_text("设备主管")
+    shot(page, "seminar-staff-registrations-en")
+
+    db.session.rollback()
+    statuses = {r.name: r.status for r in db.session.scalars(select(Registration))}
+    assert statuses == {"张建国": RegistrationStatus.CONFIRMED, "李明": RegistrationStatus.CANCELLED,
+                        "王候补": RegistrationStatus.CONFIRMED, "赵候补": RegistrationStatus.CONFIRMED}
+
+    phone = new_page(locale="zh-CN", phone=True)
+    login(phone, rep)
+    phone.goto(f"/seminars/{seminar.id}")
+    expect(phone.locator("#seat-meter")).to_contain_text("已特意超额 1 人")
+    shot(phone, "seminar-staff-detail-zh-phone")

@@ -341,3 +341,19 @@ def test_outbox_page_shows_mail(client, login_as, make_seminar):
     login_as("admin", None)
     html = client.get("/seminars/outbox").get_data(as_text=True)
     assert "z@example.com" in html and "Confirmed:" in html and "not sent" in html
+
+
+def test_inline_edit_of_a_registration(client, login_as, make_seminar, make_registration):
+    seminar = make_seminar()
+    reg = make_registration(seminar, name="王五", company_name="华信")
+    login_as("rep")
+    row = client.htmx("get", f"/seminars/{seminar.id}/registrations/{reg.id}/edit")
+    html = row.get_data(as_text=True)
+    assert row.status_code == 200 and html.lstrip().startswith("<tr") and 'value="华信"' in html
+    bad = client.htmx("post", f"/seminars/{seminar.id}/registrations/{reg.id}/edit", data={"edit-name": ""})
+    assert bad.status_code == 422 and bad.headers["HX-Retarget"] == f"#reg-{reg.id}"
+    assert fresh(reg).name == "王五"
+    ok = client.htmx("post", f"/seminars/{seminar.id}/registrations/{reg.id}/edit",
+                     data={"edit-name": "王五", "edit-company": "华信眼镜"})
+    assert ok.status_code == 200 and 'id="registrations"' in ok.get_data(as_text=True)
+    assert fresh(reg).company_name == "华信眼镜"
