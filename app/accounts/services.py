@@ -13,8 +13,6 @@ from app.markets.models import Market
 # Furthest along the playbook first: key accounts, won, opportunities ... prospects, then dormant.
 _STAGE_ORDER = case({s.value: i for i, s in enumerate(reversed(list(Stage)[:-1]))}, value=Company.stage, else_=99)
 
-# Users shown by name only: not their regions, which User loads eagerly by default.
-_NO_REGIONS = lazyload(User.regions)
 
 SORTS = {
     "name": Company.name_key.asc(),
@@ -29,7 +27,8 @@ SORT_LABELS = {"name": _l("Company name"), "-updated": _l("Recently updated"), "
 def search_companies(*, q: str = "", market_id=None, stage=None, tier=None, owner_id=None,
                      sort: str = "name"):
     """The select behind the companies list: live search over names, city, products and contacts."""
-    stmt = select(Company).options(joinedload(Company.owner).options(_NO_REGIONS), selectinload(Company.markets))
+    # Users appear by name only: `lazyload(User.regions)` skips the regions User loads eagerly.
+    stmt = select(Company).options(joinedload(Company.owner).lazyload(User.regions), selectinload(Company.markets))
     if q := q.strip():
         like = f"%{q}%"
         stmt = stmt.where(or_(
@@ -54,10 +53,10 @@ def company_for_page(company_id: int) -> Company | None:
     """One company with everything its page shows, in a fixed number of queries."""
     return db.session.scalar(
         select(Company).where(Company.id == company_id).options(
-            joinedload(Company.owner).options(_NO_REGIONS), joinedload(Company.region),
+            joinedload(Company.owner).lazyload(User.regions), joinedload(Company.region),
             selectinload(Company.markets), selectinload(Company.associations),
-            selectinload(Company.contacts).joinedload(Contact.holder).options(_NO_REGIONS),
-            selectinload(Company.opportunities).joinedload(Opportunity.owner).options(_NO_REGIONS),
+            selectinload(Company.contacts).joinedload(Contact.holder).lazyload(User.regions),
+            selectinload(Company.opportunities).joinedload(Opportunity.owner).lazyload(User.regions),
             selectinload(Company.orders),
         ))
 
@@ -75,10 +74,9 @@ def markets_in(region_ids: list[int]) -> list[Market]:
 
 def users_in(region_ids: list[int]) -> list[User]:
     """Active users who work in any of these regions: the owners and holders one can pick."""
+    works_here = exists().where(user_regions.c.user_id == User.id, user_regions.c.region_id.in_(region_ids))
     return list(db.session.scalars(
-        select(User).options(_NO_REGIONS).where(User.active, exists().where(user_regions.c.user_id == User.id,
-                                                      user_regions.c.region_id.in_(region_ids)))
-        .order_by(User.name)))
+        select(User).options(lazyload(User.regions)).where(User.active, works_here).order_by(User.name)))
 
 
 def name_taken(name: str, region_id: int, *, except_id: int | None = None) -> Company | None:
