@@ -64,6 +64,6 @@ class ImportItem(db.Model):
     row_number: Mapped[int]
     action: Mapped[ItemAction] = mapped_column(enum_column(ItemAction))
     company_id: Mapped[int | None] = mapped_column(sa.ForeignKey("companies.id", ondelete="SET NULL"), index=True)
-    contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contacts.id", ondelete="SET NULL"))
+    contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
     # True when this batch made the company a member of the association (undo takes it back).
     linked_member: Mapped[bool] = mapped_column(default=False)

@@ -79,6 +79,7 @@ def upgrade():
     with op.batch_alter_table("import_items") as batch_op:
         batch_op.create_index(batch_op.f("ix_import_items_batch_id"), ["batch_id"])
         batch_op.create_index(batch_op.f("ix_import_items_company_id"), ["company_id"])
+        batch_op.create_index(batch_op.f("ix_import_items_contact_id"), ["contact_id"])
 
 
 def downgrade():
