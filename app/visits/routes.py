@@ -150,7 +150,7 @@ def schedule():
 def _visit_form(visit: Visit | None = None, data: dict | None = None) -> tuple[VisitForm, Company | None]:
     form = VisitForm(obj=visit, data=data)
     company_id = form.company_id.data if request.method == "POST" else (
-        (data or {}).get("company_id") or (visit.company_id if visit else request.args.get("company", type=int)))
+        (data or {}).get("company_id") or (visit.company_id if visit else request.args.get("company", type=int) or request.args.get("company_id", type=int)))
     company = _company(company_id)
     region_ids = [company.region_id] if company else [r.id for r in services.regions_of(current_user)]
     options = _company_options(request.args.get("company_q", ""), limit=200)
@@ -283,8 +283,12 @@ def check():
         form.user_ids.choices = [(i, "") for i in form.user_ids.data or []]
         form.expert_ids.choices = [(i, "") for i in form.expert_ids.data or []]
         conflicts = services.check_draft(_draft(form, company), visit)
+    keys = "|".join(c.key for c in conflicts)
+    # Ticking "save anyway" is itself a change: keep it ticked while the conflicts stay the same.
+    confirmed = bool(conflicts) and bool(request.args.get("confirm_conflicts")) and \
+        request.args.get("conflict_keys") == keys
     return render("visits/_conflicts.html", "visits/_conflicts.html", conflicts=conflicts,
-                  checked=company is not None, visit=visit)
+                  checked=company is not None, visit=visit, confirmed=confirmed)
 
 
 @bp.get("/company-options")

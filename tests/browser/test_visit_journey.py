@@ -166,3 +166,41 @@ def test_long_region_schedule_prints_on_several_a4_pages(page, login, make_user,
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert text.count("\f") == len(pages)
     assert text.count("Company and") == len(pages)  # the header row on every page
+
+
+def test_save_anyway_is_recorded(page, login, make_user, make_company, make_market, make_contact):
+    """Ticking "save anyway" survives the live check, and the override is recorded on the visit."""
+    from app.visits.models import ConflictOverride
+    manager, company, expert, tuesday = _world(make_user, make_company, make_market, make_contact, "en")
+    login(page, manager)
+    page.goto(f"/visits/new?company={company.id}")
+    page.locator(f"input[name=expert_ids][value='{expert.id}']").check()
+    page.locator("#starts_at").fill(f"{tuesday.isoformat()}T10:00")
+    page.locator("#ends_at").fill(f"{tuesday.isoformat()}T12:00")
+    page.locator("#ends_at").dispatch_event("change")
+    conflicts = page.locator("#conflicts")
+    expect(conflicts).to_contain_text("周建华 is already visiting")
+    page.get_by_label("Save anyway").check()
+    page.wait_for_timeout(600)  # the live check runs again after the tick
+    expect(page.get_by_label("Save anyway")).to_be_checked()
+    page.get_by_role("button", name="Save the visit").click()
+    expect(page.get_by_role("heading", name="Saved over conflicts")).to_be_visible()
+    db.session.rollback()
+    override = db.session.scalar(select(ConflictOverride))
+    assert override.user_id == manager.id and "周建华" in override.conflicts[0]["message"]
+
+
+def test_choosing_the_company_fills_its_address_and_opportunities(page, login, make_user, make_company,
+                                                                  make_market, make_contact):
+    from app.accounts.models import Opportunity
+    manager, company, expert, tuesday = _world(make_user, make_company, make_market, make_contact, "en")
+    db.session.add(Opportunity(company=company, title="激光焊接生产线", value_cents=100))
+    db.session.commit()
+    login(page, manager)
+    page.goto("/visits/new")
+    page.get_by_label("Find a company").fill("华信")
+    expect(page.locator("#company_id option")).to_have_count(1)
+    page.locator("#company_id").select_option(str(company.id))
+    page.locator("#company_id").dispatch_event("change")
+    expect(page.get_by_label("Place")).to_have_value("温州 瓯海经济开发区东方南路38号")
+    expect(page.locator("#opportunity_id")).to_contain_text("激光焊接生产线")
