@@ -269,8 +269,8 @@ def _openpyxl_rows(path: Path):
 FIELDS = (
     ("name", _l("Company name")),
     ("short_name", _l("Short name")),
-    ("contact_name", _l("Contact")),
-    ("title", _l("Title")),
+    ("contact_name", _l("Contact name")),
+    ("title", _l("Job title")),
     ("department", _l("Department")),
     ("phone", _l("Phone")),
     ("email", _l("E-mail")),
@@ -281,7 +281,7 @@ FIELDS = (
     ("products", _l("Products")),
     ("employees", _l("Employees")),
     ("equipment", _l("Equipment on site")),
-    ("background", _l("Notes")),
+    ("background", _l("Notes / background")),
 )
 FIELD_KEYS = {k for k, _label in FIELDS}
 

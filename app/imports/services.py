@@ -133,13 +133,14 @@ def _place_of(address: str) -> tuple[str, str]:
 
 
 def _row_values(cells: list[str], columns: dict[str, str], header: list[str]):
-    values, problems = {}, []
+    values, problems, formula_columns = {}, [], set()
     for index, fieldname in columns.items():
         i = int(index)
         raw = str(cells[i]) if i < len(cells) and cells[i] is not None else ""
         if raw.lstrip().startswith(("=", "＝")) and len(raw.strip()) > 1:
             problems.append(_l("Column “%(column)s” holds a formula; Grove imports values only.",
                                column=header[i] if i < len(header) else i + 1))
+            formula_columns.add(fieldname)
             continue
         text = clean_text(raw)
         if fieldname in ("products", "equipment", "background"):
@@ -155,7 +156,7 @@ def _row_values(cells: list[str], columns: dict[str, str], header: list[str]):
     values["employees"] = employees
     if problem:
         problems.append(problem)
-    if not values.get("name"):
+    if not values.get("name") and "name" not in formula_columns:
         problems.insert(0, _l("No company name."))
     return values, problems
 
