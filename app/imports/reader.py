@@ -269,7 +269,7 @@ def _openpyxl_rows(path: Path):
 FIELDS = (
     ("name", _l("Company name")),
     ("short_name", _l("Short name")),
-    ("contact_name", _l("Contact name")),
+    ("contact_name", _l("Contact person")),
     ("title", _l("Job title")),
     ("department", _l("Department")),
     ("phone", _l("Phone")),
