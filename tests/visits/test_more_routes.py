@@ -123,3 +123,15 @@ def test_only_admins_keep_head_office_experts(client, login_as, make_expert):
                                           "max_visits_per_week": "3"})
     assert r.status_code == 303
     assert db.session.scalar(select(Expert).where(Expert.name == "总部李工")).region_id is None
+
+
+def test_company_page_slots_load_their_sections(app, make_company):
+    """The two includes for the company page load the sections by htmx and link them without JS."""
+    company = make_company()
+    with app.test_request_context():
+        html = app.jinja_env.from_string(
+            '{% include "visits/_company_opportunities.html" %}{% include "visits/_company_visits.html" %}'
+        ).render(company=company)
+    assert f'hx-get="/visits/company/{company.id}/timeline"' in html
+    assert f'hx-get="/visits/company/{company.id}/opportunities"' in html
+    assert f'href="/visits/company/{company.id}"' in html
