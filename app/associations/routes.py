@@ -135,7 +135,7 @@ def _membership_changed(association_id: int):
     association = services.association_for_page(association_id)
     return swap_or_redirect(url_for("associations.detail", association_id=association_id) + "#membership",
                             "associations/detail.html", "associations/_membership.html",
-                            trigger="membershipChanged", **_detail_context(association))
+                            trigger="membershipChanged", oob_flag=True, **_detail_context(association))
 
 
 @bp.post("/<int:association_id>/memberships")

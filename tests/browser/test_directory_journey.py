@@ -132,3 +132,43 @@ def test_bad_file_message_at_the_field(new_page, login, setup, tmp_path):
     expect(page.locator("#file-error")).to_contain_text("不是 Excel 工作簿")
     db.session.rollback()
     assert db.session.scalar(select(ImportBatch)) is None
+
+
+def test_market_board_status_and_membership_renewal(new_page, login, shot, setup, make_company):
+    """The other pages of the push: the market board with an inline status change, the market page,
+    and a membership that is due for renewal, renewed from the association page."""
+    from datetime import date, timedelta
+
+    from app.associations.models import Membership, MembershipStatus
+
+    manager, market, association, _directory_path = setup
+    db.session.add(Membership(association_id=association.id, status=MembershipStatus.ACTIVE, fee_cents=300000,
+                              joined_on=date.today() - timedelta(days=340), expires_on=date.today() + timedelta(days=25),
+                              level="理事单位"))
+    db.session.add(Market(name="制笔", region=manager.regions[0], goal=4))
+    db.session.commit()
+    for phone in (False, True):
+        page = new_page(locale="zh-CN", phone=phone)
+        login(page, manager)
+        suffix = "phone" if phone else "desktop"
+        page.goto("/markets/board")
+        card = page.locator(f"#card-{market.id}")
+        card.get_by_label("眼镜 的状态").select_option("broken_through" if phone else "breaking_in")
+        expect(page.locator(".status-broken_through" if phone else ".status-breaking_in")).to_contain_text("眼镜")
+        shot(page, f"markets-board-zh-{suffix}")
+        page.goto(f"/markets/{market.id}")
+        expect(page.locator("#market-associations")).to_contain_text("待续费")
+        shot(page, f"market-page-zh-{suffix}")
+        page.goto("/associations/renewals")
+        expect(page.locator("main")).to_contain_text("温州市眼镜商会")
+        shot(page, f"renewals-zh-{suffix}")
+    page.get_by_role("link", name="续费").first.click()
+    form = page.locator("#renew-form")
+    form.get_by_label("新会期结束").fill((date.today() + timedelta(days=390)).isoformat())
+    form.get_by_role("button", name="续费会籍").click()
+    expect(page.locator("#membership")).to_contain_text("历史")
+    expect(page.locator("#renewal-flag")).not_to_contain_text("待续费")
+    shot(page, "association-renewed-zh-phone")
+    db.session.rollback()
+    assert db.session.get(Market, market.id).status.value == "broken_through"
+    assert db.session.query(Membership).count() == 2
