@@ -142,19 +142,26 @@ def add_contact(company_id: int):
 
 @bp.route("/<int:company_id>/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
 def edit_contact(company_id: int, contact_id: int):
-    """Edit a contact."""
+    """Edit a contact: on its own page, or (`?inline=1`, htmx) in place of its card."""
     contact = get_or_404(Contact, contact_id)
     if contact.company_id != company_id:
         abort(404)
+    inline = request.args.get("inline") == "1"
     form = _contact_form(contact.company, contact)
+    if inline:
+        # The add form is on the same page: labels find their inputs by id, so ids must differ.
+        for f in form:
+            f.id = f"contact-{contact.id}-{f.id}"
     if form.validate_on_submit():
         services.update_contact(contact, form.data)
         db.session.commit()
+        if inline:
+            return _contacts_changed(company_id, retarget="#contacts")
         flash(_("Changes to %(name)s were saved.", name=contact.name), "success")
         return redirect_after_write(url_for("accounts.detail", company_id=company_id) + f"#contact-{contact.id}")
     status = 422 if request.method == "POST" else 200
     return render("accounts/contact_edit.html", "accounts/_contact_form.html", company=contact.company,
-                  contact=contact, contact_form=form, status=status)
+                  contact=contact, contact_form=form, inline=inline, status=status)
 
 
 @bp.post("/<int:company_id>/contacts/<int:contact_id>/delete")
@@ -168,8 +175,8 @@ def delete_contact(company_id: int, contact_id: int):
     return _contacts_changed(company_id)
 
 
-def _contacts_changed(company_id: int):
+def _contacts_changed(company_id: int, **swap):
     company = services.company_for_page(company_id)
     return swap_or_redirect(url_for("accounts.detail", company_id=company_id) + "#contacts",
                             "accounts/detail.html", "accounts/_contacts.html", trigger="contactsChanged",
-                            company=company, contact_form=_contact_form(company, formdata=None))
+                            company=company, contact_form=_contact_form(company, formdata=None), **swap)

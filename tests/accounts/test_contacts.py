@@ -135,13 +135,37 @@ def test_edit_contact_page_fragment_and_save(client, login_as, make_company, mak
     assert "<html" in page and 'value="李志强"' in page and "Edit 李志强" in page
     assert 'checked id="roles-2"' in page or 'id="roles-2" name="roles" type="checkbox" value="node" checked' in page
     fragment = client.htmx("get", url).get_data(as_text=True)
-    assert "<html" not in fragment and 'id="contact-form"' in fragment
+    assert "<html" not in fragment and f'id="contact-{contact.id}-form"' in fragment
     response = client.post(url, data=contact_data(name="李志刚", roles=["decision_maker"], line="", strength=""))
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/companies/{company.id}#contact-{contact.id}")
     [c] = contacts()
     assert (c.name, c.roles, c.line, c.strength) == ("李志刚", [ContactRole.DECISION_MAKER], None, None)
     assert "Changes to 李志刚 were saved." in client.get(f"/companies/{company.id}").get_data(as_text=True)
+
+
+def test_edit_contact_in_place_of_its_card(client, login_as, make_company, make_contact, contact_data):
+    login_as("rep", "Wenzhou")
+    company = make_company()
+    contact = make_contact(company, "李志强")
+    page = client.get(f"/companies/{company.id}").get_data(as_text=True)
+    url = f"/companies/{company.id}/contacts/{contact.id}/edit"
+    assert f'href="{url}"' in page and f'hx-get="{url}?inline=1" hx-target="#contact-{contact.id}"' in page
+    form = client.htmx("get", url + "?inline=1")
+    body = form.get_data(as_text=True)
+    assert form.status_code == 200 and "<html" not in body and f'action="{url}?inline=1"' in body
+    # Its ids differ from the add form's, which is on the same page.
+    assert f'id="contact-{contact.id}-name"' in body and f'for="contact-{contact.id}-name"' in body
+    assert 'id="name"' not in body and f'id="contact-{contact.id}-roles-0"' in body
+    bad = client.htmx("post", url + "?inline=1", data=contact_data(email="nope"))
+    assert bad.status_code == 422 and "Enter a valid e-mail address." in bad.get_data(as_text=True)
+    assert "HX-Retarget" not in bad.headers and contacts()[0].email == ""
+    saved = client.htmx("post", url + "?inline=1", data=contact_data(title="厂长"))
+    body = saved.get_data(as_text=True)
+    assert saved.status_code == 200 and saved.headers["HX-Trigger"] == "contactsChanged"
+    assert saved.headers["HX-Retarget"] == "#contacts" and saved.headers["HX-Reswap"] == "outerHTML"
+    assert 'id="contacts"' in body and "厂长" in body and "<html" not in body
+    assert contacts()[0].title == "厂长"
 
 
 def test_edit_contact_with_htmx(client, login_as, make_company, make_contact, contact_data):

@@ -13,7 +13,7 @@ from app.extensions import db
 ENGLISH = {"companies": "Companies", "search": "Search", "add": "Add a contact", "name": "Contact name",
            "title": "Job title", "phone": "Phone", "key_person": "Key person", "submit": "Add contact",
            "remove": "Remove", "name_error": "Enter the contact's name.", "email": "E-mail", "stage": "Stage",
-           "target": "Target"}
+           "target": "Target", "edit": "Edit", "save": "Save contact"}
 
 
 def labels(app, lang: str) -> dict[str, str]:
@@ -59,6 +59,17 @@ def test_search_company_and_add_contact(app, new_page, login, make_user, make_co
     db.session.rollback()  # end the test's read snapshot to see what the server wrote
     contact = db.session.scalar(select(Contact).where(Contact.name == "李志强"))
     assert contact.title == "设备主管" and contact.roles == [ContactRole.KEY_PERSON]
+
+    # Edit in place: the card turns into its form, and back into the card with the change.
+    page.locator("#contacts .contact-card").get_by_role("link", name=t["edit"]).click()
+    card_form = page.locator(f"#contact-{contact.id}-form")
+    card_form.get_by_label(t["title"], exact=True).fill("设备部经理")
+    shot(page, f"journey-contact-edit-{lang}")
+    card_form.get_by_role("button", name=t["save"]).click()
+    expect(page.locator("#contacts .contact-card")).to_contain_text("设备部经理")
+    expect(page.locator(f"#contact-{contact.id}-form")).to_have_count(0)
+    db.session.rollback()
+    assert db.session.get(Contact, contact.id).title == "设备部经理"
 
 
 @pytest.mark.parametrize("lang,locale,phone", RUNS)
