@@ -10,7 +10,7 @@ from app.access import allowed_region_ids, get_or_404
 from app.accounts import services as accounts
 from app.accounts.models import Company, Stage
 from app.extensions import db
-from app.htmx import redirect_after_write, render, swap_or_redirect
+from app.htmx import redirect_after_write, render, swap_or_redirect, wants_fragment
 from app.imports.export import safe_cell
 from app.markets import bp, services
 from app.markets.forms import MarketForm, PromoteForm, StatusForm, WeightsForm
@@ -180,6 +180,29 @@ def promote(market_id: int, company_id: int):
     db.session.commit()
     return swap_or_redirect(url_with_filters(market), "markets/screening.html", "markets/_board_body.html",
                             trigger="targetsChanged", **_board_context(market))
+
+
+@bp.post("/<int:market_id>/screening/<int:company_id>/notes")
+def save_notes(market_id: int, company_id: int):
+    """Background notes, written inline on the board while screening."""
+    market = get_or_404(Market, market_id)
+    company = get_or_404(Company, company_id)
+    if company.region_id != market.region_id:
+        abort(404)
+    text = request.form.get("background", "")
+    weights = services.weights_for(market)
+    if len(text) > 20000:
+        row = db.session.execute(services.screening_query(market, weights).where(Company.id == company.id)).first()
+        return render("markets/screening.html", "markets/_candidate_row.html", status=422, row=row,
+                      notes_error_for=company.id, notes_error=_("Keep the notes under 20,000 characters."),
+                      **_board_context(market))
+    services.update_background(company, text)
+    db.session.commit()
+    if not wants_fragment():
+        return redirect_after_write(url_with_filters(market) + f"#candidate-{company.id}")
+    row = db.session.execute(services.screening_query(market, weights).where(Company.id == company.id)).first()
+    return render("markets/screening.html", "markets/_candidate_row.html", row=row, market=market,
+                  owners=accounts.users_in([market.region_id]), notes_open=True)
 
 
 def url_with_filters(market: Market) -> str:

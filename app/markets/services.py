@@ -11,6 +11,7 @@ from app.associations.models import Association, association_markets
 from app.associations.services import current_terms, renewal_due
 from app.extensions import db
 from app.markets.models import Market, MarketStatus, ScreeningWeights
+from app.types import utcnow
 
 RECOMMENDED_TARGETS = (5, 8)
 # Stages of companies that are not yet accounts in play: what the screening board shows.
@@ -93,8 +94,13 @@ def market_page(market: Market) -> dict:
     from app.seminars.models import Seminar
     seminars = list(db.session.scalars(
         select(Seminar).where(Seminar.market_id == market.id).order_by(Seminar.starts_at.desc()).limit(10)))
+    from app.visits.models import Visit
+    visits = list(db.session.scalars(
+        select(Visit).join(company_markets, company_markets.c.company_id == Visit.company_id)
+        .where(company_markets.c.market_id == market.id, Visit.starts_at >= utcnow() - timedelta(days=30))
+        .options(joinedload(Visit.company)).order_by(Visit.starts_at).limit(10)))
     return {
-        "associations": associations, "terms": terms,
+        "associations": associations, "terms": terms, "visits": visits,
         "due": {a.id for a in associations if renewal_due(terms.get(a.id))},
         "targets": targets, "accounts": accounts, "seminars": seminars,
         "counts": stage_counts([market.id])[market.id],
@@ -187,6 +193,13 @@ def promote_to_target(market: Market, company: Company, owner_id: int, score: in
     company.score = score
     if market not in company.markets:
         company.markets.append(market)
+    db.session.flush()
+
+
+def update_background(company: Company, text: str) -> None:
+    """The board's inline notes: what the team learned about a company while screening."""
+    check_region(company.region_id)
+    company.background = text.strip()
     db.session.flush()
 
 

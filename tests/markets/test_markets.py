@@ -170,3 +170,20 @@ def test_constant_queries(client, login_as, make_market, make_company, make_asso
     with queries() as large:
         assert client.get(url).status_code == 200
     assert len(small) == len(large), (small, large)
+
+
+def test_market_page_lists_visits_to_its_companies(client, login_as, make_market, make_company):
+    from datetime import datetime, timezone
+
+    from app.visits.models import Visit
+    user = login_as("rep", "Wenzhou")
+    market = make_market("眼镜")
+    company = make_company("温州华信眼镜有限公司", markets=[market], stage=Stage.ENGAGED)
+    other = make_company("温州明光笔业有限公司")
+    start = datetime.now(timezone.utc) + timedelta(days=3)
+    for c in (company, other):
+        db.session.add(Visit(region_id=c.region_id, company=c, starts_at=start, ends_at=start + timedelta(hours=2)))
+    db.session.commit()
+    body = client.get(f"/markets/{market.id}").get_data(as_text=True)
+    section = body[body.index('id="market-visits"'):]
+    assert "温州华信眼镜有限公司" in section and "温州明光笔业有限公司" not in section

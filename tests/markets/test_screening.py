@@ -144,3 +144,29 @@ def test_csv_export_never_starts_a_formula(client, login_as, make_market, make_c
     assert len(rows) == 2
     for cell in rows[1]:
         assert not cell.startswith(("=", "+", "-", "@")), cell
+
+
+def test_background_notes_inline(client, login_as, board):
+    login_as("rep", "Wenzhou")
+    market, _association, c = board
+    url = f"/markets/{market.id}/screening/{c['fit'].id}/notes"
+    response = client.htmx("post", url, data={"background": "  设备主管姓李，明年换注塑机  "})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in body and body.lstrip().startswith(f'<tr id="candidate-{c["fit"].id}"')
+    assert "明年换注塑机" in body
+    assert db.session.get(Company, c["fit"].id).background == "设备主管姓李，明年换注塑机"
+    response = client.post(url + "?sort=name", data={"background": "改了"})
+    assert response.status_code == 303 and "sort=name" in response.headers["Location"]
+    response = client.htmx("post", url, data={"background": "长" * 20001})
+    assert response.status_code == 422 and "under 20,000 characters" in response.get_data(as_text=True)
+    response = client.post(url, data={"background": "长" * 20001})
+    assert response.status_code == 422 and "under 20,000 characters" in response.get_data(as_text=True)
+    assert db.session.get(Company, c["fit"].id).background == "改了"
+
+
+def test_background_notes_other_region_is_404(client, login_as, board, make_company):
+    login_as("rep", "Wenzhou")
+    market, *_ = board
+    other = make_company("无锡远东电器有限公司", region="Wuxi")
+    assert client.post(f"/markets/{market.id}/screening/{other.id}/notes", data={"background": "x"}).status_code == 404
+    assert db.session.get(Company, other.id).background == ""
