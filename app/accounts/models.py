@@ -125,6 +125,11 @@ class Company(db.Model):
     def display_name(self) -> str:
         return self.short_name or self.name
 
+    @property
+    def contacts_in_order(self) -> list["Contact"]:
+        """Key persons and decision makers first, then node people, then the rest; by name within."""
+        return sorted(self.contacts, key=lambda c: c.weight)
+
     def __repr__(self) -> str:
         return f"<Company {self.name}>"
 
@@ -157,6 +162,14 @@ class Contact(db.Model):
     @property
     def roles(self) -> list[ContactRole]:
         return [row.role for row in self.role_rows]
+
+    @property
+    def weight(self) -> int:
+        """0 for the people who decide, 1 for node people, 2 for everyone else (for ordering)."""
+        roles = set(self.roles)
+        if roles & {ContactRole.KEY_PERSON, ContactRole.DECISION_MAKER}:
+            return 0
+        return 1 if ContactRole.NODE in roles else 2
 
     @roles.setter
     def roles(self, roles) -> None:

@@ -260,3 +260,13 @@ def test_company_page_queries_do_not_grow_with_contacts(client, login_as, make_c
     print(f"company page: {small} queries with 3 contacts and 10 companies, {large} with 300 contacts and 1,000")
     assert small == large
 
+
+
+def test_contacts_list_the_people_who_decide_first(client, login_as, make_company, make_contact):
+    login_as("rep", "Wenzhou")
+    company = make_company()
+    for name, roles in [("艾强", ["procurement"]), ("白雪", ["node"]), ("程刚", ["decision_maker"]), ("丁一", [])]:
+        make_contact(company, name).roles = roles
+    db.session.commit()
+    body = client.get(f"/companies/{company.id}").get_data(as_text=True)
+    assert body.index("程刚") < body.index("白雪") < min(body.index("艾强"), body.index("丁一"))
