@@ -7,7 +7,7 @@ another way may do.
 """
 from functools import cache
 
-from flask import abort, g, has_request_context
+from flask import abort, g, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session, with_loader_criteria
@@ -62,9 +62,16 @@ def _limit_to_regions(state) -> None:
     state.statement = state.statement.options(*_criteria(region_ids))
 
 
+# Blueprints whose pages anyone may open: a signed-in rep who follows another region's public
+# sign-up link sees it as an attendee would, not a 404.
+PUBLIC_BLUEPRINTS = {"public"}
+
+
 def load_scope() -> None:
     """Before each request: remember which regions the signed-in user may see."""
-    if current_user.is_authenticated and not current_user.is_admin:
+    if request.blueprint in PUBLIC_BLUEPRINTS:
+        g.region_scope = None
+    elif current_user.is_authenticated and not current_user.is_admin:
         g.region_scope = current_user.region_ids or [-1]
     else:
         g.region_scope = None

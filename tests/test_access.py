@@ -370,3 +370,15 @@ def test_anonymous_and_cli_work_is_not_scoped(app, two_worlds):
 
 def test_region_table_is_readable(app, two_worlds):
     assert db.session.scalar(select(func.count(Region.id))) == 2
+
+
+def test_public_pages_are_not_scoped_for_signed_in_staff(client, login_as):
+    """A rep who opens another region's public sign-up link sees it like any attendee."""
+    world = build_world(OTHER_REGION)
+    from app.seminars.models import SeminarStatus
+    world["seminar"].status = SeminarStatus.OPEN
+    db.session.commit()
+    slug = world["seminar"].slug
+    assert client.get(f"/s/{slug}").status_code == 200
+    login_as("rep", "Wenzhou")
+    assert client.get(f"/s/{slug}").status_code == 200
