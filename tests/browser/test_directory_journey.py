@@ -172,3 +172,38 @@ def test_market_board_status_and_membership_renewal(new_page, login, shot, setup
     db.session.rollback()
     assert db.session.get(Market, market.id).status.value == "broken_through"
     assert db.session.query(Membership).count() == 2
+
+
+def test_english_gbk_csv_without_javascript(browser, live_server, login, shot, setup, tmp_path):
+    """The same flow in English with JavaScript off: a GBK CSV, plain forms and redirects all the way."""
+    manager, market, association, _directory_path = setup
+    manager.locale = "en"
+    db.session.commit()
+    lines = ["温州市眼镜商会会员名录", "企业名称,联系人,职务,手机,主营产品,员工人数",
+             "温州华信眼镜有限公司,李志强,设备主管,13800001111,光学眼镜架,1200",
+             "瑞安明光眼镜股份有限公司,陈小芳,总经理,13900002222,太阳镜,350"]
+    path = tmp_path / "directory-gbk.csv"
+    path.write_bytes("\r\n".join(lines).encode("gbk"))
+    context = browser.new_context(base_url=live_server, locale="en-US", java_script_enabled=False,
+                                  viewport={"width": 1366, "height": 900})
+    try:
+        page = context.new_page()
+        login(page, manager)
+        page.goto(f"/associations/{association.id}/import")
+        page.get_by_label("Directory file (CSV or .xlsx)").set_input_files(str(path))
+        page.get_by_role("button", name="Upload and preview").click()
+        expect(page.locator(".mapping-table")).to_contain_text("瑞安明光眼镜股份有限公司")
+        expect(page.locator("main")).to_contain_text("read as GBK/GB18030")
+        shot(page, "import-preview-en-desktop")
+        page.get_by_role("button", name="Dry run: check every row").click()
+        expect(page.locator("#report .report-counts .created strong")).to_have_text("1")
+        shot(page, "import-dry-run-en-desktop")
+        page.get_by_role("button", name="Import 2 rows").click()
+        page.get_by_role("button", name="Screen for 眼镜").click()
+        page.locator("#candidates tbody tr").first.get_by_role("button", name=re.compile("Promote")).click()
+        expect(page.locator(".target-count")).to_contain_text("1 target")
+        shot(page, "screening-board-en-desktop")
+    finally:
+        context.close()
+    db.session.rollback()
+    assert db.session.scalar(select(Company).where(Company.stage == Stage.TARGET)) is not None

@@ -375,3 +375,20 @@ def test_cli_refuses_bad_files(runner, app, make_association, tmp_path):
     assert result.exit_code != 0 and "Upload a CSV file" in result.output
     result = runner.invoke(args=["import-directory", str(path), "--association", "999"])
     assert result.exit_code != 0 and "No association" in result.output
+
+
+def test_import_and_undo_are_in_the_audit_log(client, login_as, make_association, upload):
+    from app.admin.models import AuditAction, AuditEntry
+    user = login_as("rep", "Wenzhou")
+    association = make_association()
+    batch, _report = _import(client, upload, association, "dir.csv", csv_bytes())
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.table_name == "companies",
+                                                          AuditEntry.action == AuditAction.INSERT)).all()
+    assert len(entries) == 4 and {e.user_id for e in entries} == {user.id}
+    mingguang = next(e for e in entries if e.summary == "瑞安明光笔业股份有限公司")
+    assert mingguang.changes["employees"] == [None, 150] and mingguang.region_id == association.region_id
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.table_name == "contacts", AuditEntry.action == AuditAction.INSERT)) == 4
+    client.post(f"/associations/imports/{batch.id}/undo")
+    deleted = db.session.scalars(select(AuditEntry).where(AuditEntry.action == AuditAction.DELETE)).all()
+    assert {e.table_name for e in deleted} == {"companies", "contacts"} and len(deleted) == 8

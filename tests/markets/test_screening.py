@@ -87,7 +87,7 @@ def test_promote_with_htmx(client, login_as, board, make_user):
     response = client.htmx("post", f"/markets/{market.id}/screening/{c['fit'].id}/promote", data={"owner_id": rep.id})
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in body and response.headers["HX-Trigger"] == "targetsChanged"
-    assert "1 targets" in body
+    assert "1 target" in body
     db.session.refresh(c["fit"])
     assert c["fit"].stage is Stage.TARGET and c["fit"].owner_id == rep.id and market in c["fit"].markets
     assert c["fit"].score > 0
