@@ -195,8 +195,8 @@ def test_failure_half_way_leaves_the_database_as_it_was(client, login_as, make_a
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
-    # Companies and contacts are flushed by then; the membership links fail.
-    monkeypatch.setattr(services, "insert", boom)
+    # By then the companies, contacts, membership links and import items are written; the audit fails.
+    monkeypatch.setattr(services, "_audit", boom)
     client.application.config["PROPAGATE_EXCEPTIONS"] = False
     try:
         response = client.post(f"/associations/imports/{batch_id}/commit")
