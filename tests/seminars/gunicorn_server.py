@@ -57,8 +57,12 @@ class Visitor:
 
     def __init__(self, port: int):
         self.port = port
-        self.cookie = ""
+        self.cookies: dict[str, str] = {}
         self.token = ""
+
+    @property
+    def cookie(self) -> str:
+        return "; ".join(f"{k}={v}" for k, v in self.cookies.items() if v)
 
     def request(self, method: str, path: str, body: str | None = None):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
@@ -68,8 +72,9 @@ class Visitor:
         conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
         data = response.read().decode()
-        if cookie := response.getheader("Set-Cookie"):
-            self.cookie = cookie.split(";", 1)[0]
+        for cookie in response.msg.get_all("Set-Cookie") or []:
+            name, _eq, value = cookie.split(";", 1)[0].partition("=")
+            self.cookies[name.strip()] = value.strip()
         conn.close()
         if match := CSRF.search(data):
             self.token = match.group(1) or match.group(2)
