@@ -21,9 +21,9 @@ def upgrade():
 
     with op.batch_alter_table("visit_members", schema=None) as batch_op:
         batch_op.add_column(sa.Column("is_lead", sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch_op.add_column(sa.Column("response", sa.Enum(
-            "requested", "confirmed", "declined", name="memberresponse", native_enum=False,
-            create_constraint=True, length=13), nullable=True))
+        batch_op.add_column(sa.Column("response", sa.String(length=13), nullable=True))
+        batch_op.create_check_constraint(op.f("ck_visit_members_memberresponse"),
+                                         "response IN ('requested', 'confirmed', 'declined')")
 
     op.create_table(
         "region_visit_settings",
@@ -113,6 +113,7 @@ def downgrade():
     op.drop_table("escalations")
     op.drop_table("region_visit_settings")
     with op.batch_alter_table("visit_members", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_visit_members_memberresponse"), type_="check")
         batch_op.drop_column("response")
         batch_op.drop_column("is_lead")
     with op.batch_alter_table("experts", schema=None) as batch_op:

@@ -2,6 +2,7 @@
 against a real gunicorn server with 4 workers: exactly one is saved, every other one is told
 about the conflict (409) and nothing of theirs is written. Runs on SQLite and PostgreSQL."""
 import http.client
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
@@ -11,9 +12,10 @@ from sqlalchemy import select
 from app.extensions import db
 from app.visits.models import ConflictOverride, Visit
 from tests.conftest import PASSWORD
-from tests.seminars.gunicorn_server import CSRF, gunicorn
+from tests.seminars.gunicorn_server import gunicorn
 
 SAVERS = 12
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
 
 class Visitor:

@@ -1,4 +1,5 @@
 """The remaining routes: region rules, feed page, decline, deleting, company sections, expert edits."""
+import pytest
 from sqlalchemy import select
 
 from app.accounts.models import Opportunity, OpportunityStage
@@ -135,3 +136,14 @@ def test_company_page_slots_load_their_sections(app, make_company):
     assert f'hx-get="/visits/company/{company.id}/timeline"' in html
     assert f'hx-get="/visits/company/{company.id}/opportunities"' in html
     assert f'href="/visits/company/{company.id}"' in html
+
+
+def test_migration_keeps_member_answers_to_the_three_values(app, make_company, make_visit, make_user):
+    import sqlalchemy as sa
+    from sqlalchemy.exc import IntegrityError
+    user = make_user("rep")
+    visit = make_visit(make_company(), local(2026, 12, 1, 9), local(2026, 12, 1, 11), users=[user])
+    with pytest.raises(IntegrityError):
+        db.session.execute(sa.text("UPDATE visit_members SET response = 'maybe' WHERE visit_id = :v"), {"v": visit.id})
+        db.session.flush()
+    db.session.rollback()
