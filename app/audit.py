@@ -9,6 +9,10 @@ of an object whose attributes expired at the last commit still records what it r
 Rows that only say "this parent has this value" (a contact's role tags, a visit's team, an
 expert's tags) are folded into their parent's entry as one list change, e.g.
 `roles: [["node"], ["node", "key_person"]]`, instead of one entry per tag row.
+
+Bulk statements (`update(Model)`, `insert(Model)` with a list) bypass the unit of work and so
+this hook: a service that uses them for domain data writes its entries itself, as the
+directory import does; derived bookkeeping such as renumbering a waiting list is not recorded.
 """
 import enum
 from datetime import date, datetime

@@ -1,6 +1,6 @@
 """The audit hook (app/audit.py): every ORM insert, update and delete leaves an entry with
 who, where and the values before and after, in the same transaction as the change."""
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from flask import g
@@ -245,3 +245,21 @@ def test_one_flush_writes_its_entries_in_one_statement(app, make_region, queries
     assert len(inserts) == 1
     db.session.commit()
     assert [e.summary for e in entries("companies")] == [f"公司{i}" for i in range(20)]
+
+
+def test_a_public_sign_up_is_recorded_without_a_user_in_the_seminars_region(client):
+    from app.seminars.models import SeminarStatus
+    world = build_world("Wuxi")
+    seminar = world["seminar"]
+    seminar.status = SeminarStatus.OPEN
+    seminar.starts_at = datetime.now(timezone.utc) + timedelta(days=10)
+    seminar.ends_at = seminar.starts_at + timedelta(hours=2)
+    db.session.commit()
+    response = client.post(f"/s/{seminar.slug}", data={"name": "张三", "company": "无锡明光电器有限公司",
+                                                       "email": "zhang@example.com", "consent": "y"})
+    assert response.status_code in (200, 303), response.get_data(as_text=True)[:300]
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.table_name == "registrations",
+                                                       AuditEntry.summary.like("张三%")))
+    assert entry.user_id is None and entry.region_id == world["region"].id
+    assert entry.summary == "张三 · " + seminar.title
+    assert "cancel_token" not in entry.changes
