@@ -52,7 +52,7 @@ def _active_history(mapper, class_) -> None:
 
 
 def _keep_old_value(target, value, oldvalue, initiator):
-    return value
+    """Does nothing: being listened to with active_history is what loads the old value."""
 
 
 def _watch_mapped_classes() -> None:

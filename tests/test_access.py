@@ -90,17 +90,23 @@ def build_world(region_name: str = OTHER_REGION) -> dict:
 
 def _domain_records(region, company, opportunity, association, user) -> dict:
     """Records of models that domains added after the foundation."""
-    from app.imports.models import ImportBatch
+    from app.imports.models import ImportBatch, ImportItem, ItemAction
     from app.seminars.models import Question
-    from app.visits.models import Escalation
+    from app.visits.models import ConflictOverride, Escalation
     batch = ImportBatch(region=region, association=association, user=user, source_name="会员名录.xlsx",
                         stored_name=secrets.token_hex(8))
     escalation = Escalation(region_id=region.id, company=company, opportunity=opportunity, proposed_level=3)
     seminar = db.session.scalar(select(Seminar).where(Seminar.region_id == region.id))
     question = Question(seminar=seminar, label="贵公司现有几台注塑机？")
     db.session.add_all([batch, escalation, question])
+    db.session.flush()
+    item = ImportItem(batch_id=batch.id, row_number=2, action=ItemAction.CREATED, company_id=company.id)
+    visit = db.session.scalar(select(Visit).where(Visit.region_id == region.id))
+    override = ConflictOverride(visit_id=visit.id, user_id=user.id, conflicts=[])
+    db.session.add_all([item, override])
     db.session.commit()
-    return {"import_batch": batch, "escalation": escalation, "question": question}
+    return {"import_batch": batch, "import_item": item, "escalation": escalation, "question": question,
+            "conflict_override": override}
 
 
 # URL parameter -> the value it takes from the world. Add new parameter names here.
@@ -131,6 +137,8 @@ ID_FACTORIES = {
     "batch_id": lambda w: w["import_batch"].id,
     "escalation_id": lambda w: w["escalation"].id,
     "question_id": lambda w: w["question"].id,
+    "item_id": lambda w: w["import_item"].id,
+    "override_id": lambda w: w["conflict_override"].id,
 }
 
 # Parameters that are not records, and the value the walk gives them. An `any(...)` parameter
