@@ -2,8 +2,7 @@ from flask import abort, current_app, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from app.access import allowed_region_ids
-from app.auth.models import Role, User
+from app.auth.models import Role
 from app.experts import bp, services
 from app.experts.forms import ExpertForm, UnavailableForm
 from app.experts.models import Organisation, Unavailability

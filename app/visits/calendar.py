@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from icalendar import Calendar, Event
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
 
 from app.admin.models import AuditEntry
 from app.extensions import db

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.access import allowed_region_ids, check_region, get_or_404
 from app.accounts.models import Company, Opportunity, OpportunityStage
-from app.auth.models import Region, Role, User
+from app.auth.models import Role, User
 from app.experts.models import Expert
 from app.extensions import db
 from app.htmx import redirect_after_write, render
@@ -18,7 +18,7 @@ from app.visits import bp, calendar, services
 from app.visits.conflicts import ALL, settings_for
 from app.visits.forms import (LEVEL_CHOICES, LEVEL_LABELS, DecisionForm, OpportunityForm, ReportForm,
                               SettingsForm, VisitForm, to_cents)
-from app.visits.models import (ConflictOverride, Escalation, EscalationStatus, MemberResponse, Visit,
+from app.visits.models import (ConflictOverride, Escalation, EscalationStatus, Visit,
                                VisitMember, VisitSettings, VisitStatus)
 
 PUBLIC_ENDPOINTS = {"visits.feed"}

@@ -1,5 +1,5 @@
 """Factories for visits and experts."""
-from datetime import datetime, timezone
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest

@@ -3,7 +3,6 @@ import pytest
 from sqlalchemy import select
 
 from app.accounts.models import Opportunity, OpportunityStage
-from app.experts.models import Expert, Unavailability
 from app.extensions import db
 from app.visits.models import Escalation, EscalationStatus, VisitSettings
 from tests.visits.conftest import local
@@ -93,37 +92,6 @@ def test_bad_status_and_expert_role_cannot_schedule(client, login_as, make_compa
     client.post("/logout")
     login_as("expert")
     assert client.get("/visits/new").status_code == 403
-
-
-def test_expert_edit_and_unavailability_removal(client, login_as, make_expert):
-    login_as("manager")
-    expert = make_expert("周工")
-    db.session.add(Unavailability(expert_id=expert.id, starts_on=local(2026, 12, 1, 0).date(),
-                                  ends_on=local(2026, 12, 2, 0).date()))
-    db.session.commit()
-    r = client.post(f"/experts/{expert.id}/edit", data={"name": "周建华", "organisation": "production",
-                                                      "region_id": expert.region_id, "max_visits_per_week": "4",
-                                                      "expertise": "精密模具"})
-    assert r.status_code == 303
-    period = db.session.scalar(select(Unavailability))
-    r = client.htmx("post", f"/experts/{expert.id}/unavailable/{period.id}/delete")
-    assert r.status_code == 200 and "Available: no periods marked." in r.get_data(as_text=True)
-    db.session.expire_all()
-    expert = db.session.get(Expert, expert.id)
-    assert expert.name == "周建华" and expert.max_visits_per_week == 4 and [t.tag for t in expert.tags] == ["精密模具"]
-    assert db.session.query(Unavailability).count() == 0
-
-
-def test_only_admins_keep_head_office_experts(client, login_as, make_expert):
-    hq = make_expert("总部专家", head_office=True)
-    login_as("manager")
-    assert client.get(f"/experts/{hq.id}/edit").status_code == 403
-    client.post("/logout")
-    login_as("admin", region=None)
-    r = client.post("/experts/new", data={"name": "总部李工", "organisation": "rnd", "region_id": "",
-                                          "max_visits_per_week": "3"})
-    assert r.status_code == 303
-    assert db.session.scalar(select(Expert).where(Expert.name == "总部李工")).region_id is None
 
 
 def test_company_page_slots_load_their_sections(app, make_company):

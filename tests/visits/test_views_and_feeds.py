@@ -7,9 +7,9 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from app.accounts.models import Opportunity
-from app.experts.models import Expert, ExpertTag
+from app.experts.models import ExpertTag
 from app.extensions import db
-from app.visits.models import Escalation, EscalationStatus, VisitStatus
+from app.visits.models import Escalation, EscalationStatus
 from tests.visits.conftest import local
 
 
@@ -127,38 +127,3 @@ def test_single_visit_ics_and_feed_keep_uids(client, login_as, make_company, mak
     db.session.get(type(user), user.id).ics_token = None
     db.session.commit()
     assert client.get(f"/visits/feed/{token}.ics").status_code == 404
-
-
-def test_expert_crud_unavailability_and_feed(client, login_as, make_market):
-    login_as("manager")
-    make_market("眼镜")
-    r = client.post("/experts/new", data={"name": "", "organisation": "outside", "max_visits_per_week": "3",
-                                          "day_rate": ""})
-    body = r.get_data(as_text=True)
-    assert r.status_code == 422 and "Enter the expert" in body and "An outside expert needs a day rate." in body
-    r = client.post("/experts/new", data={"name": "孙教授", "organisation": "outside", "max_visits_per_week": "2",
-                                          "day_rate": "2500.50", "expertise": "眼镜: 激光焊接\n精密模具"})
-    assert r.status_code == 303
-    expert = db.session.scalar(select(Expert))
-    assert expert.day_rate_cents == 250_050 and expert.region_id is not None
-    assert sorted((t.market is not None, t.tag) for t in expert.tags) == [(False, "精密模具"), (True, "激光焊接")]
-    listing = client.get("/experts/?q=模具").get_data(as_text=True)
-    assert "孙教授" in listing
-    r = client.htmx("post", f"/experts/{expert.id}/unavailable", data={"starts_on": "2026-12-03", "ends_on": "2026-12-01"})
-    assert r.status_code == 422 and "The last day cannot be before the first." in r.get_data(as_text=True)
-    r = client.htmx("post", f"/experts/{expert.id}/unavailable", data={"starts_on": "2026-12-01", "ends_on": "2026-12-03", "reason": "出差"})
-    assert r.status_code == 200 and "出差" in r.get_data(as_text=True) and "<html" not in r.get_data(as_text=True)
-    client.post(f"/experts/{expert.id}/feed", data={"action": "regenerate"})
-    db.session.expire_all()
-    assert db.session.get(Expert, expert.id).ics_token
-
-
-def test_experts_of_another_region_are_hidden_head_office_shown(client, login_as, make_expert):
-    far = make_expert("无锡专家", region="Wuxi")
-    hq = make_expert("总部专家", head_office=True)
-    login_as("rep")
-    listing = client.get("/experts/").get_data(as_text=True)
-    assert "总部专家" in listing and "无锡专家" not in listing
-    assert client.get(f"/experts/{far.id}").status_code == 404
-    assert client.get(f"/experts/{hq.id}").status_code == 200
-    assert client.get("/experts/new").status_code == 403

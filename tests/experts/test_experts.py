@@ -1,0 +1,73 @@
+"""Experts: adding and editing (expertise per market, exact day rates), unavailability, feeds,
+who sees which experts (their regions' and the head office's), who may keep head-office experts."""
+from sqlalchemy import select
+
+from app.experts.models import Expert, Unavailability
+from app.extensions import db
+from tests.visits.conftest import local
+
+
+def test_expert_crud_unavailability_and_feed(client, login_as, make_market):
+    login_as("manager")
+    make_market("眼镜")
+    r = client.post("/experts/new", data={"name": "", "organisation": "outside", "max_visits_per_week": "3",
+                                          "day_rate": ""})
+    body = r.get_data(as_text=True)
+    assert r.status_code == 422 and "Enter the expert" in body and "An outside expert needs a day rate." in body
+    r = client.post("/experts/new", data={"name": "孙教授", "organisation": "outside", "max_visits_per_week": "2",
+                                          "day_rate": "2500.50", "expertise": "眼镜: 激光焊接\n精密模具"})
+    assert r.status_code == 303
+    expert = db.session.scalar(select(Expert))
+    assert expert.day_rate_cents == 250_050 and expert.region_id is not None
+    assert sorted((t.market is not None, t.tag) for t in expert.tags) == [(False, "精密模具"), (True, "激光焊接")]
+    listing = client.get("/experts/?q=模具").get_data(as_text=True)
+    assert "孙教授" in listing
+    r = client.htmx("post", f"/experts/{expert.id}/unavailable", data={"starts_on": "2026-12-03", "ends_on": "2026-12-01"})
+    assert r.status_code == 422 and "The last day cannot be before the first." in r.get_data(as_text=True)
+    r = client.htmx("post", f"/experts/{expert.id}/unavailable", data={"starts_on": "2026-12-01", "ends_on": "2026-12-03", "reason": "出差"})
+    assert r.status_code == 200 and "出差" in r.get_data(as_text=True) and "<html" not in r.get_data(as_text=True)
+    client.post(f"/experts/{expert.id}/feed", data={"action": "regenerate"})
+    db.session.expire_all()
+    assert db.session.get(Expert, expert.id).ics_token
+
+
+def test_experts_of_another_region_are_hidden_head_office_shown(client, login_as, make_expert):
+    far = make_expert("无锡专家", region="Wuxi")
+    hq = make_expert("总部专家", head_office=True)
+    login_as("rep")
+    listing = client.get("/experts/").get_data(as_text=True)
+    assert "总部专家" in listing and "无锡专家" not in listing
+    assert client.get(f"/experts/{far.id}").status_code == 404
+    assert client.get(f"/experts/{hq.id}").status_code == 200
+    assert client.get("/experts/new").status_code == 403
+
+
+def test_expert_edit_and_unavailability_removal(client, login_as, make_expert):
+    login_as("manager")
+    expert = make_expert("周工")
+    db.session.add(Unavailability(expert_id=expert.id, starts_on=local(2026, 12, 1, 0).date(),
+                                  ends_on=local(2026, 12, 2, 0).date()))
+    db.session.commit()
+    r = client.post(f"/experts/{expert.id}/edit", data={"name": "周建华", "organisation": "production",
+                                                      "region_id": expert.region_id, "max_visits_per_week": "4",
+                                                      "expertise": "精密模具"})
+    assert r.status_code == 303
+    period = db.session.scalar(select(Unavailability))
+    r = client.htmx("post", f"/experts/{expert.id}/unavailable/{period.id}/delete")
+    assert r.status_code == 200 and "Available: no periods marked." in r.get_data(as_text=True)
+    db.session.expire_all()
+    expert = db.session.get(Expert, expert.id)
+    assert expert.name == "周建华" and expert.max_visits_per_week == 4 and [t.tag for t in expert.tags] == ["精密模具"]
+    assert db.session.query(Unavailability).count() == 0
+
+
+def test_only_admins_keep_head_office_experts(client, login_as, make_expert):
+    hq = make_expert("总部专家", head_office=True)
+    login_as("manager")
+    assert client.get(f"/experts/{hq.id}/edit").status_code == 403
+    client.post("/logout")
+    login_as("admin", region=None)
+    r = client.post("/experts/new", data={"name": "总部李工", "organisation": "rnd", "region_id": "",
+                                          "max_visits_per_week": "3"})
+    assert r.status_code == 303
+    assert db.session.scalar(select(Expert).where(Expert.name == "总部李工")).region_id is None
