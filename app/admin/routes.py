@@ -1,3 +1,4 @@
+"""The admin area: the audit log."""
 from flask import abort, request
 from flask_login import current_user, login_required
 
@@ -26,14 +27,16 @@ def audit():
     form.table.choices = services.record_types()
     form.action.choices = [(a.value, a.label) for a in AuditAction]
     valid = form.validate()
+    # A field that failed validation filters nothing; its message is shown at the field.
     data = {name: (f.data if not f.errors else None) for name, f in form._fields.items()}
+    row = request.args.get("row", "")[:64] or None
     stmt = services.search_entries(
-        user_id=data["user"], table=data["table"], row=request.args.get("row", "")[:64] or None,
-        action=data["action"], region_id=data["region"], q=data["q"] or "",
-        date_from=data["date_from"], date_to=data["date_to"])
+        user_id=data["user"], table=data["table"], row=row, action=data["action"], region_id=data["region"],
+        q=data["q"] or "", date_from=data["date_from"], date_to=data["date_to"])
     page = db.paginate(stmt, page=request.args.get("page", 1, type=int), per_page=services.PAGE_SIZE,
                        error_out=False, count=True)
     return render("admin/audit.html", "admin/_entries.html", form=form, page=page,
-                  views=services.entry_views(page.items), filtered=any(request.args.get(k) for k in form._fields),
-                  record=(data["table"], request.args.get("row")) if data["table"] and request.args.get("row") else None,
+                  views=services.entry_views(page.items),
+                  filtered=any(request.args.get(k) for k in form._fields),
+                  record=(data["table"], row) if data["table"] and row else None,
                   status=200 if valid else 422)

@@ -2,6 +2,7 @@
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -137,6 +138,7 @@ def _humanize(name: str) -> str:
     return name.removesuffix("_id").removesuffix("_cents").replace("_", " ").capitalize()
 
 
+@cache
 def _mapper_of(table: str):
     return next((m for m in db.Model.registry.mappers if m.local_table.name == table), None)
 
@@ -214,19 +216,25 @@ def _display(table: str, key: str, value, names: dict) -> str:
     return text if len(text) <= 400 else text[:400] + "…"
 
 
-def _page_url(table: str, ident) -> str | None:
-    """The page of a record, when its domain has one (blueprint.detail taking the id)."""
-    if table not in PAGES or ident in (None, ""):
-        return None
-    blueprint, param = PAGES[table]
+def _page_endpoints() -> dict[str, tuple[str, str]]:
+    """table -> (endpoint, parameter) for the record pages that exist (blueprint.detail taking the id)."""
+    found = {}
     for rule in current_app.url_map.iter_rules():
-        if (rule.endpoint in (f"{blueprint}.detail", f"{blueprint}.show") and rule.arguments == {param}
-                and "GET" in rule.methods):
-            try:
-                return url_for(rule.endpoint, **{param: int(ident)})
-            except (BuildError, ValueError):
-                return None
-    return None
+        for table, (blueprint, param) in PAGES.items():
+            if (rule.endpoint in (f"{blueprint}.detail", f"{blueprint}.show") and rule.arguments == {param}
+                    and "GET" in rule.methods):
+                found.setdefault(table, (rule.endpoint, param))
+    return found
+
+
+def _page_url(endpoints: dict, table: str, ident) -> str | None:
+    if table not in endpoints or ident in (None, ""):
+        return None
+    endpoint, param = endpoints[table]
+    try:
+        return url_for(endpoint, **{param: int(ident)})
+    except (BuildError, ValueError):
+        return None
 
 
 def entry_views(entries: list[AuditEntry]) -> list[EntryView]:
@@ -242,17 +250,18 @@ def entry_views(entries: list[AuditEntry]) -> list[EntryView]:
             if entry.row_id.isdigit():
                 parents.setdefault(entry.table_name, set()).add(int(entry.row_id))
     names = _lookup(wanted, parents)
+    endpoints = _page_endpoints()
     views = []
     for entry in entries:
         changes = entry.changes or {}
         if entry.table_name in PAGES:
-            url = None if entry.action is AuditAction.DELETE else _page_url(entry.table_name, entry.row_id)
+            url = None if entry.action is AuditAction.DELETE else _page_url(endpoints, entry.table_name, entry.row_id)
         elif entry.table_name in PARENTS:
             column = PARENTS[entry.table_name]
             parent_id = next((v for v in changes.get(column, []) if v is not None), None)
             if parent_id is None and entry.row_id.isdigit():
                 parent_id = names.get((f"{entry.table_name}>", int(entry.row_id)))
-            url = _page_url(PARENT_TABLE[column], parent_id)
+            url = _page_url(endpoints, PARENT_TABLE[column], parent_id)
         else:
             url = None
         view = EntryView(entry=entry, url=url,
