@@ -58,7 +58,7 @@ def _import(file, association_id, encoding, user_email, dry_run, confirm_doubtfu
             click.echo(f"  row {row.number}: {row.reason}")
         if dry_run:
             db.session.rollback()
-            services.stored_path(batch).unlink(missing_ok=True)
+            services.discard_files(batch)
             click.echo("Dry run: nothing was imported.")
             return
         with click.progressbar(length=len(plan.rows), label="Importing") as bar:

@@ -1,4 +1,5 @@
 """Member-directory import: store the upload, plan a dry run, apply it all-or-nothing, undo it."""
+import json
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -64,6 +65,7 @@ def store_upload(association: Association, filename: str, data: bytes, *, user_i
     except ImportFileError:
         path.unlink(missing_ok=True)
         raise
+    _save_parsed(path, used, table)
     batch = ImportBatch(region_id=association.region_id, association_id=association.id, user_id=user_id,
                         source_name=Path(filename).name[:255] or "directory", stored_name=stored_name,
                         size_bytes=len(data), encoding=used,
@@ -74,9 +76,46 @@ def store_upload(association: Association, filename: str, data: bytes, *, user_i
 
 
 def load_table(batch: ImportBatch, limit: int | None = None) -> Table:
-    kind = "xlsx" if batch.stored_name.endswith(".xlsx") else "csv"
-    _used, rows = read_rows(stored_path(batch), kind, batch.encoding or None)
-    return read_table(rows, limit=limit)
+    """The file's rows, from the parsed copy kept beside the upload (parsing a 10,000-row workbook
+    again for the preview, the dry run and the commit would take seconds each time)."""
+    path = stored_path(batch)
+    table = _load_parsed(path, batch.encoding)
+    if table is None:
+        kind = "xlsx" if batch.stored_name.endswith(".xlsx") else "csv"
+        used, rows = read_rows(path, kind, batch.encoding or None)
+        table = read_table(rows)
+        _save_parsed(path, used, table)
+    if limit:
+        table.rows = table.rows[:limit]
+    return table
+
+
+def discard_files(batch: ImportBatch) -> None:
+    """Remove an upload that will not be imported (a CLI dry run)."""
+    path = stored_path(batch)
+    path.unlink(missing_ok=True)
+    _parsed_path(path).unlink(missing_ok=True)
+
+
+def _parsed_path(path: Path) -> Path:
+    return path.with_name(path.name + ".rows.json")
+
+
+def _save_parsed(path: Path, encoding: str, table: Table) -> None:
+    data = {"encoding": encoding, "header": table.header, "header_row": table.header_row,
+            "skipped_headers": table.skipped_headers, "rows": table.rows}
+    _parsed_path(path).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+def _load_parsed(path: Path, encoding: str) -> Table | None:
+    try:
+        data = json.loads(_parsed_path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if data.get("encoding", "") != (encoding or ""):
+        return None
+    return Table(header=data["header"], header_row=data["header_row"], skipped_headers=data["skipped_headers"],
+                 rows=[(number, cells) for number, cells in data["rows"]])
 
 
 def set_mapping(batch: ImportBatch, columns: dict[str, str], encoding: str | None = None) -> None:
