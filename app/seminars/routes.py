@@ -233,15 +233,21 @@ def registrations(seminar_id: int):
 
 @bp.post("/<int:seminar_id>/registrations")
 def add_registration(seminar_id: int):
-    """Staff add someone by hand: confirmed, even beyond capacity."""
+    """Staff add someone by hand: a seat if one is free (or beyond capacity, ticked on purpose), else waiting."""
     seminar = _seminar(seminar_id, write=True)
     form = RegistrationForm(prefix="add")
     if form.validate_on_submit() and form.email.data and services.email_taken(seminar, form.email.data):
         form.email.errors = [_("This e-mail is already registered for this seminar.")]
     elif form.validate_on_submit():
-        services.add_registration(seminar, {**form.data, "company": form.company.data})
+        registration = services.add_registration(seminar, form.data,
+                                                 over_capacity=request.form.get("over_capacity") == "1")
+        if registration.status is RegistrationStatus.WAITLISTED:
+            notice = _("No seat is free: %(name)s is number %(position)s on the waiting list.",
+                       name=registration.name, position=registration.waitlist_position)
+        else:
+            notice = _("Added %(name)s.", name=registration.name)
         db.session.commit()
-        return _registrations(seminar, notice=_("Added %(name)s.", name=form.name.data))
+        return _registrations(seminar, notice=notice)
     return _registrations(seminar, 422, trigger=None, add_form=form)
 
 

@@ -313,16 +313,23 @@ def move_to_waitlist(registration: Registration) -> None:
     db.session.flush()
 
 
-def add_registration(seminar: Seminar, data: dict, *, walk_in: bool = False) -> Registration:
-    """Staff add someone: confirmed even beyond capacity (a person standing at the desk has a seat)."""
-    _lock(seminar.id)
+def add_registration(seminar: Seminar, data: dict, *, walk_in: bool = False,
+                     over_capacity: bool = False) -> Registration:
+    """Staff add someone: a seat while seats remain, beyond capacity only when asked on purpose,
+    else the end of the waiting list. A walk-in at the desk is present, so always seated."""
+    seminar = _lock(seminar.id)
     email = (data.get("email") or "").strip().lower() or None
     registration = Registration(
-        seminar=seminar, name=data["name"].strip(), company_name=(data.get("company") or "").strip(),
+        seminar_id=seminar.id, name=data["name"].strip(), company_name=(data.get("company") or "").strip(),
         title=(data.get("title") or "").strip(), phone=(data.get("phone") or "").strip(), email=email,
-        status=RegistrationStatus.ATTENDED if walk_in else RegistrationStatus.CONFIRMED,
-        cancel_token=secrets.token_urlsafe(24), consent=False, answers={},
-        checked_in_at=utcnow() if walk_in else None)
+        cancel_token=secrets.token_urlsafe(24), consent=False, answers={})
+    if walk_in:
+        registration.status = RegistrationStatus.ATTENDED
+        registration.checked_in_at = utcnow()
+    elif over_capacity:
+        registration.status = RegistrationStatus.CONFIRMED
+    else:
+        _seat_or_wait(seminar, registration, seats(seminar))
     db.session.add(registration)
     db.session.flush()
     return registration

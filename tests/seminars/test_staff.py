@@ -198,9 +198,13 @@ def test_add_and_edit_registration(client, login_as, make_seminar, make_registra
     assert bad.status_code == 422 and "This field is required." in bad.get_data(as_text=True)
     dup = client.htmx("post", f"/seminars/{seminar.id}/registrations", data={"add-name": "王", "add-email": "x@example.com"})
     assert dup.status_code == 422 and "already registered" in dup.get_data(as_text=True)
+    full = client.htmx("post", f"/seminars/{seminar.id}/registrations", data={"add-name": "赵六"})
+    assert "number 1 on the waiting list" in full.get_data(as_text=True)
+    assert db.session.scalar(select(Registration).where(Registration.name == "赵六")).waitlist_position == 1
     ok = client.htmx("post", f"/seminars/{seminar.id}/registrations",
-                     data={"add-name": "王五", "add-company": "华信", "add-phone": "13900000000"})
+                     data={"add-name": "王五", "add-company": "华信", "add-phone": "13900000000", "over_capacity": "1"})
     assert ok.status_code == 200 and ok.headers["HX-Trigger"] == "registrationsChanged"
+    assert "Over capacity by 1" in ok.get_data(as_text=True)
     added = db.session.scalar(select(Registration).where(Registration.name == "王五"))
     assert added.status is C and added.email is None and added.company_name == "华信"
     page = client.get(f"/seminars/{seminar.id}/registrations/{added.id}/edit")
