@@ -34,6 +34,9 @@ def test_public_sign_up_waitlist_promotion_and_ics(new_page, make_seminar, make_
     expect(page.get_by_role("heading", name=seminar.title)).to_be_visible()
     expect(page.locator("#signup")).to_contain_text("座位已满")
     shot(page, "seminar-public-zh-phone")
+    page.set_viewport_size({"width": 360, "height": 740})  # the smallest phone the page must fit
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(page, "seminar-public-zh-360")
 
     page.get_by_label("您的姓名").fill("李候补")
     page.get_by_label("您的公司").fill("温州明光眼镜有限公司")
