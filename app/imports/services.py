@@ -1,7 +1,9 @@
 """Member-directory import: store the upload, plan a dry run, apply it all-or-nothing, undo it."""
+import enum
 import json
 import re
 import uuid
+from datetime import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,7 +117,7 @@ def _load_parsed(path: Path, encoding: str) -> Table | None:
     if data.get("encoding", "") != (encoding or ""):
         return None
     return Table(header=data["header"], header_row=data["header_row"], skipped_headers=data["skipped_headers"],
-                 rows=[(number, cells) for number, cells in data["rows"]])
+                 rows=data["rows"])  # [number, cells] pairs, unpacked like the tuples read_table makes
 
 
 def set_mapping(batch: ImportBatch, columns: dict[str, str], encoding: str | None = None) -> None:
@@ -135,6 +137,7 @@ class RowPlan:
     company_name: str = ""
     merge_row: int | None = None
     new_contact: bool = False
+    key: str = ""
 
 
 @dataclass
@@ -263,6 +266,7 @@ def plan_import(batch: ImportBatch, table: Table, confirmed: set[int] = frozense
         row.new_contact = bool(contact_name) and (target or -number, contact_name) not in contacts
         if row.new_contact:
             contacts.add((target or -number, contact_name))
+        row.key = key
         seen[key] = row
         plan.rows.append(row)
     return plan
@@ -291,14 +295,14 @@ def apply_import(batch: ImportBatch, plan: Plan, progress=None) -> None:
                                         .where(association_members.c.association_id == batch.association_id)))
     new_rows = [row for row in plan.rows if row.action in ("create", "doubt")]
     company_values = [{
-        "region_id": batch.region_id, "name": row.values["name"], "name_key": name_key(row.values["name"]),
+        "region_id": batch.region_id, "name": row.values["name"], "name_key": row.key or name_key(row.values["name"]),
         "stage": Stage.PROSPECT, "score": 0, "created_at": now, "updated_at": now,
         **{f: row.values.get(f) or ("" if f != "employees" else None) for f in COMPANY_FIELDS}} for row in new_rows]
     created: dict[int, int] = {}  # row number -> new company id
     if company_values:
         # Plain executemany, then the ids by name key (unique per region): RETURNING in parameter
         # order makes SQLite insert row by row.
-        db.session.execute(insert(Company), company_values)
+        db.session.execute(insert(Company.__table__), company_values)
         ids = {}
         keys = [v["name_key"] for v in company_values]
         for chunk in range(0, len(keys), CHUNK):
@@ -322,7 +326,7 @@ def apply_import(batch: ImportBatch, plan: Plan, progress=None) -> None:
     if contact_values:
         before = db.session.scalar(select(func.coalesce(func.max(Contact.id), 0))
                                    .execution_options(all_regions=True))
-        db.session.execute(insert(Contact), contact_values)
+        db.session.execute(insert(Contact.__table__), contact_values)
         # The plan adds a contact name to a company once, so (company, name) finds each new row.
         ids = {(company_id, name): contact_id for contact_id, company_id, name in db.session.execute(
             select(Contact.id, Contact.company_id, Contact.name).where(Contact.id > before)
@@ -346,7 +350,7 @@ def apply_import(batch: ImportBatch, plan: Plan, progress=None) -> None:
     if links:
         db.session.execute(insert(association_members), links)
     if items:
-        db.session.execute(insert(ImportItem), items)
+        db.session.execute(insert(ImportItem.__table__), items)
     _audit("companies", batch.region_id, now, zip(created.values(), company_values), audit_insert)
     _audit("contacts", batch.region_id, now, zip(contacts.values(), contact_values), audit_insert)
     counts = plan.counts
@@ -362,9 +366,9 @@ def apply_import(batch: ImportBatch, plan: Plan, progress=None) -> None:
 
 
 def _plain(value):
-    if hasattr(value, "value"):
-        return value.value
-    return value.isoformat() if hasattr(value, "isoformat") else value
+    if isinstance(value, str):
+        return value.value if isinstance(value, enum.Enum) else value
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
 def audit_insert(row_id, values: dict) -> tuple[str, dict]:
