@@ -15,7 +15,7 @@ this hook: a service that uses them for domain data writes its entries itself, a
 directory import does; derived bookkeeping such as renumbering a waiting list is not recorded.
 """
 import enum
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from flask import g, has_app_context, has_request_context
@@ -64,7 +64,7 @@ def _watch_mapped_classes() -> None:
 def _plain(value):
     if isinstance(value, enum.Enum):
         return value.value
-    if isinstance(value, (datetime, date)):
+    if isinstance(value, (datetime, date, time)):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)

@@ -29,7 +29,7 @@ _LABELS = {
                            "cancelled": _l("Cancelled"), "attended": _l("Attended"), "no_show": _l("No-show")},
     "questionkind": {"text": _l("Text"), "choice": _l("Choice"), "yes_no": _l("Yes / no")},
     "purpose": {"introduction": _l("Introduction"), "relationship": _l("Relationship"),
-                "technical_consulting": _l("Technical consulting"), "opportunity": _l("Opportunity"),
+                "technical_consulting": _l("Technical consulting"), "opportunity": _l("Opportunity follow-up"),
                 "key_account_care": _l("Key-account care")},
     "visitstatus": {"planned": _l("Planned"), "confirmed": _l("Confirmed"), "done": _l("Done"),
                     "cancelled": _l("Cancelled")},
