@@ -155,12 +155,13 @@ BAND_EMPLOYEES = {RevenueBand.UNDER_10M: (20, 80), RevenueBand.FROM_10M_TO_50M: 
 
 def seed_demo(if_empty: bool = False, echo: Callable[[str], None] = print) -> None:
     """Fill the demo regions once; a second run adds nothing and says so."""
-    if if_empty and db.session.scalar(select(func.count(User.id))):
-        echo("The database already has users: demo data not loaded.")
-        return
-    if db.session.scalar(select(User).where(User.email == f"admin@{DOMAIN}")):
+    loaded = db.session.scalar(select(User).where(User.email == f"admin@{DOMAIN}")) is not None
+    if loaded:
         echo("Demo data is already loaded: nothing added.")
         _echo_logins(echo, password=None)
+        return
+    if if_empty and db.session.scalar(select(func.count(User.id))):
+        echo("The database already has users: demo data not loaded.")
         return
     password = os.environ.get("GROVE_DEMO_PASSWORD") or secrets.token_urlsafe(9)
     # Demo rows are not a team's edits: skipping the audit hook keeps seeding fast and the log clean.

@@ -57,8 +57,10 @@ def test_seed_demo_twice_adds_nothing(runner):
     before = _row_counts()
 
     output = _seed(runner)
+    again = _seed(runner, "--if-empty")  # what a second `make run` does
 
-    assert "nothing added" in output
+    assert "nothing added" in output and "nothing added" in again
+    assert "manager@grove.example.com" in again and "Password for every demo login" not in again
     assert _row_counts() == before
 
 
