@@ -139,23 +139,23 @@ def run(app, args) -> None:
     client = app.test_client()
     assert client.post("/login", data={"email": "rep@bench.example", "password": PASSWORD}).status_code == 303
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     response = client.post(f"/associations/{association_id}/import",
                            data={"file": (io.BytesIO(data), "directory.xlsx")}, content_type="multipart/form-data")
     assert response.status_code == 303, response.get_data(as_text=True)[-2000:]
     preview = client.get(response.headers["Location"])
-    preview_s = time.perf_counter() - t
+    preview_s, preview_cpu = time.perf_counter() - t, time.process_time() - c
     assert preview.status_code == 200
     batch_id = int(re.search(r"/imports/(\d+)", response.headers["Location"]).group(1))
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     dry = client.post(f"/associations/imports/{batch_id}/dry-run")
-    dry_s = time.perf_counter() - t
+    dry_s, dry_cpu = time.perf_counter() - t, time.process_time() - c
     assert dry.status_code == 200, dry.get_data(as_text=True)[-2000:]
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     done = client.post(f"/associations/imports/{batch_id}/commit")
-    commit_s = time.perf_counter() - t
+    commit_s, commit_cpu = time.perf_counter() - t, time.process_time() - c
     assert done.status_code == 303, done.get_data(as_text=True)[-2000:]
 
     with app.app_context():
@@ -164,19 +164,20 @@ def run(app, args) -> None:
         members = db.session.scalar(sa.select(sa.func.count()).select_from(association_members))
         backend = db.engine.dialect.name
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     undone = client.post(f"/associations/imports/{batch_id}/undo")
-    undo_s = time.perf_counter() - t
+    undo_s, undo_cpu = time.perf_counter() - t, time.process_time() - c
     assert undone.status_code == 303, undone.get_data(as_text=True)[-2000:]
     with app.app_context():
         left = db.session.scalar(sa.select(sa.func.count()).select_from(Company))
 
     print(f"backend: {backend}; {len(range(0, args.rows, max(1, args.rows // args.existing)))} companies already in Grove")
-    print(f"upload + preview page: {preview_s:6.2f} s   (bar: < 3 s)   {'OK' if preview_s < 3 else 'TOO SLOW'}")
-    print(f"dry run (all rows):    {dry_s:6.2f} s")
-    print(f"commit:                {commit_s:6.2f} s   (bar: < 10 s)  {'OK' if commit_s < 10 else 'TOO SLOW'}")
+    print("wall time (CPU time of this process: the part that does not depend on other load)")
+    print(f"upload + preview page: {preview_s:6.2f} s ({preview_cpu:5.2f} s)   bar < 3 s   {'OK' if preview_s < 3 else 'TOO SLOW'}")
+    print(f"dry run (all rows):    {dry_s:6.2f} s ({dry_cpu:5.2f} s)")
+    print(f"commit:                {commit_s:6.2f} s ({commit_cpu:5.2f} s)   bar < 10 s  {'OK' if commit_s < 10 else 'TOO SLOW'}")
     print(f"after: {companies} companies, {contacts} contacts, {members} association members")
-    print(f"undo:                  {undo_s:6.2f} s   ({left} companies left, the ones that were there before)")
+    print(f"undo:                  {undo_s:6.2f} s ({undo_cpu:5.2f} s)   {left} companies left, those there before")
 
 
 if __name__ == "__main__":
