@@ -9,6 +9,7 @@ from app.associations.forms import AssociationForm, MembershipForm, RenewForm, T
 from app.associations.models import Association, Membership, MembershipStatus
 from app.extensions import db
 from app.htmx import redirect_after_write, render, swap_or_redirect
+from app.markets.services import RowPage
 
 
 @bp.before_request
@@ -58,10 +59,9 @@ def index():
     filters = {"q": args.get("q", "")[:100], "market_id": args.get("market", type=int),
                "status": args.get("status") if args.get("status") in
                {"none", *(s.value for s in MembershipStatus)} else None}
-    page = db.paginate(services.search_associations(**filters), page=args.get("page", 1, type=int),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False, count=True)
-    rows = list(db.session.execute(services.search_associations(**filters)
-                                   .limit(page.per_page).offset((page.page - 1) * page.per_page)))
+    page = RowPage(services.search_associations(**filters), args.get("page", 1, type=int),
+                   current_app.config["PAGE_SIZE"])
+    rows = page.items
     terms = services.current_terms([row.Association.id for row in rows])
     region_ids = [r.id for r in accounts.regions_for(current_user)]
     return render("associations/index.html", "associations/_results.html", page=page, rows=rows, terms=terms,
