@@ -206,10 +206,13 @@ def _display(table: str, key: str, value, names: dict) -> str:
                 return label_for(enum_class(value))
             except KeyError:
                 return str(value)
-        if isinstance(column.type, UTCDateTime) and isinstance(value, str):
-            return localtime(datetime.fromisoformat(value))
-        if isinstance(column.type, sa.Date) and isinstance(value, str):
-            return localdate(date.fromisoformat(value[:10]))
+        try:
+            if isinstance(column.type, UTCDateTime) and isinstance(value, str):
+                return localtime(datetime.fromisoformat(value))
+            if isinstance(column.type, sa.Date) and isinstance(value, str):
+                return localdate(date.fromisoformat(value[:10]))
+        except ValueError:
+            return str(value)
         if key.endswith("_cents") and isinstance(value, int):
             return money(value)
     text = str(value)

@@ -183,3 +183,29 @@ def test_deleted_references_still_read(client, login_as, make_company, make_user
     db.session.commit()
     page = client.get("/admin/audit?table=companies&action=update").get_data(as_text=True)
     assert f"#{owner.id}" in page and "—" in page
+
+
+def test_entries_of_any_shape_render(client, login_as, make_region):
+    """Entries written by services themselves, by older code or by tables added later never break the page."""
+    from app.types import utcnow
+    login_as("admin", None)
+    region = make_region("Wenzhou")
+    db.session.add_all([
+        AuditEntry(at=utcnow(), action=AuditAction.UPDATE, table_name="companies", row_id="abc", region_id=region.id,
+                   summary="", changes={"stage": ["nonsense", "target"], "markets": [None, [1, "x"]],
+                                        "odd": "not a pair", "answers": [{"q": 1}, {"q": 2}]}),
+        AuditEntry(at=utcnow(), action=AuditAction.INSERT, table_name="tables_from_the_future", row_id="7",
+                   summary="新东西", changes={"starts_at": [None, "not a date"], "value_cents": [None, 12345]}),
+        AuditEntry(at=utcnow(), action=AuditAction.DELETE, table_name="contacts", row_id="1,2", summary="旧",
+                   changes=None),
+        AuditEntry(at=utcnow(), action=AuditAction.UPDATE, table_name="seminars", row_id="3", summary="讲座",
+                   changes={"starts_at": ["yesterday", "2026-06-01T02:00:00+00:00"],
+                            "signup_closes_at": [None, "2026-05-30"], "capacity": [50, 60]}),
+        AuditEntry(at=utcnow(), action=AuditAction.UPDATE, table_name="memberships", row_id="x", summary="会籍",
+                   changes={"joined_on": ["soon", "2026-01-01"]}),
+    ])
+    db.session.commit()
+    response = client.get("/admin/audit")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "新东西" in page and "Tables from the future" in page and "target" in page.lower()
