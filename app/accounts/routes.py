@@ -134,7 +134,7 @@ def add_contact(company_id: int):
     form = _contact_form(company)
     if not form.validate_on_submit():
         return render("accounts/detail.html", "accounts/_contact_form.html", company=company,
-                      contact_form=form, status=422, retarget="#contact-form")
+                      contact_form=form, can_delete=_may_delete(), status=422, retarget="#contact-form")
     services.add_contact(company, form.data)
     db.session.commit()
     return _contacts_changed(company.id)
