@@ -194,7 +194,10 @@ def main():
             bare = measure(port, "/bare/", args.seconds, args.clients, args.client_procs)
         finally:
             server.terminate()
-            server.wait(10)
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                server.kill()
     finally:
         if drop:
             drop()
