@@ -13,6 +13,7 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from flask import g
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
@@ -91,6 +92,11 @@ class GroveClient(FlaskClient):
         return URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token").dumps(raw)
 
     def open(self, *args, csrf: bool = True, **kwargs):
+        # The `app` fixture keeps one app context pushed and Flask reuses it for each test
+        # request; start every request with an empty `g`, as a real server does, so the
+        # signed-in user, the region scope and the cached locale never leak between requests.
+        for key in list(vars(g)):
+            g.pop(key)
         method = (kwargs.get("method") or "GET").upper()
         if csrf and method not in ("GET", "HEAD", "OPTIONS"):
             headers = dict(kwargs.pop("headers", None) or {})

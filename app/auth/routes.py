@@ -13,7 +13,9 @@ from app.htmx import render
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = None
-login_manager.session_protection = "strong"
+# "basic": a changed client marks the session non-fresh; "strong" would also drop a
+# remember-me login on its second request, as Flask-Login sets no identifier then.
+login_manager.session_protection = "basic"
 
 
 @login_manager.user_loader

@@ -1,6 +1,5 @@
 """Accounts factories: many companies at once, a company with a crowd of contacts, form data."""
 import pytest
-from flask import g
 
 from app.accounts.models import Company, Contact, ContactRole, Line, Stage
 from app.accounts.naming import name_key
@@ -59,23 +58,3 @@ def contact_data():
                 "email": "li@huaxin.cn", "wechat": "lzq_1980", "roles": ["key_person", "node"], "line": "technical",
                 "holder_id": "", "strength": "3", "last_contact_on": "2025-03-01", "notes": "懂设备"} | overrides
     return data
-
-
-@pytest.fixture
-def client(app):
-    """The shared client, but each request starts with an empty `g`, as in a real server.
-
-    The `app` fixture keeps one app context pushed, and Flask reuses it for every test request,
-    so without this `g` would carry the signed-in user, the region scope and flask-babel's
-    cached locale from one request to the next.
-    """
-    from tests.conftest import GroveClient
-
-    class FreshContextClient(GroveClient):
-        def open(self, *args, **kwargs):
-            for key in list(vars(g)):
-                g.pop(key)
-            return super().open(*args, **kwargs)
-
-    app.test_client_class = FreshContextClient
-    return app.test_client()
