@@ -5,6 +5,8 @@ from app.admin.models import AuditEntry, CadenceRule  # noqa: F401
 from app.associations.models import Association, Membership, association_markets  # noqa: F401
 from app.auth.models import Region, User, user_regions  # noqa: F401
 from app.experts.models import Expert, ExpertTag, Unavailability  # noqa: F401
-from app.markets.models import Market  # noqa: F401
-from app.seminars.models import Registration, Seminar, Speaker  # noqa: F401
-from app.visits.models import Visit, VisitMember  # noqa: F401
+from app.imports.models import ImportBatch, ImportItem  # noqa: F401
+from app.markets.models import Market, ScreeningWeights  # noqa: F401
+from app.outbox.models import OutboxMessage  # noqa: F401
+from app.seminars.models import Question, Registration, Seminar, Speaker  # noqa: F401
+from app.visits.models import ConflictOverride, Escalation, Visit, VisitMember, VisitSettings  # noqa: F401

@@ -59,7 +59,7 @@ def _migrated_app(database_url, tmp_path_factory):
 
     app = create_app(Config)
     with app.app_context():
-        upgrade(revision="heads")
+        upgrade()
     return app
 
 

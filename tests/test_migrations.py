@@ -57,27 +57,36 @@ def _differences() -> list:
         return compare_metadata(context, db.metadata)
 
 
-def test_upgrade_from_empty_to_heads_builds_every_table(migrated_app):
+def test_upgrade_from_empty_to_head_builds_every_table(migrated_app):
     assert _tables() == set()
-    upgrade(revision="heads")
+    upgrade(revision="head")
     assert {t.name for t in db.metadata.sorted_tables} <= _tables()
     with db.engine.connect() as conn:
         heads = {row[0] for row in conn.execute(sa.text("SELECT version_num FROM alembic_version"))}
-    assert heads
+    assert heads == {"0004_visits"}
+
+
+def test_revisions_form_one_line():
+    from alembic.script import ScriptDirectory
+    from pathlib import Path
+
+    script = ScriptDirectory(str(Path(__file__).resolve().parent.parent / "migrations"))
+    assert len(script.get_heads()) == 1
+    assert [r.revision for r in script.walk_revisions()][-1] == "0001"
 
 
 def test_migrated_schema_matches_the_models(migrated_app):
-    upgrade(revision="heads")
+    upgrade(revision="head")
     differences = _differences()
     assert differences == [], "the models and the migrations differ; add a revision:\n" + "\n".join(
         map(repr, differences))
 
 
 def test_downgrade_to_base_removes_everything(migrated_app):
-    upgrade(revision="heads")
+    upgrade(revision="head")
     downgrade(revision="base")
     assert _tables() <= {"alembic_version"}
-    upgrade(revision="heads")
+    upgrade(revision="head")
     assert {t.name for t in db.metadata.sorted_tables} <= _tables()
 
 
@@ -85,7 +94,7 @@ def test_migrated_database_takes_data_and_constraints(migrated_app):
     from app.accounts.models import Company
     from app.auth.services import get_or_create_region
 
-    upgrade(revision="heads")
+    upgrade(revision="head")
     region = get_or_create_region("Wenzhou")
     db.session.add(Company(name="温州华信眼镜有限公司", name_key="华信眼镜", region=region))
     db.session.commit()

@@ -103,7 +103,7 @@ class Registration(db.Model):
     answers: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     company_id: Mapped[int | None] = mapped_column(sa.ForeignKey("companies.id", ondelete="SET NULL"), index=True)
-    contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contacts.id", ondelete="SET NULL"))
+    contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     seminar: Mapped[Seminar] = relationship(back_populates="registrations")
@@ -140,6 +140,3 @@ class Question(db.Model):
 
 Seminar.questions = relationship(Question, back_populates="seminar", cascade="all, delete-orphan",
                                  order_by=(Question.position, Question.id))
-
-# The outbox table belongs to the schema every seminar write uses.
-from app.outbox.models import OutboxMessage  # noqa: E402,F401

@@ -1,7 +1,7 @@
 """Seminar questions and the e-mail outbox
 
 Revision ID: 0003_seminars
-Revises: 0001
+Revises: 0002_markets
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import app.types
 
 revision = '0003_seminars'
-down_revision = '0001'
+down_revision = '0002_markets'
 branch_labels = None
 depends_on = None
 
@@ -45,8 +45,14 @@ def upgrade():
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.create_index('ix_outbox_messages_unsent', ['sent_at', 'id'], unique=False)
 
+    # Deleting a contact (or undoing an import) looks up the registrations that point at it.
+    with op.batch_alter_table('registrations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_registrations_contact_id'), ['contact_id'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('registrations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_registrations_contact_id'))
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_messages_unsent')
     op.drop_table('outbox_messages')

@@ -2,7 +2,7 @@
 escalations, recorded conflict overrides, contacts met on a visit.
 
 Revision ID: 0004_visits
-Revises: 0001
+Revises: 0003_seminars
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import app.types
 
 revision = "0004_visits"
-down_revision = "0001"
+down_revision = "0003_seminars"
 branch_labels = None
 depends_on = None
 
