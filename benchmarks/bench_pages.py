@@ -14,6 +14,8 @@ GET page of the app that needs no other argument than the id of a company, marke
 visit, expert or association (or a seminar's public slug), so pages added later are measured
 without editing this file; a page that answers anything but 200 to a rep is listed as skipped.
 With --compare N the same pages are counted at N companies too: the count must not grow.
+"cpu ms" is this process's CPU time per request (Python, templates, SQLite; not the PostgreSQL
+server's): it stays steady when other work makes the wall-clock times jump.
 """
 import argparse
 import json
@@ -231,17 +233,19 @@ def measure(app, urls: dict[str, str], runs: int) -> list[dict]:
                 results.append(dict(page=label, url=url, skipped=status))
                 continue
             client.get(url)
-            times, counts = [], set()
+            times, cpu, counts = [], [], set()
             for _ in range(runs):
                 statements.clear()
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 response = client.get(url)
                 times.append((time.perf_counter() - start) * 1000)
+                cpu.append((time.process_time() - start_cpu) * 1000)
                 counts.add(len(statements))
                 assert response.status_code == 200, (url, response.status_code)
             times.sort()
             results.append(dict(page=label, url=url, median_ms=round(statistics.median(times), 1),
                                 p95_ms=round(times[min(len(times) - 1, int(len(times) * 0.95))], 1),
+                                cpu_ms=round(statistics.median(cpu), 1),
                                 queries=max(counts), queries_varied=len(counts) > 1))
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
@@ -274,7 +278,7 @@ def report(backend: str, sizes: dict, results: list[dict], runs: int, small: dic
     print(f"\n{backend}: seeded {', '.join(f'{v:,} {k}' for k, v in sizes.items())} in {seeded:.1f} s; "
           f"{runs} requests per page")
     compare = f"{'at ' + format(small['companies'], ','):>10}" if small else ""
-    print(f"{'page':<42}{'median ms':>10}{'p95 ms':>9}{'queries':>9}{compare}")
+    print(f"{'page':<42}{'median ms':>10}{'p95 ms':>9}{'cpu ms':>8}{'queries':>9}{compare}")
     counts = {r["page"]: r.get("queries") for r in small["pages"]} if small else {}
     grew = []
     for r in results:
@@ -286,7 +290,7 @@ def report(backend: str, sizes: dict, results: list[dict], runs: int, small: dic
         if small and counts.get(r["page"]) not in (None, r["queries"]):
             grew.append(r["page"])
             flag += "  <- differs with the data size"
-        print(f"{r['page']:<42}{r['median_ms']:>10}{r['p95_ms']:>9}{r['queries']:>9}{other}{flag}")
+        print(f"{r['page']:<42}{r['median_ms']:>10}{r['p95_ms']:>9}{r['cpu_ms']:>8}{r['queries']:>9}{other}{flag}")
     if small:
         print("query counts equal at both sizes" if not grew else f"query count changes with size: {', '.join(grew)}")
     RESULTS.mkdir(exist_ok=True)
