@@ -1,4 +1,6 @@
 """Grove: the team portal for breaking into vertical markets."""
+from importlib import import_module
+
 from flask import Flask, request, session
 from flask_login import current_user
 from sqlalchemy import event
@@ -25,7 +27,8 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     htmx_extension.init_app(app)
     limiter.init_app(app)
 
-    from app import access, audit, models  # noqa: F401  (the schema and its ORM hooks)
+    from app import models  # noqa: F401  (the whole schema, before the hooks that inspect it)
+    from app import access, audit  # noqa: F401  (the ORM hooks: region scope, audit trail)
     app.before_request(access.load_scope)
 
     from app import templating
@@ -42,7 +45,16 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     return app
 
 
+# Route modules are imported here, not by their package, so that one domain's models can
+# import another's without pulling every blueprint's routes into the cycle.
+ROUTE_MODULES = ("auth.routes", "accounts.routes", "markets.routes", "associations.routes", "imports.routes",
+                 "imports.cli", "seminars.routes", "seminars.public", "experts.routes", "visits.routes",
+                 "admin.routes")
+
+
 def blueprints():
+    for name in ROUTE_MODULES:
+        import_module(f"app.{name}")
     from app import accounts, admin, associations, auth, experts, markets, seminars, visits
     return (auth.bp, accounts.bp, markets.bp, associations.bp, seminars.bp, seminars.public_bp,
             experts.bp, visits.bp, admin.bp)

@@ -1,5 +1,3 @@
 from flask import Blueprint
 
 bp = Blueprint("accounts", __name__, url_prefix="/companies")
-
-from app.accounts import routes  # noqa: E402,F401

@@ -9,6 +9,7 @@ from app.accounts.models import Company, Contact, Stage, Tier
 from app.auth.models import Role
 from app.extensions import db
 from app.htmx import redirect_after_write, render, swap_or_redirect
+from app.seminars.leads import attendance_for_company
 
 
 @bp.before_request
@@ -97,7 +98,7 @@ def detail(company_id: int):
     """A company's page: background, markets, contacts, opportunities and orders."""
     company = services.company_for_page(company_id) or abort(404)
     return render("accounts/detail.html", company=company, contact_form=_contact_form(company),
-                  can_delete=_may_delete())
+                  can_delete=_may_delete(), attendance=attendance_for_company(company.id))
 
 
 @bp.route("/<int:company_id>/edit", methods=["GET", "POST"])

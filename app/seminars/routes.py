@@ -36,12 +36,6 @@ def _require_login():
     """Every seminar staff page needs a login."""
 
 
-@bp.app_template_global()
-def company_attendance(company_id: int):
-    """Seminar registrations of a company, for templates/seminars/_company_attendance.html."""
-    return leads.attendance_for_company(company_id)
-
-
 def _seminar(seminar_id: int, *, write: bool = False) -> Seminar:
     seminar = get_or_404(Seminar, seminar_id)
     if write:
