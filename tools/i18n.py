@@ -37,11 +37,18 @@ def refresh() -> int:
     else:
         run("init", "-i", str(POT), "-d", str(CATALOG), "-l", "zh_Hans_CN")
     known: dict[str, str] = {}
+    source: dict[str, str] = {}
+    conflicts = 0
     for tsv in sorted((ROOT / "i18n").glob("*.tsv")):
         for line in tsv.read_text(encoding="utf-8").splitlines():
             if "\t" in line and not line.startswith("#"):
                 en, zh = line.split("\t", 1)
-                known[en.replace("\\n", "\n")] = zh.replace("\\n", "\n")
+                en, zh = en.replace("\\n", "\n"), zh.replace("\\n", "\n")
+                if en in known and known[en] != zh:
+                    conflicts += 1
+                    print(f"conflict: {en!r}: {source[en]} says {known[en]!r}, {tsv.name} says {zh!r}")
+                    continue
+                known[en], source[en] = zh, tsv.name
     with PO.open("rb") as f:
         catalog = read_po(f, locale="zh_Hans_CN")
     missing = []
@@ -59,7 +66,7 @@ def refresh() -> int:
     compile_catalog()
     for key in missing:
         print("untranslated:", key)
-    return len(missing)
+    return len(missing) + conflicts
 
 
 if __name__ == "__main__":
