@@ -113,6 +113,7 @@ def test_check_in_desk_on_a_phone(new_page, login, make_user, make_seminar, make
     expect(page.locator(".desk-message")).to_contain_text("李明 已签到。")
     expect(page.get_by_label("扫描或输入确认码")).to_have_value("")
     expect(page.locator("#desk-count")).to_contain_text("已签到 2 / 应到 8")
+    page.wait_for_load_state("networkidle")  # the code's swap has settled before the next search
 
     page.get_by_label("按姓名、公司或电话查找").fill("5678")
     expect(page.locator(".desk-list li", has_text="李明")).to_contain_text("✓")

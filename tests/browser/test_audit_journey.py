@@ -8,7 +8,6 @@ from playwright.sync_api import expect
 
 from app.accounts.models import Company, Contact, ContactRole, Stage, Tier
 from app.extensions import db
-from tests.browser.conftest import browser, live_server, login, new_page, shot  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
