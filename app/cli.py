@@ -7,6 +7,10 @@ from app.extensions import db
 
 
 def register_cli(app: Flask) -> None:
+    from app.outbox.cli import outbox_send
+
+    app.cli.add_command(outbox_send)
+
     @app.cli.command("create-user")
     @click.option("--email", required=True)
     @click.option("--name", required=True)

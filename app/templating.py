@@ -34,7 +34,6 @@ def url_with(**changes) -> str:
 
 
 NAV = (
-    ("dashboard.index", _l("Dashboard"), False),
     ("markets.index", _l("Markets"), False),
     ("associations.index", _l("Associations"), False),
     ("accounts.index", _l("Companies"), False),
@@ -42,6 +41,7 @@ NAV = (
     ("experts.index", _l("Experts"), False),
     ("visits.index", _l("Visits"), False),
     ("admin.audit", _l("Audit log"), True),
+    ("seminars.outbox", _l("Outbox"), True),
 )
 
 

@@ -13,13 +13,11 @@ from app.accounts.services import markets_in, regions_for
 from app.associations.models import Association
 from app.extensions import db
 from app.htmx import redirect_after_write, render, swap_or_redirect
-from app.outbox.cli import outbox_send
 from app.outbox.services import deliver_after_response, pending_mail_ids, recent
 from app.seminars import bp, exports, leads, services
 from app.seminars.forms import QuestionForm, RegistrationForm, SeminarForm, SpeakerForm
 from app.seminars.models import Registration, RegistrationStatus, Seminar, SeminarStatus, Speaker
 
-bp.cli.add_command(outbox_send)
 
 NEXT_STATES = {
     SeminarStatus.DRAFT: (SeminarStatus.OPEN, SeminarStatus.CANCELLED),

@@ -78,12 +78,12 @@ def test_failures_are_kept_and_the_cli_retries(app, runner, smtp):
     assert deliver() == (0, 1)
     message = db.session.scalar(select(OutboxMessage))
     assert message.attempts == 1 and "refused" in message.last_error and message.sent_at is None
-    result = runner.invoke(args=["seminars", "outbox-send"])
+    result = runner.invoke(args=["outbox-send"])
     assert result.exit_code == 0 and "Sent 1, failed 0." in result.output
     db.session.expire_all()
     assert db.session.scalar(select(OutboxMessage)).sent_at is not None
 
 
 def test_cli_without_mail_server_says_so(app, runner):
-    result = runner.invoke(args=["seminars", "outbox-send"])
+    result = runner.invoke(args=["outbox-send"])
     assert result.exit_code != 0 and "MAIL_SERVER is not set" in result.output
