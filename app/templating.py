@@ -45,10 +45,17 @@ NAV = (
 )
 
 
-def nav_items() -> list[tuple[str, str]]:
-    """The areas that exist and that the user may open; areas not built yet are not linked."""
-    return [(endpoint, label) for endpoint, label, admin_only in NAV
-            if endpoint in current_app.view_functions and (not admin_only or current_user.is_admin)]
+def nav_items() -> list[tuple[str, str, bool]]:
+    """The areas that exist and that the user may open, with the one the page belongs to marked.
+
+    Areas not built yet are not linked. The current area is the item of this very endpoint,
+    else the first item of this blueprint (the outbox and the seminars share one).
+    """
+    items = [(endpoint, label) for endpoint, label, admin_only in NAV
+             if endpoint in current_app.view_functions and (not admin_only or current_user.is_admin)]
+    current = next((e for e, _ in items if e == request.endpoint), None) or next(
+        (e for e, _ in items if e.split(".")[0] == request.blueprint), None)
+    return [(endpoint, label, endpoint == current) for endpoint, label in items]
 
 
 def init_app(app: Flask) -> None:
