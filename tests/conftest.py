@@ -9,7 +9,8 @@ import re
 import secrets
 import uuid
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -23,6 +24,7 @@ from app.extensions import db
 
 BACKEND = os.environ.get("GROVE_TEST_BACKEND", "sqlite")
 PASSWORD = "correct horse battery"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _postgres_database(worker: str):
@@ -196,6 +198,65 @@ def make_market(app, make_region):
         db.session.commit()
         return market
     return make
+
+
+@pytest.fixture
+def make_association(app, make_region):
+    from app.associations.models import Association
+
+    def make(name="温州市眼镜商会", region="Wenzhou", markets=(), members=(), **kw):
+        association = Association(name=name, region=make_region(region), **kw)
+        association.markets = list(markets)
+        db.session.add(association)
+        db.session.flush()
+        for company in members:
+            company.associations.append(association)
+        db.session.commit()
+        return association
+    return make
+
+
+@pytest.fixture
+def make_term(app):
+    from app.associations.models import Membership
+
+    def make(association, **kw):
+        term = Membership(association=association, **kw)
+        db.session.add(term)
+        db.session.commit()
+        return term
+    return make
+
+
+@pytest.fixture
+def make_expert(app, make_region):
+    from app.experts.models import Expert, Organisation
+
+    def make(name="周工", region="Wenzhou", head_office=False, **kw):
+        kw.setdefault("organisation", Organisation.RND)
+        expert = Expert(name=name, region=None if head_office else make_region(region), **kw)
+        db.session.add(expert)
+        db.session.commit()
+        return expert
+    return make
+
+
+@pytest.fixture
+def make_visit(app):
+    from app.visits.models import Visit, VisitMember
+
+    def make(company, starts_at, ends_at, users=(), experts=(), **kw):
+        visit = Visit(company=company, region_id=company.region_id, starts_at=starts_at, ends_at=ends_at, **kw)
+        visit.members = [VisitMember(user_id=u.id) for u in users] + [VisitMember(expert_id=e.id) for e in experts]
+        db.session.add(visit)
+        db.session.commit()
+        return visit
+    return make
+
+
+def local(*args) -> datetime:
+    """A Shanghai wall-clock time as an aware datetime."""
+    return datetime(*args, tzinfo=SHANGHAI)
 
 
 @contextmanager

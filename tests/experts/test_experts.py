@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from app.experts.models import Expert, Unavailability
 from app.extensions import db
-from tests.visits.conftest import local
+from tests.conftest import local
 
 
 def test_expert_crud_unavailability_and_feed(client, login_as, make_market):

@@ -7,7 +7,7 @@ from app.accounts.models import Opportunity
 from app.extensions import db
 from app.seminars.models import Seminar, SeminarStatus, Speaker
 from app.visits.models import Escalation
-from tests.visits.conftest import local
+from tests.conftest import local
 
 
 @pytest.fixture

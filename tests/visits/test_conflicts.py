@@ -9,7 +9,7 @@ from app.seminars.models import Seminar, SeminarStatus, Speaker
 from app.experts.models import Unavailability
 from app.visits.conflicts import Team, find_conflicts
 from app.visits.models import VisitSettings, VisitStatus
-from tests.visits.conftest import local
+from tests.conftest import local
 
 
 def conflicts(company, start, end, users=(), experts=(), visible=None, exclude=None):

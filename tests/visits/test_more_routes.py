@@ -5,7 +5,7 @@ from sqlalchemy import select
 from app.accounts.models import Opportunity, OpportunityStage
 from app.extensions import db
 from app.visits.models import Escalation, EscalationStatus, VisitSettings
-from tests.visits.conftest import local
+from tests.conftest import local
 
 
 def test_region_rules(client, login_as):

@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.visits.models import ConflictOverride, MemberResponse, Visit, VisitMember
-from tests.visits.conftest import local
+from tests.conftest import local
 
 
 def form(company, start="2026-12-01T09:00", end="2026-12-01T11:00", users=(), experts=(), **kw):

@@ -1,4 +1,4 @@
-from tests.visits.conftest import local
+from tests.conftest import local
 
 
 def test_pages_render(client, login_as, make_company, make_expert, make_visit, make_market):

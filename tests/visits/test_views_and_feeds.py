@@ -10,7 +10,7 @@ from app.accounts.models import Opportunity
 from app.experts.models import ExpertTag
 from app.extensions import db
 from app.visits.models import Escalation, EscalationStatus
-from tests.visits.conftest import local
+from tests.conftest import local
 
 
 def _seed_week(make_company, make_visit, make_contact, user, expert, n):
