@@ -41,7 +41,7 @@ $(MO): $(PO) $(VENV)/.installed-run
 	$(BIN)/python tools/i18n.py compile
 
 run: $(VENV)/.installed-run $(MO)
-	$(FLASK) db upgrade heads
+	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 	@echo "Grove: http://$(HOST):$(PORT)  (Ctrl-C stops it)"
 	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
