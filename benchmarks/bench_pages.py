@@ -265,6 +265,10 @@ def run(backend: str, url: str, companies: int, args, runs: int) -> tuple[dict, 
         sizes = seed(companies, args.full, random.Random(7))
         sizes["seed_seconds"] = round(time.perf_counter() - start, 1)
         db.session.info.pop("skip_audit", None)
+        # Planner statistics, as a database that has lived a while has them (autovacuum on
+        # PostgreSQL would gather them soon after a bulk load; SQLite only on request).
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")
         urls = pages(app)
         db.session.remove()
     results = measure(app, urls, runs)
