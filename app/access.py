@@ -77,6 +77,22 @@ def load_scope() -> None:
         g.region_scope = None
 
 
+# What an expert may change: experts are read-mostly (DESIGN.md section 1). They keep their
+# own calendar and unavailable days and answer the visits they are asked to join.
+EXPERT_WRITES = {"auth.logout", "auth.set_language", "experts.add_unavailable", "experts.delete_unavailable",
+                 "visits.answer", "visits.my_calendar_token"}
+
+
+def refuse_expert_writes() -> None:
+    """Before each request: a signed-in expert's writes outside EXPERT_WRITES are refused (403)."""
+    from app.auth.models import Role
+
+    if (request.method not in ("GET", "HEAD", "OPTIONS") and current_user.is_authenticated
+            and current_user.role == Role.EXPERT and request.endpoint not in EXPERT_WRITES
+            and request.blueprint not in PUBLIC_BLUEPRINTS):
+        abort(403)
+
+
 def allowed_region_ids() -> list[int] | None:
     """The regions the current user may write to; None means all (admin)."""
     return g.get("region_scope")

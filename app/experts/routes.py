@@ -2,6 +2,7 @@ from flask import abort, current_app, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from app.forms import page_number
 from app.auth.models import Role
 from app.experts import bp, services
 from app.experts.forms import ExpertForm, UnavailableForm
@@ -38,7 +39,7 @@ def index():
     filters = {"q": args.get("q", "")[:100], "market_id": args.get("market", type=int),
                "organisation": args.get("organisation") if args.get("organisation") in {
                    o.value for o in Organisation} else None}
-    page = db.paginate(services.search_experts(**filters), page=args.get("page", 1, type=int),
+    page = db.paginate(services.search_experts(**filters), page=page_number(),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False, count=True)
     return render("experts/index.html", "experts/_results.html", page=page, filters=filters,
                   markets=_markets(_region_ids()), organisations=list(Organisation), can_edit=_can_edit())
@@ -129,9 +130,13 @@ def add_unavailable(expert_id: int):
 
 @bp.post("/<int:expert_id>/unavailable/<int:period_id>/delete")
 def delete_unavailable(expert_id: int, period_id: int):
+    """Remove a period the expert marked unavailable."""
     expert = services.get_expert_or_404(expert_id)
-    if not (_can_edit() or expert.user_id == current_user.id):
+    is_self = expert.user_id == current_user.id
+    if not (_can_edit() or is_self):
         abort(403)
+    if not is_self:
+        services.check_expert_write(expert)
     period = db.session.get(Unavailability, period_id)
     if period is None or period.expert_id != expert.id:
         abort(404)

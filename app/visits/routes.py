@@ -7,11 +7,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from app.forms import page_number
 from app.access import allowed_region_ids, check_region, get_or_404
 from app.accounts.models import Company, Opportunity, OpportunityStage
 from app.auth.models import Role, User
 from app.experts.models import Expert
-from app.extensions import db
+from app.extensions import db, limiter
 from app.htmx import redirect_after_write, render
 from app.markets.models import Market
 from app.visits import bp, calendar, services
@@ -98,7 +99,7 @@ def index():
         "level": args.get("level", type=int) if args.get("level", type=int) in (1, 2, 3, 4) else None,
         "upcoming": args.get("when", "upcoming") == "upcoming",
     }
-    page = db.paginate(services.search_visits(**filters), page=args.get("page", 1, type=int),
+    page = db.paginate(services.search_visits(**filters), page=page_number(),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False, count=True)
     users, experts = _people(region_ids)
     markets = list(db.session.scalars(select(Market).where(Market.region_id.in_(region_ids)).order_by(Market.name)))
@@ -372,6 +373,7 @@ def visit_ics(visit_id: int):
 
 
 @bp.get("/feed/<token>.ics")
+@limiter.limit(lambda: current_app.config["RATELIMIT_PUBLIC"])
 def feed(token: str):
     """A person's private feed of visits and talks; the secret URL is the key."""
     if len(token) < 20:

@@ -113,7 +113,10 @@ def save_visit(draft: Draft, *, by: User, acknowledged: set[str], visit: Visit |
     if visit is None:
         visit = Visit(region_id=draft.company.region_id, company=draft.company, created_by_id=by.id)
         db.session.add(visit)
-    visit.company = draft.company
+    if visit.region_id is not None and visit.region_id != draft.company.region_id:
+        check_region(visit.region_id)
+    # A visit moved to another company belongs to that company's region.
+    visit.company, visit.region_id = draft.company, draft.company.region_id
     visit.starts_at, visit.ends_at = draft.starts_at, draft.ends_at
     visit.place = draft.place.strip() or _address(draft.company)
     visit.purpose, visit.level, visit.agenda = draft.purpose, draft.level, draft.agenda.strip()
@@ -123,7 +126,7 @@ def save_visit(draft: Draft, *, by: User, acknowledged: set[str], visit: Visit |
     if conflicts:
         db.session.add(ConflictOverride(visit_id=visit.id, user_id=by.id,
                                         conflicts=[{"key": c.key, "message": c.message} for c in conflicts]))
-    if escalation is not None:
+    if escalation is not None and escalation.company_id == visit.company_id:
         escalation.visit_id = visit.id
     db.session.flush()
     return visit, conflicts
