@@ -27,7 +27,11 @@ RECORD_TYPES = {
     "seminar_speakers": _l("Speaker"), "registrations": _l("Registration"), "visits": _l("Visit"),
     "visit_members": _l("Visit team member"), "experts": _l("Expert"), "expert_tags": _l("Expertise"),
     "expert_unavailability": _l("Expert unavailability"), "users": _l("User"), "regions": _l("Region"),
-    "cadence_rules": _l("Cadence rule"),
+    "cadence_rules": _l("Cadence rule"), "outbox_messages": _l("E-mail"),
+    "region_visit_settings": _l("Scheduling rules"), "import_batches": _l("Directory import"),
+    "import_items": _l("Imported row"), "screening_weights": _l("Screening weights"),
+    "seminar_questions": _l("Seminar question"), "escalations": _l("Escalation"),
+    "visit_conflict_overrides": _l("Conflict override"), "visit_contacts": _l("Contact met"),
 }
 
 FIELD_LABELS = {
@@ -59,6 +63,22 @@ FIELD_LABELS = {
     "starts_on": _l("First day"), "ends_on": _l("Last day"), "reason": _l("Reason"), "locale": _l("Language"),
     "active": _l("Active"), "timezone": _l("Time zone"), "max_gap_days": _l("Longest gap (days)"),
     "talk_title": _l("Talk"), "position": _l("Position"), "created_at": _l("Created at"),
+    "attempts": _l("Attempts"), "batch_id": _l("Directory import"), "body": _l("Message"),
+    "choices": _l("Choices"), "committed_at": _l("Imported at"), "conflicts": _l("Conflicts"),
+    "created_count": _l("Created"), "day_start_minutes": _l("Working day starts"),
+    "day_end_minutes": _l("Working day ends"), "decided_at": _l("Decided at"), "decided_by_id": _l("Decided by"),
+    "encoding": _l("Encoding"), "escalation_threshold_cents": _l("Escalation threshold"),
+    "expert_ids": _l("Experts"), "user_ids": _l("Our people"), "fit": _l("Product fit"),
+    "fit_keywords": _l("Product keywords"), "from_level": _l("From level"), "proposed_level": _l("Proposed level"),
+    "proposed_at": _l("Proposed at"), "is_lead": _l("Lead"), "kind": _l("Question type"), "label": _l("Question"),
+    "last_error": _l("Last error"), "linked_member": _l("Linked member"), "mapping": _l("Column mapping"),
+    "matched_count": _l("Matched"), "rejected_count": _l("Rejected"), "note": _l("Note"),
+    "relationship": _l("Existing relationship"), "required": _l("Required"), "response": _l("Answer"),
+    "row_count": _l("Rows"), "row_number": _l("Row"), "sent_at": _l("Sent at"), "size": _l("Size"),
+    "size_bytes": _l("File size"), "source_name": _l("Source file"), "stored_name": _l("Stored file"),
+    "subject": _l("Subject"), "to": _l("To"), "topic": _l("Topic"),
+    "travel_buffer_minutes": _l("Travel buffer (minutes)"), "undone_at": _l("Undone at"),
+    "work_weekends": _l("Weekends are working days"),
 }
 
 # Tables whose rows can be named on the page, and the column that names them.
