@@ -42,7 +42,11 @@ def search_experts(*, q: str = "", market_id=None, organisation=None):
 
 
 def get_expert_or_404(expert_id: int) -> Expert:
-    expert = db.session.scalar(select(Expert).where(Expert.id == expert_id, _visible()).execution_options(**ALL))
+    expert = db.session.scalar(
+        select(Expert).where(Expert.id == expert_id, _visible())
+        .options(joinedload(Expert.user), joinedload(Expert.region), selectinload(Expert.unavailable),
+                 selectinload(Expert.tags).joinedload(ExpertTag.market))
+        .execution_options(**ALL))
     if expert is None:
         abort(404)
     return expert
