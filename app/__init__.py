@@ -18,8 +18,9 @@ def create_app(config_class: type[Config] = Config) -> Flask:
                 instance_path=str(config_class_instance_path()))
     app.config.from_object(config_class)
     app.config.update(config_class.resolve())
-    from app.converters import IdConverter
-    app.url_map.converters["int"] = IdConverter
+    from app import inputs
+    app.request_class = inputs.GroveRequest
+    app.url_map.converters["int"] = inputs.IdConverter
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
@@ -31,6 +32,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
 
     from app import models  # noqa: F401  (the whole schema, before the hooks that inspect it)
     from app import access, audit  # noqa: F401  (the ORM hooks: region scope, audit trail)
+    app.before_request(inputs.refuse_nul_bytes)
     app.before_request(access.load_scope)
     app.before_request(access.refuse_expert_writes)
 

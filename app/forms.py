@@ -29,3 +29,14 @@ class OptionalSelectField(SelectField):
 class MultiCheckboxField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
+
+
+# The last page a list will look for: beyond it the OFFSET would overflow the database's integers.
+MAX_PAGE = 100_000
+
+
+def page_number() -> int:
+    """The `?page=` of a list page: junk is page 1, and no number overflows the SQL OFFSET."""
+    from flask import request
+    page = request.args.get("page", 1, type=int)
+    return min(page, MAX_PAGE)

@@ -2,6 +2,7 @@ from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.forms import page_number
 from app.access import get_or_404
 from app.accounts import bp, services
 from app.accounts.forms import CompanyForm, ContactForm
@@ -72,7 +73,7 @@ def index():
         "owner_id": current_user.id if args.get("owner") == "me" else args.get("owner", type=int),
         "sort": args.get("sort") if args.get("sort") in services.SORTS else "name",
     }
-    page = db.paginate(services.search_companies(**filters), page=args.get("page", 1, type=int),
+    page = db.paginate(services.search_companies(**filters), page=page_number(),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False, count=True)
     region_ids = [r.id for r in services.regions_for(current_user)]
     return render("accounts/index.html", "accounts/_results.html", page=page, filters=filters,

@@ -2,6 +2,7 @@
 from flask import abort, request
 from flask_login import current_user, login_required
 
+from app.forms import page_number
 from app.admin import bp, services
 from app.admin.forms import AuditFilterForm
 from app.admin.models import AuditAction
@@ -33,7 +34,7 @@ def audit():
     stmt = services.search_entries(
         user_id=data["user"], table=data["table"], row=row, action=data["action"], region_id=data["region"],
         q=data["q"] or "", date_from=data["date_from"], date_to=data["date_to"])
-    page = db.paginate(stmt, page=request.args.get("page", 1, type=int), per_page=services.PAGE_SIZE,
+    page = db.paginate(stmt, page=page_number(), per_page=services.PAGE_SIZE,
                        error_out=False, count=True)
     return render("admin/audit.html", "admin/_entries.html", form=form, page=page,
                   views=services.entry_views(page.items),

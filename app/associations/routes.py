@@ -2,6 +2,7 @@ from flask import abort, current_app, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.forms import page_number
 from app.access import get_or_404
 from app.accounts import services as accounts
 from app.associations import bp, services
@@ -59,7 +60,7 @@ def index():
     filters = {"q": args.get("q", "")[:100], "market_id": args.get("market", type=int),
                "status": args.get("status") if args.get("status") in
                {"none", *(s.value for s in MembershipStatus)} else None}
-    page = RowPage(services.search_associations(**filters), args.get("page", 1, type=int),
+    page = RowPage(services.search_associations(**filters), page_number(),
                    current_app.config["PAGE_SIZE"])
     rows = page.items
     terms = services.current_terms([row.Association.id for row in rows])
@@ -103,7 +104,7 @@ def edit(association_id: int):
 
 def _detail_context(association: Association, **extra) -> dict:
     from app.imports.services import batches_of
-    members = db.paginate(services.members_query(association), page=request.args.get("page", 1, type=int),
+    members = db.paginate(services.members_query(association), page=page_number(),
                           per_page=current_app.config["PAGE_SIZE"], error_out=False, count=True)
     terms = sorted(association.memberships, key=lambda m: m.id, reverse=True)
     current = terms[0] if terms else None

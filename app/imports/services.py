@@ -81,6 +81,8 @@ def load_table(batch: ImportBatch, limit: int | None = None) -> Table:
     """The file's rows, from the parsed copy kept beside the upload (parsing a 10,000-row workbook
     again for the preview, the dry run and the commit would take seconds each time)."""
     path = stored_path(batch)
+    if not path.exists():
+        raise ImportFileError(_l("The uploaded file is no longer on the server. Please upload it again."))
     table = _load_parsed(path, batch.encoding)
     if table is None:
         kind = "xlsx" if batch.stored_name.endswith(".xlsx") else "csv"

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from app.forms import page_number
 from app.access import allowed_region_ids, get_or_404
 from app.accounts import services as accounts
 from app.accounts.models import Company, Stage
@@ -132,7 +133,7 @@ def _board_context(market: Market, weights=None, weights_form=None) -> dict:
     weights = weights or services.weights_for(market)
     filters = _board_filters()
     page = services.RowPage(services.screening_query(market, weights, **filters),
-                            request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
+                            page_number(), current_app.config["PAGE_SIZE"])
     targets = services.targets_of(market)
     owners = accounts.users_in([market.region_id])
     return {"market": market, "weights": weights, "filters": filters, "page": page, "targets": targets,

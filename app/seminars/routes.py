@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from app.forms import page_number
 from app.access import check_region, get_or_404
 from app.accounts.services import markets_in, regions_for
 from app.associations.models import Association
@@ -59,7 +60,7 @@ def index():
     """Seminars, newest first, with seats taken and people waiting."""
     status = request.args.get("status") if request.args.get("status") in {s.value for s in SeminarStatus} else None
     q = request.args.get("q", "")[:100]
-    page = db.paginate(services.list_seminars(status=status, q=q), page=request.args.get("page", 1, type=int),
+    page = db.paginate(services.list_seminars(status=status, q=q), page=page_number(),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False, count=True)
     return render("seminars/index.html", "seminars/_list.html", page=page, status=status, q=q,
                   statuses=list(SeminarStatus), seats=services.seats_of(page.items))
@@ -282,7 +283,8 @@ def edit_registration(seminar_id: int, registration_id: int):
     seminar = _seminar(seminar_id, write=request.method == "POST")
     registration = _registration(seminar, registration_id)
     form = RegistrationForm(obj=registration, prefix="edit")
-    if request.method == "GET":
+    if request.method == "GET" or not form.company.raw_data:
+        # The form's "company" is the typed name, not the Registration.company relationship.
         form.company.data = registration.company_name
     if form.validate_on_submit():
         if form.email.data and services.email_taken(seminar, form.email.data, except_id=registration.id):
@@ -325,8 +327,10 @@ def checkin(seminar_id: int):
 def checkin_count(seminar_id: int):
     """The live count (polled by the desk)."""
     seminar = _seminar(seminar_id)
+    # Opened as a page (not polled), it is the whole desk.
     return render("seminars/checkin.html", "seminars/_desk_count.html", seminar=seminar,
-                  seats=services.seats(seminar), checked_in=_checked_in(seminar))
+                  seats=services.seats(seminar), checked_in=_checked_in(seminar), q="", rows=[],
+                  Status=RegistrationStatus, walkin_form=RegistrationForm(prefix="walkin"))
 
 
 @bp.post("/<int:seminar_id>/checkin/code")

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.forms import page_number
+from app.inputs import in_range
 from app.access import allowed_region_ids, check_region, get_or_404
 from app.accounts.models import Company, Opportunity, OpportunityStage
 from app.auth.models import Role, User
@@ -193,7 +194,7 @@ def _visit_form(visit: Visit | None = None, data: dict | None = None) -> tuple[V
 
 def _company(company_id) -> Company | None:
     """The company by id through the region scope (another region's is None)."""
-    if not company_id:
+    if not company_id or not in_range(company_id):
         return None
     return db.session.scalar(select(Company).where(Company.id == company_id))
 
@@ -492,6 +493,8 @@ def delete_opportunity(opportunity_id: int):
 
 
 def _escalation_or_404(escalation_id: int) -> Escalation:
+    if not in_range(escalation_id):
+        abort(404)
     stmt = services.escalation_query().where(Escalation.id == escalation_id)
     return db.session.scalar(stmt) or abort(404)
 

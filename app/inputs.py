@@ -1,0 +1,49 @@
+"""Input hygiene shared by every route: what no page may pass on to the database.
+
+- An id in a URL (`<int:...>`) beyond the range of the id columns is a 404, not an overflow.
+- An integer query or form argument read with `type=int` beyond that range counts as junk
+  (the default), as a non-numeric one already does.
+- A NUL character anywhere in the path, query or form is refused (400): PostgreSQL text cannot
+  hold it, and no browser form sends it.
+"""
+from flask import Request, abort, request
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.routing import IntegerConverter
+
+# Ids are 32-bit INTEGER columns on PostgreSQL; SQLite takes 64 bits, Python ints are unbounded.
+MAX_ID = 2**31 - 1
+
+
+def in_range(value) -> bool:
+    return isinstance(value, int) and -MAX_ID <= value <= MAX_ID
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` for every route: a number beyond any row's id does not match (404)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+class BoundedMultiDict(ImmutableMultiDict):
+    """`args.get(name, type=int)` gives the default for a number no column can hold."""
+
+    def get(self, key, default=None, type=None):
+        value = super().get(key, default, type)
+        if type is int and value is not default and not in_range(value):
+            return default
+        return value
+
+
+class GroveRequest(Request):
+    parameter_storage_class = BoundedMultiDict
+
+
+def refuse_nul_bytes() -> None:
+    """Before each request: a NUL character in the path, query or form is a 400."""
+    values = [*request.args.values(), *(request.view_args or {}).values()]
+    if request.method not in ("GET", "HEAD", "OPTIONS") and request.mimetype in (
+            "application/x-www-form-urlencoded", "multipart/form-data"):
+        values += [v for _key, v in request.form.items(multi=True)]
+    if any(isinstance(v, str) and "\x00" in v for v in values):
+        abort(400)

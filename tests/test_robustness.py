@@ -1,0 +1,203 @@
+"""No input makes a page answer 500 (DESIGN.md section 5), walked over the whole URL map.
+
+Every rule is opened by a signed-in manager of Wenzhou (an admin for admin pages) on records
+of Wenzhou, so the pages really run, with hostile input: query strings with negative, huge,
+non-numeric, NUL and unicode values for every filter the app reads; URL ids beyond the
+database's integer range; forms that are empty, wrongly typed, overlong, negative, name
+another region's or missing rows, or carry impossible dates and unknown choices, sent as a
+plain form and as htmx. No answer may be 5xx, and a plain form that is refused must not
+have written anything. PostgreSQL is the strict backend here (NUL bytes, integer overflow).
+"""
+import re
+import traceback
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from flask import url_for
+from sqlalchemy import func, select
+from werkzeug.routing import AnyConverter
+
+from app import create_app
+from app.admin.models import AuditEntry
+from app.config import TestConfig
+from app.extensions import db
+from app.seminars.models import SeminarStatus
+from tests.test_access import ID_FACTORIES, OTHER_REGION, PLAIN_PARAMETERS, build_world
+
+HOME_REGION = "Wenzhou"
+APP_DIR = Path(__file__).resolve().parent.parent / "app"
+LONG = "长" * 10_000
+INT32_OVERFLOW = 2**31
+INT64_OVERFLOW = 2**64
+
+
+def _names_read_by_the_app() -> tuple[list[str], list[str]]:
+    """Every query argument and form field name the app reads, found in its source."""
+    args, fields, prefixes = set(), set(), set()
+    for path in APP_DIR.rglob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        args |= set(re.findall(r'args\.(?:get|getlist)\("(\w+)"', source))
+        fields |= set(re.findall(r'form\.(?:get|getlist)\("(\w+)"', source))
+        fields |= set(re.findall(r"^\s+(\w+) = \w*Field\(", source, re.M))
+        prefixes |= set(re.findall(r'prefix="(\w+)"', source))
+    # Forms with a prefix read "edit-name", not "name": send both.
+    return sorted(args), sorted(fields | {f"{p}-{f}" for p in prefixes for f in fields})
+
+
+QUERY_ARGS, FORM_FIELDS = _names_read_by_the_app()
+DATE_ARGS = ["week", "when", "day", "date", "date_from", "date_to", "from", "to", "month", "year"]
+
+# Query strings: each is sent to every GET rule (the rule ignores what it does not read).
+JUNK_QUERIES = [
+    {name: "junk" for name in QUERY_ARGS},
+    {name: "-1" for name in QUERY_ARGS},
+    {name: str(INT32_OVERFLOW) for name in QUERY_ARGS},
+    {name: str(INT64_OVERFLOW) for name in QUERY_ARGS},
+    {name: "a\x00b" for name in QUERY_ARGS},
+    {name: LONG for name in QUERY_ARGS},
+    {name: "🌲\u202e\ufffdé" for name in QUERY_ARGS},
+    {name: "2026-13-45" for name in QUERY_ARGS + DATE_ARGS} | {"week": "garbage", "page": "99999999"},
+    {"week": "2026-W99", "when": "0000-00-00", "day": "9999-12-31", "month": "13", "year": "-5"},
+]
+
+
+def _junk_forms(other: dict) -> list[tuple[str, dict]]:
+    """Form bodies, each with every field name the app knows (a route reads what it needs)."""
+    def every(value):
+        return {name: value for name in FORM_FIELDS}
+
+    def foreign_ids():
+        data = every("1")
+        for name in FORM_FIELDS:
+            base = name.split("-")[-1]
+            key = base[:-4] if base.endswith("_ids") else base[:-3] if base.endswith("_id") else base
+            for factory in (f"{key}_id", f"{name}_id"):
+                if factory in ID_FACTORIES:
+                    data[name] = str(ID_FACTORIES[factory](other))
+        return data
+    return [
+        ("empty", {}),
+        ("wrong types", every("not a number") | {"capacity": "x", "fee": "x", "goal": "1.5e999"}),
+        ("overlong", every(LONG)),
+        ("negative", every("-1")),
+        ("int32 overflow", every(str(INT32_OVERFLOW))),
+        ("int64 overflow", every(str(INT64_OVERFLOW))),
+        ("nul bytes", every("a\x00b")),
+        ("other region ids", foreign_ids()),
+        ("missing ids", every("987654")),
+        ("bad dates", every("2026-13-45") | {"starts_at": "2026-02-30T25:61", "day_starts": "25:99"}),
+        ("bad enums", every("bogus-choice")),
+    ]
+
+
+HTMX_FORMS = {"empty", "overlong", "nul bytes", "int32 overflow", "bad dates"}
+
+
+def _rules():
+    app = create_app(TestConfig)
+    rules = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        choices = {name: sorted(conv.items)[0] for name, conv in rule._converters.items()
+                   if isinstance(conv, AnyConverter)}
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            rules.append(pytest.param(rule.endpoint, method, sorted(a for a in rule.arguments if a not in choices),
+                                      choices, id=f"{method} {rule.endpoint}"))
+    return rules
+
+
+RULES = _rules()
+
+
+@pytest.fixture
+def worlds(app):
+    home, other = build_world(HOME_REGION), build_world(OTHER_REGION)
+    home["seminar"].status = SeminarStatus.OPEN
+    home["seminar"].capacity = 50
+    db.session.commit()
+    return home, other
+
+
+def _value(name: str, world: dict):
+    if name == "token":
+        return world["registration"].cancel_token
+    if name in PLAIN_PARAMETERS:
+        return PLAIN_PARAMETERS[name]
+    return ID_FACTORIES[name](world)
+
+
+def _url(app, endpoint, values) -> str:
+    with app.test_request_context():
+        return url_for(endpoint, **values)
+
+
+def _int_arguments(app, endpoint) -> list[str]:
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    return [n for n, c in rule._converters.items() if type(c).__name__.endswith("IntegerConverter")
+            or getattr(c, "num_convert", None) is int]
+
+
+class Walk:
+    """Sends requests and collects every 5xx (or exception) instead of stopping at the first."""
+
+    def __init__(self, client):
+        self.client, self.failures = client, []
+
+    def send(self, label, method, url, htmx=False, **kw):
+        try:
+            if htmx:
+                response = self.client.htmx(method, url, **kw)
+            else:
+                response = self.client.open(url, method=method, **kw)
+        except Exception as exc:  # a 500: with TESTING the exception propagates
+            db.session.rollback()
+            where = [f"{Path(f.filename).name}:{f.lineno}" for f in traceback.extract_tb(exc.__traceback__)
+                     if "/app/" in f.filename or "/templates/" in f.filename][-2:]
+            self.failures.append(f"{label}: {method} {url[:120]} raised {type(exc).__name__} at {where}: "
+                                 f"{str(exc)[:200]}")
+            return None
+        if response.status_code >= 500:
+            self.failures.append(f"{label}: {method} {url[:120]} answered {response.status_code}")
+        db.session.rollback()
+        return response
+
+
+def _audit_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(AuditEntry).execution_options(all_regions=True))
+
+
+@pytest.mark.parametrize("endpoint, method, arguments, choices", RULES)
+def test_no_input_makes_a_page_answer_500(app, client, login_as, worlds, endpoint, method, arguments, choices):
+    home, other = worlds
+    if not endpoint.startswith("public."):
+        login_as("admin" if endpoint.startswith("admin.") else "manager", None if endpoint.startswith("admin.")
+                 else HOME_REGION)
+    url = _url(app, endpoint, dict(choices) | {a: _value(a, home) for a in arguments})
+    walk = Walk(client)
+
+    # URL parameters out of every integer range, and junk tokens and slugs.
+    for number in (0, INT32_OVERFLOW, INT64_OVERFLOW):
+        values = dict(choices) | {a: _value(a, home) for a in arguments}
+        values |= {a: number for a in _int_arguments(app, endpoint)}
+        values |= {a: "x\x00" + LONG[:300] for a in arguments if a in ("slug", "token")}
+        if values != dict(choices) | {a: _value(a, home) for a in arguments}:
+            walk.send(f"path {number}", method, _url(app, endpoint, values))
+
+    if method == "GET":
+        for query in JUNK_QUERIES:
+            walk.send("query", "GET", f"{url}?{urlencode(query)}")
+        walk.send("query htmx", "GET", f"{url}?{urlencode(JUNK_QUERIES[4])}", htmx=True)
+        walk.send("query htmx", "GET", f"{url}?{urlencode(JUNK_QUERIES[3])}", htmx=True)
+    else:
+        for label, data in _junk_forms(other):
+            before = _audit_count()
+            response = walk.send(label, method, url, data=data)
+            if response is not None and 400 <= response.status_code < 500:
+                assert _audit_count() == before, f"{endpoint} refused a '{label}' form ({response.status_code}) but wrote"
+            if label in HTMX_FORMS:
+                walk.send(f"{label} htmx", method, url, htmx=True, data=data)
+            if endpoint == "auth.logout":
+                break
+    assert not walk.failures, "\n".join(walk.failures)
