@@ -3,11 +3,13 @@
 - An id in a URL (`<int:...>`) beyond the range of the id columns is a 404, not an overflow.
 - An integer query or form argument read with `type=int` beyond that range counts as junk
   (the default), as a non-numeric one already does.
-- A NUL character anywhere in the path, query or form is refused (400): PostgreSQL text cannot
-  hold it, and no browser form sends it.
+- NUL characters: PostgreSQL text cannot hold them and no browser form sends them. In a query
+  string (read-only filters) they are dropped, and the page validates what remains; in the path
+  or a form they are refused (400).
 """
 from flask import Request, abort, request
 from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.utils import cached_property
 from werkzeug.routing import IntegerConverter
 
 # Ids are 32-bit INTEGER columns on PostgreSQL; SQLite takes 64 bits, Python ints are unbounded.
@@ -38,10 +40,17 @@ class BoundedMultiDict(ImmutableMultiDict):
 class GroveRequest(Request):
     parameter_storage_class = BoundedMultiDict
 
+    @cached_property
+    def args(self):
+        """The query string, NUL characters dropped."""
+        return self.parameter_storage_class(
+            (key.replace("\x00", ""), value.replace("\x00", ""))
+            for key, value in Request.args.fget(self).items(multi=True))
+
 
 def refuse_nul_bytes() -> None:
-    """Before each request: a NUL character in the path, query or form is a 400."""
-    values = [*request.args.values(), *(request.view_args or {}).values()]
+    """Before each request: a NUL character in the path or a form is a 400."""
+    values = list((request.view_args or {}).values())
     if request.method not in ("GET", "HEAD", "OPTIONS") and request.mimetype in (
             "application/x-www-form-urlencoded", "multipart/form-data"):
         values += [v for _key, v in request.form.items(multi=True)]

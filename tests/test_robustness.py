@@ -8,6 +8,7 @@ another region's or missing rows, or carry impossible dates and unknown choices,
 plain form and as htmx. No answer may be 5xx, and a plain form that is refused must not
 have written anything. PostgreSQL is the strict backend here (NUL bytes, integer overflow).
 """
+import inspect
 import re
 import traceback
 from pathlib import Path
@@ -17,6 +18,8 @@ import pytest
 from flask import url_for
 from sqlalchemy import func, select
 from werkzeug.routing import AnyConverter
+from wtforms import Form
+from wtforms.fields.core import UnboundField
 
 from app import create_app
 from app.admin.models import AuditEntry
@@ -28,21 +31,21 @@ from tests.test_access import ID_FACTORIES, OTHER_REGION, PLAIN_PARAMETERS, buil
 HOME_REGION = "Wenzhou"
 APP_DIR = Path(__file__).resolve().parent.parent / "app"
 LONG = "长" * 10_000
+# 10,000 characters that fit 45 to a form under the 500 kB form limit (a longer body is a 413).
+LONG_FIELD = "x" * 9_990 + "长" * 10
 INT32_OVERFLOW = 2**31
 INT64_OVERFLOW = 2**64
 
 
 def _names_read_by_the_app() -> tuple[list[str], list[str]]:
     """Every query argument and form field name the app reads, found in its source."""
-    args, fields, prefixes = set(), set(), set()
+    args, fields = set(), set()
     for path in APP_DIR.rglob("*.py"):
         source = path.read_text(encoding="utf-8")
         args |= set(re.findall(r'args\.(?:get|getlist)\("(\w+)"', source))
         fields |= set(re.findall(r'form\.(?:get|getlist)\("(\w+)"', source))
         fields |= set(re.findall(r"^\s+(\w+) = \w*Field\(", source, re.M))
-        prefixes |= set(re.findall(r'prefix="(\w+)"', source))
-    # Forms with a prefix read "edit-name", not "name": send both.
-    return sorted(args), sorted(fields | {f"{p}-{f}" for p in prefixes for f in fields})
+    return sorted(args), sorted(fields)
 
 
 QUERY_ARGS, FORM_FIELDS = _names_read_by_the_app()
@@ -62,14 +65,44 @@ JUNK_QUERIES = [
 ]
 
 
-def _junk_forms(other: dict) -> list[tuple[str, dict]]:
-    """Form bodies, each with every field name the app knows (a route reads what it needs)."""
+def _fields_of(app, endpoint: str) -> list[str]:
+    """The form field names a view reads: the fields (with their prefix) of the WTForms classes
+    it or the module's helpers it calls build, and its `request.form.get` names."""
+    view = inspect.unwrap(app.view_functions[endpoint])
+    module = inspect.getmodule(view)
+    sources, seen = [], set()
+
+    def visit(function, depth):
+        if function in seen or depth > 2:
+            return
+        seen.add(function)
+        source = inspect.getsource(function)
+        sources.append(source)
+        for name in re.findall(r"\b(\w+)\(", source):
+            helper = getattr(module, name, None)
+            if inspect.isfunction(helper) and helper.__module__ == module.__name__:
+                visit(helper, depth + 1)
+    visit(view, 0)
+    text = "\n".join(sources)
+    fields = set(re.findall(r'form\.(?:get|getlist)\("(\w+)"', text))
+    prefixes = set(re.findall(r'prefix="([\w-]+)"', text)) | {""}
+    for name in set(re.findall(r"\b([A-Z]\w*Form)\b", text)):
+        form_class = getattr(module, name, None)
+        if isinstance(form_class, type) and issubclass(form_class, Form):
+            names = [n for n in dir(form_class) if isinstance(getattr(form_class, n, None), UnboundField)]
+            fields |= {f"{p}-{n}" if p else n for p in prefixes for n in names}
+    return sorted(fields) or FORM_FIELDS
+
+
+def _junk_forms(fields: list[str], other: dict) -> list[tuple[str, dict]]:
+    """Form bodies with junk in every field the route reads (and the route's own fields only,
+    so that an overlong body stays under the form size limit and reaches the form)."""
     def every(value):
-        return {name: value for name in FORM_FIELDS}
+        return {name: value for name in fields}
 
     def foreign_ids():
         data = every("1")
-        for name in FORM_FIELDS:
+        for name in fields:
             base = name.split("-")[-1]
             key = base[:-4] if base.endswith("_ids") else base[:-3] if base.endswith("_id") else base
             for factory in (f"{key}_id", f"{name}_id"):
@@ -79,7 +112,7 @@ def _junk_forms(other: dict) -> list[tuple[str, dict]]:
     return [
         ("empty", {}),
         ("wrong types", every("not a number") | {"capacity": "x", "fee": "x", "goal": "1.5e999"}),
-        ("overlong", every(LONG)),
+        ("overlong", {name: LONG_FIELD for name in fields[:45]}),
         ("negative", every("-1")),
         ("int32 overflow", every(str(INT32_OVERFLOW))),
         ("int64 overflow", every(str(INT64_OVERFLOW))),
@@ -191,7 +224,7 @@ def test_no_input_makes_a_page_answer_500(app, client, login_as, worlds, endpoin
         walk.send("query htmx", "GET", f"{url}?{urlencode(JUNK_QUERIES[4])}", htmx=True)
         walk.send("query htmx", "GET", f"{url}?{urlencode(JUNK_QUERIES[3])}", htmx=True)
     else:
-        for label, data in _junk_forms(other):
+        for label, data in _junk_forms(_fields_of(app, endpoint), other):
             before = _audit_count()
             response = walk.send(label, method, url, data=data)
             if response is not None and 400 <= response.status_code < 500:
@@ -201,3 +234,69 @@ def test_no_input_makes_a_page_answer_500(app, client, login_as, worlds, endpoin
             if endpoint == "auth.logout":
                 break
     assert not walk.failures, "\n".join(walk.failures)
+
+
+# The cases the walk found, one by one, with the answer each must give.
+
+def test_ids_beyond_the_integer_columns_are_404(client, login_as, worlds):
+    login_as("manager", HOME_REGION)
+    company = worlds[0]["company"]
+    for url in (f"/companies/{INT32_OVERFLOW}", f"/companies/{INT64_OVERFLOW}", f"/companies/{company.id}/contacts/"
+                f"{INT32_OVERFLOW}/edit", "/companies/-1"):
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"/companies/{INT64_OVERFLOW}/delete").status_code == 404
+    # An id from a query string or a form, loaded with get_or_404, beyond the range: 404 too.
+    assert client.get(f"/visits/opportunities/new?company_id={INT32_OVERFLOW}").status_code in (200, 404)
+    assert client.get(f"/visits/new?escalation={INT32_OVERFLOW}").status_code in (200, 404)
+    assert client.post("/visits/new", data={"company_id": str(INT64_OVERFLOW), "escalation_id": str(INT32_OVERFLOW)}
+                       ).status_code in (404, 422)
+
+
+def test_integer_filters_and_pages_beyond_range_are_junk(client, login_as, worlds):
+    login_as("manager", HOME_REGION)
+    for url in ("/companies/", "/visits/", "/experts/", "/seminars/", "/associations/"):
+        for query in (f"page={INT64_OVERFLOW}", "page=99999999", f"market={INT32_OVERFLOW}",
+                      f"company={INT64_OVERFLOW}"):
+            assert client.get(f"{url}?{query}").status_code in (200, 404), (url, query)
+    assert client.get(f"/visits/?market={INT32_OVERFLOW}").status_code == 200
+
+
+def test_nul_characters(client, login_as, worlds):
+    login_as("manager", HOME_REGION)
+    before = db.session.scalar(select(func.count()).select_from(AuditEntry))
+    # In a form: refused whole, nothing written.
+    response = client.post("/companies/new", data={"name": "温州\x00眼镜有限公司", "stage": "prospect"})
+    assert response.status_code == 400
+    response = client.htmx("post", f"/seminars/{worlds[0]['seminar'].id}/questions", data={"question-label": "a\x00"})
+    assert response.status_code == 400 and "<html" not in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == before
+    # In a query string (read-only filters): dropped, the page answers as for the rest.
+    assert client.get("/companies/?q=%E6%B8%A9%00").status_code == 200
+    # In a public path.
+    assert client.get("/s/abc%00def").status_code in (400, 404)
+    assert client.get("/visits/feed/" + "a" * 30 + "%00.ics").status_code in (400, 404)
+
+
+def test_checkin_count_opened_as_a_page(client, login_as, worlds):
+    login_as("manager", HOME_REGION)
+    response = client.get(f"/seminars/{worlds[0]['seminar'].id}/checkin/count")
+    assert response.status_code == 200 and "<html" in response.get_data(as_text=True)
+
+
+def test_registration_edit_without_the_company_field(client, login_as, worlds):
+    """A registration linked to a company, edited by a form that lacks the company field."""
+    home = worlds[0]
+    login_as("manager", HOME_REGION)
+    url = f"/seminars/{home['seminar'].id}/registrations/{home['registration'].id}/edit"
+    response = client.post(url, data={"edit-name": "孙丽"})
+    assert response.status_code in (303, 422)
+    db.session.expire_all()
+    assert home["registration"].company_name == ""
+
+
+def test_import_whose_file_is_gone(client, login_as, worlds):
+    login_as("manager", HOME_REGION)
+    batch = worlds[0]["import_batch"]  # its stored file was never written
+    response = client.get(f"/associations/imports/{batch.id}")
+    assert response.status_code < 500
+    assert "no longer on the server" in response.get_data(as_text=True)
