@@ -13,7 +13,7 @@ from app.access import check_region, get_or_404
 from app.accounts.services import markets_in, regions_for
 from app.associations.models import Association
 from app.extensions import db
-from app.htmx import redirect_after_write, render, swap_or_redirect
+from app.htmx import redirect_after_write, render, swap_or_redirect, wants_fragment
 from app.outbox.services import deliver_after_response, pending_mail_ids, recent
 from app.seminars import bp, exports, leads, services
 from app.seminars.forms import QuestionForm, RegistrationForm, SeminarForm, SpeakerForm
@@ -158,6 +158,8 @@ def _speaker_form(seminar: Seminar, **kw) -> SpeakerForm:
 
 
 def _program(seminar: Seminar, status: int = 200, **kw):
+    if status == 200 and request.method == "POST" and not wants_fragment():
+        return redirect_after_write(url_for("seminars.detail", seminar_id=seminar.id) + "#program")
     seminar = services.seminar_for_page(seminar.id)
     return render("seminars/detail.html", "seminars/_program.html", status=status, seminar=seminar,
                   speaker_form=kw.pop("speaker_form", None) or _speaker_form(seminar),
@@ -212,6 +214,11 @@ def remove_question(seminar_id: int, question_id: int):
 # ---- registrations -----------------------------------------------------------------------------
 
 def _registrations(seminar: Seminar, status: int = 200, trigger: str | None = "registrationsChanged", **extra):
+    if status == 200 and request.method == "POST" and not wants_fragment():
+        # A plain form after a write: 303 back to the panel, its notice carried as a flash.
+        if extra.get("notice"):
+            flash(extra["notice"], "info")
+        return redirect_after_write(url_for("seminars.detail", seminar_id=seminar.id) + "#registrations")
     return render("seminars/detail.html", "seminars/_registrations.html", status=status, trigger=trigger,
                   speaker_form=_speaker_form(seminar), question_form=QuestionForm(prefix="question"),
                   **_detail_context(seminar, **extra))

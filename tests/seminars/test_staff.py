@@ -361,3 +361,23 @@ def test_inline_edit_of_a_registration(client, login_as, make_seminar, make_regi
                      data={"edit-name": "王五", "edit-company": "华信眼镜"})
     assert ok.status_code == 200 and 'id="registrations"' in ok.get_data(as_text=True)
     assert fresh(reg).company_name == "华信眼镜"
+
+
+def test_plain_forms_get_a_303_after_each_write(client, login_as, make_seminar, make_registration, make_region):
+    """Without JavaScript every write ends in a redirect back to the panel it came from."""
+    seminar = make_seminar(capacity=1)
+    expert = Expert(region=make_region("Wenzhou"), name="陈工", organisation=Organisation.RND)
+    db.session.add(expert)
+    db.session.commit()
+    login_as("rep")
+    response = client.post(f"/seminars/{seminar.id}/speakers", data={"speaker-expert_id": expert.id})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/seminars/{seminar.id}#program")
+    speaker = fresh(seminar).speakers[0]
+    response = client.post(f"/seminars/{seminar.id}/speakers/{speaker.id}/delete")
+    assert response.status_code == 303 and fresh(seminar).speakers == []
+    first = make_registration(seminar)
+    waiting = make_registration(seminar, status=RegistrationStatus.WAITLISTED, waitlist_position=1)
+    response = client.post(f"/seminars/{seminar.id}/registrations/{first.id}/cancel")
+    assert response.status_code == 303 and response.headers["Location"].endswith("#registrations")
+    db.session.expire_all()
+    assert db.session.get(Registration, waiting.id).status is RegistrationStatus.CONFIRMED
