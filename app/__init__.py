@@ -3,6 +3,7 @@ from importlib import import_module
 
 from flask import Flask, request, session
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -21,6 +22,9 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     from app import inputs
     app.request_class = inputs.GroveRequest
     app.url_map.converters["int"] = inputs.IdConverter
+
+    if app.config["PROXY_COUNT"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)

@@ -57,6 +57,9 @@ class Config:
     RATELIMIT_PUBLIC = os.environ.get("RATELIMIT_PUBLIC", "30 per minute")
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
     PAGE_SIZE = 25
+    # How many reverse proxies (nginx, Caddy) stand in front of Grove; their X-Forwarded-For
+    # then names the client, so rate limits count visitors, not the proxy.
+    PROXY_COUNT = int(os.environ.get("GROVE_PROXY_COUNT", "0"))
     # Uploads (member directories) larger than this are refused with a 413 page.
     MAX_CONTENT_LENGTH = int(os.environ.get("GROVE_MAX_UPLOAD_MB", "20")) * 1024 * 1024
     PASSWORD_HASH_METHOD = "scrypt"
