@@ -10,9 +10,12 @@ import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# Assertions wait as long as actions do: on a loaded 2-core CI machine 5 s is sometimes short.
+expect.set_options(timeout=10_000)
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
@@ -87,6 +90,7 @@ def login(live_server):
         page.locator("#password").fill(PASSWORD)
         page.locator("main form button[type=submit]").click()
         page.wait_for_url(lambda url: "/login" not in url)
+        page.wait_for_load_state("load")
     return sign_in
 
 
