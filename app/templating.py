@@ -5,7 +5,6 @@ from flask import Flask, current_app, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
-from markupsafe import Markup
 
 
 def money(cents: int | None) -> str:

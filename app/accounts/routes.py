@@ -2,6 +2,7 @@ from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.auth.services import regions_for, users_in
 from app.forms import page_number
 from app.access import get_or_404
 from app.accounts import bp, services
@@ -10,6 +11,7 @@ from app.accounts.models import Company, Contact, Stage, Tier
 from app.auth.models import Role
 from app.extensions import db
 from app.htmx import redirect_after_write, render, swap_or_redirect
+from app.markets.models import Market
 from app.seminars.leads import attendance_for_company
 
 
@@ -21,7 +23,7 @@ def _require_login():
 
 def _company_form(company: Company | None = None) -> CompanyForm:
     form = CompanyForm(obj=company)
-    regions = services.regions_for(current_user)
+    regions = regions_for(current_user)
     form.region_id.choices = [(r.id, r.name) for r in regions]
     if company is not None:
         form.region_id.choices = [(company.region_id, company.region.name)]
@@ -34,8 +36,8 @@ def _company_form(company: Company | None = None) -> CompanyForm:
     else:
         selected = form.region_id.data if request.method == "POST" else None
         region_ids = [selected] if selected in {r.id for r in regions} else [r.id for r in regions]
-    form.market_ids.choices = [(m.id, m.name) for m in services.markets_in(region_ids)]
-    form.owner_id.choices = [(u.id, u.name) for u in services.users_in(region_ids)]
+    form.market_ids.choices = [(m.id, m.name) for m in Market.in_regions(region_ids)]
+    form.owner_id.choices = [(u.id, u.name) for u in users_in(region_ids)]
     if company is None and request.method == "GET":
         form.owner_id.data = current_user.id if current_user.id in {u for u, _ in form.owner_id.choices} else None
     return form
@@ -43,7 +45,7 @@ def _company_form(company: Company | None = None) -> CompanyForm:
 
 def _contact_form(company: Company, contact: Contact | None = None, **kw) -> ContactForm:
     form = ContactForm(obj=contact, **kw)
-    form.holder_id.choices = [(u.id, u.name) for u in services.users_in([company.region_id])]
+    form.holder_id.choices = [(u.id, u.name) for u in users_in([company.region_id])]
     if contact is not None and request.method == "GET":
         form.roles.data = [r.value for r in contact.roles]
         form.line.data = contact.line.value if contact.line else None
@@ -75,9 +77,9 @@ def index():
     }
     page = db.paginate(services.search_companies(**filters), page=page_number(),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False, count=True)
-    region_ids = [r.id for r in services.regions_for(current_user)]
+    region_ids = [r.id for r in regions_for(current_user)]
     return render("accounts/index.html", "accounts/_results.html", page=page, filters=filters,
-                  markets=services.markets_in(region_ids), owners=services.users_in(region_ids),
+                  markets=Market.in_regions(region_ids), owners=users_in(region_ids),
                   stages=list(Stage), tiers=list(Tier), sorts=services.SORT_LABELS)
 
 

@@ -1,12 +1,12 @@
 """Companies and contacts: the queries the pages need and the writes, region-checked."""
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, exists, or_, select
-from sqlalchemy.orm import joinedload, lazyload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.access import check_region
 from app.accounts.models import Company, Contact, Opportunity, Stage, company_markets
 from app.accounts.naming import name_key
-from app.auth.models import Region, User, user_regions
+from app.auth.models import User
 from app.extensions import db
 from app.markets.models import Market
 
@@ -61,22 +61,7 @@ def company_for_page(company_id: int) -> Company | None:
         ))
 
 
-def regions_for(user: User) -> list[Region]:
-    if user.is_admin:
-        return list(db.session.scalars(select(Region).order_by(Region.name)))
-    return sorted(user.regions, key=lambda r: r.name)
 
-
-def markets_in(region_ids: list[int]) -> list[Market]:
-    return list(db.session.scalars(
-        select(Market).where(Market.region_id.in_(region_ids)).order_by(Market.name)))
-
-
-def users_in(region_ids: list[int]) -> list[User]:
-    """Active users who work in any of these regions: the owners and holders one can pick."""
-    works_here = exists().where(user_regions.c.user_id == User.id, user_regions.c.region_id.in_(region_ids))
-    return list(db.session.scalars(
-        select(User).options(lazyload(User.regions)).where(User.active, works_here).order_by(User.name)))
 
 
 def name_taken(name: str, region_id: int, *, except_id: int | None = None) -> Company | None:

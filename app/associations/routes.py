@@ -2,14 +2,15 @@ from flask import abort, current_app, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.auth.services import regions_for, users_in
 from app.forms import page_number
 from app.access import get_or_404
-from app.accounts import services as accounts
 from app.associations import bp, services
 from app.associations.forms import AssociationForm, MembershipForm, RenewForm, TermStatusForm
 from app.associations.models import Association, Membership, MembershipStatus
 from app.extensions import db
 from app.htmx import redirect_after_write, render, swap_or_redirect
+from app.markets.models import Market
 from app.markets.services import RowPage
 
 
@@ -21,7 +22,7 @@ def _require_login():
 
 def _association_form(association: Association | None = None) -> AssociationForm:
     form = AssociationForm(obj=association)
-    regions = accounts.regions_for(current_user)
+    regions = regions_for(current_user)
     form.region_id.choices = [(r.id, r.name) for r in regions]
     if association is not None:
         form.region_id.choices = [(association.region_id, association.region.name)]
@@ -31,7 +32,7 @@ def _association_form(association: Association | None = None) -> AssociationForm
     else:
         selected = form.region_id.data if request.method == "POST" else None
         region_ids = [selected] if selected in {r.id for r in regions} else [r.id for r in regions]
-    form.market_ids.choices = [(m.id, m.name) for m in services.markets_in(region_ids)]
+    form.market_ids.choices = [(m.id, m.name) for m in Market.in_regions(region_ids)]
     if request.method == "GET" and request.args.get("market", type=int):
         form.market_ids.data = [request.args.get("market", type=int)]
     return form
@@ -46,7 +47,7 @@ def _unique(form: AssociationForm, region_id: int, except_id: int | None = None)
 
 def _membership_form(association: Association, term: Membership | None = None, **kw) -> MembershipForm:
     form = MembershipForm(obj=term, **kw)
-    form.representative_id.choices = [(u.id, u.name) for u in accounts.users_in([association.region_id])]
+    form.representative_id.choices = [(u.id, u.name) for u in users_in([association.region_id])]
     if term is not None and request.method == "GET":
         form.status.data = term.status.value
         form.fee.set_cents(term.fee_cents)
@@ -64,9 +65,9 @@ def index():
                    current_app.config["PAGE_SIZE"])
     rows = page.items
     terms = services.current_terms([row.Association.id for row in rows])
-    region_ids = [r.id for r in accounts.regions_for(current_user)]
+    region_ids = [r.id for r in regions_for(current_user)]
     return render("associations/index.html", "associations/_results.html", page=page, rows=rows, terms=terms,
-                  filters=filters, markets=services.markets_in(region_ids), statuses=list(MembershipStatus),
+                  filters=filters, markets=Market.in_regions(region_ids), statuses=list(MembershipStatus),
                   renewal_due=services.renewal_due)
 
 

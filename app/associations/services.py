@@ -99,9 +99,6 @@ def members_query(association: Association):
             .options(joinedload(Company.owner)).order_by(Company.name_key, Company.id))
 
 
-def markets_in(region_ids: list[int]) -> list[Market]:
-    return list(db.session.scalars(select(Market).where(Market.region_id.in_(region_ids)).order_by(Market.name)))
-
 
 def name_taken(name: str, region_id: int, except_id: int | None = None) -> bool:
     stmt = select(Association.id).where(Association.region_id == region_id,

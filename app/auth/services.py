@@ -1,9 +1,10 @@
 """Users: creation and authentication."""
 import secrets
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import lazyload
 
-from app.auth.models import Region, Role, User
+from app.auth.models import Region, Role, User, user_regions
 from app.extensions import db
 
 
@@ -36,3 +37,18 @@ def authenticate(email: str, password: str) -> User | None:
 def end_all_sessions(user: User) -> None:
     """Rotate the session token so every cookie issued to this user stops working."""
     user.session_token = secrets.token_hex(16)
+
+
+def regions_for(user: User) -> list[Region]:
+    """The regions a user works in, by name; an admin works in all of them."""
+    if user.is_admin:
+        return list(db.session.scalars(select(Region).order_by(Region.name)))
+    return sorted(user.regions, key=lambda r: r.name)
+
+
+def users_in(region_ids) -> list[User]:
+    """Active users who work in any of these regions: the owners, holders and team members one can pick."""
+    works_here = exists().where(user_regions.c.user_id == User.id, user_regions.c.region_id.in_(region_ids))
+    # Listed by name only: `lazyload(User.regions)` skips the regions User loads eagerly.
+    return list(db.session.scalars(
+        select(User).options(lazyload(User.regions)).where(User.active, works_here).order_by(User.name)))

@@ -1,7 +1,7 @@
 from flask import abort, current_app, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
+from app.auth.services import regions_for, users_in
 from app.forms import page_number
 from app.auth.models import Role
 from app.experts import bp, services
@@ -10,7 +10,6 @@ from app.experts.models import Organisation, Unavailability
 from app.extensions import db
 from app.htmx import redirect_after_write, render
 from app.markets.models import Market
-from app.visits import services as visit_services
 from app.visits.forms import LEVEL_LABELS
 
 
@@ -21,11 +20,8 @@ def _require_login():
 
 
 def _region_ids() -> list[int]:
-    return [r.id for r in visit_services.regions_of(current_user)]
+    return [r.id for r in regions_for(current_user)]
 
-
-def _markets(region_ids) -> list[Market]:
-    return list(db.session.scalars(select(Market).where(Market.region_id.in_(region_ids)).order_by(Market.name)))
 
 
 def _can_edit() -> bool:
@@ -42,18 +38,18 @@ def index():
     page = db.paginate(services.search_experts(**filters), page=page_number(),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False, count=True)
     return render("experts/index.html", "experts/_results.html", page=page, filters=filters,
-                  markets=_markets(_region_ids()), organisations=list(Organisation), can_edit=_can_edit())
+                  markets=Market.in_regions(_region_ids()), organisations=list(Organisation), can_edit=_can_edit())
 
 
 def _form(expert=None) -> tuple[ExpertForm, list[Market]]:
     form = ExpertForm(obj=expert)
-    regions = visit_services.regions_of(current_user)
+    regions = regions_for(current_user)
     form.region_id.choices = [(r.id, r.name) for r in regions]
     if not current_user.is_admin:
         # Only admins keep head-office experts; a manager's experts belong to a region.
         form.region_id.blank_label = form.region_id.choices[0][1] if regions else "—"
-    form.user_id.choices = [(u.id, f"{u.name} <{u.email}>") for u in visit_services.users_in([r.id for r in regions])]
-    markets = _markets([r.id for r in regions])
+    form.user_id.choices = [(u.id, f"{u.name} <{u.email}>") for u in users_in([r.id for r in regions])]
+    markets = Market.in_regions([r.id for r in regions])
     if request.method == "GET":
         if expert is not None:
             form.organisation.data = expert.organisation.value

@@ -4,11 +4,10 @@ import io
 from flask import Response, abort, current_app, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
+from app.auth.services import regions_for, users_in
 from app.forms import page_number
-from app.access import allowed_region_ids, get_or_404
-from app.accounts import services as accounts
+from app.access import get_or_404
 from app.accounts.models import Company, Stage
 from app.extensions import db
 from app.htmx import redirect_after_write, render, swap_or_redirect, wants_fragment
@@ -26,7 +25,7 @@ def _require_login():
 
 def _market_form(market: Market | None = None) -> MarketForm:
     form = MarketForm(obj=market)
-    regions = accounts.regions_for(current_user)
+    regions = regions_for(current_user)
     form.region_id.choices = [(r.id, r.name) for r in regions]
     if market is not None:
         form.region_id.choices = [(market.region_id, market.region.name)]
@@ -35,7 +34,7 @@ def _market_form(market: Market | None = None) -> MarketForm:
         region_ids = [market.region_id]
     else:
         region_ids = [r.id for r in regions]
-    form.owner_id.choices = [(u.id, u.name) for u in accounts.users_in(region_ids)]
+    form.owner_id.choices = [(u.id, u.name) for u in users_in(region_ids)]
     return form
 
 
@@ -135,7 +134,7 @@ def _board_context(market: Market, weights=None, weights_form=None) -> dict:
     page = services.RowPage(services.screening_query(market, weights, **filters),
                             page_number(), current_app.config["PAGE_SIZE"])
     targets = services.targets_of(market)
-    owners = accounts.users_in([market.region_id])
+    owners = users_in([market.region_id])
     return {"market": market, "weights": weights, "filters": filters, "page": page, "targets": targets,
             "owners": owners, "recommended": services.RECOMMENDED_TARGETS,
             "associations": services.association_choices(market),
@@ -171,7 +170,7 @@ def promote(market_id: int, company_id: int):
     if company.region_id != market.region_id:
         abort(404)
     form = PromoteForm()
-    form.owner_id.choices = [(u.id, u.name) for u in accounts.users_in([market.region_id])]
+    form.owner_id.choices = [(u.id, u.name) for u in users_in([market.region_id])]
     if not form.validate_on_submit():
         return render("errors/error.html", "errors/_error.html", status=422, code=422, title=_("Not promoted"),
                       text=_("Choose an owner of the company's region."))
@@ -203,7 +202,7 @@ def save_notes(market_id: int, company_id: int):
         return redirect_after_write(url_with_filters(market) + f"#candidate-{company.id}")
     row = db.session.execute(services.screening_query(market, weights).where(Company.id == company.id)).first()
     return render("markets/screening.html", "markets/_candidate_row.html", row=row, market=market,
-                  owners=accounts.users_in([market.region_id]), notes_open=True)
+                  owners=users_in([market.region_id]), notes_open=True)
 
 
 def url_with_filters(market: Market) -> str:

@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 
 from app.forms import page_number
 from app.access import check_region, get_or_404
-from app.accounts.services import markets_in, regions_for
+from app.auth.services import regions_for
 from app.associations.models import Association
 from app.extensions import db
 from app.htmx import redirect_after_write, render, swap_or_redirect, wants_fragment
+from app.markets.models import Market
 from app.outbox.services import deliver_after_response, pending_mail_ids, recent
 from app.seminars import bp, exports, leads, services
 from app.seminars.forms import QuestionForm, RegistrationForm, SeminarForm, SpeakerForm
@@ -79,7 +80,7 @@ def _seminar_form(seminar: Seminar | None = None) -> SeminarForm:
     else:
         selected = form.region_id.data if request.method == "POST" else None
         region_ids = [selected] if selected in {r.id for r in regions} else [r.id for r in regions]
-    form.market_id.choices = [(m.id, m.name) for m in markets_in(region_ids)]
+    form.market_id.choices = [(m.id, m.name) for m in Market.in_regions(region_ids)]
     form.association_id.choices = [(a.id, a.name) for a in db.session.scalars(
         select(Association).where(Association.region_id.in_(region_ids)).order_by(Association.name))]
     return form

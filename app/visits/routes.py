@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from app.auth.services import regions_for, users_in
 from app.forms import page_number
 from app.inputs import in_range
 from app.access import allowed_region_ids, check_region, get_or_404
@@ -67,7 +68,7 @@ def _monday_arg() -> date:
 
 
 def _default_region_id() -> int | None:
-    regions = services.regions_of(current_user)
+    regions = regions_for(current_user)
     wanted = request.args.get("region", type=int)
     if wanted and wanted in {r.id for r in regions}:
         return wanted
@@ -75,7 +76,7 @@ def _default_region_id() -> int | None:
 
 
 def _people(region_ids) -> tuple[list[User], list[Expert]]:
-    return services.users_in(region_ids), services.experts_for(region_ids)
+    return users_in(region_ids), services.experts_for(region_ids)
 
 
 def _person_name(person, users, experts) -> str | None:
@@ -92,7 +93,7 @@ def _person_name(person, users, experts) -> str | None:
 def index():
     """Visits: upcoming or all, filtered by person, company, market, status, level."""
     args = request.args
-    region_ids = [r.id for r in services.regions_of(current_user)]
+    region_ids = [r.id for r in regions_for(current_user)]
     filters = {
         "person": _person_arg(args.get("who")), "q": args.get("q", "")[:100],
         "market_id": args.get("market", type=int),
@@ -103,7 +104,7 @@ def index():
     page = db.paginate(services.search_visits(**filters), page=page_number(),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False, count=True)
     users, experts = _people(region_ids)
-    markets = list(db.session.scalars(select(Market).where(Market.region_id.in_(region_ids)).order_by(Market.name)))
+    markets = Market.in_regions(region_ids)
     pending = db.session.scalar(select(db.func.count()).select_from(
         services.escalation_query(status=EscalationStatus.PENDING).order_by(None).subquery()))
     return render("visits/index.html", "visits/_list.html", page=page, filters=filters, users=users,
@@ -119,7 +120,7 @@ def _week_context(with_contacts: bool = False) -> dict:
         who = f"u:{current_user.id}"  # an expert opens on their own week
     person = _person_arg(who)
     region_id = None if person else _default_region_id()
-    regions = services.regions_of(current_user)
+    regions = regions_for(current_user)
     region_ids = [r.id for r in regions]
     users, experts = _people(region_ids)
     week = services.week_data(monday, tz, region_id=region_id, person=person, with_contacts=with_contacts,
@@ -154,7 +155,7 @@ def _visit_form(visit: Visit | None = None, data: dict | None = None) -> tuple[V
     company_id = form.company_id.data if request.method == "POST" else (
         (data or {}).get("company_id") or (visit.company_id if visit else request.args.get("company", type=int) or request.args.get("company_id", type=int)))
     company = _company(company_id)
-    region_ids = [company.region_id] if company else [r.id for r in services.regions_of(current_user)]
+    region_ids = [company.region_id] if company else [r.id for r in regions_for(current_user)]
     options = _company_options(request.args.get("company_q", ""), limit=200)
     if company and company.id not in {c.id for c in options}:
         options.insert(0, company)
@@ -434,7 +435,7 @@ def settings():
         rules.escalation_threshold_cents = to_cents(form.escalation_threshold.data)
         db.session.commit()
         return redirect_after_write(url_for("visits.settings", region=region_id))
-    return render("visits/settings.html", form=form, region_id=region_id, regions=services.regions_of(current_user),
+    return render("visits/settings.html", form=form, region_id=region_id, regions=regions_for(current_user),
                   status=422 if request.method == "POST" else 200)
 
 
@@ -443,7 +444,7 @@ def settings():
 
 def _opportunity_form(company: Company, opportunity: Opportunity | None = None) -> OpportunityForm:
     form = OpportunityForm(obj=opportunity)
-    form.owner_id.choices = [(u.id, u.name) for u in services.users_in([company.region_id])]
+    form.owner_id.choices = [(u.id, u.name) for u in users_in([company.region_id])]
     if request.method == "GET":
         if opportunity is not None:
             form.value.data = f"{opportunity.value_cents // 100}.{opportunity.value_cents % 100:02d}"

@@ -10,7 +10,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.access import allowed_region_ids, check_region
 from app.accounts.models import Company, Contact, Opportunity, OpportunityStage, company_markets
-from app.auth.models import Region, Role, User, user_regions
+from app.auth.models import Role, User
+from app.auth.services import users_in
 from app.experts.models import Expert, ExpertTag
 from app.extensions import db
 from app.seminars.models import Seminar, SeminarStatus, Speaker
@@ -25,12 +26,6 @@ ESCALATING_STAGES = {OpportunityStage.PROPOSAL, OpportunityStage.NEGOTIATION}
 # ---- who can be on a team
 
 
-def users_in(region_ids) -> list[User]:
-    return list(db.session.scalars(
-        select(User).where(User.active, exists().where(user_regions.c.user_id == User.id,
-                                                      user_regions.c.region_id.in_(region_ids)))
-        .order_by(User.name)))
-
 
 def experts_for(region_ids) -> list[Expert]:
     """The experts a region can book: its own and the head office's."""
@@ -41,11 +36,6 @@ def experts_for(region_ids) -> list[Expert]:
         cond = True
     return list(db.session.scalars(select(Expert).where(cond).order_by(Expert.name).execution_options(**ALL)))
 
-
-def regions_of(user: User) -> list[Region]:
-    if user.is_admin:
-        return list(db.session.scalars(select(Region).order_by(Region.name)))
-    return sorted(user.regions, key=lambda r: r.name)
 
 
 # ---- scheduling
