@@ -4,6 +4,7 @@ from datetime import datetime
 from flask import Flask, current_app, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from babel.dates import format_skeleton
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
 
@@ -20,6 +21,11 @@ def localtime(value: datetime | None, fmt: str = "medium") -> str:
 
 def localdate(value, fmt: str = "medium") -> str:
     return format_date(value, fmt) if value else ""
+
+
+def dayname(value) -> str:
+    """A day as each language writes it in a calendar: "Mon, Nov 30" / "11月30日周一"."""
+    return format_skeleton("MMMEd", value, locale=get_locale()) if value else ""
 
 
 def url_with(**changes) -> str:
@@ -58,7 +64,7 @@ def nav_items() -> list[tuple[str, str, bool]]:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(money=money, localtime=localtime, localdate=localdate)
+    app.jinja_env.filters.update(money=money, localtime=localtime, localdate=localdate, dayname=dayname)
     app.jinja_env.globals.update(url_with=url_with, nav_items=nav_items)
 
     @app.context_processor

@@ -127,3 +127,11 @@ def test_single_visit_ics_and_feed_keep_uids(client, login_as, make_company, mak
     db.session.get(type(user), user.id).ics_token = None
     db.session.commit()
     assert client.get(f"/visits/feed/{token}.ics").status_code == 404
+
+
+@pytest.mark.parametrize("locale,monday,sunday", [("en", "Mon, Nov 30", "Sun, Dec 6"),
+                                                  ("zh_Hans_CN", "11月30日周一", "12月6日周日")])
+def test_week_days_are_written_as_each_language_writes_them(client, login_as, locale, monday, sunday):
+    login_as("rep", locale=locale)
+    page = client.get("/visits/week?week=2026-11-30").get_data(as_text=True)
+    assert monday in page and sunday in page
