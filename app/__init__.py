@@ -19,7 +19,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
                 instance_path=str(config_class_instance_path()))
     app.config.from_object(config_class)
     app.config.update(config_class.resolve())
-    from app import inputs
+    from app.core import inputs
     app.request_class = inputs.GroveRequest
     app.url_map.converters["int"] = inputs.IdConverter
 
@@ -35,7 +35,8 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     limiter.init_app(app)
 
     from app import models  # noqa: F401  (the whole schema, before the hooks that inspect it)
-    from app import access, audit  # noqa: F401  (the ORM hooks: region scope, audit trail)
+    from app import audit  # noqa: F401  (the ORM hooks: region scope, audit trail)
+    from app.core import access
     app.before_request(inputs.refuse_nul_bytes)
     app.before_request(access.load_scope)
     app.before_request(access.refuse_expert_writes)

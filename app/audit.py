@@ -26,7 +26,7 @@ from sqlalchemy.orm.interfaces import MANYTOONE
 
 from app.admin.models import AuditAction, AuditEntry
 from app.extensions import db
-from app.types import utcnow
+from app.core.types import utcnow
 
 _SKIP_COLUMNS = {"password_hash", "session_token", "ics_token", "cancel_token", "updated_at"}
 

@@ -130,7 +130,7 @@ def run(app, args) -> None:
                      "competitor": "", "background": ""} for i in range(0, args.rows, max(1, args.rows // args.existing))]
         for row in existing:
             row["name_key"] = name_key(row["name"])
-        from app.types import utcnow
+        from app.core.types import utcnow
         now = utcnow()
         db.session.execute(sa.insert(Company), [r | {"created_at": now, "updated_at": now} for r in existing])
         db.session.commit()

@@ -61,7 +61,7 @@ def seed(database_url: str) -> str:
     from app.seminars.models import (Question, QuestionKind, Registration, RegistrationStatus, Seminar,
                                      SeminarStatus, Speaker)
     from app.auth.services import get_or_create_region
-    from app.types import utcnow
+    from app.core.types import utcnow
 
     class BenchConfig(Config):
         SQLALCHEMY_DATABASE_URI = database_url

@@ -249,7 +249,7 @@ def _visible(client, model):
     with client.application.test_request_context():
         from flask_login import login_user
 
-        from app.access import load_scope
+        from app.core.access import load_scope
         login_user(db.session.get(User, client.user_id))
         load_scope()
         ids = set(db.session.scalars(select(model.id)))
@@ -313,7 +313,7 @@ def test_scope_applies_to_relationship_loads_and_joins(client, make_user, two_wo
     with client.application.test_request_context():
         from flask_login import login_user
 
-        from app.access import load_scope
+        from app.core.access import load_scope
         login_user(db.session.get(User, client.user_id))
         load_scope()
         registration_id, wuxi_company_id = wenzhou["registration"].id, wuxi["company"].id
@@ -334,7 +334,7 @@ def test_scope_limits_bulk_updates_and_deletes(client, make_user, two_worlds):
     with client.application.test_request_context():
         from flask_login import login_user
 
-        from app.access import load_scope
+        from app.core.access import load_scope
         login_user(db.session.get(User, client.user_id))
         load_scope()
         db.session.execute(update(Company).values(city="温州"))
@@ -348,13 +348,13 @@ def test_scope_limits_bulk_updates_and_deletes(client, make_user, two_worlds):
 def test_get_or_404_and_check_region(client, make_user, two_worlds):
     from werkzeug.exceptions import Forbidden, NotFound
 
-    from app.access import allowed_region_ids, check_region, get_or_404
+    from app.core.access import allowed_region_ids, check_region, get_or_404
     wenzhou, wuxi = two_worlds
     user = make_user("rep", "Wenzhou")
     with client.application.test_request_context():
         from flask_login import login_user
 
-        from app.access import load_scope
+        from app.core.access import load_scope
         login_user(db.session.get(User, user.id))
         load_scope()
         assert get_or_404(Company, wenzhou["company"].id).id == wenzhou["company"].id
@@ -371,7 +371,7 @@ def test_get_or_404_and_check_region(client, make_user, two_worlds):
 def test_anonymous_and_cli_work_is_not_scoped(app, two_worlds):
     assert db.session.scalar(select(func.count(Company.id))) == 2
     with app.test_request_context():
-        from app.access import load_scope
+        from app.core.access import load_scope
         load_scope()
         assert db.session.scalar(select(func.count(Company.id))) == 2
 

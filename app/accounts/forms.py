@@ -6,7 +6,7 @@ from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp, ValidationError
 
 from app.accounts.models import ContactRole, Line, RevenueBand, Stage, Tier
-from app.forms import MultiCheckboxField, OptionalSelectField
+from app.core.forms import MultiCheckboxField, OptionalSelectField
 
 
 STRIP = [lambda value: value.strip() if isinstance(value, str) else value]

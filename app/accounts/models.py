@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import Region, User
 from app.extensions import db
-from app.types import LabelledEnum, UTCDateTime, enum_column, utcnow
+from app.core.types import LabelledEnum, UTCDateTime, enum_column, utcnow
 
 if TYPE_CHECKING:
     # Named as strings below: importing these domains here would run their routes, which

@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, exists, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from app.access import check_region
+from app.core.access import check_region
 from app.accounts.models import Company, Contact, Opportunity, Stage, company_markets
 from app.accounts.naming import name_key
 from app.auth.models import User

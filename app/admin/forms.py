@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SearchField
 from wtforms.validators import Length, Optional, ValidationError
 
-from app.forms import OptionalSelectField
+from app.core.forms import OptionalSelectField
 
 
 class AuditFilterForm(FlaskForm):

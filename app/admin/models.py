@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.accounts.models import Tier
 from app.auth.models import Region, User
 from app.extensions import db
-from app.types import LabelledEnum, UTCDateTime, enum_column, utcnow
+from app.core.types import LabelledEnum, UTCDateTime, enum_column, utcnow
 
 DEFAULT_CADENCE_DAYS = {Tier.A: 30, Tier.B: 60, Tier.C: 90}
 

@@ -2,7 +2,7 @@
 from flask import abort, request
 from flask_login import current_user, login_required
 
-from app.forms import page_number
+from app.core.forms import page_number
 from app.admin import bp, services
 from app.admin.forms import AuditFilterForm
 from app.admin.models import AuditAction

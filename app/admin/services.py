@@ -18,7 +18,7 @@ from app.auth.models import Region, User
 from app.extensions import db
 from app.labels import label_for
 from app.templating import localdate, localtime, money
-from app.types import UTCDateTime
+from app.core.types import UTCDateTime
 
 RECORD_TYPES = {
     "companies": _l("Company"), "contacts": _l("Contact"), "contact_roles": _l("Contact role"),

@@ -7,7 +7,7 @@ from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, S
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, URL, ValidationError
 
 from app.associations.models import MembershipStatus
-from app.forms import OptionalSelectField
+from app.core.forms import OptionalSelectField
 
 
 class MoneyField(StringField):

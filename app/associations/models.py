@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.auth.models import Region, User
 from app.extensions import db
 from app.markets.models import Market
-from app.types import LabelledEnum, enum_column
+from app.core.types import LabelledEnum, enum_column
 
 association_markets = sa.Table(
     "association_markets",

@@ -3,8 +3,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.auth.services import regions_for, users_in
-from app.forms import page_number
-from app.access import get_or_404
+from app.core.forms import page_number
+from app.core.access import get_or_404
 from app.associations import bp, services
 from app.associations.forms import AssociationForm, MembershipForm, RenewForm, TermStatusForm
 from app.associations.models import Association, Membership, MembershipStatus

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
-from app.types import LabelledEnum, UTCDateTime, enum_column, utcnow
+from app.core.types import LabelledEnum, UTCDateTime, enum_column, utcnow
 
 
 class Role(LabelledEnum):

@@ -2,7 +2,7 @@ from flask import abort, current_app, request, url_for
 from flask_login import current_user, login_required
 
 from app.auth.services import regions_for, users_in
-from app.forms import page_number
+from app.core.forms import page_number
 from app.auth.models import Role
 from app.experts import bp, services
 from app.experts.forms import ExpertForm, UnavailableForm

@@ -8,12 +8,12 @@ from flask_login import current_user
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from app.access import allowed_region_ids, check_region
+from app.core.access import allowed_region_ids, check_region
 from app.experts.models import Expert, ExpertTag, Organisation, Unavailability
 from app.extensions import db
 from app.markets.models import Market
 from app.seminars.models import Seminar, Speaker
-from app.types import utcnow
+from app.core.types import utcnow
 from app.visits.conflicts import ALL
 from app.visits.forms import to_cents
 from app.visits.models import Visit, VisitMember

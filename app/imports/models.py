@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.associations.models import Association
 from app.auth.models import Region, User
 from app.extensions import db
-from app.types import LabelledEnum, UTCDateTime, enum_column, utcnow
+from app.core.types import LabelledEnum, UTCDateTime, enum_column, utcnow
 
 
 class BatchStatus(LabelledEnum):

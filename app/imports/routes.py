@@ -5,7 +5,7 @@ from flask import Response, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.access import get_or_404
+from app.core.access import get_or_404
 from app.associations.models import Association
 from app.extensions import db
 from app.htmx import redirect_after_write, render

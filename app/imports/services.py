@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, func, insert, select
 from sqlalchemy.orm import selectinload
 
-from app.access import allowed_region_ids, check_region
+from app.core.access import allowed_region_ids, check_region
 from app.accounts.models import Company, Contact, Opportunity, Order, Stage, association_members
 from app.accounts.naming import CITIES, COUNTIES, clean_text, name_key
 from app.associations.models import Association
@@ -20,7 +20,7 @@ from app.extensions import db
 from app.imports.models import BatchStatus, ImportBatch, ImportItem, ItemAction
 from app.imports.reader import FIELD_KEYS, ImportFileError, Table, check_xlsx, guess_mapping, kind_of, read_rows, \
     read_table
-from app.types import utcnow
+from app.core.types import utcnow
 
 # Words that do not tell two companies apart when the rest of the name is the same: a row whose
 # name matches an existing company only without them is a doubtful match the user confirms.

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange
 
-from app.forms import OptionalSelectField
+from app.core.forms import OptionalSelectField
 from app.markets.models import MarketStatus
 
 WEIGHT = [NumberRange(min=-10, max=10, message=_l("Enter a weight from -10 to 10."))]

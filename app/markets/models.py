@@ -5,7 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import Region, User
 from app.extensions import db
-from app.types import LabelledEnum, enum_column
+from app.core.types import LabelledEnum, enum_column
 
 
 class MarketStatus(LabelledEnum):

@@ -6,8 +6,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.auth.services import regions_for, users_in
-from app.forms import page_number
-from app.access import get_or_404
+from app.core.forms import page_number
+from app.core.access import get_or_404
 from app.accounts.models import Company, Stage
 from app.extensions import db
 from app.htmx import redirect_after_write, render, swap_or_redirect, wants_fragment

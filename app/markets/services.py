@@ -5,13 +5,13 @@ import sqlalchemy as sa
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from app.access import check_region
+from app.core.access import check_region
 from app.accounts.models import Company, Contact, Stage, association_members, company_markets
 from app.associations.models import Association, association_markets
 from app.associations.services import current_terms, renewal_due
 from app.extensions import db
 from app.markets.models import Market, MarketStatus, ScreeningWeights
-from app.types import utcnow
+from app.core.types import utcnow
 
 RECOMMENDED_TARGETS = (5, 8)
 # Stages of companies that are not yet accounts in play: what the screening board shows.

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.types import UTCDateTime, utcnow
+from app.core.types import UTCDateTime, utcnow
 
 
 class OutboxMessage(db.Model):

@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.outbox.models import OutboxMessage
-from app.types import utcnow
+from app.core.types import utcnow
 
 MAX_ATTEMPTS = 8
 

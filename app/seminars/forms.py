@@ -7,7 +7,7 @@ from wtforms import (BooleanField, DateTimeLocalField, EmailField, IntegerField,
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from app.forms import OptionalSelectField
+from app.core.forms import OptionalSelectField
 from app.seminars.models import QuestionKind
 
 PHONE_CHARS = set("0123456789+-() ")

@@ -10,7 +10,7 @@ from app.auth.models import Region
 from app.experts.models import Expert
 from app.extensions import db
 from app.markets.models import Market
-from app.types import LabelledEnum, UTCDateTime, enum_column, utcnow
+from app.core.types import LabelledEnum, UTCDateTime, enum_column, utcnow
 
 
 class SeminarStatus(LabelledEnum):

@@ -8,8 +8,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from app.forms import page_number
-from app.access import check_region, get_or_404
+from app.core.forms import page_number
+from app.core.access import check_region, get_or_404
 from app.auth.services import regions_for
 from app.associations.models import Association
 from app.extensions import db

@@ -24,7 +24,7 @@ from app.experts.models import Expert
 from app.extensions import db
 from app.outbox.services import queue_mail
 from app.seminars.models import Registration, RegistrationStatus, Seminar, SeminarStatus, Speaker
-from app.types import utcnow
+from app.core.types import utcnow
 
 SEAT_HOLDERS = (RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED, RegistrationStatus.NO_SHOW)
 ACTIVE = SEAT_HOLDERS + (RegistrationStatus.WAITLISTED,)

@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select
 from app.admin.models import AuditEntry
 from app.extensions import db
 from app.seminars.models import Seminar, SeminarStatus, Speaker
-from app.types import utcnow
+from app.core.types import utcnow
 from app.visits.conflicts import ALL
 from app.visits.models import MemberResponse, Visit, VisitMember, VisitStatus
 from app.visits.services import VISIT_OPTIONS

@@ -5,7 +5,7 @@ from wtforms import (BooleanField, DateField, DateTimeLocalField, HiddenField, I
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from app.accounts.models import OpportunityStage
-from app.forms import MultiCheckboxField, OptionalSelectField
+from app.core.forms import MultiCheckboxField, OptionalSelectField
 from app.visits.models import Purpose
 
 LEVEL_CHOICES = [(1, _l("1 · Sales rep")), (2, _l("2 · Regional manager")),

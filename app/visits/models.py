@@ -10,7 +10,7 @@ from app.experts.models import Expert
 from app.extensions import db
 from flask_babel import lazy_gettext as _l
 
-from app.types import LabelledEnum, UTCDateTime, enum_column, utcnow
+from app.core.types import LabelledEnum, UTCDateTime, enum_column, utcnow
 
 # Labels of the enums this module adds (app/labels.py holds the foundation's).
 _LABELS = {

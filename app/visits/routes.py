@@ -8,9 +8,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.auth.services import regions_for, users_in
-from app.forms import page_number
-from app.inputs import in_range
-from app.access import allowed_region_ids, check_region, get_or_404
+from app.core.forms import page_number
+from app.core.inputs import in_range
+from app.core.access import allowed_region_ids, check_region, get_or_404
 from app.accounts.models import Company, Opportunity, OpportunityStage
 from app.auth.models import Role, User
 from app.experts.models import Expert

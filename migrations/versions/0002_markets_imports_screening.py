@@ -6,7 +6,7 @@ Revises: 0001
 from alembic import op
 import sqlalchemy as sa
 
-import app.types
+import app.core.types
 
 revision = "0002_markets"
 down_revision = "0001"
@@ -46,9 +46,9 @@ def upgrade():
         sa.Column("created_count", sa.Integer(), nullable=False),
         sa.Column("matched_count", sa.Integer(), nullable=False),
         sa.Column("rejected_count", sa.Integer(), nullable=False),
-        sa.Column("created_at", app.types.UTCDateTime(), nullable=False),
-        sa.Column("committed_at", app.types.UTCDateTime(), nullable=True),
-        sa.Column("undone_at", app.types.UTCDateTime(), nullable=True),
+        sa.Column("created_at", app.core.types.UTCDateTime(), nullable=False),
+        sa.Column("committed_at", app.core.types.UTCDateTime(), nullable=True),
+        sa.Column("undone_at", app.core.types.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(["association_id"], ["associations.id"],
                                 name=op.f("fk_import_batches_association_id_associations"), ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["region_id"], ["regions.id"], name=op.f("fk_import_batches_region_id_regions")),

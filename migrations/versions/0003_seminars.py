@@ -6,7 +6,7 @@ Revises: 0002_markets
 from alembic import op
 import sqlalchemy as sa
 
-import app.types
+import app.core.types
 
 revision = '0003_seminars'
 down_revision = '0002_markets'
@@ -36,8 +36,8 @@ def upgrade():
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('ics', sa.Text(), nullable=True),
     sa.Column('topic', sa.String(length=80), nullable=False),
-    sa.Column('created_at', app.types.UTCDateTime(), nullable=False),
-    sa.Column('sent_at', app.types.UTCDateTime(), nullable=True),
+    sa.Column('created_at', app.core.types.UTCDateTime(), nullable=False),
+    sa.Column('sent_at', app.core.types.UTCDateTime(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_messages'))

@@ -7,7 +7,7 @@ Revises: 0003_seminars
 from alembic import op
 import sqlalchemy as sa
 
-import app.types
+import app.core.types
 
 revision = "0004_visits"
 down_revision = "0003_seminars"
@@ -56,9 +56,9 @@ def upgrade():
         sa.Column("status", sa.Enum("pending", "approved", "declined", name="escalationstatus",
                                     native_enum=False, create_constraint=True, length=12), nullable=False),
         sa.Column("note", sa.String(length=500), nullable=False),
-        sa.Column("proposed_at", app.types.UTCDateTime(), nullable=False),
+        sa.Column("proposed_at", app.core.types.UTCDateTime(), nullable=False),
         sa.Column("decided_by_id", sa.Integer(), nullable=True),
-        sa.Column("decided_at", app.types.UTCDateTime(), nullable=True),
+        sa.Column("decided_at", app.core.types.UTCDateTime(), nullable=True),
         sa.Column("visit_id", sa.Integer(), nullable=True),
         sa.CheckConstraint("proposed_level BETWEEN 1 AND 4", name=op.f("ck_escalations_level_1_to_4")),
         sa.ForeignKeyConstraint(["company_id"], ["companies.id"], name=op.f("fk_escalations_company_id_companies"),
@@ -80,7 +80,7 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("visit_id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
-        sa.Column("at", app.types.UTCDateTime(), nullable=False),
+        sa.Column("at", app.core.types.UTCDateTime(), nullable=False),
         sa.Column("conflicts", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_visit_conflict_overrides_user_id_users")),
         sa.ForeignKeyConstraint(["visit_id"], ["visits.id"], name=op.f("fk_visit_conflict_overrides_visit_id_visits"),

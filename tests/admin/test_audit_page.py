@@ -187,7 +187,7 @@ def test_deleted_references_still_read(client, login_as, make_company, make_user
 
 def test_entries_of_any_shape_render(client, login_as, make_region):
     """Entries written by services themselves, by older code or by tables added later never break the page."""
-    from app.types import utcnow
+    from app.core.types import utcnow
     login_as("admin", None)
     region = make_region("Wenzhou")
     db.session.add_all([

@@ -6,7 +6,7 @@ import pytest
 
 from app.extensions import db
 from app.seminars.models import Registration, RegistrationStatus, Seminar, SeminarStatus
-from app.types import utcnow
+from app.core.types import utcnow
 
 
 @pytest.fixture

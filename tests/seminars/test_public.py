@@ -147,7 +147,7 @@ def test_closed_states_say_so_and_refuse(client, make_seminar, make_registration
 def test_sign_up_window_not_yet_open(client, make_seminar):
     from datetime import timedelta
 
-    from app.types import utcnow
+    from app.core.types import utcnow
     seminar = make_seminar(signup_opens_at=utcnow() + timedelta(days=1))
     assert "Sign-up opens on" in client.get(f"/s/{seminar.slug}").get_data(as_text=True)
 

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.outbox.models import OutboxMessage
 from app.seminars.models import Question, Registration, RegistrationStatus, Seminar, SeminarStatus
 from app.seminars.services import checkin_code
-from app.types import utcnow
+from app.core.types import utcnow
 
 C, W, X, A, N = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED, RegistrationStatus.CANCELLED,
                  RegistrationStatus.ATTENDED, RegistrationStatus.NO_SHOW)

@@ -107,7 +107,7 @@ def check_region(region_id: int) -> None:
 
 def get_or_404(model, ident):
     """Load one row by primary key through the region scope; another region's row is a 404."""
-    from app.inputs import in_range
+    from app.core.inputs import in_range
     if not in_range(ident):  # an id no row can have, from a query or a form: not an overflow
         abort(404)
     return db.first_or_404(select(model).where(model.id == ident))
