@@ -10,7 +10,6 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
-CHROMIUM ?= $(or $(CHROMIUM_PATH),/usr/bin/chromium)
 # One process by default: the concurrency tests load every core, and a browser test running
 # beside them can time out. PYTEST_ARGS="-n 2" spreads the suite over two workers (pytest-xdist;
 # each worker has its own database, see tests/conftest.py).
@@ -47,10 +46,7 @@ run: $(VENV)/.installed-run $(MO)
 	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 test: $(VENV)/.installed-dev $(MO)
-	@test -x "$(CHROMIUM)" || { \
-		echo "Chromium not found at $(CHROMIUM). The browser tests drive Debian's Chromium:"; \
-		echo "  sudo apt-get install chromium fonts-wqy-zenhei   (or set CHROMIUM_PATH)"; \
-		exit 1; }
+	@tools/system-packages.sh
 	@status=0; \
 	echo "== tests on SQLite"; \
 	GROVE_TEST_BACKEND=sqlite $(BIN)/pytest $(PYTEST_ARGS) || status=1; \

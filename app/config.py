@@ -14,7 +14,6 @@ def _secret_key() -> str:
         return key
     path = INSTANCE_DIR / "secret_key"
     if not path.exists():
-        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
@@ -66,6 +65,10 @@ class Config:
 
     @classmethod
     def resolve(cls) -> dict:
+        # The default database, the generated key and the rate-limit file all live in the
+        # instance folder, whichever of them the environment sets.
+        if not getattr(cls, "TESTING", False):
+            INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
         return {
             "SECRET_KEY": cls.SECRET_KEY or _secret_key(),
             "SQLALCHEMY_DATABASE_URI": cls.SQLALCHEMY_DATABASE_URI or _database_url(),

@@ -3,7 +3,6 @@ level-3 visit with an expert, sees the conflict warning, resolves it and prints 
 Also: screenshots of the scheduling form with a conflict, the escalation proposal, the week on
 a phone and the printed region schedule, in English and Chinese."""
 import re
-import subprocess
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,6 +13,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.visits.models import Escalation, EscalationStatus, Visit, VisitMember
 from tests.browser.conftest import ARTIFACTS
+from tests.browser.pdf import page_texts, render_pages
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -112,7 +112,7 @@ def test_escalate_schedule_resolve_print(new_page, login, make_user, make_compan
     pdf.parent.mkdir(parents=True, exist_ok=True)
     page.emulate_media(media="print")
     page.pdf(path=str(pdf), format="A4", print_background=True, prefer_css_page_size=True)
-    subprocess.run(["pdftoppm", "-png", "-r", "70", str(pdf), str(pdf.with_suffix(""))], check=True)
+    render_pages(pdf, dpi=70)
 
     # The week on a phone.
     phone = new_page(locale="zh-CN" if zh else "en-US", phone=True)
@@ -156,16 +156,13 @@ def test_long_region_schedule_prints_on_several_a4_pages(page, login, make_user,
     login(page, manager)
     page.goto(f"/visits/schedule?week={monday.isoformat()}")
     pdf = ARTIFACTS / "screenshots" / "visits-region-schedule-long.pdf"
-    for old in pdf.parent.glob("visits-region-schedule-long-*.png"):
-        old.unlink()
     page.emulate_media(media="print")
     page.pdf(path=str(pdf), format="A4", print_background=True, prefer_css_page_size=True)
-    subprocess.run(["pdftoppm", "-png", "-r", "60", str(pdf), str(pdf.with_suffix(""))], check=True)
-    pages = sorted(pdf.parent.glob("visits-region-schedule-long-*.png"))
+    pages = render_pages(pdf)
     assert len(pages) >= 2
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    assert text.count("\f") == len(pages)
-    assert text.count("Company and") == len(pages)  # the header row on every page
+    texts = page_texts(pdf)
+    assert len(texts) == len(pages)
+    assert all("Company and" in text for text in texts)  # the header row on every page
 
 
 def test_save_anyway_is_recorded(page, login, make_user, make_company, make_market, make_contact):

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite calls, when they are missing: Chromium for the
+# browser tests and a CJK font so Chinese pages render (and print) with real glyphs.
+# As root it runs apt-get itself, with sudo when that works without a password; otherwise it
+# stops at once and prints the one command to run.
+set -euo pipefail
+
+PACKAGES=(chromium fonts-wqy-zenhei)
+
+if ! command -v dpkg-query >/dev/null; then
+    [[ -n "${CHROMIUM_PATH:-}" && -x "${CHROMIUM_PATH}" ]] && exit 0  # the user's own Chromium and fonts
+    echo "The tests need Chromium and a CJK font. This is not a Debian system: install both yourself" >&2
+    echo "and set CHROMIUM_PATH to the Chromium binary." >&2
+    exit 1
+fi
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+((${#missing[@]})) || exit 0
+
+if [[ $(id -u) -eq 0 ]]; then
+    sudo=()
+elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    sudo=(sudo)
+else
+    echo "The tests need Debian packages that are not installed. Run:" >&2
+    echo "  sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+fi
+echo "== installing ${missing[*]}"
+"${sudo[@]}" apt-get update -q
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
