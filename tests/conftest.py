@@ -85,8 +85,23 @@ def app(_migrated_app):
         _empty_all_tables()
 
 
+def assert_whole_page(response) -> None:
+    """A page a person lands on: the whole document with its title and the site header."""
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200, (response.request.path, response.status_code)
+    assert body.lstrip().lower().startswith("<!doctype html"), (response.request.path, body[:200])
+    assert "<title>" in body and 'class="site-header' in body, (response.request.path, body[:400])
+
+
 class GroveClient(FlaskClient):
-    """A test client that sends the CSRF token with every write, as Grove's pages do."""
+    """A test client that sends the CSRF token with every write, as Grove's pages do.
+
+    Every answer that sends htmx elsewhere is followed as htmx follows it, and must land on a
+    whole page with the site header: an `HX-Location` is fetched by htmx as an htmx request
+    whose target is the `<body>` (no `HX-Target`). An htmx request is never answered with a
+    bare 3xx: the XMLHttpRequest would follow it with the original target's headers and swap
+    whatever comes back into that element.
+    """
 
     def csrf_token(self) -> str:
         with self.session_transaction() as sess:
@@ -104,11 +119,29 @@ class GroveClient(FlaskClient):
             headers = dict(kwargs.pop("headers", None) or {})
             headers.setdefault("X-CSRFToken", self.csrf_token())
             kwargs["headers"] = headers
-        return super().open(*args, **kwargs)
+        response = super().open(*args, **kwargs)
+        headers = dict(kwargs.get("headers") or {})
+        if headers.get("HX-Request") == "true" and headers.get("HX-Boosted") != "true":
+            assert not (300 <= response.status_code < 400 and "HX-Redirect" not in response.headers), (
+                "an htmx request answered with a bare redirect", response.request.path, response.status_code)
+        if "HX-Location" in response.headers:
+            self.follow_like_htmx(response)
+        return response
 
-    def htmx(self, method: str, url: str, **kwargs):
-        """A request as htmx sends it when it swaps a fragment."""
+    def follow_like_htmx(self, response):
+        """Fetch an HX-Location as htmx does, in a client of its own (flashes stay for the test)."""
+        follower = self.application.test_client()
+        follower._cookies = dict(self._cookies)
+        page = follower.get(response.headers["HX-Location"],
+                            headers={"HX-Request": "true", "HX-Current-URL": response.request.url})
+        assert_whole_page(page)
+        return page
+
+    def htmx(self, method: str, url: str, target: str | None = "swap-target", **kwargs):
+        """A request as htmx sends it when it swaps the element with id `target` (HX-Target)."""
         headers = {"HX-Request": "true", **(kwargs.pop("headers", None) or {})}
+        if target:
+            headers.setdefault("HX-Target", target)
         return self.open(url, method=method.upper(), headers=headers, **kwargs)
 
 

@@ -9,7 +9,7 @@ from app.auth import bp, services
 from app.auth.forms import LoginForm
 from app.auth.models import User
 from app.extensions import db, limiter, login_manager
-from app.htmx import render
+from app.htmx import redirect_after_write, render
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = None
@@ -31,8 +31,8 @@ def load_user(user_id: str):
 
 @login_manager.unauthorized_handler
 def unauthorized():
-    from app.htmx import wants_fragment
-    if wants_fragment():
+    from app.htmx import is_htmx
+    if is_htmx():
         response = redirect(url_for("auth.login"))
         response.headers["HX-Redirect"] = url_for("auth.login", next=request.full_path)
         return response, 401
@@ -50,13 +50,13 @@ def _safe_next(target: str | None) -> str:
 def login():
     """Sign in with e-mail and password."""
     if current_user.is_authenticated:
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect_after_write(_safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
             login_user(user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")), 303)
+            return redirect_after_write(_safe_next(request.args.get("next")))
         form.password.errors.append(_("Wrong e-mail or password."))
         return render("auth/login.html", form=form, status=422)
     return render("auth/login.html", form=form, status=422 if form.errors else 200)
@@ -71,7 +71,7 @@ def logout():
     logout_user()
     session.clear()
     flash(_("You have been signed out."), "info")
-    return redirect(url_for("auth.login"), 303)
+    return redirect_after_write(url_for("auth.login"))
 
 
 @bp.post("/language")
@@ -83,12 +83,12 @@ def set_language():
         if current_user.is_authenticated:
             current_user.locale = locale
             db.session.commit()
-    return redirect(_safe_next(request.form.get("next")), 303)
+    return redirect_after_write(_safe_next(request.form.get("next")))
 
 
 @bp.get("/")
 def home():
-    return redirect(url_for("accounts.index"))
+    return redirect_after_write(url_for("accounts.index"))
 
 
 @bp.get("/healthz")

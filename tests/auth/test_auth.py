@@ -74,7 +74,10 @@ def test_deactivating_a_user_ends_their_session(client, login_as):
 def test_signed_in_user_on_the_login_page_goes_on(client, login_as):
     login_as("rep")
     response = client.get("/login")
-    assert response.status_code == 302 and response.headers["Location"] == "/companies/"
+    assert response.status_code == 303 and response.headers["Location"] == "/companies/"
+
+    from_htmx = client.htmx("get", "/login")  # htmx is sent on with HX-Location, never a bare redirect
+    assert from_htmx.status_code == 204 and from_htmx.headers["HX-Location"] == "/companies/"
 
 
 def test_user_menu_shows_name_role_regions_and_sign_out(client, login_as):
