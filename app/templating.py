@@ -1,11 +1,13 @@
 """Jinja filters and globals: money, local times, enum labels, the CSRF header for htmx."""
 from datetime import datetime
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from babel.dates import format_skeleton
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
+
+from app.core.urls import url_with
 
 
 def money(cents: int | None) -> str:
@@ -26,16 +28,6 @@ def localdate(value, fmt: str = "medium") -> str:
 def dayname(value) -> str:
     """A day as each language writes it in a calendar: "Mon, Nov 30" / "11月30日周一"."""
     return format_skeleton("MMMEd", value, locale=get_locale()) if value else ""
-
-
-def url_with(**changes) -> str:
-    """The current URL with some query arguments changed (page links, sort links)."""
-    args = request.args.to_dict()
-    args.update({k: v for k, v in changes.items() if v is not None})
-    for k, v in changes.items():
-        if v is None:
-            args.pop(k, None)
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
 NAV = (

@@ -52,6 +52,8 @@ QUERY_ARGS, FORM_FIELDS = _names_read_by_the_app()
 DATE_ARGS = ["week", "when", "day", "date", "date_from", "date_to", "from", "to", "month", "year"]
 
 # Query strings: each is sent to every GET rule (the rule ignores what it does not read).
+FRAMEWORK_KEYWORDS = {"_method": "POST", "_external": "1", "_anchor": "x", "_scheme": "javascript",
+                      "endpoint": "auth.logout", "values": "1", "company_id": "1", "market_id": "1"}
 JUNK_QUERIES = [
     {name: "junk" for name in QUERY_ARGS},
     {name: "-1" for name in QUERY_ARGS},
@@ -225,6 +227,10 @@ def test_no_input_makes_a_page_answer_500(app, client, login_as, worlds, endpoin
             walk.send("query", "GET", f"{url}?{urlencode(query)}")
         walk.send("query htmx", "GET", f"{url}?{urlencode(JUNK_QUERIES[4])}", htmx=True)
         walk.send("query htmx", "GET", f"{url}?{urlencode(JUNK_QUERIES[3])}", htmx=True)
+        # url_for's own keywords and the names of the path's arguments, as query arguments.
+        keywords = FRAMEWORK_KEYWORDS | {a: "1" for a in arguments}
+        walk.send("framework keywords", "GET", f"{url}?{urlencode(keywords)}")
+        walk.send("framework keywords htmx", "GET", f"{url}?{urlencode(keywords)}", htmx=True)
     else:
         for label, data in _junk_forms(_fields_of(app, endpoint), other):
             before = _audit_count()

@@ -37,13 +37,41 @@ class BoundedMultiDict(ImmutableMultiDict):
         return value
 
 
+class QueryArgs(BoundedMultiDict):
+    """The query string, remembering which arguments the page read: those it accepts.
+
+    Links that keep a page's filters (`app.core.urls.url_with`) carry these and nothing
+    else, so what a visitor adds to a query string never reaches `url_for` as a keyword.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.read: set[str] = set()
+
+    def get(self, key, default=None, type=None):
+        self.read.add(key)
+        return super().get(key, default, type)
+
+    def getlist(self, key, type=None):
+        self.read.add(key)
+        return super().getlist(key, type)
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key):
+        self.read.add(key)
+        return super().__contains__(key)
+
+
 class GroveRequest(Request):
     parameter_storage_class = BoundedMultiDict
 
     @cached_property
-    def args(self):
+    def args(self) -> QueryArgs:
         """The query string, NUL characters dropped."""
-        return self.parameter_storage_class(
+        return QueryArgs(
             (key.replace("\x00", ""), value.replace("\x00", ""))
             for key, value in Request.args.fget(self).items(multi=True))
 
