@@ -5,6 +5,8 @@ import csv
 import io
 import re
 import zipfile
+import zlib
+from functools import cache, lru_cache
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -17,6 +19,11 @@ from app.accounts.naming import clean_text
 ENCODINGS = {"utf-8-sig": "UTF-8", "gb18030": "GBK / GB18030"}
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 50_000
+# A member directory has a few dozen columns. Wider rows (after their empty tail) are refused, so
+# the work per row stays bounded whatever the file holds.
+MAX_COLUMNS = 200
+# What a broken workbook raises while it is read: a bad CRC or truncated deflate data included.
+BROKEN_WORKBOOK = (KeyError, ValueError, IndexError, ET.ParseError, zipfile.BadZipFile, zlib.error, EOFError)
 # A real directory workbook unpacks to a few MB; a zip bomb to gigabytes.
 MAX_UNPACKED = 200 * 1024 * 1024
 MAX_RATIO = 250
@@ -118,8 +125,17 @@ def read_rows(path: Path, kind: str, encoding: str | None = None):
             delimiter = dialect.delimiter
         except csv.Error:
             delimiter = ","
-        return encoding, csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        return encoding, _csv_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     return "", _xlsx_rows(path)
+
+
+def _csv_rows(reader):
+    """The rows of a CSV reader; a malformed file (a field beyond the csv module's limit) is refused."""
+    try:
+        yield from reader
+    except csv.Error:
+        raise ImportFileError(_l("This CSV file cannot be read: a cell is far too long or the quoting is broken."
+                                 )) from None
 
 
 def _xlsx_rows(path: Path):
@@ -128,14 +144,14 @@ def _xlsx_rows(path: Path):
     try:
         rows = _stream_xlsx(path)
         first = next(rows, None)
-    except (KeyError, ValueError, IndexError, ET.ParseError, zipfile.BadZipFile):
+    except BROKEN_WORKBOOK:
         yield from _openpyxl_rows(path)
         return
     if first is not None:
         yield first
     try:
         yield from rows
-    except (KeyError, ValueError, IndexError, ET.ParseError) as error:
+    except BROKEN_WORKBOOK as error:
         raise ImportFileError(_l("This workbook cannot be read; save it again from Excel as .xlsx.")) from error
 
 
@@ -314,18 +330,24 @@ def _norm_header(text: str) -> str:
     return re.sub(r"[\s:：*（）()]+", "", clean_text(text).lower())
 
 
+@cache
+def _aliases() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """ALIASES with each alias normalised once."""
+    return tuple((fieldname, tuple(_norm_header(a) for a in aliases)) for fieldname, aliases in ALIASES.items())
+
+
+@lru_cache(maxsize=4096)
 def guess_field(header: str) -> str | None:
     """The Grove field a column header names, in Chinese or English; None when unsure."""
-    h = _norm_header(header)
+    h = _norm_header(header[:200])
     if not h:
         return None
-    for fieldname, aliases in ALIASES.items():
-        if h in (_norm_header(a) for a in aliases):
+    for fieldname, aliases in _aliases():
+        if h in aliases:
             return fieldname
     best = None
-    for fieldname, aliases in ALIASES.items():
-        for alias in aliases:
-            a = _norm_header(alias)
+    for fieldname, aliases in _aliases():
+        for a in aliases:
             if len(a) >= 2 and a in h and (best is None or len(a) > best[1]):
                 best = (fieldname, len(a))
     return best[0] if best else None
@@ -356,6 +378,14 @@ def _looks_like_header(row: list[str]) -> bool:
     return bool(name_columns) and len(_norm_header(row[name_columns[0]])) <= 8
 
 
+def _without_empty_tail(row: list[str]) -> list[str]:
+    """The row without the empty cells spreadsheets leave after the last column."""
+    end = len(row)
+    while end and not str(row[end - 1]).strip():
+        end -= 1
+    return row if end == len(row) else row[:end]
+
+
 def _blank(row: list[str]) -> bool:
     return not any(str(c).strip() for c in row)
 
@@ -368,6 +398,11 @@ def read_table(rows, limit: int | None = None, max_rows: int = MAX_ROWS) -> Tabl
     for number, row in enumerate(rows, start=1):
         if _blank(row):
             continue
+        row = _without_empty_tail(row)
+        if len(row) > MAX_COLUMNS:
+            raise ImportFileError(_l("Row %(row)s has %(n)s columns; a member directory has at most %(max)s. "
+                                     "Remove the extra columns and upload the file again.",
+                                     row=number, n=len(row), max=MAX_COLUMNS))
         if table is None:
             pending.append((number, row))
             if _looks_like_header(row):

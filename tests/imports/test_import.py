@@ -260,6 +260,25 @@ def _xxe_workbook() -> bytes:
     return out.getvalue()
 
 
+def _bad_crc_workbook() -> bytes:
+    """A workbook whose sheet fails its CRC check: the zip opens, reading the sheet fails midway."""
+    source = zipfile.ZipFile(io.BytesIO(xlsx_bytes(rows=ROWS * 40)))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            stored = item.filename == "xl/worksheets/sheet1.xml"
+            target.writestr(item.filename, source.read(item), zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
+    data = bytearray(out.getvalue())
+    spot = data.rindex("眼镜".encode()) + 1
+    data[spot] ^= 0x01
+    return bytes(data)
+
+
+WIDE_CSV = ("企业名称," + ",".join(f"列{i}" for i in range(5000)) + "\n"
+            + "温州华信眼镜有限公司," + ",".join("x" for _ in range(5000)) + "\n").encode()
+LONG_CELL_CSV = ("企业名称,联系人\n温州华信眼镜有限公司,\"" + "长" * 200_000 + "\"\n").encode()
+
+
 @pytest.mark.parametrize("filename,data,message", [
     ("directory.pdf", b"%PDF-1.4 ...", "Upload a CSV file or an Excel workbook (.xlsx)."),
     ("directory.xls", b"\xd0\xcf\x11\xe0 old excel", "Save the workbook as .xlsx"),
@@ -271,13 +290,17 @@ def _xxe_workbook() -> bytes:
     ("bomb.xlsx", None, "refused as unsafe"),
     ("xxe.xlsx", None, "refused as unsafe"),
     ("broken.xlsx", b"PK\x03\x04broken zip", "not an Excel workbook"),
+    ("bad-crc.xlsx", None, "This workbook cannot be"),
+    ("wide.csv", WIDE_CSV, "Row 1 has 5001 columns"),
+    ("long-cell.csv", LONG_CELL_CSV, "a cell is far too long"),
 ], ids=["pdf", "xls", "empty", "blank", "header-only", "csv-named-xlsx", "zip-named-csv", "zip-bomb", "xml-entities",
-        "broken-zip"])
+        "broken-zip", "bad-crc", "wide-rows", "long-cell"])
 def test_bad_files_are_refused_and_change_nothing(client, login_as, make_association, upload, app, filename, data,
                                                   message):
     login_as("rep", "Wenzhou")
     association = make_association()
-    data = {"bomb.xlsx": _zip_bomb, "xxe.xlsx": _xxe_workbook}.get(filename, lambda: data)()
+    data = {"bomb.xlsx": _zip_bomb, "xxe.xlsx": _xxe_workbook, "bad-crc.xlsx": _bad_crc_workbook}.get(
+        filename, lambda: data)()
     response = upload(association, filename, data, htmx=True)
     assert response.status_code == 422
     body = response.get_data(as_text=True)
