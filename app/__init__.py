@@ -35,7 +35,8 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     limiter.init_app(app)
 
     from app import models  # noqa: F401  (the whole schema, before the hooks that inspect it)
-    from app import audit  # noqa: F401  (the ORM hooks: region scope, audit trail)
+    from app import audit  # the ORM hooks: region scope, audit trail
+    audit.watch_mapped_classes()
     from app.core import access
     app.before_request(inputs.refuse_nul_bytes)
     app.before_request(access.load_scope)

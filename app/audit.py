@@ -1,4 +1,4 @@
-"""Audit trail: every insert, update and delete flushed through the ORM is recorded.
+"""Audit trail: every insert, update and delete flushed through the ORM is recorded as an AuditEntry.
 
 The hook runs after each flush, reads the attribute history (still intact at that point)
 and writes the entries with one executemany on the same connection, so the entries
@@ -18,15 +18,41 @@ import enum
 from datetime import date, datetime, time
 from decimal import Decimal
 
+import sqlalchemy as sa
 from flask import g, has_app_context, has_request_context
 from flask_login import current_user
 from sqlalchemy import event, inspect, insert
-from sqlalchemy.orm import Mapper, Session
+from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column, relationship
 from sqlalchemy.orm.interfaces import MANYTOONE
 
-from app.admin.models import AuditAction, AuditEntry
+from app.auth.models import Region, User
 from app.extensions import db
-from app.core.types import utcnow
+from app.core.types import LabelledEnum, UTCDateTime, enum_column, utcnow
+
+
+class AuditAction(LabelledEnum):
+    INSERT = "insert"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+class AuditEntry(db.Model):
+    __tablename__ = "audit_entries"
+    __table_args__ = (sa.Index("ix_audit_entries_table_row", "table_name", "row_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    region_id: Mapped[int | None] = mapped_column(sa.ForeignKey("regions.id", ondelete="SET NULL"), index=True)
+    action: Mapped[AuditAction] = mapped_column(enum_column(AuditAction))
+    table_name: Mapped[str] = mapped_column(sa.String(64))
+    row_id: Mapped[str] = mapped_column(sa.String(64))
+    summary: Mapped[str] = mapped_column(sa.String(300), default="")
+    changes: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+
+    user: Mapped[User | None] = relationship()
+    region: Mapped[Region | None] = relationship()
+
 
 _SKIP_COLUMNS = {"password_hash", "session_token", "ics_token", "cancel_token", "updated_at"}
 
@@ -55,8 +81,12 @@ def _keep_old_value(target, value, oldvalue, initiator):
     """Does nothing: being listened to with active_history is what loads the old value."""
 
 
-def _watch_mapped_classes() -> None:
-    """Mappers configured before this module was imported get active history too."""
+def watch_mapped_classes() -> None:
+    """Mappers configured before this module was imported get active history too.
+
+    Called by the factory once every domain's models are imported: looking at the mappers
+    configures them, which needs every class a relationship names.
+    """
     for mapper in list(db.Model.registry.mappers):
         _active_history(mapper, mapper.class_)
 
@@ -239,5 +269,3 @@ def _record(session, flush_context) -> None:
     if rows:
         session.connection().execute(insert(AuditEntry.__table__), rows)
 
-
-_watch_mapped_classes()

@@ -18,7 +18,8 @@ from werkzeug.routing import AnyConverter
 
 from app import create_app
 from app.accounts.models import Company, Contact, ContactRole, Opportunity, Order, Tier
-from app.admin.models import AuditEntry, CadenceRule
+from app.admin.models import CadenceRule
+from app.audit import AuditEntry
 from app.associations.models import Association, Membership
 from app.auth.models import Region, User
 from app.config import TestConfig

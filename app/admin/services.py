@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.routing import BuildError
 
-from app.admin.models import AuditAction, AuditEntry
+from app.audit import AuditAction, AuditEntry
 from app.auth.models import Region, User
 from app.extensions import db
 from app.labels import label_for

@@ -10,7 +10,7 @@ from app.associations.models import Association
 from app.extensions import db
 from app.htmx import redirect_after_write, render
 from app.imports import bp, services
-from app.imports.export import safe_cell
+from app.core.cells import safe_cell
 from app.imports.forms import ENCODING_CHOICES, UploadForm
 from app.imports.models import BatchStatus
 from app.imports.reader import FIELDS, ImportFileError

@@ -11,7 +11,7 @@ from app.core.access import get_or_404
 from app.accounts.models import Company, Stage
 from app.extensions import db
 from app.htmx import redirect_after_write, render, swap_or_redirect, wants_fragment
-from app.imports.export import safe_cell
+from app.core.cells import safe_cell
 from app.markets import bp, services
 from app.markets.forms import MarketForm, PromoteForm, StatusForm, WeightsForm
 from app.markets.models import Market, MarketStatus
