@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.auth.services import regions_for, users_in
-from app.core.forms import page_number
+from app.core.forms import page_number, to_cents
 from app.core.inputs import in_range
 from app.core.access import allowed_region_ids, check_region, get_or_404
 from app.accounts.models import Company, Opportunity, OpportunityStage
@@ -20,7 +20,7 @@ from app.markets.models import Market
 from app.visits import bp, calendar, services
 from app.visits.conflicts import ALL, settings_for
 from app.visits.forms import (LEVEL_CHOICES, LEVEL_LABELS, DecisionForm, OpportunityForm, ReportForm,
-                              SettingsForm, VisitForm, to_cents)
+                              SettingsForm, VisitForm)
 from app.visits.models import (ConflictOverride, Escalation, EscalationStatus, Visit,
                                VisitMember, VisitSettings, VisitStatus)
 
