@@ -136,6 +136,7 @@ class Company(db.Model):
 
 class Contact(db.Model):
     __tablename__ = "contacts"
+    __region_via__ = "company"
     __table_args__ = (
         sa.CheckConstraint("strength IS NULL OR (strength BETWEEN 1 AND 5)", name="strength_1_to_5"),
     )
@@ -187,6 +188,7 @@ class ContactRoleTag(db.Model):
 
 class Opportunity(db.Model):
     __tablename__ = "opportunities"
+    __region_via__ = "company"
     __table_args__ = (sa.CheckConstraint("value_cents >= 0", name="value_not_negative"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -204,6 +206,7 @@ class Opportunity(db.Model):
 
 class Order(db.Model):
     __tablename__ = "orders"
+    __region_via__ = "company"
     __table_args__ = (sa.CheckConstraint("amount_cents >= 0", name="amount_not_negative"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,8 +3,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.auth.services import regions_for, users_in
+from app.core import panels
 from app.core.forms import page_number
-from app.core.access import get_or_404
+from app.core.access import load
 from app.accounts import bp, services
 from app.accounts.forms import CompanyForm, ContactForm
 from app.accounts.models import Company, Contact, Stage, Tier
@@ -12,7 +13,6 @@ from app.auth.models import Role
 from app.extensions import db
 from app.htmx import redirect_after_write, render, swap_or_redirect
 from app.markets.models import Market
-from app.seminars.leads import attendance_for_company
 
 
 @bp.before_request
@@ -101,13 +101,13 @@ def detail(company_id: int):
     """A company's page: background, markets, contacts, opportunities and orders."""
     company = services.company_for_page(company_id) or abort(404)
     return render("accounts/detail.html", company=company, contact_form=_contact_form(company),
-                  can_delete=_may_delete(), attendance=attendance_for_company(company.id))
+                  can_delete=_may_delete(), **panels.context("accounts.detail", company=company))
 
 
 @bp.route("/<int:company_id>/edit", methods=["GET", "POST"])
 def edit(company_id: int):
     """Edit a company."""
-    company = get_or_404(Company, company_id)
+    company = load(Company, company_id)
     form = _company_form(company)
     if form.validate_on_submit() and _check_unique_name(form, company.region_id, except_id=company.id):
         services.update_company(company, form.data | {"region_id": company.region_id})
@@ -121,7 +121,7 @@ def edit(company_id: int):
 @bp.post("/<int:company_id>/delete")
 def delete(company_id: int):
     """Delete a company with its contacts (managers and admins)."""
-    company = get_or_404(Company, company_id)
+    company = load(Company, company_id)
     if not _may_delete():
         abort(403)
     name = company.name
@@ -134,7 +134,7 @@ def delete(company_id: int):
 @bp.post("/<int:company_id>/contacts")
 def add_contact(company_id: int):
     """Add a contact; htmx gets the contacts section back with a fresh form."""
-    company = get_or_404(Company, company_id)
+    company = load(Company, company_id)
     form = _contact_form(company)
     if not form.validate_on_submit():
         return render("accounts/detail.html", "accounts/_contact_form.html", company=company,
@@ -147,7 +147,7 @@ def add_contact(company_id: int):
 @bp.route("/<int:company_id>/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
 def edit_contact(company_id: int, contact_id: int):
     """Edit a contact: on its own page, or (`?inline=1`, htmx) in place of its card."""
-    contact = get_or_404(Contact, contact_id)
+    contact = load(Contact, contact_id)
     if contact.company_id != company_id:
         abort(404)
     inline = request.args.get("inline") == "1"
@@ -171,7 +171,7 @@ def edit_contact(company_id: int, contact_id: int):
 @bp.post("/<int:company_id>/contacts/<int:contact_id>/delete")
 def delete_contact(company_id: int, contact_id: int):
     """Remove a contact."""
-    contact = get_or_404(Contact, contact_id)
+    contact = load(Contact, contact_id)
     if contact.company_id != company_id:
         abort(404)
     services.delete_contact(contact)

@@ -51,6 +51,7 @@ class Membership(db.Model):
     """One term of our membership; a renewal adds a new term and keeps the old."""
 
     __tablename__ = "memberships"
+    __region_via__ = "association"
     __table_args__ = (
         sa.CheckConstraint("expires_on IS NULL OR joined_on IS NULL OR expires_on >= joined_on",
                            name="expires_after_joined"),

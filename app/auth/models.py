@@ -72,6 +72,10 @@ class User(UserMixin, db.Model):
         return self.role == Role.ADMIN
 
     @property
+    def is_expert(self) -> bool:
+        return self.role == Role.EXPERT
+
+    @property
     def region_ids(self) -> list[int]:
         return [r.id for r in self.regions]
 

@@ -19,6 +19,7 @@ class Organisation(LabelledEnum):
 
 class Expert(db.Model):
     __tablename__ = "experts"
+    __region_optional__ = True  # a head-office expert (no region) serves every region
     __table_args__ = (
         sa.CheckConstraint("max_visits_per_week >= 0", name="max_visits_not_negative"),
         sa.CheckConstraint("day_rate_cents IS NULL OR day_rate_cents >= 0", name="day_rate_not_negative"),

@@ -2,6 +2,8 @@ from flask import abort, current_app, request, url_for
 from flask_login import current_user, login_required
 
 from app.auth.services import regions_for, users_in
+from app.core import panels
+from app.core.access import allow_experts
 from app.core.forms import page_number
 from app.auth.models import Role
 from app.experts import bp, services
@@ -10,7 +12,6 @@ from app.experts.models import Organisation, Unavailability
 from app.extensions import db
 from app.htmx import redirect_after_write, render
 from app.markets.models import Market
-from app.visits.forms import LEVEL_LABELS
 
 
 @bp.before_request
@@ -98,14 +99,14 @@ def edit(expert_id: int):
 def detail(expert_id: int):
     """An expert: expertise, availability, booked visits and seminar talks, requests to answer."""
     expert = services.get_expert_or_404(expert_id)
-    visits, talks, busy = services.bookings(expert)
     is_self = expert.user_id is not None and expert.user_id == current_user.id
-    return render("experts/detail.html", expert=expert, visits=visits, talks=talks, busy=busy,
-                  unavailable_form=UnavailableForm(), level_labels=LEVEL_LABELS,
-                  can_edit=_can_edit() or is_self, can_answer=current_user.is_admin or is_self)
+    return render("experts/detail.html", expert=expert, unavailable_form=UnavailableForm(),
+                  can_edit=_can_edit() or is_self, can_answer=current_user.is_admin or is_self,
+                  **panels.context("experts.detail", expert=expert))
 
 
 @bp.post("/<int:expert_id>/unavailable")
+@allow_experts
 def add_unavailable(expert_id: int):
     """Mark days the expert cannot come."""
     expert = services.get_expert_or_404(expert_id)
@@ -125,6 +126,7 @@ def add_unavailable(expert_id: int):
 
 
 @bp.post("/<int:expert_id>/unavailable/<int:period_id>/delete")
+@allow_experts
 def delete_unavailable(expert_id: int, period_id: int):
     """Remove a period the expert marked unavailable."""
     expert = services.get_expert_or_404(expert_id)
@@ -143,9 +145,9 @@ def delete_unavailable(expert_id: int, period_id: int):
 
 
 def _detail_rest(expert) -> dict:
-    visits, talks, busy = services.bookings(expert)
-    return dict(visits=visits, talks=talks, busy=busy, level_labels=LEVEL_LABELS,
-                can_answer=current_user.is_admin or expert.user_id == current_user.id)
+    """The booked visits and talks (contributed by visits and seminars) beside the availability."""
+    return dict(can_answer=current_user.is_admin or expert.user_id == current_user.id,
+                **panels.context("experts.detail", expert=expert))
 
 
 def _unavailable_changed(expert):

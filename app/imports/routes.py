@@ -5,7 +5,7 @@ from flask import Response, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.core.access import get_or_404
+from app.core.access import load
 from app.associations.models import Association
 from app.extensions import db
 from app.htmx import redirect_after_write, render
@@ -28,7 +28,7 @@ def _require_login():
 @bp.route("/<int:association_id>/import", methods=["GET", "POST"])
 def upload(association_id: int):
     """Upload a member directory: the file is checked and kept until the import is committed."""
-    association = get_or_404(Association, association_id)
+    association = load(Association, association_id)
     form = UploadForm()
     if form.validate_on_submit():
         data = form.file.data.read(services.max_bytes() + 1)

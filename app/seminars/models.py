@@ -82,6 +82,7 @@ class Speaker(db.Model):
 
 class Registration(db.Model):
     __tablename__ = "registrations"
+    __region_via__ = "seminar"
     __table_args__ = (
         # One registration per e-mail per seminar; walk-ins without e-mail are NULL and never clash.
         sa.UniqueConstraint("seminar_id", "email"),

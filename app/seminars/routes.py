@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from app.core.forms import page_number
-from app.core.access import check_region, get_or_404
+from app.core.access import check_region, load
 from app.auth.services import regions_for
 from app.associations.models import Association
 from app.extensions import db
@@ -37,7 +37,7 @@ def _require_login():
 
 
 def _seminar(seminar_id: int, *, write: bool = False) -> Seminar:
-    seminar = get_or_404(Seminar, seminar_id)
+    seminar = load(Seminar, seminar_id)
     if write:
         check_region(seminar.region_id)
     return seminar
