@@ -9,7 +9,6 @@ from app.core.access import load
 from app.accounts import bp, services
 from app.accounts.forms import CompanyForm, ContactForm
 from app.accounts.models import Company, Contact, Stage, Tier
-from app.auth.models import Role
 from app.extensions import db
 from app.htmx import redirect_after_write, render, swap_or_redirect
 from app.markets.models import Market
@@ -50,10 +49,6 @@ def _contact_form(company: Company, contact: Contact | None = None, **kw) -> Con
         form.roles.data = [r.value for r in contact.roles]
         form.line.data = contact.line.value if contact.line else None
     return form
-
-
-def _may_delete() -> bool:
-    return current_user.role in (Role.ADMIN, Role.MANAGER)
 
 
 def _check_unique_name(form: CompanyForm, region_id: int, except_id: int | None = None) -> bool:
@@ -99,9 +94,9 @@ def new():
 @bp.get("/<int:company_id>")
 def detail(company_id: int):
     """A company's page: background, markets, contacts, opportunities and orders."""
-    company = services.company_for_page(company_id) or abort(404)
+    company = services.company_for_page(company_id)
     return render("accounts/detail.html", company=company, contact_form=_contact_form(company),
-                  can_delete=_may_delete(), **panels.context("accounts.detail", company=company))
+                  **panels.context("accounts.detail", company=company))
 
 
 @bp.route("/<int:company_id>/edit", methods=["GET", "POST"])
@@ -121,8 +116,8 @@ def edit(company_id: int):
 @bp.post("/<int:company_id>/delete")
 def delete(company_id: int):
     """Delete a company with its contacts (managers and admins)."""
-    company = load(Company, company_id)
-    if not _may_delete():
+    company = load(Company, company_id)  # first: another region's company is a 404, not a 403
+    if not current_user.can_manage:
         abort(403)
     name = company.name
     services.delete_company(company)
@@ -138,7 +133,7 @@ def add_contact(company_id: int):
     form = _contact_form(company)
     if not form.validate_on_submit():
         return render("accounts/detail.html", "accounts/_contact_form.html", company=company,
-                      contact_form=form, can_delete=_may_delete(), status=422, retarget="#contact-form")
+                      contact_form=form, status=422, retarget="#contact-form")
     services.add_contact(company, form.data)
     db.session.commit()
     return _contacts_changed(company.id)

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from app.core.access import check_region
+from app.core.access import check_region, load
 from app.accounts.models import Company, Contact, Opportunity, Stage, association_members, company_markets
 from app.accounts.naming import name_key
 from app.associations.models import Association, association_markets
@@ -55,16 +55,15 @@ def search_companies(*, q: str = "", market_id=None, stage=None, tier=None, owne
     return stmt.order_by(SORTS.get(sort, SORTS["name"]), Company.id)
 
 
-def company_for_page(company_id: int) -> Company | None:
-    """One company with everything its page shows, in a fixed number of queries."""
-    return db.session.scalar(
-        select(Company).where(Company.id == company_id).options(
-            joinedload(Company.owner).lazyload(User.regions), joinedload(Company.region),
-            selectinload(Company.markets), selectinload(Company.associations),
-            selectinload(Company.contacts).joinedload(Contact.holder).lazyload(User.regions),
-            selectinload(Company.opportunities).joinedload(Opportunity.owner).lazyload(User.regions),
-            selectinload(Company.orders),
-        ))
+def company_for_page(company_id: int) -> Company:
+    """One company with everything its page shows, in a fixed number of queries; else a 404."""
+    return load(
+        Company, company_id,
+        joinedload(Company.owner).lazyload(User.regions), joinedload(Company.region),
+        selectinload(Company.markets), selectinload(Company.associations),
+        selectinload(Company.contacts).joinedload(Contact.holder).lazyload(User.regions),
+        selectinload(Company.opportunities).joinedload(Opportunity.owner).lazyload(User.regions),
+        selectinload(Company.orders))
 
 
 

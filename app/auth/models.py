@@ -37,6 +37,10 @@ class Region(db.Model):
         return f"<Region {self.name}>"
 
 
+# The roles that manage a region; require_role(*MANAGING_ROLES) guards their views.
+MANAGING_ROLES = (Role.ADMIN, Role.MANAGER)
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
 
@@ -74,6 +78,11 @@ class User(UserMixin, db.Model):
     @property
     def is_expert(self) -> bool:
         return self.role == Role.EXPERT
+
+    @property
+    def can_manage(self) -> bool:
+        """Admins and regional managers: delete companies, keep experts, decide escalations."""
+        return self.role in MANAGING_ROLES
 
     @property
     def region_ids(self) -> list[int]:

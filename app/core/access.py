@@ -94,7 +94,11 @@ def refuse_expert_writes() -> None:
 
 
 def require_role(*roles):
-    """Decorate a view that only users of these roles may use (403 for the others)."""
+    """Decorate a view that only users of these roles may use (403 for the others).
+
+    For a view of one record the record is loaded first, so that another region's record is a
+    404 whatever the role: such views ask `current_user.can_manage` after `load` instead.
+    """
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):

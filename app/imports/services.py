@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, func, insert, select
 from sqlalchemy.orm import selectinload
 
-from app.core.access import allowed_region_ids, check_region
+from app.core.access import check_region
 from app.accounts.models import Company, Contact, Opportunity, Order, Stage, association_members
 from app.accounts.naming import CITIES, COUNTIES, clean_text, name_key
 from app.associations.models import Association
@@ -457,10 +457,3 @@ def batches_of(association: Association) -> list[ImportBatch]:
     return list(db.session.scalars(
         select(ImportBatch).where(ImportBatch.association_id == association.id)
         .options(selectinload(ImportBatch.user)).order_by(ImportBatch.id.desc()).limit(20)))
-
-
-def get_batch_or_404(batch_id: int) -> ImportBatch:
-    stmt = select(ImportBatch).where(ImportBatch.id == batch_id)
-    if (regions := allowed_region_ids()) is not None:
-        stmt = stmt.where(ImportBatch.region_id.in_(regions))
-    return db.first_or_404(stmt)

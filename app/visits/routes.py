@@ -10,9 +10,9 @@ from sqlalchemy import select
 from app.auth.services import regions_for, users_in
 from app.core.forms import page_number, to_cents
 from app.core.inputs import in_range
-from app.core.access import allow_experts, allowed_region_ids, check_region, load
+from app.core.access import allow_experts, allowed_region_ids, check_region, load, require_role
 from app.accounts.models import Company, Opportunity, OpportunityStage
-from app.auth.models import Role, User
+from app.auth.models import MANAGING_ROLES, Role, User
 from app.experts.models import Expert
 from app.extensions import db, limiter
 from app.htmx import redirect_after_write, render
@@ -33,15 +33,6 @@ def _require_login():
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     return login_required(lambda: None)()
-
-
-def _is_manager() -> bool:
-    return current_user.role in (Role.ADMIN, Role.MANAGER)
-
-
-def _require_manager() -> None:
-    if not _is_manager():
-        abort(403)
 
 
 def _require_scheduler() -> None:
@@ -417,9 +408,9 @@ def my_calendar_token():
 
 
 @bp.route("/settings", methods=["GET", "POST"])
+@require_role(*MANAGING_ROLES)
 def settings():
     """A region's scheduling rules (managers): travel buffer, working hours, escalation threshold."""
-    _require_manager()
     region_id = request.form.get("region", type=int) if request.method == "POST" else _default_region_id()
     if region_id is None:
         abort(404)
@@ -508,8 +499,7 @@ def escalations():
     pending = list(db.session.scalars(services.escalation_query(status=EscalationStatus.PENDING)))
     decided = list(db.session.scalars(services.escalation_query().where(
         Escalation.status != EscalationStatus.PENDING).limit(30)))
-    return render("visits/escalations.html", pending=pending, decided=decided, level_labels=LEVEL_LABELS,
-                  can_decide=_is_manager())
+    return render("visits/escalations.html", pending=pending, decided=decided, level_labels=LEVEL_LABELS)
 
 
 @bp.get("/escalations/<int:escalation_id>")
@@ -518,7 +508,7 @@ def escalation(escalation_id: int):
     esc = _escalation_or_404(escalation_id)
     users, experts = services.escalation_team(esc)
     return render("visits/escalation.html", escalation=esc, users=users, experts=experts, form=DecisionForm(),
-                  level_labels=LEVEL_LABELS, can_decide=_is_manager(),
+                  level_labels=LEVEL_LABELS,
                   threshold=settings_for(esc.region_id).escalation_threshold_cents)
 
 
@@ -526,7 +516,8 @@ def escalation(escalation_id: int):
 def decide(escalation_id: int, decision: str):
     """A manager approves (and goes on to schedule the visit) or declines."""
     esc = _escalation_or_404(escalation_id)
-    _require_manager()
+    if not current_user.can_manage:
+        abort(403)
     if esc.status != EscalationStatus.PENDING:
         abort(409)
     form = DecisionForm()
