@@ -32,8 +32,9 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     htmx_extension.init_app(app)
     limiter.init_app(app)
 
-    all_domains = domains()  # each domain's package imports its models and routes
-    from app import models  # noqa: F401  (the whole schema, before the hooks that inspect it)
+    # Each domain's package imports its models and routes: the whole schema is mapped before
+    # the hooks below inspect it, and Alembic's env (which runs this factory) sees it all.
+    all_domains = domains()
     from app import audit  # the ORM hooks: region scope, audit trail
     audit.watch_mapped_classes()
     from app.core import access

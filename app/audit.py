@@ -56,12 +56,14 @@ class AuditEntry(db.Model):
 
 _SKIP_COLUMNS = {"password_hash", "session_token", "ics_token", "cancel_token", "updated_at"}
 
-# (class name, one-to-many relationship) -> (key in the parent's changes, value of one child row)
-_VALUE_COLLECTIONS = {
-    ("Contact", "role_rows"): ("roles", lambda row: row.role),
-    ("Visit", "members"): ("team", lambda row: row.name),
-    ("Expert", "tags"): ("tags", lambda row: row.tag),
-}
+
+def _folded_list(model, relationship: str) -> tuple[str, str] | None:
+    """A one-to-many list the model folds into its own entry: (key in its changes, attribute of a row).
+
+    Declared on the model as `__audit_lists__ = {"role_rows": ("roles", "role")}`.
+    """
+    return vars(model).get("__audit_lists__", {}).get(relationship)
+
 
 # Tables whose rows belong to a region through a parent, in the order they are tried.
 _PARENT_TABLES = ("seminars", "associations", "companies", "experts", "visits", "contacts")
@@ -182,7 +184,7 @@ def _changes(obj, action: AuditAction) -> tuple[dict, set]:
             if _plain(old) != _plain(new):
                 changes[key] = [_plain(old), _plain(new)]
     for rel in state.mapper.relationships:
-        value_of = _VALUE_COLLECTIONS.get((state.class_.__name__, rel.key))
+        value_of = _folded_list(state.class_, rel.key)
         if rel.secondary is None and value_of is None:
             continue
         hist = state.attrs[rel.key].history
@@ -194,7 +196,7 @@ def _changes(obj, action: AuditAction) -> tuple[dict, set]:
             after = []
         if value_of is not None:
             folded.update(id(row) for row in (*before, *after))
-            key, plain = value_of[0], (lambda rows: sorted(_plain(value_of[1](r)) for r in rows))
+            key, plain = value_of[0], (lambda rows: sorted(_plain(getattr(r, value_of[1])) for r in rows))
         else:
             key, plain = rel.key, (lambda rows: sorted(_plain(r) for r in rows))
         if plain(before) != plain(after):
@@ -229,7 +231,7 @@ def _load_deleted(session, flush_context, instances) -> None:
         if state.expired_attributes:
             session.refresh(obj)
         for rel in state.mapper.relationships:
-            if rel.secondary is not None or (state.class_.__name__, rel.key) in _VALUE_COLLECTIONS:
+            if rel.secondary is not None or _folded_list(state.class_, rel.key) is not None:
                 getattr(obj, rel.key)
 
 

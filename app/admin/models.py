@@ -1,5 +1,6 @@
 """Cadence rules per tier."""
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import Tier
@@ -14,6 +15,7 @@ class CadenceRule(db.Model):
     """The longest gap between visits for an account of a tier in a region."""
 
     __tablename__ = "cadence_rules"
+    __audit_label__ = _l("Cadence rule")
     __table_args__ = (
         sa.UniqueConstraint("region_id", "tier"),
         sa.CheckConstraint("max_gap_days > 0", name="max_gap_positive"),

@@ -2,6 +2,7 @@
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -28,6 +29,8 @@ user_regions = sa.Table(
 
 class Region(db.Model):
     __tablename__ = "regions"
+    __audit_label__ = _l("Region")
+    __region_via__ = None
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(80), unique=True)
@@ -43,6 +46,8 @@ MANAGING_ROLES = (Role.ADMIN, Role.MANAGER)
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    __audit_label__ = _l("User")
+    __region_via__ = None
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
