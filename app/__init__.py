@@ -1,6 +1,4 @@
 """Grove: the team portal for breaking into vertical markets."""
-from importlib import import_module
-
 from flask import Flask, request, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -34,8 +32,11 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     htmx_extension.init_app(app)
     limiter.init_app(app)
 
-    from app import models  # noqa: F401  (the whole schema, before the hooks that inspect it)
-    from app import audit  # noqa: F401  (the ORM hooks: region scope, audit trail)
+    # Each domain's package imports its models and routes: the whole schema is mapped before
+    # the hooks below inspect it, and Alembic's env (which runs this factory) sees it all.
+    all_domains = domains()
+    from app import audit  # the ORM hooks: region scope, audit trail
+    audit.watch_mapped_classes()
     from app.core import access
     app.before_request(inputs.refuse_nul_bytes)
     app.before_request(access.load_scope)
@@ -47,27 +48,37 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     from app.errors import register_error_handlers
     register_error_handlers(app)
 
-    for bp in blueprints():
-        app.register_blueprint(bp)
+    nav = []
+    for domain in all_domains:
+        if not domain.nested:
+            for bp in domain.blueprints:
+                app.register_blueprint(bp)
+        nav.extend(domain.nav)
+    app.extensions["grove.nav"] = tuple(nav)
 
     from app.cli import register_cli
     register_cli(app)
     return app
 
 
-# Route modules are imported here, not by their package, so that one domain's models can
-# import another's without pulling every blueprint's routes into the cycle.
-ROUTE_MODULES = ("auth.routes", "accounts.routes", "markets.routes", "associations.routes", "imports.routes",
-                 "imports.cli", "seminars.routes", "seminars.public", "experts.routes", "visits.routes",
-                 "admin.routes")
+def domains() -> tuple:
+    """Every domain, one line each: its blueprints and its navigation entries, in menu order."""
+    from flask_babel import lazy_gettext as _l
 
-
-def blueprints():
-    for name in ROUTE_MODULES:
-        import_module(f"app.{name}")
-    from app import accounts, admin, associations, auth, experts, markets, seminars, visits
-    return (auth.bp, accounts.bp, markets.bp, associations.bp, seminars.bp, seminars.public_bp,
-            experts.bp, visits.bp, admin.bp)
+    from app import accounts, admin, associations, auth, experts, imports, markets, seminars, visits
+    from app.core.domains import Domain, Nav
+    return (
+        Domain(auth.bp),
+        Domain(markets.bp, Nav("markets.index", _l("Markets"))),
+        Domain(associations.bp, Nav("associations.index", _l("Associations"))),
+        Domain(imports.bp, nested=True),
+        Domain(accounts.bp, Nav("accounts.index", _l("Companies"))),
+        Domain((seminars.bp, seminars.public_bp), Nav("seminars.index", _l("Seminars"))),
+        Domain(experts.bp, Nav("experts.index", _l("Experts"))),
+        Domain(visits.bp, Nav("visits.index", _l("Visits"))),
+        Domain(admin.bp, Nav("admin.audit", _l("Audit log"), admin_only=True),
+               Nav("seminars.outbox", _l("Outbox"), admin_only=True)),
+    )
 
 
 def config_class_instance_path():

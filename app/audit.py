@@ -1,4 +1,4 @@
-"""Audit trail: every insert, update and delete flushed through the ORM is recorded.
+"""Audit trail: every insert, update and delete flushed through the ORM is recorded as an AuditEntry.
 
 The hook runs after each flush, reads the attribute history (still intact at that point)
 and writes the entries with one executemany on the same connection, so the entries
@@ -18,24 +18,52 @@ import enum
 from datetime import date, datetime, time
 from decimal import Decimal
 
+import sqlalchemy as sa
 from flask import g, has_app_context, has_request_context
 from flask_login import current_user
 from sqlalchemy import event, inspect, insert
-from sqlalchemy.orm import Mapper, Session
+from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column, relationship
 from sqlalchemy.orm.interfaces import MANYTOONE
 
-from app.admin.models import AuditAction, AuditEntry
+from app.auth.models import Region, User
 from app.extensions import db
-from app.core.types import utcnow
+from app.core.types import LabelledEnum, UTCDateTime, enum_column, utcnow
+
+
+class AuditAction(LabelledEnum):
+    INSERT = "insert"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+class AuditEntry(db.Model):
+    __tablename__ = "audit_entries"
+    __table_args__ = (sa.Index("ix_audit_entries_table_row", "table_name", "row_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    region_id: Mapped[int | None] = mapped_column(sa.ForeignKey("regions.id", ondelete="SET NULL"), index=True)
+    action: Mapped[AuditAction] = mapped_column(enum_column(AuditAction))
+    table_name: Mapped[str] = mapped_column(sa.String(64))
+    row_id: Mapped[str] = mapped_column(sa.String(64))
+    summary: Mapped[str] = mapped_column(sa.String(300), default="")
+    changes: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+
+    user: Mapped[User | None] = relationship()
+    region: Mapped[Region | None] = relationship()
+
 
 _SKIP_COLUMNS = {"password_hash", "session_token", "ics_token", "cancel_token", "updated_at"}
 
-# (class name, one-to-many relationship) -> (key in the parent's changes, value of one child row)
-_VALUE_COLLECTIONS = {
-    ("Contact", "role_rows"): ("roles", lambda row: row.role),
-    ("Visit", "members"): ("team", lambda row: row.name),
-    ("Expert", "tags"): ("tags", lambda row: row.tag),
-}
+
+def _folded_list(model, relationship: str) -> tuple[str, str] | None:
+    """A one-to-many list the model folds into its own entry: (key in its changes, attribute of a row).
+
+    Declared on the model as `__audit_lists__ = {"role_rows": ("roles", "role")}`.
+    """
+    return vars(model).get("__audit_lists__", {}).get(relationship)
+
 
 # Tables whose rows belong to a region through a parent, in the order they are tried.
 _PARENT_TABLES = ("seminars", "associations", "companies", "experts", "visits", "contacts")
@@ -55,8 +83,12 @@ def _keep_old_value(target, value, oldvalue, initiator):
     """Does nothing: being listened to with active_history is what loads the old value."""
 
 
-def _watch_mapped_classes() -> None:
-    """Mappers configured before this module was imported get active history too."""
+def watch_mapped_classes() -> None:
+    """Mappers configured before this module was imported get active history too.
+
+    Called by the factory once every domain's models are imported: looking at the mappers
+    configures them, which needs every class a relationship names.
+    """
     for mapper in list(db.Model.registry.mappers):
         _active_history(mapper, mapper.class_)
 
@@ -152,7 +184,7 @@ def _changes(obj, action: AuditAction) -> tuple[dict, set]:
             if _plain(old) != _plain(new):
                 changes[key] = [_plain(old), _plain(new)]
     for rel in state.mapper.relationships:
-        value_of = _VALUE_COLLECTIONS.get((state.class_.__name__, rel.key))
+        value_of = _folded_list(state.class_, rel.key)
         if rel.secondary is None and value_of is None:
             continue
         hist = state.attrs[rel.key].history
@@ -164,7 +196,7 @@ def _changes(obj, action: AuditAction) -> tuple[dict, set]:
             after = []
         if value_of is not None:
             folded.update(id(row) for row in (*before, *after))
-            key, plain = value_of[0], (lambda rows: sorted(_plain(value_of[1](r)) for r in rows))
+            key, plain = value_of[0], (lambda rows: sorted(_plain(getattr(r, value_of[1])) for r in rows))
         else:
             key, plain = rel.key, (lambda rows: sorted(_plain(r) for r in rows))
         if plain(before) != plain(after):
@@ -199,7 +231,7 @@ def _load_deleted(session, flush_context, instances) -> None:
         if state.expired_attributes:
             session.refresh(obj)
         for rel in state.mapper.relationships:
-            if rel.secondary is not None or (state.class_.__name__, rel.key) in _VALUE_COLLECTIONS:
+            if rel.secondary is not None or _folded_list(state.class_, rel.key) is not None:
                 getattr(obj, rel.key)
 
 
@@ -239,5 +271,3 @@ def _record(session, flush_context) -> None:
     if rows:
         session.connection().execute(insert(AuditEntry.__table__), rows)
 
-
-_watch_mapped_classes()

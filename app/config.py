@@ -3,7 +3,7 @@ import os
 import secrets
 from pathlib import Path
 
-import app.outbox.ratelimit_storage  # noqa: F401  (registers the grove+sqlite:// rate-limit storage)
+import app.core.ratelimit_storage  # noqa: F401  (registers the grove+sqlite:// rate-limit storage)
 
 INSTANCE_DIR = Path(os.environ.get("GROVE_INSTANCE_PATH", Path(__file__).resolve().parent.parent / "instance"))
 

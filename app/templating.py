@@ -2,7 +2,6 @@
 from datetime import datetime
 
 from flask import Flask, current_app, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from babel.dates import format_skeleton
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
@@ -30,26 +29,14 @@ def dayname(value) -> str:
     return format_skeleton("MMMEd", value, locale=get_locale()) if value else ""
 
 
-NAV = (
-    ("markets.index", _l("Markets"), False),
-    ("associations.index", _l("Associations"), False),
-    ("accounts.index", _l("Companies"), False),
-    ("seminars.index", _l("Seminars"), False),
-    ("experts.index", _l("Experts"), False),
-    ("visits.index", _l("Visits"), False),
-    ("admin.audit", _l("Audit log"), True),
-    ("seminars.outbox", _l("Outbox"), True),
-)
-
-
 def nav_items() -> list[tuple[str, str, bool]]:
     """The areas that exist and that the user may open, with the one the page belongs to marked.
 
     Areas not built yet are not linked. The current area is the item of this very endpoint,
     else the first item of this blueprint (the outbox and the seminars share one).
     """
-    items = [(endpoint, label) for endpoint, label, admin_only in NAV
-             if endpoint in current_app.view_functions and (not admin_only or current_user.is_admin)]
+    items = [(n.endpoint, n.label) for n in current_app.extensions["grove.nav"]
+             if n.endpoint in current_app.view_functions and (not n.admin_only or current_user.is_admin)]
     current = next((e for e, _ in items if e == request.endpoint), None) or next(
         (e for e, _ in items if e.split(".")[0] == request.blueprint), None)
     return [(endpoint, label, endpoint == current) for endpoint, label in items]

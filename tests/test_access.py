@@ -18,7 +18,8 @@ from werkzeug.routing import AnyConverter
 
 from app import create_app
 from app.accounts.models import Company, Contact, ContactRole, Opportunity, Order, Tier
-from app.admin.models import AuditEntry, CadenceRule
+from app.admin.models import CadenceRule
+from app.audit import AuditEntry
 from app.associations.models import Association, Membership
 from app.auth.models import Region, User
 from app.config import TestConfig
@@ -348,7 +349,7 @@ def test_scope_limits_bulk_updates_and_deletes(client, make_user, two_worlds):
 def test_get_or_404_and_check_region(client, make_user, two_worlds):
     from werkzeug.exceptions import Forbidden, NotFound
 
-    from app.core.access import allowed_region_ids, check_region, get_or_404
+    from app.core.access import allowed_region_ids, check_region, load
     wenzhou, wuxi = two_worlds
     user = make_user("rep", "Wenzhou")
     with client.application.test_request_context():
@@ -357,11 +358,11 @@ def test_get_or_404_and_check_region(client, make_user, two_worlds):
         from app.core.access import load_scope
         login_user(db.session.get(User, user.id))
         load_scope()
-        assert get_or_404(Company, wenzhou["company"].id).id == wenzhou["company"].id
+        assert load(Company, wenzhou["company"].id).id == wenzhou["company"].id
         with pytest.raises(NotFound):
-            get_or_404(Company, wuxi["company"].id)
+            load(Company, wuxi["company"].id)
         with pytest.raises(NotFound):
-            get_or_404(Contact, wuxi["contact"].id)
+            load(Contact, wuxi["contact"].id)
         assert allowed_region_ids() == [wenzhou["region"].id]
         check_region(wenzhou["region"].id)
         with pytest.raises(Forbidden):

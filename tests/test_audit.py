@@ -7,7 +7,7 @@ from flask import g
 from sqlalchemy import func, select
 
 from app.accounts.models import Company, Contact, ContactRole, Opportunity, Order, Stage
-from app.admin.models import AuditAction, AuditEntry
+from app.audit import AuditAction, AuditEntry
 from app.associations.models import Association, Membership
 from app.auth.models import User
 from app.extensions import db

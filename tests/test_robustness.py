@@ -22,7 +22,7 @@ from wtforms import Form
 from wtforms.fields.core import UnboundField
 
 from app import create_app
-from app.admin.models import AuditEntry
+from app.audit import AuditEntry
 from app.config import TestConfig
 from app.extensions import db
 from app.seminars.models import SeminarStatus

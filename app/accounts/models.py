@@ -3,6 +3,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import Region, User
@@ -82,6 +83,8 @@ association_members = sa.Table(
 
 class Company(db.Model):
     __tablename__ = "companies"
+    __audit_label__ = _l("Company")
+    __page__ = ("accounts.detail", "company_id")
     __table_args__ = (
         # Two rows whose names differ only in suffix, city prefix or bracket width are one company.
         sa.UniqueConstraint("region_id", "name_key"),
@@ -136,6 +139,10 @@ class Company(db.Model):
 
 class Contact(db.Model):
     __tablename__ = "contacts"
+    __audit_label__ = _l("Contact")
+    __audit_lists__ = {"role_rows": ("roles", "role")}
+    __parent__ = "company_id"
+    __region_via__ = "company"
     __table_args__ = (
         sa.CheckConstraint("strength IS NULL OR (strength BETWEEN 1 AND 5)", name="strength_1_to_5"),
     )
@@ -180,6 +187,8 @@ class Contact(db.Model):
 
 class ContactRoleTag(db.Model):
     __tablename__ = "contact_roles"
+    __audit_label__ = _l("Contact role")
+    __region_via__ = None
 
     contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[ContactRole] = mapped_column(enum_column(ContactRole), primary_key=True)
@@ -187,6 +196,9 @@ class ContactRoleTag(db.Model):
 
 class Opportunity(db.Model):
     __tablename__ = "opportunities"
+    __audit_label__ = _l("Opportunity")
+    __parent__ = "company_id"
+    __region_via__ = "company"
     __table_args__ = (sa.CheckConstraint("value_cents >= 0", name="value_not_negative"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -204,6 +216,9 @@ class Opportunity(db.Model):
 
 class Order(db.Model):
     __tablename__ = "orders"
+    __audit_label__ = _l("Order")
+    __parent__ = "company_id"
+    __region_via__ = "company"
     __table_args__ = (sa.CheckConstraint("amount_cents >= 0", name="amount_not_negative"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,16 +3,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.auth.services import regions_for, users_in
+from app.core import panels
 from app.core.forms import page_number
-from app.core.access import get_or_404
+from app.core.access import load
 from app.accounts import bp, services
 from app.accounts.forms import CompanyForm, ContactForm
 from app.accounts.models import Company, Contact, Stage, Tier
-from app.auth.models import Role
 from app.extensions import db
 from app.htmx import redirect_after_write, render, swap_or_redirect
 from app.markets.models import Market
-from app.seminars.leads import attendance_for_company
 
 
 @bp.before_request
@@ -50,10 +49,6 @@ def _contact_form(company: Company, contact: Contact | None = None, **kw) -> Con
         form.roles.data = [r.value for r in contact.roles]
         form.line.data = contact.line.value if contact.line else None
     return form
-
-
-def _may_delete() -> bool:
-    return current_user.role in (Role.ADMIN, Role.MANAGER)
 
 
 def _check_unique_name(form: CompanyForm, region_id: int, except_id: int | None = None) -> bool:
@@ -99,15 +94,15 @@ def new():
 @bp.get("/<int:company_id>")
 def detail(company_id: int):
     """A company's page: background, markets, contacts, opportunities and orders."""
-    company = services.company_for_page(company_id) or abort(404)
+    company = services.company_for_page(company_id)
     return render("accounts/detail.html", company=company, contact_form=_contact_form(company),
-                  can_delete=_may_delete(), attendance=attendance_for_company(company.id))
+                  **panels.context("accounts.detail", company=company))
 
 
 @bp.route("/<int:company_id>/edit", methods=["GET", "POST"])
 def edit(company_id: int):
     """Edit a company."""
-    company = get_or_404(Company, company_id)
+    company = load(Company, company_id)
     form = _company_form(company)
     if form.validate_on_submit() and _check_unique_name(form, company.region_id, except_id=company.id):
         services.update_company(company, form.data | {"region_id": company.region_id})
@@ -121,8 +116,8 @@ def edit(company_id: int):
 @bp.post("/<int:company_id>/delete")
 def delete(company_id: int):
     """Delete a company with its contacts (managers and admins)."""
-    company = get_or_404(Company, company_id)
-    if not _may_delete():
+    company = load(Company, company_id)  # first: another region's company is a 404, not a 403
+    if not current_user.can_manage:
         abort(403)
     name = company.name
     services.delete_company(company)
@@ -134,11 +129,11 @@ def delete(company_id: int):
 @bp.post("/<int:company_id>/contacts")
 def add_contact(company_id: int):
     """Add a contact; htmx gets the contacts section back with a fresh form."""
-    company = get_or_404(Company, company_id)
+    company = load(Company, company_id)
     form = _contact_form(company)
     if not form.validate_on_submit():
         return render("accounts/detail.html", "accounts/_contact_form.html", company=company,
-                      contact_form=form, can_delete=_may_delete(), status=422, retarget="#contact-form")
+                      contact_form=form, status=422, retarget="#contact-form")
     services.add_contact(company, form.data)
     db.session.commit()
     return _contacts_changed(company.id)
@@ -147,7 +142,7 @@ def add_contact(company_id: int):
 @bp.route("/<int:company_id>/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
 def edit_contact(company_id: int, contact_id: int):
     """Edit a contact: on its own page, or (`?inline=1`, htmx) in place of its card."""
-    contact = get_or_404(Contact, contact_id)
+    contact = load(Contact, contact_id)
     if contact.company_id != company_id:
         abort(404)
     inline = request.args.get("inline") == "1"
@@ -171,7 +166,7 @@ def edit_contact(company_id: int, contact_id: int):
 @bp.post("/<int:company_id>/contacts/<int:contact_id>/delete")
 def delete_contact(company_id: int, contact_id: int):
     """Remove a contact."""
-    contact = get_or_404(Contact, contact_id)
+    contact = load(Contact, contact_id)
     if contact.company_id != company_id:
         abort(404)
     services.delete_contact(contact)

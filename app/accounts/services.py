@@ -1,14 +1,20 @@
-"""Companies and contacts: the queries the pages need and the writes, region-checked."""
+"""Companies and contacts: the queries the pages need and the writes, region-checked; the
+companies a market's pages show, and the market's screening board."""
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, exists, or_, select
+from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from app.core.access import check_region
-from app.accounts.models import Company, Contact, Opportunity, Stage, company_markets
+from app.core.access import check_region, load
+from app.accounts.models import Company, Contact, Opportunity, Stage, association_members, company_markets
 from app.accounts.naming import name_key
+from app.associations.models import Association, association_markets
 from app.auth.models import User
 from app.extensions import db
-from app.markets.models import Market
+from app.markets.models import Market, ScreeningWeights
+
+# Stages of companies that are not yet accounts in play: what the screening board shows.
+SCREENABLE = (Stage.PROSPECT, Stage.DORMANT)
 
 # Furthest along the playbook first: key accounts, won, opportunities ... prospects, then dormant.
 _STAGE_ORDER = case({s.value: i for i, s in enumerate(reversed(list(Stage)[:-1]))}, value=Company.stage, else_=99)
@@ -49,16 +55,15 @@ def search_companies(*, q: str = "", market_id=None, stage=None, tier=None, owne
     return stmt.order_by(SORTS.get(sort, SORTS["name"]), Company.id)
 
 
-def company_for_page(company_id: int) -> Company | None:
-    """One company with everything its page shows, in a fixed number of queries."""
-    return db.session.scalar(
-        select(Company).where(Company.id == company_id).options(
-            joinedload(Company.owner).lazyload(User.regions), joinedload(Company.region),
-            selectinload(Company.markets), selectinload(Company.associations),
-            selectinload(Company.contacts).joinedload(Contact.holder).lazyload(User.regions),
-            selectinload(Company.opportunities).joinedload(Opportunity.owner).lazyload(User.regions),
-            selectinload(Company.orders),
-        ))
+def company_for_page(company_id: int) -> Company:
+    """One company with everything its page shows, in a fixed number of queries; else a 404."""
+    return load(
+        Company, company_id,
+        joinedload(Company.owner).lazyload(User.regions), joinedload(Company.region),
+        selectinload(Company.markets), selectinload(Company.associations),
+        selectinload(Company.contacts).joinedload(Contact.holder).lazyload(User.regions),
+        selectinload(Company.opportunities).joinedload(Opportunity.owner).lazyload(User.regions),
+        selectinload(Company.orders))
 
 
 
@@ -137,3 +142,140 @@ def delete_contact(contact: Contact) -> None:
     db.session.delete(contact)
     db.session.flush()
 
+
+def stage_counts(market_ids: list[int]) -> dict[int, dict[str, int]]:
+    """{market id: {stage: number of companies}} in one query."""
+    counts: dict[int, dict[Stage, int]] = {m: {} for m in market_ids}
+    if not market_ids:
+        return counts
+    rows = db.session.execute(
+        select(company_markets.c.market_id, Company.stage, func.count())
+        .join(Company, Company.id == company_markets.c.company_id)
+        .where(company_markets.c.market_id.in_(market_ids))
+        .group_by(company_markets.c.market_id, Company.stage))
+    for market_id, stage, n in rows:
+        counts[market_id][Stage(stage).value] = n
+    return counts
+
+
+def members_query(association: Association):
+    """The companies recorded as members of an association, by name."""
+    return (select(Company).join(association_members, association_members.c.company_id == Company.id)
+            .where(association_members.c.association_id == association.id)
+            .options(joinedload(Company.owner)).order_by(Company.name_key, Company.id))
+
+
+def market_companies(market: Market) -> dict:
+    """A market's targets and its accounts in play, for the market's page."""
+    targets = list(db.session.scalars(
+        select(Company).join(company_markets).where(company_markets.c.market_id == market.id,
+                                                    Company.stage == Stage.TARGET)
+        .options(joinedload(Company.owner)).order_by(Company.score.desc(), Company.name_key)))
+    accounts = list(db.session.scalars(
+        select(Company).join(company_markets).where(
+            company_markets.c.market_id == market.id,
+            Company.stage.in_([Stage.ENGAGED, Stage.OPPORTUNITY, Stage.WON, Stage.KEY_ACCOUNT]))
+        .options(joinedload(Company.owner)).order_by(Company.stage, Company.name_key).limit(100)))
+    return {"targets": targets, "accounts": accounts}
+
+
+def weights_for(market: Market) -> ScreeningWeights:
+    weights = db.session.get(ScreeningWeights, market.id)
+    if weights is None:
+        weights = ScreeningWeights(market_id=market.id, size=3, fit=4, equipment=2, relationship=3,
+                                   competitor=-2, fit_keywords="")
+    return weights
+
+
+def save_weights(market: Market, data: dict) -> ScreeningWeights:
+    check_region(market.region_id)
+    weights = db.session.get(ScreeningWeights, market.id)
+    if weights is None:
+        weights = ScreeningWeights(market_id=market.id)
+        db.session.add(weights)
+    for factor in ScreeningWeights.FACTORS:
+        setattr(weights, factor, data[factor])
+    weights.fit_keywords = (data["fit_keywords"] or "").strip()
+    db.session.flush()
+    return weights
+
+
+def _factors(weights: ScreeningWeights, market: Market):
+    """SQL expressions, each 0..1, for the five screening factors of a company."""
+    size = sa.case(
+        (Company.employees >= 1000, 1.0), (Company.employees >= 300, 0.75),
+        (Company.employees >= 100, 0.5), (Company.employees >= 20, 0.25), else_=0.0)
+    keywords = weights.keywords or [market.name]
+    fit = sa.case((or_(*[Company.products.ilike(f"%{k}%") for k in keywords],
+                       *[Company.name.ilike(f"%{k}%") for k in keywords]), 1.0), else_=0.0)
+    equipment = sa.case((Company.equipment != "", 1.0), else_=0.0)
+    strength = (select(func.max(func.coalesce(Contact.strength, 1))).where(Contact.company_id == Company.id)
+                .correlate(Company).scalar_subquery())
+    relationship = func.coalesce(strength, 0) / 5.0
+    competitor = sa.case((Company.competitor != "", 1.0), else_=0.0)
+    return {"size": size, "fit": fit, "equipment": equipment, "relationship": relationship,
+            "competitor": competitor}
+
+
+SCREENING_SORTS = ("score", "name", "employees", "city")
+
+
+def screening_query(market: Market, weights: ScreeningWeights, *, q: str = "", association_id=None,
+                    city: str = "", no_competitor: bool = False, sort: str = "score"):
+    """The board's select: (Company, score, factor values...) for the market's screenable companies."""
+    factors = _factors(weights, market)
+    score = sum((getattr(weights, name) * expr for name, expr in factors.items()), sa.literal(0.0)) * 10
+    score = func.round(score).label("board_score")
+    in_market = exists().where(company_markets.c.company_id == Company.id, company_markets.c.market_id == market.id)
+    via_association = exists().where(
+        association_members.c.company_id == Company.id,
+        association_members.c.association_id == association_markets.c.association_id,
+        association_markets.c.market_id == market.id)
+    stmt = (select(Company, score, *[expr.label(f"f_{name}") for name, expr in factors.items()])
+            .where(Company.region_id == market.region_id, Company.stage.in_(SCREENABLE),
+                   or_(in_market, via_association))
+            .options(selectinload(Company.associations)))
+    if q := q.strip():
+        stmt = stmt.where(or_(Company.name.ilike(f"%{q}%"), Company.products.ilike(f"%{q}%")))
+    if association_id:
+        stmt = stmt.where(exists().where(association_members.c.company_id == Company.id,
+                                         association_members.c.association_id == association_id))
+    if city := city.strip():
+        stmt = stmt.where(or_(Company.city.ilike(f"%{city}%"), Company.district.ilike(f"%{city}%"),
+                              Company.address.ilike(f"%{city}%")))
+    if no_competitor:
+        stmt = stmt.where(Company.competitor == "")
+    order = {"name": [Company.name_key.asc()], "employees": [Company.employees.desc().nulls_last()],
+             "city": [Company.city.asc()]}.get(sort, [score.desc()])
+    return stmt.order_by(*order, Company.id)
+
+
+def targets_of(market: Market) -> list[Company]:
+    return list(db.session.scalars(
+        select(Company).join(company_markets).where(company_markets.c.market_id == market.id,
+                                                    Company.stage == Stage.TARGET)
+        .options(joinedload(Company.owner)).order_by(Company.name_key)))
+
+
+def promote_to_target(market: Market, company: Company, owner_id: int, score: int) -> None:
+    """One click on the board: the company becomes a target of this market, with an owner."""
+    check_region(company.region_id)
+    company.stage = Stage.TARGET
+    company.owner_id = owner_id
+    company.score = score
+    if market not in company.markets:
+        company.markets.append(market)
+    db.session.flush()
+
+
+def update_background(company: Company, text: str) -> None:
+    """The board's inline notes: what the team learned about a company while screening."""
+    check_region(company.region_id)
+    company.background = text.strip()
+    db.session.flush()
+
+
+def association_choices(market: Market) -> list[Association]:
+    return list(db.session.scalars(
+        select(Association).join(association_markets).where(association_markets.c.market_id == market.id)
+        .order_by(Association.name)))

@@ -1,3 +1,5 @@
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from app.admin import models, routes  # noqa: E402,F401  (the blueprint above must exist first)

@@ -1,13 +1,12 @@
-"""Cadence rules per tier and the audit log."""
-from datetime import datetime
-
+"""Cadence rules per tier."""
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import Tier
-from app.auth.models import Region, User
+from app.auth.models import Region
 from app.extensions import db
-from app.core.types import LabelledEnum, UTCDateTime, enum_column, utcnow
+from app.core.types import enum_column
 
 DEFAULT_CADENCE_DAYS = {Tier.A: 30, Tier.B: 60, Tier.C: 90}
 
@@ -16,6 +15,7 @@ class CadenceRule(db.Model):
     """The longest gap between visits for an account of a tier in a region."""
 
     __tablename__ = "cadence_rules"
+    __audit_label__ = _l("Cadence rule")
     __table_args__ = (
         sa.UniqueConstraint("region_id", "tier"),
         sa.CheckConstraint("max_gap_days > 0", name="max_gap_positive"),
@@ -27,27 +27,3 @@ class CadenceRule(db.Model):
     max_gap_days: Mapped[int]
 
     region: Mapped[Region] = relationship()
-
-
-class AuditAction(LabelledEnum):
-    INSERT = "insert"
-    UPDATE = "update"
-    DELETE = "delete"
-
-
-class AuditEntry(db.Model):
-    __tablename__ = "audit_entries"
-    __table_args__ = (sa.Index("ix_audit_entries_table_row", "table_name", "row_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
-    region_id: Mapped[int | None] = mapped_column(sa.ForeignKey("regions.id", ondelete="SET NULL"), index=True)
-    action: Mapped[AuditAction] = mapped_column(enum_column(AuditAction))
-    table_name: Mapped[str] = mapped_column(sa.String(64))
-    row_id: Mapped[str] = mapped_column(sa.String(64))
-    summary: Mapped[str] = mapped_column(sa.String(300), default="")
-    changes: Mapped[dict] = mapped_column(sa.JSON, default=dict)
-
-    user: Mapped[User | None] = relationship()
-    region: Mapped[Region | None] = relationship()

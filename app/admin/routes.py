@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 from app.core.forms import page_number
 from app.admin import bp, services
 from app.admin.forms import AuditFilterForm
-from app.admin.models import AuditAction
+from app.audit import AuditAction
 from app.extensions import db
 from app.htmx import render
 

@@ -13,27 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.routing import BuildError
 
-from app.admin.models import AuditAction, AuditEntry
+from app.audit import AuditAction, AuditEntry
 from app.auth.models import Region, User
 from app.extensions import db
 from app.labels import label_for
 from app.templating import localdate, localtime, money
 from app.core.types import UTCDateTime
 
-RECORD_TYPES = {
-    "companies": _l("Company"), "contacts": _l("Contact"), "contact_roles": _l("Contact role"),
-    "opportunities": _l("Opportunity"), "orders": _l("Order"), "markets": _l("Market"),
-    "associations": _l("Association"), "memberships": _l("Membership"), "seminars": _l("Seminar"),
-    "seminar_speakers": _l("Speaker"), "registrations": _l("Registration"), "visits": _l("Visit"),
-    "visit_members": _l("Visit team member"), "experts": _l("Expert"), "expert_tags": _l("Expertise"),
-    "expert_unavailability": _l("Expert unavailability"), "users": _l("User"), "regions": _l("Region"),
-    "cadence_rules": _l("Cadence rule"), "outbox_messages": _l("E-mail"),
-    "region_visit_settings": _l("Scheduling rules"), "import_batches": _l("Directory import"),
-    "import_items": _l("Imported row"), "screening_weights": _l("Screening weights"),
-    "seminar_questions": _l("Seminar question"), "escalations": _l("Escalation"),
-    "visit_conflict_overrides": _l("Conflict override"), "visit_contacts": _l("Contact met"),
-}
-
+# Field names shared by many records; a model adds or overrides its own in __field_labels__.
 FIELD_LABELS = {
     "name": _l("Name"), "short_name": _l("Short name"), "name_key": _l("Name key"), "title": _l("Title"),
     "region_id": _l("Region"), "regions": _l("Regions"), "market_id": _l("Market"), "markets": _l("Markets"),
@@ -86,16 +73,6 @@ NAMED_TABLES = {"users": "name", "regions": "name", "markets": "name", "companie
                 "associations": "name", "experts": "name", "seminars": "title", "opportunities": "title",
                 "registrations": "name"}
 
-# Record pages: table -> (blueprint, URL parameter); child rows link to their parent's page.
-PAGES = {"companies": ("accounts", "company_id"), "markets": ("markets", "market_id"),
-         "associations": ("associations", "association_id"), "seminars": ("seminars", "seminar_id"),
-         "experts": ("experts", "expert_id"), "visits": ("visits", "visit_id")}
-PARENTS = {"contacts": "company_id", "opportunities": "company_id", "orders": "company_id",
-           "memberships": "association_id", "registrations": "seminar_id", "seminar_speakers": "seminar_id",
-           "visit_members": "visit_id", "expert_tags": "expert_id", "expert_unavailability": "expert_id"}
-PARENT_TABLE = {"company_id": "companies", "association_id": "associations", "seminar_id": "seminars",
-                "visit_id": "visits", "expert_id": "experts"}
-
 # Stored with the entry, but nothing a reader needs: the id is the record's, the key is derived.
 HIDDEN_FIELDS = {"id", "name_key"}
 
@@ -117,10 +94,40 @@ class EntryView:
     changes: list[Change] = field(default_factory=list)
 
 
+@cache
+def _models() -> dict[str, type]:
+    """table -> model, for every mapped table an entry can name (not the audit log itself)."""
+    return {m.local_table.name: m.class_ for m in db.Model.registry.mappers if m.class_ is not AuditEntry}
+
+
+def _declared(table: str, name: str, default=None):
+    """What a record's model says of itself (__audit_label__, __page__, __parent__, ...)."""
+    model = _models().get(table)
+    return vars(model).get(name, default) if model is not None else default
+
+
+def record_type(table: str) -> str:
+    label = _declared(table, "__audit_label__")
+    return str(label) if label is not None else _humanize(table)
+
+
+def field_label(table: str, key: str) -> str:
+    label = _declared(table, "__field_labels__", {}).get(key) or FIELD_LABELS.get(key)
+    return str(label) if label is not None else _humanize(key)
+
+
+@cache
+def parent_key(table: str) -> tuple[str, str] | None:
+    """(foreign key column, parent table) of a record whose page is its parent's (a contact's company)."""
+    if (column := _declared(table, "__parent__")) is None:
+        return None
+    (fk,) = _models()[table].__table__.c[column].foreign_keys
+    return column, fk.column.table.name
+
+
 def record_types() -> list[tuple[str, str]]:
     """Every table an entry can name, labelled, for the filter."""
-    tables = {m.local_table.name for m in db.Model.registry.mappers} - {"audit_entries"}
-    return sorted(((t, str(RECORD_TYPES.get(t, _humanize(t)))) for t in tables), key=lambda c: c[1])
+    return sorted(((t, record_type(t)) for t in _models()), key=lambda c: c[1])
 
 
 def filter_choices() -> dict:
@@ -193,7 +200,7 @@ def _lookup(wanted: dict[str, set[int]], parents: dict[str, set[int]]) -> dict:
                      .where(t.c.id.in_(sorted(ids))))
     for table, ids in parents.items():
         t = db.metadata.tables[table]
-        column = PARENTS[table]
+        column, _parent_table = parent_key(table)
         parts.append(select(sa.literal(f"{table}>").label("kind"), t.c.id, sa.cast(t.c[column], sa.String))
                      .where(t.c.id.in_(sorted(ids))))
     if not parts:
@@ -239,21 +246,10 @@ def _display(table: str, key: str, value, names: dict) -> str:
     return text if len(text) <= 400 else text[:400] + "…"
 
 
-def _page_endpoints() -> dict[str, tuple[str, str]]:
-    """table -> (endpoint, parameter) for the record pages that exist (blueprint.detail taking the id)."""
-    found = {}
-    for rule in current_app.url_map.iter_rules():
-        for table, (blueprint, param) in PAGES.items():
-            if (rule.endpoint in (f"{blueprint}.detail", f"{blueprint}.show") and rule.arguments == {param}
-                    and "GET" in rule.methods):
-                found.setdefault(table, (rule.endpoint, param))
-    return found
-
-
-def _page_url(endpoints: dict, table: str, ident) -> str | None:
-    if table not in endpoints or ident in (None, ""):
+def _page_url(table: str, ident) -> str | None:
+    if (page := _declared(table, "__page__")) is None or ident in (None, ""):
         return None
-    endpoint, param = endpoints[table]
+    endpoint, param = page
     try:
         return url_for(endpoint, **{param: int(ident)})
     except (BuildError, ValueError):
@@ -269,31 +265,29 @@ def entry_views(entries: list[AuditEntry]) -> list[EntryView]:
             if (target := _reference(entry.table_name, key)) is not None:
                 for value in pair if isinstance(pair, list) else [pair]:
                     wanted.setdefault(target, set()).update(_ids(value))
-        if entry.table_name in PARENTS and PARENTS[entry.table_name] not in (entry.changes or {}):
+        if (parent := parent_key(entry.table_name)) is not None and parent[0] not in (entry.changes or {}):
             if entry.row_id.isdigit():
                 parents.setdefault(entry.table_name, set()).add(int(entry.row_id))
     names = _lookup(wanted, parents)
-    endpoints = _page_endpoints()
     views = []
     for entry in entries:
         changes = entry.changes or {}
-        if entry.table_name in PAGES:
-            url = None if entry.action is AuditAction.DELETE else _page_url(endpoints, entry.table_name, entry.row_id)
-        elif entry.table_name in PARENTS:
-            column = PARENTS[entry.table_name]
+        if _declared(entry.table_name, "__page__") is not None:
+            url = None if entry.action is AuditAction.DELETE else _page_url(entry.table_name, entry.row_id)
+        elif (parent := parent_key(entry.table_name)) is not None:
+            column, parent_table = parent
             parent_id = next((v for v in changes.get(column, []) if v is not None), None)
             if parent_id is None and entry.row_id.isdigit():
                 parent_id = names.get((f"{entry.table_name}>", int(entry.row_id)))
-            url = _page_url(endpoints, PARENT_TABLE[column], parent_id)
+            url = _page_url(parent_table, parent_id)
         else:
             url = None
-        view = EntryView(entry=entry, url=url,
-                         record_type=str(RECORD_TYPES.get(entry.table_name, _humanize(entry.table_name))))
+        view = EntryView(entry=entry, url=url, record_type=record_type(entry.table_name))
         for key, pair in changes.items():
             if key in HIDDEN_FIELDS or not isinstance(pair, list) or len(pair) != 2:
                 continue
             old, new = pair
-            view.changes.append(Change(field=str(FIELD_LABELS.get(key, _humanize(key))),
+            view.changes.append(Change(field=field_label(entry.table_name, key),
                                        old=_display(entry.table_name, key, old, names),
                                        new=_display(entry.table_name, key, new, names)))
         views.append(view)

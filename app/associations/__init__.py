@@ -1,7 +1,5 @@
 from flask import Blueprint
 
-from app.imports import bp as imports_bp
-
 bp = Blueprint("associations", __name__, url_prefix="/associations")
-# The member-directory import lives in its own package and is served under /associations.
-bp.register_blueprint(imports_bp)
+
+from app.associations import models, panels, routes  # noqa: E402,F401  (the blueprint above must exist first)

@@ -2,6 +2,7 @@
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import Region, User
@@ -26,6 +27,8 @@ class MembershipStatus(LabelledEnum):
 
 class Association(db.Model):
     __tablename__ = "associations"
+    __audit_label__ = _l("Association")
+    __page__ = ("associations.detail", "association_id")
     __table_args__ = (
         sa.UniqueConstraint("region_id", "name"),
         sa.CheckConstraint("member_count >= 0", name="member_count_not_negative"),
@@ -51,6 +54,9 @@ class Membership(db.Model):
     """One term of our membership; a renewal adds a new term and keeps the old."""
 
     __tablename__ = "memberships"
+    __audit_label__ = _l("Membership")
+    __parent__ = "association_id"
+    __region_via__ = "association"
     __table_args__ = (
         sa.CheckConstraint("expires_on IS NULL OR joined_on IS NULL OR expires_on >= joined_on",
                            name="expires_after_joined"),

@@ -3,8 +3,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.auth.services import regions_for, users_in
+from app.core import panels
 from app.core.forms import page_number
-from app.core.access import get_or_404
+from app.core.access import load
 from app.associations import bp, services
 from app.associations.forms import AssociationForm, MembershipForm, RenewForm, TermStatusForm
 from app.associations.models import Association, Membership, MembershipStatus
@@ -68,7 +69,8 @@ def index():
     region_ids = [r.id for r in regions_for(current_user)]
     return render("associations/index.html", "associations/_results.html", page=page, rows=rows, terms=terms,
                   filters=filters, markets=Market.in_regions(region_ids), statuses=list(MembershipStatus),
-                  renewal_due=services.renewal_due)
+                  renewal_due=services.renewal_due,
+                  **panels.context("associations.index", associations=[row.Association for row in rows]))
 
 
 @bp.get("/renewals")
@@ -93,7 +95,7 @@ def new():
 @bp.route("/<int:association_id>/edit", methods=["GET", "POST"])
 def edit(association_id: int):
     """Edit an association."""
-    association = get_or_404(Association, association_id)
+    association = load(Association, association_id)
     form = _association_form(association)
     if form.validate_on_submit() and _unique(form, association.region_id, association.id):
         services.update_association(association, form.data | {"region_id": association.region_id})
@@ -104,17 +106,15 @@ def edit(association_id: int):
 
 
 def _detail_context(association: Association, **extra) -> dict:
-    from app.imports.services import batches_of
-    members = db.paginate(services.members_query(association), page=page_number(),
-                          per_page=current_app.config["PAGE_SIZE"], error_out=False, count=True)
     terms = sorted(association.memberships, key=lambda m: m.id, reverse=True)
     current = terms[0] if terms else None
-    context = {"association": association, "members": members, "terms": terms, "current": current,
-               "due": services.renewal_due(current), "batches": batches_of(association),
+    context = {"association": association, "terms": terms, "current": current,
+               "due": services.renewal_due(current),
                "next_status": services.NEXT_STATUS, "status_form": TermStatusForm(formdata=None),
                "membership_form": _membership_form(association, formdata=None),
                "renew_form": _renew_form(current)}
-    return context | extra
+    # Its member companies (accounts) and directory imports (imports) come from those domains.
+    return context | panels.context("associations.detail", association=association) | extra
 
 
 def _renew_form(current: Membership | None, **kw) -> RenewForm:
@@ -128,7 +128,7 @@ def _renew_form(current: Membership | None, **kw) -> RenewForm:
 @bp.get("/<int:association_id>")
 def detail(association_id: int):
     """An association's page: contact data, markets, our membership and its history, members, imports."""
-    association = services.association_for_page(association_id) or get_or_404(Association, association_id)
+    association = services.association_for_page(association_id) or load(Association, association_id)
     return render("associations/detail.html", "associations/_members.html", **_detail_context(association))
 
 
@@ -143,7 +143,7 @@ def _membership_changed(association_id: int):
 @bp.post("/<int:association_id>/memberships")
 def add_term(association_id: int):
     """Record a membership term (e.g. the first one, as a prospect or an application)."""
-    association = services.association_for_page(association_id) or get_or_404(Association, association_id)
+    association = services.association_for_page(association_id) or load(Association, association_id)
     form = _membership_form(association)
     if not form.validate_on_submit():
         return render("associations/detail.html", "associations/_membership.html", status=422,
@@ -154,7 +154,7 @@ def add_term(association_id: int):
 
 
 def _term_of(association_id: int, term_id: int) -> Membership:
-    term = get_or_404(Membership, term_id)
+    term = load(Membership, term_id)
     if term.association_id != association_id:
         abort(404)
     return term

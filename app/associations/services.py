@@ -27,8 +27,7 @@ def _latest_term_id():
 
 
 def search_associations(*, q: str = "", market_id=None, status: str | None = None):
-    member_count = _member_count_column()
-    stmt = (select(Association, member_count)
+    stmt = (select(Association)
             .options(selectinload(Association.markets), joinedload(Association.region))
             .order_by(Association.name, Association.id))
     if q := q.strip():
@@ -43,13 +42,6 @@ def search_associations(*, q: str = "", market_id=None, status: str | None = Non
     elif status in {s.value for s in MembershipStatus}:
         stmt = stmt.where(exists().where(Membership.id == _latest_term_id(), Membership.status == status))
     return stmt
-
-
-def _member_count_column():
-    from app.accounts.models import association_members
-    return (select(func.count()).select_from(association_members)
-            .where(association_members.c.association_id == Association.id)
-            .correlate(Association).scalar_subquery().label("members"))
 
 
 def current_terms(association_ids: list[int]) -> dict[int, Membership]:
@@ -90,14 +82,6 @@ def association_for_page(association_id: int) -> Association | None:
         select(Association).where(Association.id == association_id).options(
             joinedload(Association.region), selectinload(Association.markets),
             selectinload(Association.memberships).joinedload(Membership.representative)))
-
-
-def members_query(association: Association):
-    from app.accounts.models import Company, association_members
-    return (select(Company).join(association_members, association_members.c.company_id == Company.id)
-            .where(association_members.c.association_id == association.id)
-            .options(joinedload(Company.owner)).order_by(Company.name_key, Company.id))
-
 
 
 def name_taken(name: str, region_id: int, except_id: int | None = None) -> bool:

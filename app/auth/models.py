@@ -2,6 +2,7 @@
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -28,6 +29,8 @@ user_regions = sa.Table(
 
 class Region(db.Model):
     __tablename__ = "regions"
+    __audit_label__ = _l("Region")
+    __region_via__ = None
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(80), unique=True)
@@ -37,8 +40,14 @@ class Region(db.Model):
         return f"<Region {self.name}>"
 
 
+# The roles that manage a region; require_role(*MANAGING_ROLES) guards their views.
+MANAGING_ROLES = (Role.ADMIN, Role.MANAGER)
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    __audit_label__ = _l("User")
+    __region_via__ = None
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
@@ -70,6 +79,15 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+    @property
+    def is_expert(self) -> bool:
+        return self.role == Role.EXPERT
+
+    @property
+    def can_manage(self) -> bool:
+        """Admins and regional managers: delete companies, keep experts, decide escalations."""
+        return self.role in MANAGING_ROLES
 
     @property
     def region_ids(self) -> list[int]:

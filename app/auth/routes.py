@@ -6,6 +6,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from app.auth import bp, services
+from app.core.access import allow_experts
 from app.auth.forms import LoginForm
 from app.auth.models import User
 from app.extensions import db, limiter, login_manager
@@ -63,6 +64,7 @@ def login():
 
 
 @bp.post("/logout")
+@allow_experts
 @login_required
 def logout():
     """End the session: the cookie and the remember-me token stop working."""
@@ -75,6 +77,7 @@ def logout():
 
 
 @bp.post("/language")
+@allow_experts
 def set_language():
     """Switch the interface language; remembered on the account when signed in."""
     locale = request.form.get("locale")

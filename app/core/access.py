@@ -5,48 +5,46 @@ is unset (admins, anonymous public pages, the CLI) queries are not limited. A st
 opt out with `execution_options(all_regions=True)`, which only code that checks access in
 another way may do.
 """
-from functools import cache
+from functools import cache, wraps
 
-from flask import abort, g, has_request_context, request
+from flask import abort, current_app, g, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session, with_loader_criteria
 
+from app.core.inputs import in_range
 from app.extensions import db
 
 
 @cache
-def _region_owned() -> tuple[list, dict]:
-    """Every model with a region_id, found once; and the child models scoped through a parent.
+def _region_owned() -> tuple[list, list]:
+    """The models limited to the user's regions, read from the mapper registry once.
 
-    Found, not listed, so a model a domain adds later (an import batch, an escalation) is
-    limited without anyone remembering to register it here.
+    A model with a `region_id` column is limited by it; a child model declares the parent it
+    reaches its region through (`__region_via__ = "company"`, a many-to-one relationship) and
+    is limited to rows whose parent is visible. A model whose rows may have no region at all
+    (`__region_optional__`, the head office's experts) shows those rows to every region.
     """
-    # Imported here: the domain packages import this module for get_or_404.
-    from app.accounts.models import Company, Contact, Opportunity, Order
-    from app.associations.models import Association, Membership
-    from app.seminars.models import Registration, Seminar
-
-    owned = [m.class_ for m in db.Model.registry.mappers if "region_id" in m.columns]
-    children = {
-        Contact: (Contact.company_id, Company), Opportunity: (Opportunity.company_id, Company),
-        Order: (Order.company_id, Company), Membership: (Membership.association_id, Association),
-        Registration: (Registration.seminar_id, Seminar),
-    }
+    owned, children = [], []
+    for mapper in db.Model.registry.mappers:
+        model = mapper.class_
+        if (via := vars(model).get("__region_via__")) is not None:
+            rel = mapper.relationships[via]
+            (column,) = rel.local_columns
+            children.append((model, mapper.get_property_by_column(column).class_attribute, rel.mapper.class_))
+        elif "region_id" in mapper.columns:
+            owned.append(model)
     return owned, children
 
 
 def _criteria(region_ids: list[int]):
-    from app.experts.models import Expert
-
     owned, children = _region_owned()
     for model in owned:
         criterion = model.region_id.in_(region_ids)
-        if model is Expert:
-            # A head-office expert (no region) serves every region.
+        if vars(model).get("__region_optional__"):
             criterion = or_(model.region_id.is_(None), criterion)
         yield with_loader_criteria(model, criterion, include_aliases=True)
-    for model, (parent_key, parent) in children.items():
+    for model, parent_key, parent in children:
         yield with_loader_criteria(
             model, parent_key.in_(select(parent.id).where(parent.region_id.in_(region_ids))), include_aliases=True)
 
@@ -77,20 +75,38 @@ def load_scope() -> None:
         g.region_scope = None
 
 
-# What an expert may change: experts are read-mostly (DESIGN.md section 1). They keep their
-# own calendar and unavailable days and answer the visits they are asked to join.
-EXPERT_WRITES = {"auth.logout", "auth.set_language", "experts.add_unavailable", "experts.delete_unavailable",
-                 "visits.answer", "visits.my_calendar_token"}
+def allow_experts(view):
+    """Mark a view that a signed-in expert may write through.
+
+    Experts are read-mostly (DESIGN.md section 1): they keep their own calendar and unavailable
+    days and answer the visits they are asked to join; every other write of theirs is a 403.
+    """
+    view.allow_experts = True
+    return view
 
 
 def refuse_expert_writes() -> None:
-    """Before each request: a signed-in expert's writes outside EXPERT_WRITES are refused (403)."""
-    from app.auth.models import Role
-
+    """Before each request: a signed-in expert's write to a view not marked allow_experts is refused (403)."""
     if (request.method not in ("GET", "HEAD", "OPTIONS") and current_user.is_authenticated
-            and current_user.role == Role.EXPERT and request.endpoint not in EXPERT_WRITES
-            and request.blueprint not in PUBLIC_BLUEPRINTS):
+            and current_user.is_expert and request.blueprint not in PUBLIC_BLUEPRINTS
+            and not getattr(current_app.view_functions.get(request.endpoint), "allow_experts", False)):
         abort(403)
+
+
+def require_role(*roles):
+    """Decorate a view that only users of these roles may use (403 for the others).
+
+    For a view of one record the record is loaded first, so that another region's record is a
+    404 whatever the role: such views ask `current_user.can_manage` after `load` instead.
+    """
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if getattr(current_user, "role", None) not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
 
 
 def allowed_region_ids() -> list[int] | None:
@@ -105,9 +121,8 @@ def check_region(region_id: int) -> None:
         abort(403)
 
 
-def get_or_404(model, ident):
-    """Load one row by primary key through the region scope; another region's row is a 404."""
-    from app.core.inputs import in_range
+def load(model, ident, *options):
+    """One row by id through the region scope, with its loader options; another region's row is a 404."""
     if not in_range(ident):  # an id no row can have, from a query or a form: not an overflow
         abort(404)
-    return db.first_or_404(select(model).where(model.id == ident))
+    return db.first_or_404(select(model).where(model.id == ident).options(*options))

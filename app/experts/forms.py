@@ -4,8 +4,7 @@ from wtforms import DateField, EmailField, IntegerField, SelectField, StringFiel
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.experts.models import Organisation
-from app.core.forms import OptionalSelectField
-from app.visits.forms import MONEY
+from app.core.forms import MONEY, OptionalSelectField
 
 
 class ExpertForm(FlaskForm):

@@ -2,6 +2,7 @@
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import Region, User
@@ -19,6 +20,10 @@ class Organisation(LabelledEnum):
 
 class Expert(db.Model):
     __tablename__ = "experts"
+    __audit_label__ = _l("Expert")
+    __audit_lists__ = {"tags": ("tags", "tag")}
+    __page__ = ("experts.detail", "expert_id")
+    __region_optional__ = True  # a head-office expert (no region) serves every region
     __table_args__ = (
         sa.CheckConstraint("max_visits_per_week >= 0", name="max_visits_not_negative"),
         sa.CheckConstraint("day_rate_cents IS NULL OR day_rate_cents >= 0", name="day_rate_not_negative"),
@@ -60,6 +65,9 @@ class ExpertTag(db.Model):
     """One field of expertise, optionally tied to a market."""
 
     __tablename__ = "expert_tags"
+    __audit_label__ = _l("Expertise")
+    __region_via__ = None
+    __parent__ = "expert_id"
     __table_args__ = (sa.UniqueConstraint("expert_id", "market_id", "tag"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,6 +80,9 @@ class ExpertTag(db.Model):
 
 class Unavailability(db.Model):
     __tablename__ = "expert_unavailability"
+    __audit_label__ = _l("Expert unavailability")
+    __region_via__ = None
+    __parent__ = "expert_id"
     __table_args__ = (sa.CheckConstraint("ends_on >= starts_on", name="ends_after_starts"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,15 +2,16 @@ from flask import abort, current_app, request, url_for
 from flask_login import current_user, login_required
 
 from app.auth.services import regions_for, users_in
+from app.core import panels
+from app.core.access import allow_experts, require_role
 from app.core.forms import page_number
-from app.auth.models import Role
+from app.auth.models import MANAGING_ROLES
 from app.experts import bp, services
 from app.experts.forms import ExpertForm, UnavailableForm
 from app.experts.models import Organisation, Unavailability
 from app.extensions import db
 from app.htmx import redirect_after_write, render
 from app.markets.models import Market
-from app.visits.forms import LEVEL_LABELS
 
 
 @bp.before_request
@@ -24,10 +25,6 @@ def _region_ids() -> list[int]:
 
 
 
-def _can_edit() -> bool:
-    return current_user.role in (Role.ADMIN, Role.MANAGER)
-
-
 @bp.get("/")
 def index():
     """Experts: filter by market, expertise and organisation."""
@@ -38,7 +35,7 @@ def index():
     page = db.paginate(services.search_experts(**filters), page=page_number(),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False, count=True)
     return render("experts/index.html", "experts/_results.html", page=page, filters=filters,
-                  markets=Market.in_regions(_region_ids()), organisations=list(Organisation), can_edit=_can_edit())
+                  markets=Market.in_regions(_region_ids()), organisations=list(Organisation), can_edit=current_user.can_manage)
 
 
 def _form(expert=None) -> tuple[ExpertForm, list[Market]]:
@@ -61,10 +58,9 @@ def _form(expert=None) -> tuple[ExpertForm, list[Market]]:
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@require_role(*MANAGING_ROLES)
 def new():
     """Add an expert: one of our own, or an outside person without a login."""
-    if not _can_edit():
-        abort(403)
     form, markets = _form()
     if form.validate_on_submit():
         data = form.data
@@ -79,8 +75,8 @@ def new():
 @bp.route("/<int:expert_id>/edit", methods=["GET", "POST"])
 def edit(expert_id: int):
     """Change an expert's details, expertise, rate or weekly limit."""
-    expert = services.get_expert_or_404(expert_id)
-    if not _can_edit():
+    expert = services.get_expert_or_404(expert_id)  # first: an expert the user cannot see is a 404
+    if not current_user.can_manage:
         abort(403)
     services.check_expert_write(expert)
     form, markets = _form(expert)
@@ -98,19 +94,19 @@ def edit(expert_id: int):
 def detail(expert_id: int):
     """An expert: expertise, availability, booked visits and seminar talks, requests to answer."""
     expert = services.get_expert_or_404(expert_id)
-    visits, talks, busy = services.bookings(expert)
     is_self = expert.user_id is not None and expert.user_id == current_user.id
-    return render("experts/detail.html", expert=expert, visits=visits, talks=talks, busy=busy,
-                  unavailable_form=UnavailableForm(), level_labels=LEVEL_LABELS,
-                  can_edit=_can_edit() or is_self, can_answer=current_user.is_admin or is_self)
+    return render("experts/detail.html", expert=expert, unavailable_form=UnavailableForm(),
+                  can_edit=current_user.can_manage or is_self, can_answer=current_user.is_admin or is_self,
+                  **panels.context("experts.detail", expert=expert))
 
 
 @bp.post("/<int:expert_id>/unavailable")
+@allow_experts
 def add_unavailable(expert_id: int):
     """Mark days the expert cannot come."""
     expert = services.get_expert_or_404(expert_id)
     is_self = expert.user_id == current_user.id
-    if not (_can_edit() or is_self):
+    if not (current_user.can_manage or is_self):
         abort(403)
     if not is_self:
         services.check_expert_write(expert)
@@ -125,11 +121,12 @@ def add_unavailable(expert_id: int):
 
 
 @bp.post("/<int:expert_id>/unavailable/<int:period_id>/delete")
+@allow_experts
 def delete_unavailable(expert_id: int, period_id: int):
     """Remove a period the expert marked unavailable."""
     expert = services.get_expert_or_404(expert_id)
     is_self = expert.user_id == current_user.id
-    if not (_can_edit() or is_self):
+    if not (current_user.can_manage or is_self):
         abort(403)
     if not is_self:
         services.check_expert_write(expert)
@@ -143,9 +140,9 @@ def delete_unavailable(expert_id: int, period_id: int):
 
 
 def _detail_rest(expert) -> dict:
-    visits, talks, busy = services.bookings(expert)
-    return dict(visits=visits, talks=talks, busy=busy, level_labels=LEVEL_LABELS,
-                can_answer=current_user.is_admin or expert.user_id == current_user.id)
+    """The booked visits and talks (contributed by visits and seminars) beside the availability."""
+    return dict(can_answer=current_user.is_admin or expert.user_id == current_user.id,
+                **panels.context("experts.detail", expert=expert))
 
 
 def _unavailable_changed(expert):
@@ -160,7 +157,7 @@ def _unavailable_changed(expert):
 def feed_token(expert_id: int):
     """Make a new secret calendar URL for an outside expert, or revoke it."""
     expert = services.get_expert_or_404(expert_id)
-    if not _can_edit():
+    if not current_user.can_manage:
         abort(403)
     services.new_feed_token(expert, revoke=request.form.get("action") == "revoke")
     db.session.commit()

@@ -1,23 +1,16 @@
 """Experts: who they are, what they know per market, when they cannot come."""
 import re
 import secrets
-from datetime import timedelta
 
 from flask import abort
-from flask_login import current_user
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.core.access import allowed_region_ids, check_region
+from app.core.forms import to_cents
 from app.experts.models import Expert, ExpertTag, Organisation, Unavailability
 from app.extensions import db
 from app.markets.models import Market
-from app.seminars.models import Seminar, Speaker
-from app.core.types import utcnow
-from app.visits.conflicts import ALL
-from app.visits.forms import to_cents
-from app.visits.models import Visit, VisitMember
-from app.visits.services import VISIT_OPTIONS
 
 
 def _visible():
@@ -30,7 +23,7 @@ def search_experts(*, q: str = "", market_id=None, organisation=None):
     stmt = (select(Expert).where(_visible())
             .options(joinedload(Expert.region), selectinload(Expert.tags).joinedload(ExpertTag.market),
                      selectinload(Expert.unavailable))
-            .order_by(Expert.name, Expert.id).execution_options(**ALL))
+            .order_by(Expert.name, Expert.id).execution_options(all_regions=True))
     if q := q.strip():
         stmt = stmt.where(or_(Expert.name.ilike(f"%{q}%"), Expert.title.ilike(f"%{q}%"),
                               exists().where(ExpertTag.expert_id == Expert.id, ExpertTag.tag.ilike(f"%{q}%"))))
@@ -46,7 +39,7 @@ def get_expert_or_404(expert_id: int) -> Expert:
         select(Expert).where(Expert.id == expert_id, _visible())
         .options(joinedload(Expert.user), joinedload(Expert.region), selectinload(Expert.unavailable),
                  selectinload(Expert.tags).joinedload(ExpertTag.market))
-        .execution_options(**ALL))
+        .execution_options(all_regions=True))
     if expert is None:
         abort(404)
     return expert
@@ -109,26 +102,6 @@ def add_unavailable(expert: Expert, data: dict) -> Unavailability:
     db.session.add(period)
     db.session.flush()
     return period
-
-
-def bookings(expert: Expert) -> tuple[list[Visit], list, list[Visit]]:
-    """Upcoming and recent visits (visible ones, another region's only as busy) and talks."""
-    since = utcnow() - timedelta(days=30)
-    person = or_(VisitMember.expert_id == expert.id,
-                 VisitMember.user_id == expert.user_id if expert.user_id else False)
-    visits = list(db.session.scalars(
-        select(Visit).where(Visit.ends_at >= since, exists().where(VisitMember.visit_id == Visit.id, person))
-        .options(*VISIT_OPTIONS).order_by(Visit.starts_at).execution_options(**ALL)))
-    regions = allowed_region_ids()
-    if expert.user_id is not None and expert.user_id == current_user.id:
-        regions = None  # the expert sees their own bookings in full, whichever region asked
-    mine = [v for v in visits if regions is None or v.region_id in regions]
-    busy = [v for v in visits if v not in mine]
-    talks = list(db.session.execute(
-        select(Speaker, Seminar).join(Seminar, Seminar.id == Speaker.seminar_id)
-        .where(Speaker.expert_id == expert.id, Seminar.ends_at >= since)
-        .order_by(Seminar.starts_at).execution_options(**ALL)))
-    return mine, talks, busy
 
 
 def new_feed_token(expert: Expert, revoke: bool = False) -> None:

@@ -30,6 +30,7 @@ class ItemAction(LabelledEnum):
 
 class ImportBatch(db.Model):
     __tablename__ = "import_batches"
+    __audit_label__ = _l("Directory import")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
@@ -58,6 +59,8 @@ class ImportItem(db.Model):
     """A company the batch created or matched, and what it added to it (so undo removes just that)."""
 
     __tablename__ = "import_items"
+    __audit_label__ = _l("Imported row")
+    __region_via__ = None
 
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(sa.ForeignKey("import_batches.id", ondelete="CASCADE"), index=True)

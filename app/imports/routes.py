@@ -5,14 +5,14 @@ from flask import Response, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.core.access import get_or_404
+from app.core.access import load
 from app.associations.models import Association
 from app.extensions import db
 from app.htmx import redirect_after_write, render
 from app.imports import bp, services
-from app.imports.export import safe_cell
+from app.core.cells import safe_cell
 from app.imports.forms import ENCODING_CHOICES, UploadForm
-from app.imports.models import BatchStatus
+from app.imports.models import BatchStatus, ImportBatch
 from app.imports.reader import FIELDS, ImportFileError
 
 PREVIEW_ROWS = 8
@@ -28,7 +28,7 @@ def _require_login():
 @bp.route("/<int:association_id>/import", methods=["GET", "POST"])
 def upload(association_id: int):
     """Upload a member directory: the file is checked and kept until the import is committed."""
-    association = get_or_404(Association, association_id)
+    association = load(Association, association_id)
     form = UploadForm()
     if form.validate_on_submit():
         data = form.file.data.read(services.max_bytes() + 1)
@@ -69,7 +69,7 @@ def _file_problem(batch, error):
 @bp.get("/imports/<int:batch_id>")
 def preview(batch_id: int):
     """The first rows and the column mapping Grove guessed (or, once committed, the import's report)."""
-    batch = services.get_batch_or_404(batch_id)
+    batch = load(ImportBatch, batch_id)
     if batch.status is not BatchStatus.UPLOADED:
         return render("imports/batch.html", batch=batch, association=batch.association)
     try:
@@ -94,7 +94,7 @@ def _dry_run(batch, confirmed=frozenset()):
 @bp.post("/imports/<int:batch_id>/dry-run")
 def dry_run(batch_id: int):
     """Save the mapping and show what the import would create, match and reject, writing nothing else."""
-    batch = services.get_batch_or_404(batch_id)
+    batch = load(ImportBatch, batch_id)
     if batch.status is not BatchStatus.UPLOADED:
         return redirect_after_write(url_for("associations.imports.preview", batch_id=batch.id))
     encoding = request.form.get("encoding", "")
@@ -119,7 +119,7 @@ def dry_run(batch_id: int):
 @bp.post("/imports/<int:batch_id>/commit")
 def commit(batch_id: int):
     """Import every planned row in one transaction: all of it or, on any failure, nothing."""
-    batch = services.get_batch_or_404(batch_id)
+    batch = load(ImportBatch, batch_id)
     if batch.status is not BatchStatus.UPLOADED:
         return redirect_after_write(url_for("associations.imports.preview", batch_id=batch.id))
     confirmed = {int(n) for n in request.form.getlist("confirm") if n.isdigit()}
@@ -139,7 +139,7 @@ def commit(batch_id: int):
 @bp.post("/imports/<int:batch_id>/undo")
 def undo(batch_id: int):
     """Take a committed import back as a whole, while nobody has worked on what it created."""
-    batch = services.get_batch_or_404(batch_id)
+    batch = load(ImportBatch, batch_id)
     try:
         services.undo_import(batch)
     except ImportFileError as error:
@@ -153,7 +153,7 @@ def undo(batch_id: int):
 @bp.get("/imports/<int:batch_id>/report.csv")
 def report_csv(batch_id: int):
     """The dry run of every row as CSV, with the reason of each rejection; no cell can start a formula."""
-    batch = services.get_batch_or_404(batch_id)
+    batch = load(ImportBatch, batch_id)
     try:
         table = services.load_table(batch)
     except ImportFileError as error:

@@ -12,10 +12,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, func, insert, select
 from sqlalchemy.orm import selectinload
 
-from app.core.access import allowed_region_ids, check_region
+from app.core.access import check_region
 from app.accounts.models import Company, Contact, Opportunity, Order, Stage, association_members
 from app.accounts.naming import CITIES, COUNTIES, clean_text, name_key
 from app.associations.models import Association
+from app.audit import AuditAction, AuditEntry
 from app.extensions import db
 from app.imports.models import BatchStatus, ImportBatch, ImportItem, ItemAction
 from app.imports.reader import FIELD_KEYS, ImportFileError, Table, check_xlsx, guess_mapping, kind_of, read_rows, \
@@ -387,7 +388,6 @@ def _audit(table_name: str, region_id: int, now, rows, shape) -> None:
     from flask import g, has_request_context
     from flask_login import current_user
 
-    from app.admin.models import AuditAction, AuditEntry
     actor = None
     if has_request_context():
         actor = current_user.id if current_user and current_user.is_authenticated else g.get("audit_user_id")
@@ -457,10 +457,3 @@ def batches_of(association: Association) -> list[ImportBatch]:
     return list(db.session.scalars(
         select(ImportBatch).where(ImportBatch.association_id == association.id)
         .options(selectinload(ImportBatch.user)).order_by(ImportBatch.id.desc()).limit(20)))
-
-
-def get_batch_or_404(batch_id: int) -> ImportBatch:
-    stmt = select(ImportBatch).where(ImportBatch.id == batch_id)
-    if (regions := allowed_region_ids()) is not None:
-        stmt = stmt.where(ImportBatch.region_id.in_(regions))
-    return db.first_or_404(stmt)

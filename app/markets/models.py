@@ -1,5 +1,6 @@
 """Vertical markets (专业市场) of a region."""
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -16,6 +17,8 @@ class MarketStatus(LabelledEnum):
 
 class Market(db.Model):
     __tablename__ = "markets"
+    __audit_label__ = _l("Market")
+    __page__ = ("markets.detail", "market_id")
     __table_args__ = (
         sa.UniqueConstraint("region_id", "name"),
         sa.CheckConstraint("goal >= 0", name="goal_not_negative"),
@@ -45,6 +48,8 @@ class ScreeningWeights(db.Model):
     """How the team scores a market's directory companies; one row per market, tuned on the board."""
 
     __tablename__ = "screening_weights"
+    __audit_label__ = _l("Screening weights")
+    __region_via__ = None
     __table_args__ = tuple(
         sa.CheckConstraint(f"{factor} BETWEEN -10 AND 10", name=f"{factor}_in_range")
         for factor in ("size", "fit", "equipment", "relationship", "competitor"))

@@ -2,6 +2,7 @@
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -10,6 +11,8 @@ from app.core.types import UTCDateTime, utcnow
 
 class OutboxMessage(db.Model):
     __tablename__ = "outbox_messages"
+    __audit_label__ = _l("E-mail")
+    __region_via__ = None
     __table_args__ = (sa.Index("ix_outbox_messages_unsent", "sent_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

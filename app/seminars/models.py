@@ -2,6 +2,7 @@
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import Company, Contact
@@ -31,6 +32,8 @@ class RegistrationStatus(LabelledEnum):
 
 class Seminar(db.Model):
     __tablename__ = "seminars"
+    __audit_label__ = _l("Seminar")
+    __page__ = ("seminars.detail", "seminar_id")
     __table_args__ = (
         sa.CheckConstraint("capacity >= 0", name="capacity_not_negative"),
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_starts"),
@@ -69,6 +72,9 @@ class Seminar(db.Model):
 
 class Speaker(db.Model):
     __tablename__ = "seminar_speakers"
+    __audit_label__ = _l("Speaker")
+    __region_via__ = None
+    __parent__ = "seminar_id"
     __table_args__ = (sa.UniqueConstraint("seminar_id", "expert_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -82,6 +88,9 @@ class Speaker(db.Model):
 
 class Registration(db.Model):
     __tablename__ = "registrations"
+    __audit_label__ = _l("Registration")
+    __parent__ = "seminar_id"
+    __region_via__ = "seminar"
     __table_args__ = (
         # One registration per e-mail per seminar; walk-ins without e-mail are NULL and never clash.
         sa.UniqueConstraint("seminar_id", "email"),
@@ -121,6 +130,8 @@ class Question(db.Model):
     """An optional question the seminar asks on its sign-up form; answers live in Registration.answers."""
 
     __tablename__ = "seminar_questions"
+    __audit_label__ = _l("Seminar question")
+    __region_via__ = None
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seminar_id: Mapped[int] = mapped_column(sa.ForeignKey("seminars.id", ondelete="CASCADE"), index=True)

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from app.core.forms import page_number
-from app.core.access import check_region, get_or_404
+from app.core.access import check_region, load
 from app.auth.services import regions_for
 from app.associations.models import Association
 from app.extensions import db
@@ -37,7 +37,7 @@ def _require_login():
 
 
 def _seminar(seminar_id: int, *, write: bool = False) -> Seminar:
-    seminar = get_or_404(Seminar, seminar_id)
+    seminar = load(Seminar, seminar_id)
     if write:
         check_region(seminar.region_id)
     return seminar
@@ -128,7 +128,7 @@ def _detail_context(seminar: Seminar, **extra) -> dict:
 @bp.get("/<int:seminar_id>")
 def detail(seminar_id: int):
     """A seminar: details, public link and QR code, speakers, questions, registrations."""
-    seminar = services.seminar_for_page(seminar_id) or abort(404)
+    seminar = services.seminar_for_page(seminar_id)
     return render("seminars/detail.html", "seminars/_registrations.html",
                   speaker_form=_speaker_form(seminar), question_form=QuestionForm(prefix="question"),
                   **_detail_context(seminar))
@@ -228,7 +228,7 @@ def _registrations(seminar: Seminar, status: int = 200, trigger: str | None = "r
 @bp.get("/<int:seminar_id>/registrations")
 def registrations(seminar_id: int):
     """The registrations panel: seats, search and status filter."""
-    seminar = services.seminar_for_page(seminar_id) or abort(404)
+    seminar = services.seminar_for_page(seminar_id)
     return _registrations(seminar, trigger=None)
 
 
@@ -389,7 +389,7 @@ def no_shows(seminar_id: int):
 @bp.get("/<int:seminar_id>/print/<any(attendees, 'sign-in'):kind>")
 def printable(seminar_id: int, kind: str):
     """The A4 attendee list or sign-in sheet, in the user's language."""
-    seminar = services.seminar_for_page(seminar_id) or abort(404)
+    seminar = services.seminar_for_page(seminar_id)
     shown = (RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED)
     rows = [r for r in services.registrations_of(seminar) if r.status in shown]
     rows.sort(key=lambda r: (r.company_name, r.name))
@@ -399,7 +399,7 @@ def printable(seminar_id: int, kind: str):
 @bp.get("/<int:seminar_id>/export.<any(csv, xlsx):kind>")
 def export(seminar_id: int, kind: str):
     """Every registration as CSV (UTF-8 with BOM) or .xlsx; no cell can start a formula."""
-    seminar = services.seminar_for_page(seminar_id) or abort(404)
+    seminar = services.seminar_for_page(seminar_id)
     rows = services.registrations_of(seminar)
     if kind == "csv":
         response = Response(exports.to_csv(seminar, rows), mimetype="text/csv")

@@ -24,6 +24,7 @@ from app.experts.models import Expert
 from app.extensions import db
 from app.outbox.services import queue_mail
 from app.seminars.models import Registration, RegistrationStatus, Seminar, SeminarStatus, Speaker
+from app.core.access import load
 from app.core.types import utcnow
 
 SEAT_HOLDERS = (RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED, RegistrationStatus.NO_SHOW)
@@ -452,13 +453,11 @@ def speakers_choices(region_id: int) -> list[Expert]:
 
 # ---- staff pages -------------------------------------------------------------------------------
 
-def seminar_for_page(seminar_id: int) -> Seminar | None:
-    """A seminar with what its staff page shows (region-scoped by the query hook)."""
-    return db.session.execute(
-        select(Seminar).where(Seminar.id == seminar_id)
-        .options(joinedload(Seminar.region), joinedload(Seminar.market), joinedload(Seminar.association),
-                 selectinload(Seminar.speakers).joinedload(Speaker.expert), selectinload(Seminar.questions))
-    ).scalar_one_or_none()
+def seminar_for_page(seminar_id: int) -> Seminar:
+    """A seminar with what its staff page shows (region-scoped by the query hook); else a 404."""
+    return load(Seminar, seminar_id, joinedload(Seminar.region), joinedload(Seminar.market),
+                joinedload(Seminar.association), selectinload(Seminar.speakers).joinedload(Speaker.expert),
+                selectinload(Seminar.questions))
 
 
 def list_seminars(*, status: str | None = None, q: str = ""):

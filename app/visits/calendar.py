@@ -8,7 +8,7 @@ from datetime import timedelta
 from icalendar import Calendar, Event
 from sqlalchemy import func, or_, select
 
-from app.admin.models import AuditEntry
+from app.audit import AuditEntry
 from app.extensions import db
 from app.seminars.models import Seminar, SeminarStatus, Speaker
 from app.core.types import utcnow

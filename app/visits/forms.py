@@ -2,24 +2,15 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, DateTimeLocalField, HiddenField, IntegerField, SelectField,
                      StringField, TextAreaField, TimeField)
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.accounts.models import OpportunityStage
-from app.core.forms import MultiCheckboxField, OptionalSelectField
+from app.core.forms import MONEY, MultiCheckboxField, OptionalSelectField
 from app.visits.models import Purpose
 
 LEVEL_CHOICES = [(1, _l("1 · Sales rep")), (2, _l("2 · Regional manager")),
                  (3, _l("3 · Expert / head-office team")), (4, _l("4 · Executive"))]
 LEVEL_LABELS = dict(LEVEL_CHOICES)
-MONEY = Regexp(r"^\s*\d{1,13}([.,]\d{1,2})?\s*$",
-               message=_l("Enter an amount in CNY, e.g. 1500000 or 1500000.50."))
-
-
-def to_cents(text: str) -> int:
-    """"1 500 000.5" → 150000050, exactly (no float)."""
-    text = text.strip().replace(",", ".").replace(" ", "")
-    whole, _dot, frac = text.partition(".")
-    return int(whole) * 100 + int((frac + "00")[:2])
 
 
 class VisitForm(FlaskForm):

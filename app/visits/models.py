@@ -68,6 +68,9 @@ visit_contacts = sa.Table(
 
 class Visit(db.Model):
     __tablename__ = "visits"
+    __audit_label__ = _l("Visit")
+    __page__ = ("visits.detail", "visit_id")
+    __audit_lists__ = {"members": ("team", "name")}
     __table_args__ = (
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_starts"),
         sa.CheckConstraint("level BETWEEN 1 AND 4", name="level_1_to_4"),
@@ -115,6 +118,9 @@ class VisitMember(db.Model):
     """One person on a visit's team: a user or an expert."""
 
     __tablename__ = "visit_members"
+    __audit_label__ = _l("Visit team member")
+    __region_via__ = None
+    __parent__ = "visit_id"
     __table_args__ = (
         sa.CheckConstraint("(user_id IS NULL) <> (expert_id IS NULL)", name="user_xor_expert"),
         sa.UniqueConstraint("visit_id", "user_id"),
@@ -145,6 +151,7 @@ class VisitSettings(db.Model):
     """A region's scheduling rules: travel buffer, working hours, escalation threshold."""
 
     __tablename__ = "region_visit_settings"
+    __audit_label__ = _l("Scheduling rules")
     __table_args__ = (
         sa.CheckConstraint("travel_buffer_minutes BETWEEN 0 AND 1440", name="buffer_in_a_day"),
         sa.CheckConstraint("day_end_minutes > day_start_minutes", name="day_ends_after_starts"),
@@ -183,6 +190,7 @@ class Escalation(db.Model):
     """A proposal to raise the level of the next visit to a company, decided by a manager."""
 
     __tablename__ = "escalations"
+    __audit_label__ = _l("Escalation")
     __table_args__ = (
         sa.CheckConstraint("proposed_level BETWEEN 1 AND 4", name="level_1_to_4"),
         sa.Index("ix_escalations_region_status", "region_id", "status"),
@@ -214,6 +222,8 @@ class ConflictOverride(db.Model):
     """Someone saved a visit over conflicts they were shown: who, when, and which."""
 
     __tablename__ = "visit_conflict_overrides"
+    __audit_label__ = _l("Conflict override")
+    __region_via__ = None
 
     id: Mapped[int] = mapped_column(primary_key=True)
     visit_id: Mapped[int] = mapped_column(sa.ForeignKey("visits.id", ondelete="CASCADE"), index=True)

@@ -8,11 +8,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.auth.services import regions_for, users_in
-from app.core.forms import page_number
+from app.core.forms import page_number, to_cents
 from app.core.inputs import in_range
-from app.core.access import allowed_region_ids, check_region, get_or_404
+from app.core.access import allow_experts, allowed_region_ids, check_region, load, require_role
 from app.accounts.models import Company, Opportunity, OpportunityStage
-from app.auth.models import Role, User
+from app.auth.models import MANAGING_ROLES, Role, User
 from app.experts.models import Expert
 from app.extensions import db, limiter
 from app.htmx import redirect_after_write, render
@@ -20,7 +20,7 @@ from app.markets.models import Market
 from app.visits import bp, calendar, services
 from app.visits.conflicts import ALL, settings_for
 from app.visits.forms import (LEVEL_CHOICES, LEVEL_LABELS, DecisionForm, OpportunityForm, ReportForm,
-                              SettingsForm, VisitForm, to_cents)
+                              SettingsForm, VisitForm)
 from app.visits.models import (ConflictOverride, Escalation, EscalationStatus, Visit,
                                VisitMember, VisitSettings, VisitStatus)
 
@@ -33,15 +33,6 @@ def _require_login():
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     return login_required(lambda: None)()
-
-
-def _is_manager() -> bool:
-    return current_user.role in (Role.ADMIN, Role.MANAGER)
-
-
-def _require_manager() -> None:
-    if not _is_manager():
-        abort(403)
 
 
 def _require_scheduler() -> None:
@@ -232,7 +223,7 @@ def _schedule(visit: Visit | None):
             escalation = _escalation_or_404(esc_id)
             data = services.escalation_draft(escalation)
         elif (follow := request.args.get("follow_up", type=int)) is not None:
-            data = services.follow_up_of(get_or_404(Visit, follow))
+            data = services.follow_up_of(load(Visit, follow))
     form, company = _visit_form(visit, data)
     if escalation is not None:
         form.escalation_id.data = str(escalation.id)
@@ -271,13 +262,13 @@ def new():
 @bp.route("/<int:visit_id>/edit", methods=["GET", "POST"])
 def edit(visit_id: int):
     """Change a visit: time, team, agenda; the same conflict rules apply."""
-    return _schedule(get_or_404(Visit, visit_id))
+    return _schedule(load(Visit, visit_id))
 
 
 @bp.get("/check")
 def check():
     """The conflicts of the form as it is now (htmx swaps them in as the person types)."""
-    visit = get_or_404(Visit, request.args.get("visit_id", type=int)) if request.args.get("visit_id") else None
+    visit = load(Visit, request.args.get("visit_id", type=int)) if request.args.get("visit_id") else None
     form = VisitForm(request.args, meta={"csrf": False})
     company = _company(form.company_id.data)
     conflicts = []
@@ -321,7 +312,7 @@ def _can_answer(member: VisitMember) -> bool:
 @bp.post("/<int:visit_id>/status")
 def set_status(visit_id: int):
     """Confirm, cancel or re-plan a visit."""
-    visit = get_or_404(Visit, visit_id)
+    visit = load(Visit, visit_id)
     _require_scheduler()
     wanted = request.form.get("status")
     if wanted not in (VisitStatus.PLANNED.value, VisitStatus.CONFIRMED.value, VisitStatus.CANCELLED.value):
@@ -332,6 +323,7 @@ def set_status(visit_id: int):
 
 
 @bp.post("/members/<int:member_id>/answer")
+@allow_experts
 def answer(member_id: int):
     """A head-office expert (or an admin) confirms or declines a region's request."""
     member = db.session.scalar(select(VisitMember).where(VisitMember.id == member_id)) or abort(404)
@@ -348,7 +340,7 @@ def answer(member_id: int):
 @bp.route("/<int:visit_id>/report", methods=["GET", "POST"])
 def report(visit_id: int):
     """The visit report: outcome, contacts met, next steps; it closes the visit."""
-    visit = services.visit_for_page(visit_id) or get_or_404(Visit, visit_id)
+    visit = services.visit_for_page(visit_id) or load(Visit, visit_id)
     form = ReportForm(obj=visit)
     form.contact_ids.choices = [(c.id, f"{c.name} {c.title}".strip()) for c in visit.company.contacts]
     if request.method == "GET":
@@ -404,6 +396,7 @@ def my_calendar():
 
 
 @bp.post("/calendar")
+@allow_experts
 def my_calendar_token():
     """Make a new secret feed URL (the old one stops working) or revoke it."""
     current_user.ics_token = None if request.form.get("action") == "revoke" else secrets.token_urlsafe(32)
@@ -415,9 +408,9 @@ def my_calendar_token():
 
 
 @bp.route("/settings", methods=["GET", "POST"])
+@require_role(*MANAGING_ROLES)
 def settings():
     """A region's scheduling rules (managers): travel buffer, working hours, escalation threshold."""
-    _require_manager()
     region_id = request.form.get("region", type=int) if request.method == "POST" else _default_region_id()
     if region_id is None:
         abort(404)
@@ -471,21 +464,21 @@ def _save_opportunity(company: Company, opportunity: Opportunity | None):
 @bp.route("/opportunities/new", methods=["GET", "POST"])
 def new_opportunity():
     """Record a purchase opportunity on a company."""
-    company = get_or_404(Company, request.args.get("company", type=int) or -1)
+    company = load(Company, request.args.get("company", type=int) or -1)
     return _save_opportunity(company, None)
 
 
 @bp.route("/opportunities/<int:opportunity_id>/edit", methods=["GET", "POST"])
 def edit_opportunity(opportunity_id: int):
     """Move an opportunity along its stages; reaching proposal proposes an escalation."""
-    opportunity = get_or_404(Opportunity, opportunity_id)
+    opportunity = load(Opportunity, opportunity_id)
     return _save_opportunity(opportunity.company, opportunity)
 
 
 @bp.post("/opportunities/<int:opportunity_id>/delete")
 def delete_opportunity(opportunity_id: int):
     """Remove an opportunity recorded by mistake."""
-    opportunity = get_or_404(Opportunity, opportunity_id)
+    opportunity = load(Opportunity, opportunity_id)
     company_id = opportunity.company_id
     services.delete_opportunity(opportunity)
     db.session.commit()
@@ -506,8 +499,7 @@ def escalations():
     pending = list(db.session.scalars(services.escalation_query(status=EscalationStatus.PENDING)))
     decided = list(db.session.scalars(services.escalation_query().where(
         Escalation.status != EscalationStatus.PENDING).limit(30)))
-    return render("visits/escalations.html", pending=pending, decided=decided, level_labels=LEVEL_LABELS,
-                  can_decide=_is_manager())
+    return render("visits/escalations.html", pending=pending, decided=decided, level_labels=LEVEL_LABELS)
 
 
 @bp.get("/escalations/<int:escalation_id>")
@@ -516,7 +508,7 @@ def escalation(escalation_id: int):
     esc = _escalation_or_404(escalation_id)
     users, experts = services.escalation_team(esc)
     return render("visits/escalation.html", escalation=esc, users=users, experts=experts, form=DecisionForm(),
-                  level_labels=LEVEL_LABELS, can_decide=_is_manager(),
+                  level_labels=LEVEL_LABELS,
                   threshold=settings_for(esc.region_id).escalation_threshold_cents)
 
 
@@ -524,7 +516,8 @@ def escalation(escalation_id: int):
 def decide(escalation_id: int, decision: str):
     """A manager approves (and goes on to schedule the visit) or declines."""
     esc = _escalation_or_404(escalation_id)
-    _require_manager()
+    if not current_user.can_manage:
+        abort(403)
     if esc.status != EscalationStatus.PENDING:
         abort(409)
     form = DecisionForm()
@@ -541,7 +534,7 @@ def decide(escalation_id: int, decision: str):
 
 
 def _company_section_context(company_id: int) -> dict:
-    company = get_or_404(Company, company_id)
+    company = load(Company, company_id)
     return dict(company=company, visits=services.company_visits(company.id),
                 escalations=list(db.session.scalars(services.escalation_query(company_id=company.id))),
                 level_labels=LEVEL_LABELS, stages=list(OpportunityStage))

@@ -1,7 +1,7 @@
 from sqlalchemy import select
 
 from app.accounts.models import Company, Contact, ContactRole, Stage
-from app.admin.models import AuditEntry
+from app.audit import AuditEntry
 from app.extensions import db
 
 

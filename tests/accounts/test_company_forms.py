@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import select
 
 from app.accounts.models import Company, RevenueBand, Stage, Tier
-from app.admin.models import AuditEntry
+from app.audit import AuditEntry
 from app.extensions import db
 
 

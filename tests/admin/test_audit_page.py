@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from app.accounts.models import Company, Stage
-from app.admin.models import AuditAction, AuditEntry
+from app.audit import AuditAction, AuditEntry
 from app.extensions import db
 
 

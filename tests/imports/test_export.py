@@ -1,6 +1,6 @@
 import pytest
 
-from app.imports.export import safe_cell
+from app.core.cells import safe_cell
 
 
 @pytest.mark.parametrize("value,expected", [

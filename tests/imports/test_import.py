@@ -401,7 +401,7 @@ def test_cli_refuses_bad_files(runner, app, make_association, tmp_path):
 
 
 def test_import_and_undo_are_in_the_audit_log(client, login_as, make_association, upload):
-    from app.admin.models import AuditAction, AuditEntry
+    from app.audit import AuditAction, AuditEntry
     user = login_as("rep", "Wenzhou")
     association = make_association()
     batch, _report = _import(client, upload, association, "dir.csv", csv_bytes())

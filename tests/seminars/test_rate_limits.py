@@ -3,7 +3,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
-from app.outbox.ratelimit_storage import SQLiteStorage
+from app.core.ratelimit_storage import SQLiteStorage
 from tests.seminars.gunicorn_server import Visitor, gunicorn
 
 

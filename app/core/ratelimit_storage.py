@@ -1,8 +1,8 @@
 """A `limits` storage in a small SQLite file, so every gunicorn worker on the machine shares the
 public pages' rate limits without a Redis server (`grove+sqlite:///path/to/file`).
 
-It lives here, beside the outbox, because both are the public side's plumbing that must work
-with nothing but the app; it imports nothing from Grove so config.py can load it early.
+It lives in the shared core because config.py loads it early, before any domain; it imports
+nothing from Grove.
 """
 import sqlite3
 import threading
