@@ -2,10 +2,10 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
 
-from app.auth import bp, services
+from app.auth import bp, services, sessions
 from app.auth.forms import LoginForm
 from app.auth.models import User
 from app.extensions import db, limiter, login_manager
@@ -55,7 +55,7 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
-            login_user(user, remember=form.remember.data)
+            sessions.start_session(user, remember=form.remember.data)
             return redirect_after_write(_safe_next(request.args.get("next")))
         form.password.errors.append(_("Wrong e-mail or password."))
         return render("auth/login.html", form=form, status=422)
