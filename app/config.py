@@ -90,6 +90,9 @@ class Config:
     RATELIMIT_SIGNUP_EMAIL = os.environ.get("RATELIMIT_SIGNUP_EMAIL", "5 per hour")
     RATELIMIT_PUBLIC = os.environ.get("RATELIMIT_PUBLIC", "30 per minute")
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
+    # Failed sign-ins per account, from any address; a fixed window, so the real user waits
+    # at most its length however long someone else keeps guessing.
+    RATELIMIT_LOGIN_ACCOUNT = os.environ.get("RATELIMIT_LOGIN_ACCOUNT", "8 per 5 minutes")
     PAGE_SIZE = 25
     # How many reverse proxies (nginx, Caddy) stand in front of Grove; their X-Forwarded-For
     # then names the client, so rate limits count visitors, not the proxy.

@@ -11,6 +11,11 @@ from app.extensions import db
 from app.core.types import LabelledEnum, UTCDateTime, enum_column, utcnow
 
 
+def verify_password(password_hash: str, password: str) -> bool:
+    """The one place a password is checked against a hash (sign-in, a stand-in for unknown addresses)."""
+    return check_password_hash(password_hash, password)
+
+
 class Role(LabelledEnum):
     ADMIN = "admin"
     MANAGER = "manager"
@@ -58,7 +63,7 @@ class User(UserMixin, db.Model):
         self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return verify_password(self.password_hash, password)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.auth import bp, services, sessions
 from app.auth.forms import LoginForm
 from app.auth.models import User
+from app.errors import MESSAGES
 from app.extensions import db, limiter, login_manager
 from app.htmx import redirect_after_write, render
 
@@ -45,8 +46,28 @@ def _safe_next(target: str | None) -> str:
     return url_for("accounts.index")
 
 
+def _account_key() -> str:
+    """The account a sign-in is for, as typed: failures count per account as well as per address."""
+    return "login-account:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+@bp.errorhandler(429)
+def too_many_attempts(error):
+    """The sign-in form again, with the wait at the field, instead of a bare error page."""
+    if request.endpoint != "auth.login":
+        title, text = MESSAGES[429]
+        return render("errors/error.html", "errors/_error.html", status=429, title=title, text=text, code=429)
+    form = LoginForm()
+    form.validate()
+    form.email.errors = [_("Too many sign-in attempts. Please wait a few minutes and try again.")]
+    form.password.errors = []
+    return render("auth/login.html", form=form, status=429)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_ACCOUNT"], methods=["POST"], key_func=_account_key,
+               deduct_when=lambda response: response.status_code == 422)
 def login():
     """Sign in with e-mail and password."""
     if current_user.is_authenticated:
