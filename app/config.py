@@ -94,6 +94,10 @@ class Config:
     # at most its length however long someone else keeps guessing.
     RATELIMIT_LOGIN_ACCOUNT = os.environ.get("RATELIMIT_LOGIN_ACCOUNT", "8 per 5 minutes")
     PAGE_SIZE = 25
+    # How long an e-mailed link works: a password reset, an invitation to choose one.
+    PASSWORD_RESET_MAX_AGE = timedelta(hours=1)
+    INVITATION_MAX_AGE = timedelta(days=7)
+    RATELIMIT_PASSWORD_RESET = os.environ.get("RATELIMIT_PASSWORD_RESET", "5 per hour")
     # How many reverse proxies (nginx, Caddy) stand in front of Grove; their X-Forwarded-For
     # then names the client, so rate limits count visitors, not the proxy.
     PROXY_COUNT = int(os.environ.get("GROVE_PROXY_COUNT", "0"))

@@ -37,6 +37,7 @@ NAV = (
     ("seminars.index", _l("Seminars"), False),
     ("experts.index", _l("Experts"), False),
     ("visits.index", _l("Visits"), False),
+    ("admin.users", _l("Users"), True),
     ("admin.audit", _l("Audit log"), True),
     ("seminars.outbox", _l("Outbox"), True),
 )

@@ -56,11 +56,19 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(sa.String(64))
     ics_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # None while an invitation waits: nobody knows the account's password yet.
+    password_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     regions: Mapped[list[Region]] = relationship(secondary=user_regions, lazy="selectin")
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+        self.password_set_at = utcnow()
+
+    @property
+    def invitation_pending(self) -> bool:
+        return self.password_set_at is None
 
     def check_password(self, password: str) -> bool:
         return verify_password(self.password_hash, password)

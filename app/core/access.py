@@ -80,7 +80,7 @@ def load_scope() -> None:
 # What an expert may change: experts are read-mostly (DESIGN.md section 1). They keep their
 # own calendar and unavailable days and answer the visits they are asked to join.
 EXPERT_WRITES = {"auth.logout", "auth.set_language", "experts.add_unavailable", "experts.delete_unavailable",
-                 "visits.answer", "visits.my_calendar_token"}
+                 "visits.answer", "visits.my_calendar_token", "auth.change_password"}
 
 
 def refuse_expert_writes() -> None:
