@@ -149,8 +149,6 @@ def _new_password_page(purpose: str, token: str):
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
 def reset_password(token: str):
     """Choose a new password from an e-mailed link (one hour, once); it signs out every other session."""
-    if current_user.is_authenticated:
-        logout_user()
     return _new_password_page("reset", token)
 
 
@@ -158,8 +156,6 @@ def reset_password(token: str):
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
 def accept_invitation(token: str):
     """The invited person chooses their password and is signed in."""
-    if current_user.is_authenticated:
-        logout_user()
     return _new_password_page("invitation", token)
 
 

@@ -131,7 +131,7 @@ def invite_user(*, email: str, name: str, role: Role | str, regions: list[Region
     _unknown_password(user)
     db.session.add(user)
     db.session.flush()
-    send_invitation(user, by=by)
+    _mail_invitation(user, by=by)
     return user
 
 
@@ -144,6 +144,10 @@ def send_invitation(user: User, *, by: User) -> None:
     """(Re)send the invitation; a new one makes the earlier links stop working."""
     _unknown_password(user)
     user.password_set_at = None
+    _mail_invitation(user, by=by)
+
+
+def _mail_invitation(user: User, *, by: User) -> None:
     link = url_for("auth.accept_invitation", token=account_token(user, "invitation"), _external=True)
     days = current_app.config["INVITATION_MAX_AGE"].days
     with force_locale(_mail_locale(user)):
