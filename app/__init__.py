@@ -6,6 +6,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from app.config import Config
+from app.core.locale import select_locale
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.extensions import htmx as htmx_extension
 
@@ -76,7 +77,8 @@ def domains() -> tuple:
         Domain((seminars.bp, seminars.public_bp), Nav("seminars.index", _l("Seminars"))),
         Domain(experts.bp, Nav("experts.index", _l("Experts"))),
         Domain(visits.bp, Nav("visits.index", _l("Visits"))),
-        Domain(admin.bp, Nav("admin.audit", _l("Audit log"), admin_only=True),
+        Domain(admin.bp, Nav("admin.users", _l("Users"), admin_only=True),
+               Nav("admin.audit", _l("Audit log"), admin_only=True),
                Nav("seminars.outbox", _l("Outbox"), admin_only=True)),
     )
 
@@ -84,21 +86,6 @@ def domains() -> tuple:
 def config_class_instance_path():
     from app.config import INSTANCE_DIR
     return INSTANCE_DIR
-
-
-def select_locale() -> str:
-    """The user's choice, else the language picked on this browser, else the browser's."""
-    if current_user and current_user.is_authenticated and current_user.locale:
-        return current_user.locale
-    if session.get("locale"):
-        return session["locale"]
-    for lang, _quality in request.accept_languages:
-        lang = lang.lower()
-        if lang.startswith("zh"):
-            return "zh_Hans_CN"
-        if lang.startswith("en"):
-            return "en"
-    return "en"
 
 
 @event.listens_for(Engine, "connect")

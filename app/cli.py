@@ -19,16 +19,19 @@ def register_cli(app: Flask) -> None:
                   help="Region name; created if it does not exist. Repeat for several.")
     @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
     def create_user(email, name, role, regions, password):
-        """Create a user (and the named regions if they do not exist yet)."""
-        from sqlalchemy import func, select
+        """Create a user (and the named regions if they do not exist yet), under the sign-in form's rules."""
+        from flask_babel import force_locale
 
-        from app.auth import services
-        from app.auth.models import User
+        from app.auth import rules, services
 
-        if db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower())):
+        with force_locale("en"):
+            try:
+                email = rules.normalize_email(email)
+                rules.check_password(password, email=email)
+            except rules.RuleBroken as broken:
+                raise click.ClickException(str(broken)) from None
+        if services.find_user(email):
             raise click.ClickException(f"A user with e-mail {email} already exists.")
-        if len(password) < 8:
-            raise click.ClickException("The password needs at least 8 characters.")
         if role != Role.ADMIN.value and not regions:
             raise click.ClickException("A non-admin user needs at least one --region.")
         region_rows = [services.get_or_create_region(r.strip()) for r in regions]

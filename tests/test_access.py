@@ -38,6 +38,9 @@ PUBLIC_ENDPOINTS = {
     "auth.set_language": "the language switch works before signing in",
     "auth.healthz": "load balancer check",
     "auth.home": "redirects to the companies list, which asks for a login",
+    "auth.forgot_password": "asks for a reset link before signing in",
+    "auth.reset_password": "a new password behind a signed, one-hour, single-use link",
+    "auth.accept_invitation": "the invited person's first password, behind a signed single-use link",
     "visits.feed": "a calendar feed behind a secret, revocable token, for calendar apps that cannot log in",
 }
 PUBLIC_BLUEPRINTS = {"public": "seminar sign-up pages for attendees"}

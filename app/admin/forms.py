@@ -1,10 +1,12 @@
-"""The audit log's filter form: read from the query string, so no CSRF token."""
+"""The admin area's forms: the audit log's filters (read from the query string, so no CSRF token) and users."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SearchField
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms import DateField, EmailField, SearchField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from app.core.forms import OptionalSelectField
+from app.auth.models import Role
+from app.auth.rules import GroveEmail
+from app.core.forms import MultiCheckboxField, OptionalSelectField
 
 
 class AuditFilterForm(FlaskForm):
@@ -22,3 +24,21 @@ class AuditFilterForm(FlaskForm):
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError(_l("The end date is before the start date."))
+
+
+class UserForm(FlaskForm):
+    """An account as an administrator sets it: who, their role, the regions they work in."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the person's name.")), Length(max=120)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Enter the e-mail address.")), GroveEmail()])
+    role = SelectField(_l("Role"), choices=Role.choices)
+    region_ids = MultiCheckboxField(_l("Regions"), coerce=int,
+                                    description=_l("An administrator works in every region."))
+
+    def __init__(self, *args, regions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.region_ids.choices = [(r.id, r.name) for r in regions]
+
+    def validate_region_ids(self, field):
+        if self.role.data != Role.ADMIN.value and not field.data:
+            raise ValidationError(_l("Choose at least one region."))

@@ -1,13 +1,19 @@
-"""The admin area: the audit log."""
-from flask import abort, request
+"""The admin area: users and the audit log."""
+from flask import abort, flash, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
-from app.core.forms import page_number
 from app.admin import bp, services
-from app.admin.forms import AuditFilterForm
+from app.admin.forms import AuditFilterForm, UserForm
 from app.audit import AuditAction
+from app.auth import services as accounts
+from app.auth.models import Role, User
+from app.core.forms import page_number
+from app.experts.models import Expert
 from app.extensions import db
-from app.htmx import render
+from app.htmx import redirect_after_write, render, swap_or_redirect, wants_fragment
+from app.outbox.services import deliver_after_response, pending_mail_ids
 
 
 @bp.before_request
@@ -41,3 +47,100 @@ def audit():
                   filtered=any(request.args.get(k) for k in form._fields),
                   record=(data["table"], row) if data["table"] and row else None,
                   status=200 if valid else 422)
+
+
+def _user_or_404(user_id: int) -> User:
+    return db.session.get(User, user_id) or abort(404)
+
+
+def _regions_of(form: UserForm) -> list:
+    wanted = set(form.region_ids.data or ())
+    return [r for r in accounts.all_regions() if r.id in wanted]
+
+
+def _email_taken(form: UserForm, user: User | None = None) -> bool:
+    other = accounts.find_user(form.email.data)
+    if other is not None and other is not user:
+        form.email.errors.append(_("Another account has this e-mail address."))
+        return True
+    return False
+
+
+@bp.get("/users")
+def users():
+    """Every account: role, regions, active or not, last sign-in; invite, edit, deactivate."""
+    return render("admin/users.html", users=accounts.all_users())
+
+
+@bp.route("/users/invite", methods=["GET", "POST"])
+def invite_user():
+    """Invite a person: their account, and an e-mail with a one-time link to choose their password."""
+    form = UserForm(regions=accounts.all_regions())
+    if not form.validate_on_submit() or _email_taken(form):
+        return render("admin/user_form.html", form=form, user=None, status=422 if form.errors else 200)
+    user = accounts.invite_user(email=form.email.data, name=form.name.data, role=form.role.data,
+                                regions=_regions_of(form), by=current_user)
+    outbox_ids = pending_mail_ids()
+    db.session.commit()
+    flash(_("%(name)s is invited: the link is on its way to %(email)s.", name=user.name, email=user.email), "info")
+    return deliver_after_response(redirect_after_write(url_for("admin.users")), outbox_ids)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def edit_user(user_id: int):
+    """Change a person's name, address, role and regions."""
+    user = _user_or_404(user_id)
+    form = UserForm(obj=user, regions=accounts.all_regions())
+    if not form.validate_on_submit() or _email_taken(form, user):
+        return render("admin/user_form.html", form=form, user=user, status=422 if form.errors else 200)
+    if user.id == current_user.id and form.role.data != Role.ADMIN.value:
+        form.role.errors.append(_("You cannot take away your own administrator role."))
+        return render("admin/user_form.html", form=form, user=user, status=422)
+    accounts.update_user(user, email=form.email.data, name=form.name.data, role=form.role.data,
+                         regions=_regions_of(form))
+    db.session.commit()
+    flash(_("The account of %(name)s is saved.", name=user.name), "info")
+    return redirect_after_write(url_for("admin.users"))
+
+
+def _row_changed(user: User, message: str):
+    db.session.commit()
+    if not wants_fragment():  # the swapped row shows what changed
+        flash(message, "info")
+    return swap_or_redirect(url_for("admin.users"), "admin/users.html", "admin/_user_row.html", user=user,
+                            users=accounts.all_users(), trigger="usersChanged")
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+def deactivate_user(user_id: int):
+    """Switch an account off: every session and calendar feed of the person ends at once."""
+    user = _user_or_404(user_id)
+    if user.id == current_user.id:
+        flash(_("You cannot deactivate your own account."), "error")
+        return redirect_after_write(url_for("admin.users"))
+    accounts.deactivate_user(user)
+    # The feed of the expert record the person is also has to stop.
+    for expert in db.session.scalars(select(Expert).where(Expert.user_id == user.id)
+                                     .execution_options(all_regions=True)):
+        expert.ics_token = None
+    return _row_changed(user, _("%(name)s is deactivated and signed out everywhere.", name=user.name))
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+def reactivate_user(user_id: int):
+    """Switch an account on again."""
+    user = _user_or_404(user_id)
+    accounts.reactivate_user(user)
+    return _row_changed(user, _("%(name)s can sign in again.", name=user.name))
+
+
+@bp.post("/users/<int:user_id>/invitation")
+def resend_invitation(user_id: int):
+    """Send a new invitation link; earlier links stop working."""
+    user = _user_or_404(user_id)
+    if not user.invitation_pending or not user.active:
+        abort(409)
+    accounts.send_invitation(user, by=current_user)
+    outbox_ids = pending_mail_ids()
+    response = _row_changed(user, _("A new invitation is on its way to %(email)s.", email=user.email))
+    return deliver_after_response(response, outbox_ids)

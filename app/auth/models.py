@@ -12,6 +12,11 @@ from app.extensions import db
 from app.core.types import LabelledEnum, UTCDateTime, enum_column, utcnow
 
 
+def verify_password(password_hash: str, password: str) -> bool:
+    """The one place a password is checked against a hash (sign-in, a stand-in for unknown addresses)."""
+    return check_password_hash(password_hash, password)
+
+
 class Role(LabelledEnum):
     ADMIN = "admin"
     MANAGER = "manager"
@@ -60,14 +65,22 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(sa.String(64))
     ics_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # None while an invitation waits: nobody knows the account's password yet.
+    password_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     regions: Mapped[list[Region]] = relationship(secondary=user_regions, lazy="selectin")
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+        self.password_set_at = utcnow()
+
+    @property
+    def invitation_pending(self) -> bool:
+        return self.password_set_at is None
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return verify_password(self.password_hash, password)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"

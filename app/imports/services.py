@@ -34,7 +34,9 @@ LIMITS = {"name": 200, "short_name": 80, "contact_name": 80, "title": 80, "depar
 
 def import_folder() -> Path:
     folder = Path(current_app.config.get("IMPORT_FOLDER") or Path(current_app.instance_path) / "imports")
-    folder.mkdir(parents=True, exist_ok=True)
+    # Member directories hold people's names and phones: readable by Grove's user only.
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    folder.chmod(0o700)
     return folder
 
 
@@ -57,6 +59,7 @@ def store_upload(association: Association, filename: str, data: bytes, *, user_i
     kind = kind_of(filename, data)
     stored_name = f"{uuid.uuid4().hex}.{kind}"
     path = import_folder() / stored_name
+    path.touch(mode=0o600)
     path.write_bytes(data)
     try:
         if kind == "xlsx":
