@@ -63,7 +63,7 @@ def test_upgrade_from_empty_to_head_builds_every_table(migrated_app):
     assert {t.name for t in db.metadata.sorted_tables} <= _tables()
     with db.engine.connect() as conn:
         heads = {row[0] for row in conn.execute(sa.text("SELECT version_num FROM alembic_version"))}
-    assert heads == {"0005_registration_locale"}
+    assert heads == {"0006_outbox_claims"}
 
 
 def test_revisions_form_one_line():
