@@ -7,9 +7,12 @@ from app.extensions import db
 
 
 def register_cli(app: Flask) -> None:
+    from app.backup import backup, restore
     from app.outbox.cli import outbox_send
 
     app.cli.add_command(outbox_send)
+    app.cli.add_command(backup)
+    app.cli.add_command(restore)
 
     @app.cli.command("create-user")
     @click.option("--email", required=True)

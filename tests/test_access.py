@@ -150,6 +150,8 @@ ID_FACTORIES = {
 PLAIN_PARAMETERS = {
     "day": "2026-06-01", "date": "2026-06-01", "week": "2026-W23", "year": 2026, "month": 6,
     "filename": "x.csv",
+    # Outbox messages belong to no region; the outbox is the admins' (see tests/outbox).
+    "message_id": 1,
 }
 
 

@@ -80,18 +80,21 @@ def private_headers(response):
         response.headers["Strict-Transport-Security"] = f"max-age={config['HSTS_MAX_AGE']}; includeSubDomains"
     if request.endpoint in PUBLIC_ENDPOINTS:
         return response
-    if (current_user.is_authenticated or request.path.startswith(PRIVATE_PATH_PREFIXES)
+    # The session says who is signed in: the user row, expired by the request's commit, is not
+    # read again here (that would open a new transaction after the request is done).
+    signed_in = "_user_id" in session
+    if (signed_in or request.path.startswith(PRIVATE_PATH_PREFIXES)
             or request.endpoint in PRIVATE_ENDPOINTS):
         response.headers["Cache-Control"] = "no-store"
-    if g.pop("seen_changed", False) or (SEEN_COOKIE in request.cookies and not current_user.is_authenticated):
-        _write_seen_cookie(response)
+    if g.pop("seen_changed", False) or (SEEN_COOKIE in request.cookies and not signed_in):
+        _write_seen_cookie(response, signed_in)
     return response
 
 
-def _write_seen_cookie(response) -> None:
+def _write_seen_cookie(response, signed_in: bool) -> None:
     config = current_app.config
-    if current_user.is_authenticated and session.get(REMEMBERED_KEY) and SEEN_KEY in session:
-        response.set_cookie(SEEN_COOKIE, _serializer().dumps([current_user.get_id(), session[SEEN_KEY]]),
+    if signed_in and session.get(REMEMBERED_KEY) and SEEN_KEY in session:
+        response.set_cookie(SEEN_COOKIE, _serializer().dumps([session["_user_id"], session[SEEN_KEY]]),
                             max_age=int(config["REMEMBER_COOKIE_DURATION"].total_seconds()),
                             secure=config["REMEMBER_COOKIE_SECURE"], httponly=True,
                             samesite=config["REMEMBER_COOKIE_SAMESITE"])

@@ -5,8 +5,8 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
 from app.core.types import UTCDateTime, utcnow
+from app.extensions import db
 
 
 class OutboxMessage(db.Model):
@@ -27,3 +27,19 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
+    # Not tried again before this time (retries back off); NULL means at once.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A sender that claims the message holds it until then; a sender that died lets it go again.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claim_token: Mapped[str | None] = mapped_column(sa.String(32))
+    # Given up on (refused for good, or out of tries): stays so until an admin retries it.
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def state(self) -> str:
+        """'sent', 'failed', 'retrying' (a try failed, another is due) or 'waiting'."""
+        if self.sent_at:
+            return "sent"
+        if self.failed_at:
+            return "failed"
+        return "retrying" if self.attempts else "waiting"

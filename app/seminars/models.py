@@ -110,6 +110,8 @@ class Registration(db.Model):
     cancel_token: Mapped[str] = mapped_column(sa.String(64), unique=True)
     consent: Mapped[bool] = mapped_column(default=False)
     answers: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    # The language the person signed up in, so later e-mail to them is written in it.
+    locale: Mapped[str | None] = mapped_column(sa.String(16))
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     company_id: Mapped[int | None] = mapped_column(sa.ForeignKey("companies.id", ondelete="SET NULL"), index=True)
     contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contacts.id", ondelete="SET NULL"), index=True)

@@ -23,7 +23,9 @@ def _public_limit() -> str:
 
 
 def _email_key() -> str:
-    return "signup-email:" + (request.form.get("email") or "").strip().lower()[:254]
+    # Per seminar: a stranger posting someone's address here must not lock them out of every seminar.
+    slug = (request.view_args or {}).get("slug", "")
+    return f"signup-email:{slug}:" + (request.form.get("email") or "").strip().lower()[:254]
 
 
 def _page(seminar, form, status=200):
@@ -47,7 +49,11 @@ def signup(slug: str):
 @limiter.limit(lambda: current_app.config["RATELIMIT_SIGNUP_IP"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_SIGNUP_EMAIL"], key_func=_email_key)
 def register(slug: str):
-    """Sign up: a seat or a place on the waiting list, then the registration page."""
+    """Sign up: a seat or a place on the waiting list, then the registration page.
+
+    An address already registered gets its private link by e-mail; the page says only that, so
+    typing someone's address never opens their registration.
+    """
     seminar = services.public_seminar(slug)
     if seminar is None or seminar.status.value == "draft":
         abort(404)
@@ -57,11 +63,17 @@ def register(slug: str):
     if form.website.data:
         abort(400)
     try:
-        registration, _created = services.register_attendee(slug, form.data, answers_from(form, seminar.questions))
+        registration, created = services.register_attendee(slug, form.data, answers_from(form, seminar.questions))
     except services.SignupRefused:
         db.session.rollback()
         form.form_errors.append(_("Sign-up is not possible any more."))
         return _page(services.public_seminar(slug), form, status=409)
+    if not created:
+        services.mail_private_link(registration)
+        outbox_ids = pending_mail_ids()
+        db.session.commit()
+        page = render("public/link_sent.html", "public/_link_sent.html", seminar=seminar)
+        return deliver_after_response(page, outbox_ids)
     outbox_ids = pending_mail_ids()
     # Read before commit: touching expired rows afterwards would open a new write transaction.
     location = url_for("public.registration", token=registration.cancel_token)

@@ -15,7 +15,9 @@ from app.associations.models import Association
 from app.extensions import db
 from app.htmx import redirect_after_write, render, swap_or_redirect, wants_fragment
 from app.markets.models import Market
-from app.outbox.services import deliver_after_response, pending_mail_ids, recent
+from app.outbox import services as outbox_services
+from app.outbox.models import OutboxMessage
+from app.outbox.services import deliver_after_response, pending_mail_ids
 from app.seminars import bp, exports, leads, services
 from app.seminars.forms import QuestionForm, RegistrationForm, SeminarForm, SpeakerForm
 from app.seminars.models import Registration, RegistrationStatus, Seminar, SeminarStatus, Speaker
@@ -441,4 +443,23 @@ def outbox():
     """The e-mail outbox (admins): what was sent, what waits, what failed."""
     if not current_user.is_admin:
         abort(403)
-    return render("seminars/outbox.html", messages=recent())
+    return render("seminars/outbox.html", failures=outbox_services.failures(), messages=outbox_services.recent())
+
+
+@bp.post("/outbox/<int:message_id>/retry")
+def outbox_retry(message_id: int):
+    """Try a failed e-mail again (admins): it is sent at once when a mail server is configured."""
+    if not current_user.is_admin:
+        abort(403)
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None:
+        abort(404)
+    if message.sent_at is not None:
+        flash(_("This e-mail has already been sent."), "info")
+        return redirect_after_write(url_for("seminars.outbox"))
+    outbox_services.retry(message)
+    # Read before commit: touching expired rows afterwards would open a new write transaction.
+    notice = _("The e-mail to %(to)s will be sent again.", to=message.to)
+    db.session.commit()
+    flash(notice, "info")
+    return deliver_after_response(redirect_after_write(url_for("seminars.outbox")), [message_id])

@@ -8,6 +8,7 @@ and written by one request at a time per seminar, on both databases.
 import hashlib
 import hmac
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 from babel.dates import format_date, format_datetime
 from flask import current_app, url_for
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import joinedload, lazyload, selectinload
@@ -210,7 +211,8 @@ def _seat_or_wait(seminar: Seminar, registration: Registration, seat_info: Seats
 def register_attendee(slug: str, data: dict, answers: dict) -> tuple[Registration, bool]:
     """Sign someone up: a seat while seats remain, else the waiting list; (registration, created).
 
-    The same e-mail signing up again gets its existing registration back.
+    The same e-mail signing up again gets its existing registration back, unchanged: the caller
+    must not show it (whoever typed the address may not own it) but mail its link to the address.
     """
     seminar = _lock_by_slug(slug)
     if seminar is None:
@@ -232,6 +234,7 @@ def register_attendee(slug: str, data: dict, answers: dict) -> tuple[Registratio
     registration.phone = (data.get("phone") or "").strip()
     registration.consent = bool(data.get("consent"))
     registration.answers = answers
+    registration.locale = str(get_locale())
     registration.cancel_token = secrets.token_urlsafe(24)
     registration.checked_in_at = None
     with db.session.no_autoflush:
@@ -397,10 +400,11 @@ def set_status(seminar: Seminar, status: SeminarStatus) -> None:
         for registration in db.session.scalars(select(Registration).where(
                 Registration.seminar_id == seminar.id, Registration.status.in_(ACTIVE),
                 Registration.email.is_not(None))):
-            queue_mail(registration.email, _("Cancelled: %(title)s", title=seminar.title),
-                       _("We are sorry: the seminar \"%(title)s\" (%(when)s) has been cancelled.",
-                         title=seminar.title, when=when(seminar)),
-                       topic=f"registration:{registration.id}")
+            with in_language_of(registration):
+                queue_mail(registration.email, _("Cancelled: %(title)s", title=seminar.title),
+                           _("We are sorry: the seminar \"%(title)s\" (%(when)s) has been cancelled.",
+                             title=seminar.title, when=when(seminar)),
+                           topic=f"registration:{registration.id}")
 
 
 def new_slug() -> str:
@@ -408,6 +412,28 @@ def new_slug() -> str:
 
 
 # ---- e-mail ------------------------------------------------------------------------------------
+
+@contextmanager
+def in_language_of(registration: Registration):
+    """Write what follows in the language the person signed up in (the current one if unknown)."""
+    locale = registration.locale if registration.locale in current_app.config["LANGUAGES"] else None
+    if locale is None:
+        yield
+        return
+    with force_locale(locale):
+        yield
+
+
+def mail_private_link(registration: Registration) -> None:
+    """Someone signed up again with this registration's address: send its private link to that address."""
+    seminar = registration.seminar
+    with in_language_of(registration):
+        queue_mail(registration.email, _("Your registration: %(title)s", title=seminar.title),
+                   _("Someone, perhaps you, tried to sign up again for this seminar with this e-mail address. "
+                     "You are already registered and nothing has changed. If it was not you, you can ignore "
+                     "this message.") + "\n\n" + _details(registration),
+                   topic=f"registration:{registration.id}")
+
 
 def _details(registration: Registration) -> str:
     seminar = registration.seminar
@@ -441,10 +467,11 @@ def _mail_promoted(registration: Registration) -> None:
     if not registration.email:
         return
     seminar = registration.seminar
-    queue_mail(registration.email, _("A seat is free for you: %(title)s", title=seminar.title),
-               _("Dear %(name)s, a seat became free and it is now yours: your registration is confirmed.",
-                 name=registration.name) + "\n\n" + _details(registration),
-               ics=ics_for(seminar, registration), topic=f"registration:{registration.id}")
+    with in_language_of(registration):
+        queue_mail(registration.email, _("A seat is free for you: %(title)s", title=seminar.title),
+                   _("Dear %(name)s, a seat became free and it is now yours: your registration is confirmed.",
+                     name=registration.name) + "\n\n" + _details(registration),
+                   ics=ics_for(seminar, registration), topic=f"registration:{registration.id}")
 
 
 def speakers_choices(region_id: int) -> list[Expert]:

@@ -31,10 +31,11 @@ def gunicorn(database_url: str, instance: Path, *, workers: int = 4, app: str = 
     proc = subprocess.Popen([str(gunicorn_bin), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--backlog", "2048",
                              "--timeout", "120", "--log-level", "warning", app], cwd=ROOT, env=env)
     try:
-        deadline = time.monotonic() + 30
+        # A loaded machine can take many seconds over a worker's first page (templates, catalogs).
+        deadline = time.monotonic() + 120
         while True:
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
                 conn.request("GET", probe)
                 conn.getresponse().read()
                 conn.close()

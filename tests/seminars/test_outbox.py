@@ -1,9 +1,11 @@
 """The outbox: written with the change, delivered after commit when SMTP is configured, retried by CLI."""
 import smtplib
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from app.core.types import utcnow
 from app.extensions import db
 from app.outbox.models import OutboxMessage
 from app.outbox.services import deliver, queue_mail
@@ -29,6 +31,9 @@ class FakeSMTP:
         pass
 
     def login(self, user, password):
+        pass
+
+    def quit(self):
         pass
 
     def send_message(self, message):
@@ -78,6 +83,10 @@ def test_failures_are_kept_and_the_cli_retries(app, runner, smtp):
     assert deliver() == (0, 1)
     message = db.session.scalar(select(OutboxMessage))
     assert message.attempts == 1 and "refused" in message.last_error and message.sent_at is None
+    # The next try waits its turn (retries back off), then the CLI sends it.
+    assert "Sent 0, failed 0." in runner.invoke(args=["outbox-send"]).output
+    message.next_attempt_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
     result = runner.invoke(args=["outbox-send"])
     assert result.exit_code == 0 and "Sent 1, failed 0." in result.output
     db.session.expire_all()
