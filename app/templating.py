@@ -5,14 +5,9 @@ from flask import Flask, current_app, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from babel.dates import format_skeleton
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, get_locale
 
-
-def money(cents: int | None) -> str:
-    """Integer cents as CNY with grouping, in the user's locale."""
-    if cents is None:
-        return ""
-    return "¥" + format_decimal(cents / 100, format="#,##0.00")
+from app.core.money import format_money
 
 
 def localtime(value: datetime | None, fmt: str = "medium") -> str:
@@ -64,7 +59,7 @@ def nav_items() -> list[tuple[str, str, bool]]:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(money=money, localtime=localtime, localdate=localdate, dayname=dayname)
+    app.jinja_env.filters.update(money=format_money, localtime=localtime, localdate=localdate, dayname=dayname)
     app.jinja_env.globals.update(url_with=url_with, nav_items=nav_items)
 
     @app.context_processor

@@ -17,7 +17,8 @@ from app.admin.models import AuditAction, AuditEntry
 from app.auth.models import Region, User
 from app.extensions import db
 from app.labels import label_for
-from app.templating import localdate, localtime, money
+from app.core.money import format_money
+from app.templating import localdate, localtime
 from app.core.types import UTCDateTime
 
 RECORD_TYPES = {
@@ -234,7 +235,7 @@ def _display(table: str, key: str, value, names: dict) -> str:
         except ValueError:
             return str(value)
         if key.endswith("_cents") and isinstance(value, int):
-            return money(value)
+            return format_money(value)
     text = str(value)
     return text if len(text) <= 400 else text[:400] + "…"
 

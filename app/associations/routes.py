@@ -50,7 +50,7 @@ def _membership_form(association: Association, term: Membership | None = None, *
     form.representative_id.choices = [(u.id, u.name) for u in users_in([association.region_id])]
     if term is not None and request.method == "GET":
         form.status.data = term.status.value
-        form.fee.set_cents(term.fee_cents)
+        form.fee.data = term.fee_cents
     return form
 
 
@@ -120,7 +120,7 @@ def _detail_context(association: Association, **extra) -> dict:
 def _renew_form(current: Membership | None, **kw) -> RenewForm:
     form = RenewForm(prefix="renew", **kw)
     if current is not None and not kw:
-        form.fee.set_cents(current.fee_cents)
+        form.fee.data = current.fee_cents
         form.level.data = current.level
     return form
 
@@ -199,6 +199,6 @@ def renew(association_id: int, term_id: int):
         return render("associations/detail.html", "associations/_membership.html", status=422,
                       **_detail_context(association, renew_form=form, open_renew=True))
     services.renew_term(term, {"joined_on": form.joined_on.data, "expires_on": form.expires_on.data,
-                               "fee_cents": form.fee.cents, "level": form.level.data or ""})
+                               "fee_cents": form.fee.data, "level": form.level.data or ""})
     db.session.commit()
     return _membership_changed(association_id)

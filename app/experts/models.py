@@ -48,13 +48,6 @@ class Expert(db.Model):
     def head_office(self) -> bool:
         return self.region_id is None
 
-    @property
-    def day_rate(self) -> str:
-        """The day rate as an exact decimal string for forms ("1500.00")."""
-        if self.day_rate_cents is None:
-            return ""
-        return f"{self.day_rate_cents // 100}.{self.day_rate_cents % 100:02d}"
-
 
 class ExpertTag(db.Model):
     """One field of expertise, optionally tied to a market."""

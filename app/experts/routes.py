@@ -53,7 +53,7 @@ def _form(expert=None) -> tuple[ExpertForm, list[Market]]:
     if request.method == "GET":
         if expert is not None:
             form.organisation.data = expert.organisation.value
-            form.day_rate.data = expert.day_rate
+            form.day_rate.data = expert.day_rate_cents
             form.expertise.data = services.expertise_text(expert)
         elif regions and not current_user.is_admin:
             form.region_id.data = regions[0].id

@@ -15,7 +15,6 @@ from app.markets.models import Market
 from app.seminars.models import Seminar, Speaker
 from app.core.types import utcnow
 from app.visits.conflicts import ALL
-from app.visits.forms import to_cents
 from app.visits.models import Visit, VisitMember
 from app.visits.services import VISIT_OPTIONS
 
@@ -86,7 +85,7 @@ def save_expert(data: dict, markets: list[Market], expert: Expert | None = None)
     expert.user_id = data.get("user_id")
     expert.region_id = data.get("region_id")
     expert.organisation = Organisation(data["organisation"])
-    expert.day_rate_cents = to_cents(data["day_rate"]) if (data.get("day_rate") or "").strip() else None
+    expert.day_rate_cents = data.get("day_rate")
     expert.max_visits_per_week = data["max_visits_per_week"]
     wanted = parse_expertise(data.get("expertise", ""), markets)
     have = {(t.market_id, t.tag): t for t in expert.tags}

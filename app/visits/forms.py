@@ -2,25 +2,16 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, DateTimeLocalField, HiddenField, IntegerField, SelectField,
                      StringField, TextAreaField, TimeField)
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.accounts.models import OpportunityStage
 from app.core.forms import MultiCheckboxField, OptionalSelectField
+from app.core.money import MoneyField
 from app.visits.models import Purpose
 
 LEVEL_CHOICES = [(1, _l("1 · Sales rep")), (2, _l("2 · Regional manager")),
                  (3, _l("3 · Expert / head-office team")), (4, _l("4 · Executive"))]
 LEVEL_LABELS = dict(LEVEL_CHOICES)
-MONEY = Regexp(r"^\s*\d{1,13}([.,]\d{1,2})?\s*$",
-               message=_l("Enter an amount in CNY, e.g. 1500000 or 1500000.50."))
-
-
-def to_cents(text: str) -> int:
-    """"1 500 000.5" → 150000050, exactly (no float)."""
-    text = text.strip().replace(",", ".").replace(" ", "")
-    whole, _dot, frac = text.partition(".")
-    return int(whole) * 100 + int((frac + "00")[:2])
-
 
 class VisitForm(FlaskForm):
     company_id = SelectField(_l("Company"), coerce=int, validate_choice=False,
@@ -61,8 +52,8 @@ class ReportForm(FlaskForm):
 class OpportunityForm(FlaskForm):
     title = StringField(_l("Title"), validators=[
         InputRequired(_l("Name the opportunity, e.g. what they plan to buy.")), Length(max=200)])
-    value = StringField(_l("Estimated value (CNY)"), validators=[
-        InputRequired(_l("Enter the estimated value in CNY.")), MONEY])
+    value = MoneyField(_l("Estimated value (CNY)"), validators=[
+        InputRequired(_l("Enter the estimated value in CNY."))])
     stage = SelectField(_l("Stage"), choices=OpportunityStage.choices, default=OpportunityStage.SPOTTED.value)
     expected_decision_on = DateField(_l("Expected decision"), validators=[Optional()])
     owner_id = OptionalSelectField(_l("Owner"), coerce=int)
@@ -79,8 +70,8 @@ class SettingsForm(FlaskForm):
     day_starts = TimeField(_l("Working day starts"), validators=[InputRequired(_l("Enter a time."))])
     day_ends = TimeField(_l("Working day ends"), validators=[InputRequired(_l("Enter a time."))])
     work_weekends = BooleanField(_l("Weekends are working days"))
-    escalation_threshold = StringField(_l("Escalate opportunities worth more than (CNY)"), validators=[
-        InputRequired(_l("Enter an amount in CNY.")), MONEY])
+    escalation_threshold = MoneyField(_l("Escalate opportunities worth more than (CNY)"), validators=[
+        InputRequired(_l("Enter an amount in CNY."))])
 
     def validate_day_ends(self, field):
         if self.day_starts.data and field.data and field.data <= self.day_starts.data:

@@ -20,7 +20,7 @@ from app.markets.models import Market
 from app.visits import bp, calendar, services
 from app.visits.conflicts import ALL, settings_for
 from app.visits.forms import (LEVEL_CHOICES, LEVEL_LABELS, DecisionForm, OpportunityForm, ReportForm,
-                              SettingsForm, VisitForm, to_cents)
+                              SettingsForm, VisitForm)
 from app.visits.models import (ConflictOverride, Escalation, EscalationStatus, Visit,
                                VisitMember, VisitSettings, VisitStatus)
 
@@ -425,14 +425,14 @@ def settings():
     rules = settings_for(region_id)
     form = SettingsForm(obj=rules, data=None)
     if request.method == "GET":
-        form.escalation_threshold.data = f"{rules.escalation_threshold_cents // 100}"
+        form.escalation_threshold.data = rules.escalation_threshold_cents
     if form.validate_on_submit():
         if db.session.get(VisitSettings, region_id) is None:
             db.session.add(rules)
         rules.travel_buffer_minutes = form.travel_buffer_minutes.data
         rules.day_starts, rules.day_ends = form.day_starts.data, form.day_ends.data
         rules.work_weekends = form.work_weekends.data
-        rules.escalation_threshold_cents = to_cents(form.escalation_threshold.data)
+        rules.escalation_threshold_cents = form.escalation_threshold.data
         db.session.commit()
         return redirect_after_write(url_for("visits.settings", region=region_id))
     return render("visits/settings.html", form=form, region_id=region_id, regions=regions_for(current_user),
@@ -447,7 +447,7 @@ def _opportunity_form(company: Company, opportunity: Opportunity | None = None) 
     form.owner_id.choices = [(u.id, u.name) for u in users_in([company.region_id])]
     if request.method == "GET":
         if opportunity is not None:
-            form.value.data = f"{opportunity.value_cents // 100}.{opportunity.value_cents % 100:02d}"
+            form.value.data = opportunity.value_cents
             form.stage.data = opportunity.stage.value
         else:
             form.owner_id.data = company.owner_id or current_user.id
@@ -458,7 +458,7 @@ def _save_opportunity(company: Company, opportunity: Opportunity | None):
     form = _opportunity_form(company, opportunity)
     if form.validate_on_submit():
         opportunity = services.save_opportunity(
-            company, form.data | {"value_cents": to_cents(form.value.data)}, opportunity)
+            company, form.data | {"value_cents": form.value.data}, opportunity)
         escalation = services.propose_escalation(opportunity)
         db.session.commit()
         if escalation is not None:
