@@ -10,7 +10,7 @@ from app.associations.models import Association
 from app.extensions import db
 from app.htmx import redirect_after_write, render
 from app.imports import bp, services
-from app.imports.export import safe_cell
+from app.core.cells import formula_safe
 from app.imports.forms import ENCODING_CHOICES, UploadForm
 from app.imports.models import BatchStatus
 from app.imports.reader import FIELDS, ImportFileError
@@ -167,8 +167,8 @@ def report_csv(batch_id: int):
     writer.writerow([_("Row"), _("Result"), _("Reason"), _("Existing company"), *table.header])
     cells = dict(table.rows)
     for row in plan.rows:
-        writer.writerow([row.number, labels[row.action], safe_cell(row.reason), safe_cell(row.company_name),
-                         *[safe_cell(v) for v in cells[row.number]]])
+        writer.writerow([row.number, labels[row.action], formula_safe(row.reason), formula_safe(row.company_name),
+                         *[formula_safe(v) for v in cells[row.number]]])
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename=import-{batch.id}-report.csv"})
 

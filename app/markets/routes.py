@@ -11,7 +11,7 @@ from app.core.access import get_or_404
 from app.accounts.models import Company, Stage
 from app.extensions import db
 from app.htmx import redirect_after_write, render, swap_or_redirect, wants_fragment
-from app.imports.export import safe_cell
+from app.core.cells import formula_safe
 from app.markets import bp, services
 from app.markets.forms import MarketForm, PromoteForm, StatusForm, WeightsForm
 from app.markets.models import Market, MarketStatus
@@ -223,7 +223,7 @@ def screening_csv(market_id: int):
                      _("Incumbent competitor"), _("Background")])
     for row in rows:
         c = row.Company
-        writer.writerow([safe_cell(v) for v in (c.name, int(row.board_score), c.city, c.employees if c.employees is not None
+        writer.writerow([formula_safe(v) for v in (c.name, int(row.board_score), c.city, c.employees if c.employees is not None
                                                   else "", c.products, c.equipment, c.competitor, c.background)])
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=screening-{market.id}.csv"})
