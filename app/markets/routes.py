@@ -223,7 +223,8 @@ def screening_csv(market_id: int):
                      _("Incumbent competitor"), _("Background")])
     for row in rows:
         c = row.Company
-        writer.writerow([formula_safe(v) for v in (c.name, int(row.board_score), c.city, c.employees if c.employees is not None
-                                                  else "", c.products, c.equipment, c.competitor, c.background)])
+        employees = c.employees if c.employees is not None else ""
+        writer.writerow([formula_safe(v) for v in (c.name, int(row.board_score), c.city, employees, c.products,
+                                                   c.equipment, c.competitor, c.background)])
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=screening-{market.id}.csv"})
