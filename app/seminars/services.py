@@ -24,6 +24,7 @@ from app.experts.models import Expert
 from app.extensions import db
 from app.outbox.services import queue_mail
 from app.seminars.models import Registration, RegistrationStatus, Seminar, SeminarStatus, Speaker
+from app.core.text import ics_text
 from app.core.types import utcnow
 
 SEAT_HOLDERS = (RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED, RegistrationStatus.NO_SHOW)
@@ -148,15 +149,15 @@ def ics_for(seminar: Seminar, registration: Registration | None = None) -> str:
     event.add("dtstamp", utcnow())
     event.add("dtstart", seminar.starts_at.astimezone(tz))
     event.add("dtend", seminar.ends_at.astimezone(tz))
-    event.add("summary", seminar.title)
+    event.add("summary", ics_text(seminar.title))
     location = ", ".join(p for p in (seminar.venue, seminar.address) if p)
     if location:
-        event.add("location", location)
+        event.add("location", ics_text(location))
     description = seminar.abstract or ""
     if registration is not None:
         link = url_for("public.registration", token=registration.cancel_token, _external=True)
         description = f"{description}\n\n{link}".strip()
-    event.add("description", description)
+    event.add("description", ics_text(description, multiline=True))
     event.add("url", url_for("public.signup", slug=seminar.slug, _external=True))
     cal.add_component(event)
     cal.add_missing_timezones()
