@@ -2,12 +2,14 @@
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import Tier
 from app.auth.models import Region, User
 from app.extensions import db
-from app.core.types import LabelledEnum, UTCDateTime, enum_column, utcnow
+from app.core.enums import LabelledEnum
+from app.core.types import UTCDateTime, enum_column, utcnow
 
 DEFAULT_CADENCE_DAYS = {Tier.A: 30, Tier.B: 60, Tier.C: 90}
 
@@ -30,9 +32,9 @@ class CadenceRule(db.Model):
 
 
 class AuditAction(LabelledEnum):
-    INSERT = "insert"
-    UPDATE = "update"
-    DELETE = "delete"
+    INSERT = "insert", _l("Created")
+    UPDATE = "update", _l("Changed")
+    DELETE = "delete", _l("Deleted")
 
 
 class AuditEntry(db.Model):

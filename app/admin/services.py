@@ -16,7 +16,6 @@ from werkzeug.routing import BuildError
 from app.admin.models import AuditAction, AuditEntry
 from app.auth.models import Region, User
 from app.extensions import db
-from app.labels import label_for
 from app.core.money import format_money
 from app.templating import localdate, localtime
 from app.core.types import UTCDateTime
@@ -211,7 +210,7 @@ def _display(table: str, key: str, value, names: dict) -> str:
         return "、".join(names.get((target, i)) or f"#{i}" for i in _ids(value)) or "—"
     if key == "roles" and isinstance(value, list):
         from app.accounts.models import ContactRole
-        return "、".join(label_for(ContactRole(v)) if v in ContactRole._value2member_map_ else str(v) for v in value)
+        return "、".join(ContactRole(v).label if v in ContactRole._value2member_map_ else str(v) for v in value)
     if isinstance(value, list):
         return "、".join(str(v) for v in value)
     if isinstance(value, dict):
@@ -224,7 +223,7 @@ def _display(table: str, key: str, value, names: dict) -> str:
         enum_class = getattr(column.type, "enum_class", None)
         if enum_class is not None and value in enum_class._value2member_map_:
             try:
-                return label_for(enum_class(value))
+                return enum_class(value).label
             except KeyError:
                 return str(value)
         try:

@@ -2,12 +2,14 @@
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import Region, User
 from app.extensions import db
 from app.markets.models import Market
-from app.core.types import LabelledEnum, enum_column
+from app.core.enums import LabelledEnum
+from app.core.types import enum_column
 
 association_markets = sa.Table(
     "association_markets",
@@ -18,10 +20,10 @@ association_markets = sa.Table(
 
 
 class MembershipStatus(LabelledEnum):
-    PROSPECT = "prospect"
-    APPLIED = "applied"
-    ACTIVE = "active"
-    LAPSED = "lapsed"
+    PROSPECT = "prospect", _l("Prospect")
+    APPLIED = "applied", _l("Applied")
+    ACTIVE = "active", _l("Active")
+    LAPSED = "lapsed", _l("Lapsed")
 
 
 class Association(db.Model):

@@ -2,19 +2,21 @@
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import Region, User
 from app.extensions import db
 from app.markets.models import Market
-from app.core.types import LabelledEnum, enum_column
+from app.core.enums import LabelledEnum
+from app.core.types import enum_column
 
 
 class Organisation(LabelledEnum):
-    RND = "rnd"
-    PRODUCTION = "production"
-    MARKETING = "marketing"
-    OUTSIDE = "outside"
+    RND = "rnd", _l("R&D centre")
+    PRODUCTION = "production", _l("Production")
+    MARKETING = "marketing", _l("Marketing centre")
+    OUTSIDE = "outside", _l("Outside expert")
 
 
 class Expert(db.Model):

@@ -2,6 +2,7 @@
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import Company, Contact
@@ -10,23 +11,24 @@ from app.auth.models import Region
 from app.experts.models import Expert
 from app.extensions import db
 from app.markets.models import Market
-from app.core.types import LabelledEnum, UTCDateTime, enum_column, utcnow
+from app.core.enums import LabelledEnum
+from app.core.types import UTCDateTime, enum_column, utcnow
 
 
 class SeminarStatus(LabelledEnum):
-    DRAFT = "draft"
-    OPEN = "open"
-    CLOSED = "closed"
-    HELD = "held"
-    CANCELLED = "cancelled"
+    DRAFT = "draft", _l("Draft")
+    OPEN = "open", _l("Open")
+    CLOSED = "closed", _l("Closed")
+    HELD = "held", _l("Held")
+    CANCELLED = "cancelled", _l("Cancelled")
 
 
 class RegistrationStatus(LabelledEnum):
-    CONFIRMED = "confirmed"
-    WAITLISTED = "waitlisted"
-    CANCELLED = "cancelled"
-    ATTENDED = "attended"
-    NO_SHOW = "no_show"
+    CONFIRMED = "confirmed", _l("Confirmed")
+    WAITLISTED = "waitlisted", _l("Waiting list")
+    CANCELLED = "cancelled", _l("Cancelled")
+    ATTENDED = "attended", _l("Attended")
+    NO_SHOW = "no_show", _l("No-show")
 
 
 class Seminar(db.Model):
@@ -112,9 +114,9 @@ class Registration(db.Model):
 
 
 class QuestionKind(LabelledEnum):
-    TEXT = "text"
-    CHOICE = "choice"
-    YES_NO = "yes_no"
+    TEXT = "text", _l("Text")
+    CHOICE = "choice", _l("Choice")
+    YES_NO = "yes_no", _l("Yes / no")
 
 
 class Question(db.Model):

@@ -10,50 +10,36 @@ from app.experts.models import Expert
 from app.extensions import db
 from flask_babel import lazy_gettext as _l
 
-from app.core.types import LabelledEnum, UTCDateTime, enum_column, utcnow
-
-# Labels of the enums this module adds (app/labels.py holds the foundation's).
-_LABELS = {
-    "requested": _l("Requested"), "confirmed": _l("Confirmed"), "declined": _l("Declined"),
-    "pending": _l("Waiting for approval"), "approved": _l("Approved"),
-}
-
+from app.core.enums import LabelledEnum
+from app.core.types import UTCDateTime, enum_column, utcnow
 
 class Purpose(LabelledEnum):
-    INTRODUCTION = "introduction"
-    RELATIONSHIP = "relationship"
-    TECHNICAL_CONSULTING = "technical_consulting"
-    OPPORTUNITY = "opportunity"
-    KEY_ACCOUNT_CARE = "key_account_care"
+    INTRODUCTION = "introduction", _l("Introduction")
+    RELATIONSHIP = "relationship", _l("Relationship")
+    TECHNICAL_CONSULTING = "technical_consulting", _l("Technical consulting")
+    OPPORTUNITY = "opportunity", _l("Opportunity follow-up")
+    KEY_ACCOUNT_CARE = "key_account_care", _l("Key-account care")
 
 
 class VisitStatus(LabelledEnum):
-    PLANNED = "planned"
-    CONFIRMED = "confirmed"
-    DONE = "done"
-    CANCELLED = "cancelled"
+    PLANNED = "planned", _l("Planned")
+    CONFIRMED = "confirmed", _l("Confirmed")
+    DONE = "done", _l("Done")
+    CANCELLED = "cancelled", _l("Cancelled")
 
 
 class MemberResponse(LabelledEnum):
     """A head-office expert's answer to a region's request."""
 
-    REQUESTED = "requested"
-    CONFIRMED = "confirmed"
-    DECLINED = "declined"
-
-    @property
-    def label(self) -> str:
-        return str(_LABELS[self.value])
+    REQUESTED = "requested", _l("Requested")
+    CONFIRMED = "confirmed", _l("Confirmed")
+    DECLINED = "declined", _l("Declined")
 
 
 class EscalationStatus(LabelledEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    DECLINED = "declined"
-
-    @property
-    def label(self) -> str:
-        return str(_LABELS[self.value])
+    PENDING = "pending", _l("Waiting for approval")
+    APPROVED = "approved", _l("Approved")
+    DECLINED = "declined", _l("Declined")
 
 
 LEVELS = (1, 2, 3, 4)
