@@ -111,7 +111,7 @@ def _detail_context(association: Association, **extra) -> dict:
     current = terms[0] if terms else None
     context = {"association": association, "members": members, "terms": terms, "current": current,
                "due": services.renewal_due(current), "batches": batches_of(association),
-               "next_status": services.NEXT_STATUS, "status_form": TermStatusForm(formdata=None),
+               "status_form": TermStatusForm(formdata=None),
                "membership_form": _membership_form(association, formdata=None),
                "renew_form": _renew_form(current)}
     return context | extra
@@ -179,12 +179,13 @@ def change_term_status(association_id: int, term_id: int):
     term = _term_of(association_id, term_id)
     form = TermStatusForm()
     new = MembershipStatus(form.status.data) if form.validate_on_submit() else None
-    if new is None or new not in services.NEXT_STATUS[term.status]:
+    action = term.action_to(new) if new is not None else None
+    if action is None:
         association = services.association_for_page(association_id)
         return render("associations/detail.html", "associations/_membership.html", status=422,
                       **_detail_context(association, status_error=_(
                           "A membership that is %(old)s cannot become that.", old=term.status.label)))
-    services.change_term_status(term, new)
+    services.change_term_status(term, action)
     db.session.commit()
     return _membership_changed(association_id)
 

@@ -47,7 +47,8 @@ class LabelledEnum(str, enum.Enum):
 
 
 class Lifecycle:
-    """The actions that move a status: each names the statuses it starts from and the one it leads to."""
+    """The actions a status allows: each names the statuses it starts from and the one it leads to
+    (None: the action keeps the status, e.g. renewing a membership adds a new term)."""
 
     def __init__(self, **actions: tuple):
         self.actions = {name: (frozenset(sources), target) for name, (sources, target) in actions.items()}
@@ -66,7 +67,7 @@ class Lifecycle:
 
     def targets(self, status) -> list:
         """The statuses `status` may move to, each once, in the enum's order."""
-        reachable = {to for sources, to in self.actions.values() if status in sources}
+        reachable = {to for sources, to in self.actions.values() if status in sources and to is not None}
         return [member for member in type(status) if member in reachable]
 
 
@@ -90,7 +91,7 @@ class HasLifecycle:
         return self.lifecycle.targets(self._status)
 
     def require(self, action: str):
-        """The status `action` leads to; a status that does not allow it is refused (409)."""
+        """The status `action` leads to (None: unchanged); a status that does not allow it is refused (409)."""
         if not self.can(action):
             abort(409)
         return self.lifecycle.target(action)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.associations.models import Association
 from app.auth.models import Region, User
 from app.extensions import db
-from app.core.enums import LabelledEnum
+from app.core.enums import HasLifecycle, LabelledEnum, Lifecycle
 from app.core.types import UTCDateTime, enum_column, utcnow
 
 
@@ -18,13 +18,18 @@ class BatchStatus(LabelledEnum):
     UNDONE = "undone", _l("Undone")
 
 
+BATCH_LIFECYCLE = Lifecycle(commit=({BatchStatus.UPLOADED}, BatchStatus.COMMITTED),
+                            undo=({BatchStatus.COMMITTED}, BatchStatus.UNDONE))
+
+
 class ItemAction(LabelledEnum):
     CREATED = "created", _l("Created")
     MATCHED = "matched", _l("Matched")
 
 
-class ImportBatch(db.Model):
+class ImportBatch(HasLifecycle, db.Model):
     __tablename__ = "import_batches"
+    lifecycle = BATCH_LIFECYCLE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)

@@ -12,7 +12,6 @@ from app.htmx import redirect_after_write, render
 from app.imports import bp, services
 from app.core.cells import formula_safe
 from app.imports.forms import ENCODING_CHOICES, UploadForm
-from app.imports.models import BatchStatus
 from app.imports.reader import FIELDS, ImportFileError
 
 PREVIEW_ROWS = 8
@@ -70,7 +69,7 @@ def _file_problem(batch, error):
 def preview(batch_id: int):
     """The first rows and the column mapping Grove guessed (or, once committed, the import's report)."""
     batch = services.get_batch_or_404(batch_id)
-    if batch.status is not BatchStatus.UPLOADED:
+    if not batch.can("commit"):
         return render("imports/batch.html", batch=batch, association=batch.association)
     try:
         table = services.load_table(batch, limit=PREVIEW_ROWS)
@@ -95,7 +94,7 @@ def _dry_run(batch, confirmed=frozenset()):
 def dry_run(batch_id: int):
     """Save the mapping and show what the import would create, match and reject, writing nothing else."""
     batch = services.get_batch_or_404(batch_id)
-    if batch.status is not BatchStatus.UPLOADED:
+    if not batch.can("commit"):
         return redirect_after_write(url_for("associations.imports.preview", batch_id=batch.id))
     encoding = request.form.get("encoding", "")
     if encoding in {"utf-8-sig", "gb18030"}:
@@ -120,7 +119,7 @@ def dry_run(batch_id: int):
 def commit(batch_id: int):
     """Import every planned row in one transaction: all of it or, on any failure, nothing."""
     batch = services.get_batch_or_404(batch_id)
-    if batch.status is not BatchStatus.UPLOADED:
+    if not batch.can("commit"):
         return redirect_after_write(url_for("associations.imports.preview", batch_id=batch.id))
     confirmed = {int(n) for n in request.form.getlist("confirm") if n.isdigit()}
     try:

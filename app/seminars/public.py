@@ -10,7 +10,6 @@ from app.htmx import redirect_after_write, render
 from app.outbox.services import deliver_after_response, pending_mail_ids
 from app.seminars import public_bp, services
 from app.seminars.forms import answers_from, question_field_name, signup_form
-from app.seminars.models import RegistrationStatus
 
 
 @public_bp.app_template_filter("seminar_when")
@@ -82,7 +81,7 @@ def registration(token: str):
     """The attendee's private page: status, waiting-list position, calendar file, QR code, cancel."""
     registration = _registration_or_404(token)
     return render("public/registration.html", registration=registration, seminar=registration.seminar,
-                  code=services.checkin_code(registration), Status=RegistrationStatus)
+                  code=services.checkin_code(registration))
 
 
 @public_bp.post("/s/r/<token>/cancel")

@@ -21,15 +21,6 @@ from app.seminars.forms import QuestionForm, RegistrationForm, SeminarForm, Spea
 from app.seminars.models import Registration, RegistrationStatus, Seminar, SeminarStatus, Speaker
 
 
-NEXT_STATES = {
-    SeminarStatus.DRAFT: (SeminarStatus.OPEN, SeminarStatus.CANCELLED),
-    SeminarStatus.OPEN: (SeminarStatus.CLOSED, SeminarStatus.HELD, SeminarStatus.CANCELLED),
-    SeminarStatus.CLOSED: (SeminarStatus.OPEN, SeminarStatus.HELD, SeminarStatus.CANCELLED),
-    SeminarStatus.HELD: (),
-    SeminarStatus.CANCELLED: (SeminarStatus.DRAFT,),
-}
-
-
 @bp.before_request
 @login_required
 def _require_login():
@@ -119,8 +110,8 @@ def _detail_context(seminar: Seminar, **extra) -> dict:
     return {
         "seminar": seminar, "seats": services.seats(seminar), "q": q, "status_filter": status,
         "registrations": services.registrations_of(seminar, q=q, status=status),
-        "statuses": list(RegistrationStatus), "next_states": NEXT_STATES[seminar.status],
-        "Status": RegistrationStatus, "add_form": extra.pop("add_form", None) or RegistrationForm(prefix="add"),
+        "statuses": list(RegistrationStatus),
+        "add_form": extra.pop("add_form", None) or RegistrationForm(prefix="add"),
         **extra,
     }
 
@@ -142,9 +133,8 @@ def set_status(seminar_id: int):
         target = SeminarStatus(request.form.get("status", ""))
     except ValueError:
         abort(400)
-    if target not in NEXT_STATES[seminar.status]:
-        abort(400)
-    services.set_status(seminar, target)
+    action = seminar.action_to(target) or abort(400)
+    services.set_status(seminar, action)
     ids = pending_mail_ids()
     db.session.commit()
     return deliver_after_response(redirect_after_write(url_for("seminars.detail", seminar_id=seminar.id)), ids)
@@ -257,6 +247,12 @@ def act(seminar_id: int, registration_id: int, action: str):
     """One tap on a registration: confirm, back to the waiting list, cancel, check in, undo."""
     seminar = _seminar(seminar_id, write=True)
     registration = _registration(seminar, registration_id)
+    if not registration.can(action):
+        # Someone else (or another tab) moved this registration on: show where it stands now.
+        error = _("%(name)s is %(status)s now.", name=registration.name, status=registration.status.label)
+        if request.form.get("from") == "desk":
+            return _desk(seminar, 409, error=error)
+        return _registrations(seminar, 409, trigger=None, error=error)
     notice = None
     if action == "confirm":
         over = request.form.get("over_capacity") == "1"
@@ -315,7 +311,7 @@ def _desk(seminar: Seminar, status: int = 200, **extra):
     q = request.values.get("q", "")[:100]
     rows = services.registrations_of(seminar, q=q, limit=50) if q else []
     return render("seminars/checkin.html", "seminars/_desk_results.html", status=status, seminar=seminar,
-                  seats=services.seats(seminar), q=q, rows=rows, Status=RegistrationStatus,
+                  seats=services.seats(seminar), q=q, rows=rows,
                   walkin_form=extra.pop("walkin_form", None) or RegistrationForm(prefix="walkin"),
                   checked_in=_checked_in(seminar), **extra)
 
@@ -338,7 +334,7 @@ def checkin_count(seminar_id: int):
     # Opened as a page (not polled), it is the whole desk.
     return render("seminars/checkin.html", "seminars/_desk_count.html", seminar=seminar,
                   seats=services.seats(seminar), checked_in=_checked_in(seminar), q="", rows=[],
-                  Status=RegistrationStatus, walkin_form=RegistrationForm(prefix="walkin"))
+                  walkin_form=RegistrationForm(prefix="walkin"))
 
 
 @bp.post("/<int:seminar_id>/checkin/code")

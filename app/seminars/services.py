@@ -382,16 +382,16 @@ def mark_no_shows(seminar: Seminar) -> int:
         Registration.seminar_id == seminar.id, Registration.status == RegistrationStatus.CONFIRMED)))
     for registration in rows:
         registration.status = RegistrationStatus.NO_SHOW
-    if seminar.status in (SeminarStatus.OPEN, SeminarStatus.CLOSED):
+    if seminar.can("mark_held"):
         seminar.status = SeminarStatus.HELD
     db.session.flush()
     return len(rows)
 
 
-def set_status(seminar: Seminar, status: SeminarStatus) -> None:
-    """Move a seminar through draft → open → closed → held, or cancel it (attendees are told)."""
+def set_status(seminar: Seminar, action: str) -> None:
+    """Publish, close, re-open, mark held, cancel (attendees are told) or re-draft a seminar."""
     seminar = _lock(seminar.id)
-    seminar.status = status
+    status = seminar.status = seminar.require(action)
     db.session.flush()
     if status is SeminarStatus.CANCELLED:
         for registration in db.session.scalars(select(Registration).where(

@@ -10,7 +10,7 @@ from app.experts.models import Expert
 from app.extensions import db
 from flask_babel import lazy_gettext as _l
 
-from app.core.enums import LabelledEnum
+from app.core.enums import HasLifecycle, LabelledEnum, Lifecycle
 from app.core.types import UTCDateTime, enum_column, utcnow
 
 class Purpose(LabelledEnum):
@@ -28,6 +28,15 @@ class VisitStatus(LabelledEnum):
     CANCELLED = "cancelled", _l("Cancelled")
 
 
+V = VisitStatus
+VISIT_LIFECYCLE = Lifecycle(
+    confirm=({V.PLANNED}, V.CONFIRMED), cancel=({V.PLANNED, V.CONFIRMED}, V.CANCELLED),
+    replan=({V.CONFIRMED, V.CANCELLED}, V.PLANNED),
+    # Filing the report closes the visit; a done visit's report may be corrected.
+    report=({V.PLANNED, V.CONFIRMED, V.DONE}, V.DONE))
+del V
+
+
 class MemberResponse(LabelledEnum):
     """A head-office expert's answer to a region's request."""
 
@@ -36,13 +45,20 @@ class MemberResponse(LabelledEnum):
     DECLINED = "declined", _l("Declined")
 
 
+# A head-office expert answers a request once.
+ANSWER_LIFECYCLE = Lifecycle(confirm=({MemberResponse.REQUESTED}, MemberResponse.CONFIRMED),
+                             decline=({MemberResponse.REQUESTED}, MemberResponse.DECLINED))
+
+
 class EscalationStatus(LabelledEnum):
     PENDING = "pending", _l("Waiting for approval")
     APPROVED = "approved", _l("Approved")
     DECLINED = "declined", _l("Declined")
 
 
-LEVELS = (1, 2, 3, 4)
+E = EscalationStatus
+ESCALATION_LIFECYCLE = Lifecycle(approve=({E.PENDING}, E.APPROVED), decline=({E.PENDING}, E.DECLINED))
+del E
 
 visit_contacts = sa.Table(
     "visit_contacts",
@@ -52,8 +68,9 @@ visit_contacts = sa.Table(
 )
 
 
-class Visit(db.Model):
+class Visit(HasLifecycle, db.Model):
     __tablename__ = "visits"
+    lifecycle = VISIT_LIFECYCLE
     __table_args__ = (
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_starts"),
         sa.CheckConstraint("level BETWEEN 1 AND 4", name="level_1_to_4"),
@@ -97,10 +114,12 @@ class Visit(db.Model):
         return [m for m in self.members if m.response is not MemberResponse.DECLINED]
 
 
-class VisitMember(db.Model):
+class VisitMember(HasLifecycle, db.Model):
     """One person on a visit's team: a user or an expert."""
 
     __tablename__ = "visit_members"
+    lifecycle = ANSWER_LIFECYCLE
+    status_attribute = "response"
     __table_args__ = (
         sa.CheckConstraint("(user_id IS NULL) <> (expert_id IS NULL)", name="user_xor_expert"),
         sa.UniqueConstraint("visit_id", "user_id"),
@@ -165,10 +184,11 @@ class VisitSettings(db.Model):
         self.day_end_minutes = value.hour * 60 + value.minute
 
 
-class Escalation(db.Model):
+class Escalation(HasLifecycle, db.Model):
     """A proposal to raise the level of the next visit to a company, decided by a manager."""
 
     __tablename__ = "escalations"
+    lifecycle = ESCALATION_LIFECYCLE
     __table_args__ = (
         sa.CheckConstraint("proposed_level BETWEEN 1 AND 4", name="level_1_to_4"),
         sa.Index("ix_escalations_region_status", "region_id", "status"),

@@ -325,8 +325,8 @@ def set_status(visit_id: int):
     _require_scheduler()
     wanted = request.form.get("status")
     if wanted not in (VisitStatus.PLANNED.value, VisitStatus.CONFIRMED.value, VisitStatus.CANCELLED.value):
-        abort(400)
-    services.set_status(visit, VisitStatus(wanted))
+        abort(400)  # a visit is done by its report
+    services.set_status(visit, visit.action_to(VisitStatus(wanted)) or abort(409))
     db.session.commit()
     return redirect_after_write(url_for("visits.detail", visit_id=visit.id), trigger="visitsChanged")
 
@@ -525,7 +525,7 @@ def decide(escalation_id: int, decision: str):
     """A manager approves (and goes on to schedule the visit) or declines."""
     esc = _escalation_or_404(escalation_id)
     _require_manager()
-    if esc.status != EscalationStatus.PENDING:
+    if not esc.can(decision):
         abort(409)
     form = DecisionForm()
     if not form.validate_on_submit():

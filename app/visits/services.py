@@ -147,20 +147,21 @@ def _set_team(visit: Visit, draft: Draft) -> None:
 
 
 def answer_request(member: VisitMember, confirm: bool) -> None:
-    """A head-office expert (or an admin) confirms or declines a region's request."""
-    member.response = MemberResponse.CONFIRMED if confirm else MemberResponse.DECLINED
+    """A head-office expert (or an admin) confirms or declines a region's request, once."""
+    member.response = member.require("confirm" if confirm else "decline")
 
 
-def set_status(visit: Visit, status: VisitStatus) -> None:
+def set_status(visit: Visit, action: str) -> None:
+    """Confirm, cancel or re-plan a visit."""
     check_region(visit.region_id)
-    visit.status = status
+    visit.status = visit.require(action)
 
 
 def file_report(visit: Visit, *, outcome: str, next_steps: str, contact_ids: list[int]) -> None:
     """Close a visit: what came of it, whom we met (their last contact moves up), what is next."""
     check_region(visit.region_id)
+    visit.status = visit.require("report")
     visit.outcome, visit.next_steps = outcome.strip(), next_steps.strip()
-    visit.status = VisitStatus.DONE
     met = [c for c in visit.company.contacts if c.id in set(contact_ids)]
     visit.contacts_met = met
     day = visit.starts_at.astimezone(ZoneInfo(tz_of(visit.company))).date()
@@ -376,7 +377,7 @@ def market_experts(company: Company) -> list[Expert]:
 
 def decide_escalation(escalation: Escalation, *, approve: bool, by: User, note: str = "") -> None:
     check_region(escalation.region_id)
-    escalation.status = EscalationStatus.APPROVED if approve else EscalationStatus.DECLINED
+    escalation.status = escalation.require("approve" if approve else "decline")
     escalation.decided_by_id, escalation.decided_at, escalation.note = by.id, utcnow(), note.strip()
 
 
