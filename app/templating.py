@@ -8,14 +8,19 @@ from babel.dates import format_skeleton
 from flask_babel import format_date, format_datetime, get_locale
 
 from app.core.money import format_money
+from app.core.time import local, zone_of
 
 
-def localtime(value: datetime | None, fmt: str = "medium") -> str:
-    return format_datetime(value, fmt) if value else ""
+def localtime(value: datetime | None, fmt: str = "medium", region=None) -> str:
+    """A moment as the clock of the record's region shows it (without a region, the app's zone)."""
+    return format_datetime(local(value, zone_of(region)), fmt, rebase=False) if value else ""
 
 
-def localdate(value, fmt: str = "medium") -> str:
-    return format_date(value, fmt) if value else ""
+def localdate(value, fmt: str = "medium", region=None) -> str:
+    """A date; a moment's date in the record's region (without a region, the app's zone)."""
+    if isinstance(value, datetime):
+        value = local(value, zone_of(region)).date()
+    return format_date(value, fmt, rebase=False) if value else ""
 
 
 def dayname(value) -> str:

@@ -3,7 +3,6 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cache
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app, url_for
@@ -17,6 +16,7 @@ from app.admin.models import AuditAction, AuditEntry
 from app.auth.models import Region, User
 from app.extensions import db
 from app.core.money import format_money
+from app.core.time import zone_of
 from app.templating import localdate, localtime
 from app.core.types import UTCDateTime
 
@@ -146,7 +146,7 @@ def search_entries(*, user_id=None, table=None, row=None, action=None, region_id
         stmt = stmt.where(AuditEntry.region_id == region_id)
     if q := (q or "").strip():
         stmt = stmt.where(sa.func.lower(AuditEntry.summary).contains(q.lower(), autoescape=True))
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    zone = zone_of(None)  # the log spans regions: days in the app's zone
     if date_from:
         stmt = stmt.where(AuditEntry.at >= datetime.combine(date_from, time.min, tzinfo=zone))
     if date_to:

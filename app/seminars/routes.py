@@ -1,8 +1,6 @@
 """Staff side of seminars: plan and publish, registrations, check-in desk, printables, exports, leads."""
 from datetime import datetime
 
-from zoneinfo import ZoneInfo
-
 from flask import Response, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -10,6 +8,7 @@ from sqlalchemy import func, select
 
 from app.core.forms import page_number
 from app.core.access import check_region, get_or_404
+from app.core.time import zone_of
 from app.auth.services import regions_for
 from app.associations.models import Association
 from app.extensions import db
@@ -41,10 +40,6 @@ def _registration(seminar: Seminar, registration_id: int) -> Registration:
     return registration
 
 
-def _local(value: datetime | None, seminar: Seminar):
-    return value.astimezone(services.seminar_tz(seminar)).replace(tzinfo=None) if value else None
-
-
 # ---- list, plan, publish -----------------------------------------------------------------------
 
 @bp.get("/")
@@ -65,12 +60,11 @@ def _seminar_form(seminar: Seminar | None = None) -> SeminarForm:
     if seminar is not None:
         form.region_id.choices = [(seminar.region_id, seminar.region.name)]
         region_ids = [seminar.region_id]
-        if request.method == "GET":
-            for key in ("starts_at", "ends_at", "signup_opens_at", "signup_closes_at"):
-                form[key].data = _local(getattr(seminar, key), seminar)
+        form.in_zone(zone_of(seminar.region))
     else:
         selected = form.region_id.data if request.method == "POST" else None
         region_ids = [selected] if selected in {r.id for r in regions} else [r.id for r in regions]
+        form.in_zone(zone_of(next((r for r in regions if r.id == region_ids[0]), None) if region_ids else None))
     form.market_id.choices = [(m.id, m.name) for m in Market.in_regions(region_ids)]
     form.association_id.choices = [(a.id, a.name) for a in db.session.scalars(
         select(Association).where(Association.region_id.in_(region_ids)).order_by(Association.name))]
@@ -83,8 +77,7 @@ def new():
     form = _seminar_form()
     if form.validate_on_submit():
         check_region(form.region_id.data)
-        region = next(r for r in regions_for(current_user) if r.id == form.region_id.data)
-        seminar = services.save_seminar(None, form.data, ZoneInfo(region.timezone or current_app.config["TIMEZONE"]))
+        seminar = services.save_seminar(None, form.data)
         db.session.commit()
         return redirect_after_write(url_for("seminars.detail", seminar_id=seminar.id))
     return render("seminars/form.html", "seminars/_form.html", form=form, seminar=None,
@@ -97,7 +90,7 @@ def edit(seminar_id: int):
     seminar = _seminar(seminar_id, write=request.method == "POST")
     form = _seminar_form(seminar)
     if form.validate_on_submit():
-        services.save_seminar(seminar, form.data | {"region_id": seminar.region_id}, services.seminar_tz(seminar))
+        services.save_seminar(seminar, form.data | {"region_id": seminar.region_id})
         db.session.commit()
         return redirect_after_write(url_for("seminars.detail", seminar_id=seminar.id))
     return render("seminars/form.html", "seminars/_form.html", form=form, seminar=seminar,

@@ -10,7 +10,6 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import icalendar
 from babel.dates import format_date, format_datetime
@@ -25,6 +24,7 @@ from app.extensions import db
 from app.outbox.services import queue_mail
 from app.seminars.models import Registration, RegistrationStatus, Seminar, SeminarStatus, Speaker
 from app.core.text import ics_text
+from app.core.time import zone_of
 from app.core.types import utcnow
 
 SEAT_HOLDERS = (RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED, RegistrationStatus.NO_SHOW)
@@ -120,16 +120,9 @@ def registration_id_from_code(code: str) -> int | None:
     return int(ident) if hmac.compare_digest(sig, expected) else None
 
 
-def seminar_tz(seminar: Seminar) -> ZoneInfo:
-    try:
-        return ZoneInfo(seminar.region.timezone or current_app.config["TIMEZONE"])
-    except (KeyError, ValueError):
-        return ZoneInfo(current_app.config["TIMEZONE"])
-
-
 def when(seminar: Seminar) -> str:
     """Day, start and end in the seminar region's time zone, in the current language."""
-    tz = seminar_tz(seminar)
+    tz = zone_of(seminar.region)
     locale = get_locale()
     start, end = seminar.starts_at.astimezone(tz), seminar.ends_at.astimezone(tz)
     text = f"{format_date(start, 'full', locale=locale)} {start:%H:%M}"
@@ -139,7 +132,7 @@ def when(seminar: Seminar) -> str:
 
 def ics_for(seminar: Seminar, registration: Registration | None = None) -> str:
     """A calendar file for the seminar, in the region's time zone with its VTIMEZONE."""
-    tz = seminar_tz(seminar)
+    tz = zone_of(seminar.region)
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Grove//Seminars//EN")
     cal.add("version", "2.0")
@@ -517,8 +510,8 @@ def registration_of(seminar: Seminar, registration_id: int) -> Registration | No
                                                         Registration.seminar_id == seminar.id))
 
 
-def save_seminar(seminar: Seminar | None, data: dict, tz: ZoneInfo) -> Seminar:
-    """Create or update a seminar from the staff form (times typed in the region's time zone)."""
+def save_seminar(seminar: Seminar | None, data: dict) -> Seminar:
+    """Create or update a seminar from the staff form (times as aware datetimes)."""
     if seminar is None:
         seminar = Seminar(slug=new_slug(), status=SeminarStatus.DRAFT, region_id=data["region_id"])
         db.session.add(seminar)
@@ -526,7 +519,7 @@ def save_seminar(seminar: Seminar | None, data: dict, tz: ZoneInfo) -> Seminar:
                 "waitlist_enabled"):
         setattr(seminar, key, data[key] if not isinstance(data[key], str) else data[key].strip())
     for key in ("starts_at", "ends_at", "signup_opens_at", "signup_closes_at"):
-        setattr(seminar, key, data[key].replace(tzinfo=tz) if data[key] else None)
+        setattr(seminar, key, data[key])
     db.session.flush()
     return seminar
 

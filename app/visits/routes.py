@@ -11,6 +11,7 @@ from app.auth.services import regions_for, users_in
 from app.core.forms import page_number
 from app.core.inputs import in_range
 from app.core.access import allowed_region_ids, check_region, get_or_404
+from app.core.time import to_utc, zone_of
 from app.accounts.models import Company, Opportunity, OpportunityStage
 from app.auth.models import Role, User
 from app.experts.models import Expert
@@ -55,15 +56,11 @@ def _person_arg(value: str | None) -> tuple[str, int] | None:
     return None
 
 
-def _region_tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
-
-
-def _monday_arg() -> date:
+def _monday_arg(zone: ZoneInfo) -> date:
     try:
         day = date.fromisoformat(request.args.get("week", ""))
     except ValueError:
-        day = datetime.now(_region_tz()).date()
+        day = datetime.now(zone).date()
     return services.monday_of(day)
 
 
@@ -113,14 +110,15 @@ def index():
 
 
 def _week_context(with_contacts: bool = False) -> dict:
-    monday = _monday_arg()
-    tz = _region_tz()
     who = request.args.get("who", "")
     if not who and current_user.role == Role.EXPERT:
         who = f"u:{current_user.id}"  # an expert opens on their own week
     person = _person_arg(who)
     region_id = None if person else _default_region_id()
     regions = regions_for(current_user)
+    # A region's week in its zone; a person's week, which may span regions, in the app's.
+    tz = zone_of(next((r for r in regions if r.id == region_id), None))
+    monday = _monday_arg(tz)
     region_ids = [r.id for r in regions]
     users, experts = _people(region_ids)
     week = services.week_data(monday, tz, region_id=region_id, person=person, with_contacts=with_contacts,
@@ -155,6 +153,7 @@ def _visit_form(visit: Visit | None = None, data: dict | None = None) -> tuple[V
     company_id = form.company_id.data if request.method == "POST" else (
         (data or {}).get("company_id") or (visit.company_id if visit else request.args.get("company", type=int) or request.args.get("company_id", type=int)))
     company = _company(company_id)
+    form.in_zone(zone_of(company.region if company else None))
     region_ids = [company.region_id] if company else [r.id for r in regions_for(current_user)]
     options = _company_options(request.args.get("company_q", ""), limit=200)
     if company and company.id not in {c.id for c in options}:
@@ -168,24 +167,23 @@ def _visit_form(visit: Visit | None = None, data: dict | None = None) -> tuple[V
     form.lead.choices = [(f"u:{u.id}", u.name) for u in users] + [(f"e:{e.id}", e.name) for e in experts]
     form.opportunity_id.choices = [(o.id, o.title) for o in company.opportunities] if company else []
     if request.method == "GET":
-        tz = ZoneInfo(company.region.timezone) if company else _region_tz()
+        tz = form.zone
         if visit is not None:
             form.purpose.data = visit.purpose.value
             form.user_ids.data = [m.user_id for m in visit.members if m.user_id]
             form.expert_ids.data = [m.expert_id for m in visit.members if m.expert_id]
             form.lead.data = services._member_key(visit.lead) if visit.lead else None
-            form.starts_at.data = visit.starts_at.astimezone(tz).replace(tzinfo=None)
-            form.ends_at.data = visit.ends_at.astimezone(tz).replace(tzinfo=None)
+            form.starts_at.data, form.ends_at.data = visit.starts_at, visit.ends_at
         elif data:
             for key in ("starts_at", "ends_at"):
                 if data.get(key):
-                    getattr(form, key).data = data[key].astimezone(tz).replace(tzinfo=None)
+                    getattr(form, key).data = data[key]
         if not form.starts_at.data:
             day = datetime.now(tz).date() + timedelta(days=1)
             while day.weekday() >= 5:
                 day += timedelta(days=1)
-            form.starts_at.data = datetime.combine(day, time(9, 30))
-            form.ends_at.data = datetime.combine(day, time(11, 30))
+            form.starts_at.data = to_utc(datetime.combine(day, time(9, 30)), tz)
+            form.ends_at.data = to_utc(datetime.combine(day, time(11, 30)), tz)
         if visit is None and not form.user_ids.data and not form.expert_ids.data and current_user.role != Role.EXPERT:
             form.user_ids.data = [current_user.id] if current_user.id in {u.id for u in users} else []
         if company and not form.place.data:
@@ -208,10 +206,8 @@ def _company_options(q: str, limit: int = 50) -> list[Company]:
 
 
 def _draft(form: VisitForm, company: Company) -> services.Draft:
-    tz = ZoneInfo(company.region.timezone)
     return services.Draft(
-        company=company, starts_at=form.starts_at.data.replace(tzinfo=tz),
-        ends_at=form.ends_at.data.replace(tzinfo=tz), user_ids=form.user_ids.data or [],
+        company=company, starts_at=form.starts_at.data, ends_at=form.ends_at.data, user_ids=form.user_ids.data or [],
         expert_ids=form.expert_ids.data or [], lead=form.lead.data, place=form.place.data or "",
         purpose=form.purpose.data, level=form.level.data, agenda=form.agenda.data or "",
         opportunity_id=form.opportunity_id.data)

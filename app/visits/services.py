@@ -15,6 +15,7 @@ from app.auth.services import users_in
 from app.experts.models import Expert, ExpertTag
 from app.extensions import db
 from app.seminars.models import Seminar, SeminarStatus, Speaker
+from app.core.time import local, zone_of
 from app.core.types import utcnow
 from app.visits.conflicts import ALL, Conflict, Team, find_conflicts, overlapping, settings_for, week_bounds
 from app.visits.models import (ConflictOverride, Escalation, EscalationStatus, MemberResponse, Visit,
@@ -58,13 +59,9 @@ class Draft:
     opportunity_id: int | None = None
 
 
-def tz_of(company: Company) -> str:
-    return company.region.timezone or "Asia/Shanghai"
-
-
 def check_draft(draft: Draft, visit: Visit | None = None) -> list[Conflict]:
     team = Team.load(draft.user_ids, draft.expert_ids)
-    return find_conflicts(region_id=draft.company.region_id, tz_name=tz_of(draft.company),
+    return find_conflicts(region_id=draft.company.region_id, zone=zone_of(draft.company.region),
                           starts_at=draft.starts_at, ends_at=draft.ends_at, team=team,
                           exclude_visit_id=visit.id if visit else None, visible_region_ids=allowed_region_ids())
 
@@ -93,7 +90,7 @@ def save_visit(draft: Draft, *, by: User, acknowledged: set[str], visit: Visit |
     check_region(draft.company.region_id)
     team = Team.load(draft.user_ids, draft.expert_ids)
     _lock_people(team.user_ids, team.expert_ids)
-    conflicts = find_conflicts(region_id=draft.company.region_id, tz_name=tz_of(draft.company),
+    conflicts = find_conflicts(region_id=draft.company.region_id, zone=zone_of(draft.company.region),
                                starts_at=draft.starts_at, ends_at=draft.ends_at, team=team,
                                exclude_visit_id=visit.id if visit else None,
                                visible_region_ids=allowed_region_ids())
@@ -164,7 +161,7 @@ def file_report(visit: Visit, *, outcome: str, next_steps: str, contact_ids: lis
     visit.outcome, visit.next_steps = outcome.strip(), next_steps.strip()
     met = [c for c in visit.company.contacts if c.id in set(contact_ids)]
     visit.contacts_met = met
-    day = visit.starts_at.astimezone(ZoneInfo(tz_of(visit.company))).date()
+    day = local(visit.starts_at, zone_of(visit.region)).date()
     for contact in met:
         if contact.last_contact_on is None or contact.last_contact_on < day:
             contact.last_contact_on = day
