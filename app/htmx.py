@@ -27,6 +27,11 @@ def render(page: str, fragment: str | None = None, /, *, trigger: str | None = N
     return response
 
 
+def invalid(page: str, fragment: str | None = None, /, **context):
+    """A form that a POST sent back with its messages at the fields: 422 (the same form on GET: 200)."""
+    return render(page, fragment, status=422 if request.method == "POST" else 200, **context)
+
+
 def redirect_after_write(url: str, *, trigger: str | None = None):
     """303 for plain forms; for htmx, HX-Location keeps the swap in place of a full reload."""
     if wants_fragment():

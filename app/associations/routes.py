@@ -9,7 +9,7 @@ from app.associations import bp, services
 from app.associations.forms import AssociationForm, MembershipForm, RenewForm, TermStatusForm
 from app.associations.models import Association, Membership, MembershipStatus
 from app.extensions import db
-from app.htmx import redirect_after_write, render, swap_or_redirect
+from app.htmx import invalid, redirect_after_write, render, swap_or_redirect
 from app.markets.models import Market
 from app.markets.services import RowPage
 
@@ -86,8 +86,7 @@ def new():
         association = services.create_association(form.data)
         db.session.commit()
         return redirect_after_write(url_for("associations.detail", association_id=association.id))
-    return render("associations/form.html", "associations/_form.html", form=form, association=None,
-                  status=422 if request.method == "POST" else 200)
+    return invalid("associations/form.html", "associations/_form.html", form=form, association=None)
 
 
 @bp.route("/<int:association_id>/edit", methods=["GET", "POST"])
@@ -99,8 +98,7 @@ def edit(association_id: int):
         services.update_association(association, form.data | {"region_id": association.region_id})
         db.session.commit()
         return redirect_after_write(url_for("associations.detail", association_id=association.id))
-    return render("associations/form.html", "associations/_form.html", form=form, association=association,
-                  status=422 if request.method == "POST" else 200)
+    return invalid("associations/form.html", "associations/_form.html", form=form, association=association)
 
 
 def _detail_context(association: Association, **extra) -> dict:
@@ -146,8 +144,8 @@ def add_term(association_id: int):
     association = services.association_for_page(association_id) or get_or_404(Association, association_id)
     form = _membership_form(association)
     if not form.validate_on_submit():
-        return render("associations/detail.html", "associations/_membership.html", status=422,
-                      **_detail_context(association, membership_form=form, open_form=True))
+        return invalid("associations/detail.html", "associations/_membership.html",
+                       **_detail_context(association, membership_form=form, open_form=True))
     services.add_term(association, form.term_data)
     db.session.commit()
     return _membership_changed(association.id)
@@ -169,8 +167,8 @@ def edit_term(association_id: int, term_id: int):
         services.update_term(term, form.term_data)
         db.session.commit()
         return redirect_after_write(url_for("associations.detail", association_id=association_id) + "#membership")
-    return render("associations/term_edit.html", "associations/_term_form.html", association=term.association,
-                  term=term, form=form, status=422 if request.method == "POST" else 200)
+    return invalid("associations/term_edit.html", "associations/_term_form.html", association=term.association,
+                   term=term, form=form)
 
 
 @bp.post("/<int:association_id>/memberships/<int:term_id>/status")
@@ -182,9 +180,9 @@ def change_term_status(association_id: int, term_id: int):
     action = term.action_to(new) if new is not None else None
     if action is None:
         association = services.association_for_page(association_id)
-        return render("associations/detail.html", "associations/_membership.html", status=422,
-                      **_detail_context(association, status_error=_(
-                          "A membership that is %(old)s cannot become that.", old=term.status.label)))
+        error = _("A membership that is %(old)s cannot become that.", old=term.status.label)
+        return invalid("associations/detail.html", "associations/_membership.html",
+                       **_detail_context(association, status_error=error))
     services.change_term_status(term, action)
     db.session.commit()
     return _membership_changed(association_id)
@@ -197,8 +195,8 @@ def renew(association_id: int, term_id: int):
     form = RenewForm(prefix="renew")
     if not form.validate_on_submit():
         association = services.association_for_page(association_id)
-        return render("associations/detail.html", "associations/_membership.html", status=422,
-                      **_detail_context(association, renew_form=form, open_renew=True))
+        return invalid("associations/detail.html", "associations/_membership.html",
+                       **_detail_context(association, renew_form=form, open_renew=True))
     services.renew_term(term, {"joined_on": form.joined_on.data, "expires_on": form.expires_on.data,
                                "fee_cents": form.fee.data, "level": form.level.data or ""})
     db.session.commit()

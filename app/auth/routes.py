@@ -9,7 +9,7 @@ from app.auth import bp, services
 from app.auth.forms import LoginForm
 from app.auth.models import User
 from app.extensions import db, limiter, login_manager
-from app.htmx import render
+from app.htmx import invalid
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = None
@@ -58,8 +58,7 @@ def login():
             login_user(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")), 303)
         form.password.errors.append(_("Wrong e-mail or password."))
-        return render("auth/login.html", form=form, status=422)
-    return render("auth/login.html", form=form, status=422 if form.errors else 200)
+    return invalid("auth/login.html", form=form)
 
 
 @bp.post("/logout")

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from app.core.access import get_or_404
 from app.associations.models import Association
 from app.extensions import db
-from app.htmx import redirect_after_write, render
+from app.htmx import invalid, redirect_after_write, render
 from app.imports import bp, services
 from app.core.cells import formula_safe
 from app.imports.forms import ENCODING_CHOICES, UploadForm
@@ -40,8 +40,7 @@ def upload(association_id: int):
         else:
             db.session.commit()
             return redirect_after_write(url_for("associations.imports.preview", batch_id=batch.id))
-    return render("imports/upload.html", "imports/_upload_form.html", association=association, form=form,
-                  status=422 if request.method == "POST" else 200)
+    return invalid("imports/upload.html", "imports/_upload_form.html", association=association, form=form)
 
 
 def _columns_from_form(header: list[str]) -> dict[str, str]:
@@ -60,6 +59,7 @@ def _preview_context(batch, table, **extra) -> dict:
 
 
 def _file_problem(batch, error):
+    # Also answers GETs (the stored file cannot be read): not a form's 422, so it sets the status itself.
     return render("imports/preview.html", "imports/_report.html", status=422, batch=batch,
                   association=batch.association, file_error=str(error.message), header=[], sample=[],
                   fields=FIELDS, encodings=ENCODING_CHOICES, columns={}, report_rows=REPORT_ROWS)
@@ -105,14 +105,14 @@ def dry_run(batch_id: int):
         db.session.rollback()
         return _file_problem(batch, error)
     db.session.commit()
-    status = 200
     mapping_error = None
     if "name" not in batch.mapping["columns"].values():
-        mapping_error, status = _("Choose the column that holds the company name."), 422
+        mapping_error = _("Choose the column that holds the company name.")
     elif len(set(batch.mapping["columns"].values())) < len(batch.mapping["columns"]):
-        mapping_error, status = _("Each Grove field can take one column only."), 422
-    return render("imports/preview.html", "imports/_report.html", status=status,
-                  **_preview_context(batch, table, plan=plan, mapping_error=mapping_error))
+        mapping_error = _("Each Grove field can take one column only.")
+    respond = invalid if mapping_error else render
+    return respond("imports/preview.html", "imports/_report.html",
+                   **_preview_context(batch, table, plan=plan, mapping_error=mapping_error))
 
 
 @bp.post("/imports/<int:batch_id>/commit")

@@ -10,7 +10,7 @@ from app.core.forms import page_number
 from app.core.access import get_or_404
 from app.accounts.models import Company, Stage
 from app.extensions import db
-from app.htmx import redirect_after_write, render, swap_or_redirect, wants_fragment
+from app.htmx import invalid, redirect_after_write, render, swap_or_redirect, wants_fragment
 from app.core.cells import formula_safe
 from app.markets import bp, services
 from app.markets.forms import MarketForm, PromoteForm, StatusForm, WeightsForm
@@ -74,8 +74,7 @@ def new():
         market = services.create_market(form.data)
         db.session.commit()
         return redirect_after_write(url_for("markets.detail", market_id=market.id))
-    return render("markets/form.html", "markets/_form.html", form=form, market=None,
-                  status=422 if request.method == "POST" else 200)
+    return invalid("markets/form.html", "markets/_form.html", form=form, market=None)
 
 
 @bp.route("/<int:market_id>/edit", methods=["GET", "POST"])
@@ -87,8 +86,7 @@ def edit(market_id: int):
         services.update_market(market, form.data)
         db.session.commit()
         return redirect_after_write(url_for("markets.detail", market_id=market.id))
-    return render("markets/form.html", "markets/_form.html", form=form, market=market,
-                  status=422 if request.method == "POST" else 200)
+    return invalid("markets/form.html", "markets/_form.html", form=form, market=market)
 
 
 @bp.post("/<int:market_id>/status")
@@ -100,8 +98,8 @@ def change_status(market_id: int):
     back = {"list": url_for("markets.index"), "board": url_for("markets.board"),
             "detail": url_for("markets.detail", market_id=market.id)}[view]
     if not form.validate_on_submit():
-        return render("errors/error.html", "errors/_error.html", status=422, code=422,
-                      title=_("Not changed"), text=_("Choose one of the statuses."))
+        return invalid("errors/error.html", "errors/_error.html", code=422,
+                       title=_("Not changed"), text=_("Choose one of the statuses."))
     services.change_status(market, form.status.data)
     db.session.commit()
     if view == "detail":
@@ -154,8 +152,8 @@ def save_weights(market_id: int):
     market = get_or_404(Market, market_id)
     form = WeightsForm()
     if not form.validate_on_submit():
-        return render("markets/screening.html", "markets/_board_body.html", status=422,
-                      **_board_context(market, weights_form=form))
+        return invalid("markets/screening.html", "markets/_board_body.html",
+                       **_board_context(market, weights_form=form))
     weights = services.save_weights(market, form.data)
     db.session.commit()
     return swap_or_redirect(url_for("markets.screening", market_id=market.id), "markets/screening.html",
@@ -172,8 +170,8 @@ def promote(market_id: int, company_id: int):
     form = PromoteForm()
     form.owner_id.choices = [(u.id, u.name) for u in users_in([market.region_id])]
     if not form.validate_on_submit():
-        return render("errors/error.html", "errors/_error.html", status=422, code=422, title=_("Not promoted"),
-                      text=_("Choose an owner of the company's region."))
+        return invalid("errors/error.html", "errors/_error.html", code=422, title=_("Not promoted"),
+                       text=_("Choose an owner of the company's region."))
     weights = services.weights_for(market)
     row = db.session.execute(services.screening_query(market, weights).where(Company.id == company.id)).first()
     services.promote_to_target(market, company, form.owner_id.data, int(row.board_score) if row else company.score)
@@ -193,9 +191,9 @@ def save_notes(market_id: int, company_id: int):
     weights = services.weights_for(market)
     if len(text) > 20000:
         row = db.session.execute(services.screening_query(market, weights).where(Company.id == company.id)).first()
-        return render("markets/screening.html", "markets/_candidate_row.html", status=422, row=row,
-                      notes_error_for=company.id, notes_error=_("Keep the notes under 20,000 characters."),
-                      **_board_context(market))
+        return invalid("markets/screening.html", "markets/_candidate_row.html", row=row,
+                       notes_error_for=company.id, notes_error=_("Keep the notes under 20,000 characters."),
+                       **_board_context(market))
     services.update_background(company, text)
     db.session.commit()
     if not wants_fragment():

@@ -16,7 +16,7 @@ from app.accounts.models import Company, Opportunity, OpportunityStage
 from app.auth.models import Role, User
 from app.experts.models import Expert
 from app.extensions import db, limiter
-from app.htmx import redirect_after_write, render
+from app.htmx import invalid, redirect_after_write, render
 from app.markets.models import Market
 from app.visits import bp, calendar, services
 from app.visits.conflicts import ALL, settings_for
@@ -233,7 +233,7 @@ def _schedule(visit: Visit | None):
     if escalation is not None:
         form.escalation_id.data = str(escalation.id)
     conflicts = []
-    status = 200
+    must_confirm = False
     if request.method == "POST":
         if form.escalation_id.data and form.escalation_id.data.isdigit():
             escalation = _escalation_or_404(int(form.escalation_id.data))
@@ -247,15 +247,16 @@ def _schedule(visit: Visit | None):
                 db.session.commit()
                 return redirect_after_write(url_for("visits.detail", visit_id=saved.id))
             db.session.rollback()
-            status = 409
-        else:
-            status = 422
-            if company is not None and form.starts_at.data and form.ends_at.data and not form.ends_at.errors:
-                conflicts = services.check_draft(_draft(form, company), visit)
+            must_confirm = True  # conflicts to look at again (409)
+        elif company is not None and form.starts_at.data and form.ends_at.data and not form.ends_at.errors:
+            conflicts = services.check_draft(_draft(form, company), visit)
     elif company is not None:
         conflicts = services.check_draft(_draft(form, company), visit)
-    return render("visits/form.html", form=form, visit=visit, company=company, conflicts=conflicts,
-                  escalation=escalation, must_confirm=status == 409, status=status)
+    context = dict(form=form, visit=visit, company=company, conflicts=conflicts, escalation=escalation,
+                   must_confirm=must_confirm)
+    if must_confirm:
+        return render("visits/form.html", status=409, **context)
+    return invalid("visits/form.html", **context)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -356,8 +357,7 @@ def report(visit_id: int):
         if request.form.get("follow_up"):
             return redirect_after_write(url_for("visits.new", follow_up=visit.id))
         return redirect_after_write(url_for("visits.detail", visit_id=visit.id))
-    return render("visits/report.html", visit=visit, form=form,
-                  status=422 if request.method == "POST" else 200)
+    return invalid("visits/report.html", visit=visit, form=form)
 
 
 # ---- calendars
@@ -431,8 +431,7 @@ def settings():
         rules.escalation_threshold_cents = form.escalation_threshold.data
         db.session.commit()
         return redirect_after_write(url_for("visits.settings", region=region_id))
-    return render("visits/settings.html", form=form, region_id=region_id, regions=regions_for(current_user),
-                  status=422 if request.method == "POST" else 200)
+    return invalid("visits/settings.html", form=form, region_id=region_id, regions=regions_for(current_user))
 
 
 # ---- opportunities and escalation
@@ -460,8 +459,7 @@ def _save_opportunity(company: Company, opportunity: Opportunity | None):
         if escalation is not None:
             return redirect_after_write(url_for("visits.escalation", escalation_id=escalation.id))
         return redirect_after_write(url_for("accounts.detail", company_id=company.id) + "#opportunities")
-    return render("visits/opportunity_form.html", form=form, company=company, opportunity=opportunity,
-                  status=422 if request.method == "POST" else 200)
+    return invalid("visits/opportunity_form.html", form=form, company=company, opportunity=opportunity)
 
 
 @bp.route("/opportunities/new", methods=["GET", "POST"])
