@@ -115,8 +115,7 @@ def detail(market_id: int):
     """A market's page: its associations, targets, companies by stage, seminars."""
     market = get_or_404(Market, market_id)
     return render("markets/detail.html", market=market, view="detail", statuses=list(MarketStatus),
-                  stages=list(Stage), recommended=services.RECOMMENDED_TARGETS,
-                  has_endpoint=lambda e: e in current_app.view_functions, **services.market_page(market))
+                  stages=list(Stage), recommended=services.RECOMMENDED_TARGETS, **services.market_page(market))
 
 
 def _board_filters() -> dict:

@@ -1,5 +1,5 @@
 """Markets: the list and board figures, a market's page, and the screening board."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import exists, func, or_, select
@@ -207,11 +207,6 @@ def association_choices(market: Market) -> list[Association]:
     return list(db.session.scalars(
         select(Association).join(association_markets).where(association_markets.c.market_id == market.id)
         .order_by(Association.name)))
-
-
-def renewal_window() -> tuple[date, date]:
-    today = date.today()
-    return today, today + timedelta(days=60)
 
 
 class RowPage:

@@ -9,7 +9,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.core.access import allowed_region_ids, check_region
-from app.accounts.models import Company, Contact, Opportunity, OpportunityStage, company_markets
+from app.accounts.models import Company, Opportunity, OpportunityStage, company_markets
 from app.auth.models import Role, User
 from app.auth.services import users_in
 from app.experts.models import Expert, ExpertTag
@@ -211,11 +211,6 @@ def visit_for_page(visit_id: int, viewer: User | None = None) -> Visit | None:
     return visit
 
 
-def is_on_team(visit: Visit, user: User) -> bool:
-    return any(m.user_id == user.id or (m.expert is not None and m.expert.user_id == user.id)
-               for m in visit.members)
-
-
 @dataclass
 class Week:
     monday: date
@@ -405,7 +400,3 @@ def escalation_draft(escalation: Escalation) -> dict:
             "lead": f"u:{escalation.user_ids[-1]}" if escalation.user_ids else None,
             "agenda": _("Escalation for “%(title)s”", title=escalation.opportunity.title)
             if escalation.opportunity else ""}
-
-
-def contacts_in(company: Company) -> list[Contact]:
-    return list(company.contacts)
