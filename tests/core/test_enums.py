@@ -1,4 +1,7 @@
 """Enumerations carry their labels in both languages; records with a lifecycle say what they allow."""
+import re
+from pathlib import Path
+
 import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
@@ -37,10 +40,19 @@ def test_members_are_their_values_and_answer_is_questions():
     assert SeminarStatus("open") is SeminarStatus.OPEN and SeminarStatus.OPEN == "open"
     assert str(SeminarStatus.OPEN) == "open" and [v for v, _ in SeminarStatus.choices()][0] == "draft"
     assert VisitStatus.CANCELLED.is_cancelled and not VisitStatus.DONE.is_cancelled
-    with pytest.raises(LookupError):
-        VisitStatus.DONE.is_canceled  # a typo is an error, not a silent False
+    with pytest.raises(AttributeError):
+        VisitStatus.DONE.is_canceled
     with pytest.raises(AttributeError):
         VisitStatus.DONE.__html__
+
+
+def test_templates_ask_for_statuses_that_exist():
+    """Jinja reads a misspelt `status.is_canceled` as false: every `.is_<value>` a template uses is a value."""
+    values = {member.value for enum_cls in _enums() for member in enum_cls}
+    used = set()
+    for template in Path(__file__).resolve().parents[2].joinpath("templates").rglob("*.html"):
+        used |= set(re.findall(r"\.(?:status|response|action)\.is_([a-z_]+)", template.read_text(encoding="utf-8")))
+    assert used and used <= values, used - values
 
 
 @pytest.mark.parametrize("status,allowed", [
