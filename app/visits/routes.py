@@ -277,6 +277,7 @@ def check():
     visit = get_or_404(Visit, request.args.get("visit_id", type=int)) if request.args.get("visit_id") else None
     form = VisitForm(request.args, meta={"csrf": False})
     company = _company(form.company_id.data)
+    form.in_zone(zone_of(company.region if company else None))
     conflicts = []
     if (company is not None and form.starts_at.validate(form) and form.ends_at.validate(form)
             and form.starts_at.data and form.ends_at.data and form.ends_at.data > form.starts_at.data):

@@ -10,7 +10,8 @@ from app.seminars.services import ics_for
 from tests.conftest import local
 from tests.seminars.conftest import make_seminar, signup_data  # noqa: F401 (a fixture)
 
-EVIL = "注塑机\r\n讲座\rBcc: evil@example.com\nX-Injected: 1\x00\x07"
+# (No NUL: PostgreSQL text cannot hold it, and forms refuse it before it gets this far.)
+EVIL = "注塑机\r\n讲座\rBcc: evil@example.com\nX-Injected: 1\x07"
 
 
 @pytest.mark.parametrize("value,expected", [
@@ -27,7 +28,7 @@ def test_ics_description_keeps_its_lines():
 
 def _lines_are_sound(ics: str) -> None:
     body = ics.replace("\r\n", "")
-    assert "\r" not in body and "\n" not in body and "\x00" not in body
+    assert "\r" not in body and "\n" not in body and "\x07" not in body
 
 
 def test_seminar_ics_with_line_breaks_in_title_and_place(app, make_seminar):  # noqa: F811
