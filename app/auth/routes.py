@@ -10,7 +10,7 @@ from app.core.access import allow_experts
 from app.auth.forms import LoginForm
 from app.auth.models import User
 from app.extensions import db, limiter, login_manager
-from app.htmx import redirect_after_write, render
+from app.htmx import invalid, redirect_after_write
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = None
@@ -59,8 +59,7 @@ def login():
             login_user(user, remember=form.remember.data)
             return redirect_after_write(_safe_next(request.args.get("next")))
         form.password.errors.append(_("Wrong e-mail or password."))
-        return render("auth/login.html", form=form, status=422)
-    return render("auth/login.html", form=form, status=422 if form.errors else 200)
+    return invalid("auth/login.html", form=form)
 
 
 @bp.post("/logout")

@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.outbox.models import OutboxMessage
+from app.core.text import header_text
 from app.core.types import utcnow
 
 MAX_ATTEMPTS = 8
@@ -43,9 +44,9 @@ def _smtp():
 
 def _email(message: OutboxMessage) -> dict:
     email = EmailMessage()
-    email["From"] = current_app.config["MAIL_SENDER"]
-    email["To"] = message.to
-    email["Subject"] = message.subject
+    email["From"] = header_text(current_app.config["MAIL_SENDER"])
+    email["To"] = header_text(message.to)
+    email["Subject"] = header_text(message.subject)
     email.set_content(message.body)
     if message.ics:
         email.add_attachment(message.ics.encode(), maintype="text", subtype="calendar",
