@@ -20,6 +20,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import g, has_app_context, has_request_context
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import event, inspect, insert
 from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column, relationship
@@ -27,13 +28,14 @@ from sqlalchemy.orm.interfaces import MANYTOONE
 
 from app.auth.models import Region, User
 from app.extensions import db
-from app.core.types import LabelledEnum, UTCDateTime, enum_column, utcnow
+from app.core.enums import LabelledEnum
+from app.core.types import UTCDateTime, enum_column, utcnow
 
 
 class AuditAction(LabelledEnum):
-    INSERT = "insert"
-    UPDATE = "update"
-    DELETE = "delete"
+    INSERT = "insert", _l("Created")
+    UPDATE = "update", _l("Changed")
+    DELETE = "delete", _l("Deleted")
 
 
 class AuditEntry(db.Model):

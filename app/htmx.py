@@ -46,6 +46,11 @@ def render(page: str, fragment: str | None = None, /, *, trigger: str | None = N
     return response
 
 
+def invalid(page: str, fragment: str | None = None, /, **context):
+    """A form that a POST sent back with its messages at the fields: 422 (the same form on GET: 200)."""
+    return render(page, fragment, status=422 if request.method == "POST" else 200, **context)
+
+
 def redirect_after_write(url: str, *, trigger: str | None = None):
     """Send the browser on: 303 for plain requests; for htmx, HX-Location loads the page in place."""
     if is_htmx():

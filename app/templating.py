@@ -4,24 +4,24 @@ from datetime import datetime
 from flask import Flask, current_app, request
 from flask_login import current_user
 from babel.dates import format_skeleton
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, get_locale
+
+from app.core.money import format_money
+from app.core.time import local, zone_of
 
 from app.core.urls import url_with
 
 
-def money(cents: int | None) -> str:
-    """Integer cents as CNY with grouping, in the user's locale."""
-    if cents is None:
-        return ""
-    return "¥" + format_decimal(cents / 100, format="#,##0.00")
+def localtime(value: datetime | None, fmt: str = "medium", region=None) -> str:
+    """A moment as the clock of the record's region shows it (without a region, the app's zone)."""
+    return format_datetime(local(value, zone_of(region)), fmt, rebase=False) if value else ""
 
 
-def localtime(value: datetime | None, fmt: str = "medium") -> str:
-    return format_datetime(value, fmt) if value else ""
-
-
-def localdate(value, fmt: str = "medium") -> str:
-    return format_date(value, fmt) if value else ""
+def localdate(value, fmt: str = "medium", region=None) -> str:
+    """A date; a moment's date in the record's region (without a region, the app's zone)."""
+    if isinstance(value, datetime):
+        value = local(value, zone_of(region)).date()
+    return format_date(value, fmt, rebase=False) if value else ""
 
 
 def dayname(value) -> str:
@@ -43,7 +43,7 @@ def nav_items() -> list[tuple[str, str, bool]]:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(money=money, localtime=localtime, localdate=localdate, dayname=dayname)
+    app.jinja_env.filters.update(money=format_money, localtime=localtime, localdate=localdate, dayname=dayname)
     app.jinja_env.globals.update(url_with=url_with, nav_items=nav_items)
 
     @app.context_processor

@@ -8,7 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import Region, User
 from app.extensions import db
-from app.core.types import LabelledEnum, UTCDateTime, enum_column, utcnow
+from app.core.enums import LabelledEnum
+from app.core.types import UTCDateTime, enum_column, utcnow
 
 if TYPE_CHECKING:
     # Named as strings below: importing these domains here would run their routes, which
@@ -18,52 +19,52 @@ if TYPE_CHECKING:
 
 
 class Stage(LabelledEnum):
-    PROSPECT = "prospect"
-    TARGET = "target"
-    ENGAGED = "engaged"
-    OPPORTUNITY = "opportunity"
-    WON = "won"
-    KEY_ACCOUNT = "key_account"
-    DORMANT = "dormant"
+    PROSPECT = "prospect", _l("Prospect")
+    TARGET = "target", _l("Target")
+    ENGAGED = "engaged", _l("Engaged")
+    OPPORTUNITY = "opportunity", _l("Opportunity")
+    WON = "won", _l("Won")
+    KEY_ACCOUNT = "key_account", _l("Key account")
+    DORMANT = "dormant", _l("Dormant")
 
 
 class Tier(LabelledEnum):
-    A = "A"
-    B = "B"
-    C = "C"
+    A = "A", _l("Tier A")
+    B = "B", _l("Tier B")
+    C = "C", _l("Tier C")
 
 
 class RevenueBand(LabelledEnum):
-    UNDER_10M = "under_10m"
-    FROM_10M_TO_50M = "10m_50m"
-    FROM_50M_TO_200M = "50m_200m"
-    OVER_200M = "over_200m"
+    UNDER_10M = "under_10m", _l("Under 10M CNY")
+    FROM_10M_TO_50M = "10m_50m", _l("10M–50M CNY")
+    FROM_50M_TO_200M = "50m_200m", _l("50M–200M CNY")
+    OVER_200M = "over_200m", _l("Over 200M CNY")
 
 
 class ContactRole(LabelledEnum):
-    KEY_PERSON = "key_person"
-    DECISION_MAKER = "decision_maker"
-    NODE = "node"
-    TECHNICAL = "technical"
-    PROCUREMENT = "procurement"
-    MANAGEMENT = "management"
+    KEY_PERSON = "key_person", _l("Key person")
+    DECISION_MAKER = "decision_maker", _l("Decision maker")
+    NODE = "node", _l("Node")
+    TECHNICAL = "technical", _l("Technical")
+    PROCUREMENT = "procurement", _l("Procurement")
+    MANAGEMENT = "management", _l("Management")
 
 
 class Line(LabelledEnum):
     """Our three lines that tie to the customer's people."""
 
-    BUSINESS = "business"
-    TECHNICAL = "technical"
-    MANAGEMENT = "management"
+    BUSINESS = "business", _l("Business line")
+    TECHNICAL = "technical", _l("Technical line")
+    MANAGEMENT = "management", _l("Management line")
 
 
 class OpportunityStage(LabelledEnum):
-    SPOTTED = "spotted"
-    QUALIFYING = "qualifying"
-    PROPOSAL = "proposal"
-    NEGOTIATION = "negotiation"
-    WON = "won"
-    LOST = "lost"
+    SPOTTED = "spotted", _l("Spotted")
+    QUALIFYING = "qualifying", _l("Qualifying")
+    PROPOSAL = "proposal", _l("Proposal")
+    NEGOTIATION = "negotiation", _l("Negotiation")
+    WON = "won", _l("Won")
+    LOST = "lost", _l("Lost")
 
 
 company_markets = sa.Table(

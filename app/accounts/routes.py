@@ -10,7 +10,7 @@ from app.accounts import bp, services
 from app.accounts.forms import CompanyForm, ContactForm
 from app.accounts.models import Company, Contact, Stage, Tier
 from app.extensions import db
-from app.htmx import redirect_after_write, render, swap_or_redirect
+from app.htmx import invalid, redirect_after_write, render, swap_or_redirect
 from app.markets.models import Market
 
 
@@ -87,8 +87,7 @@ def new():
         db.session.commit()
         flash(_("%(name)s was added.", name=company.name), "success")
         return redirect_after_write(url_for("accounts.detail", company_id=company.id))
-    status = 422 if request.method == "POST" else 200
-    return render("accounts/form.html", "accounts/_company_form.html", form=form, company=None, status=status)
+    return invalid("accounts/form.html", "accounts/_company_form.html", form=form, company=None)
 
 
 @bp.get("/<int:company_id>")
@@ -109,8 +108,7 @@ def edit(company_id: int):
         db.session.commit()
         flash(_("Changes to %(name)s were saved.", name=company.name), "success")
         return redirect_after_write(url_for("accounts.detail", company_id=company.id))
-    status = 422 if request.method == "POST" else 200
-    return render("accounts/form.html", "accounts/_company_form.html", form=form, company=company, status=status)
+    return invalid("accounts/form.html", "accounts/_company_form.html", form=form, company=company)
 
 
 @bp.post("/<int:company_id>/delete")
@@ -132,8 +130,8 @@ def add_contact(company_id: int):
     company = load(Company, company_id)
     form = _contact_form(company)
     if not form.validate_on_submit():
-        return render("accounts/detail.html", "accounts/_contact_form.html", company=company,
-                      contact_form=form, status=422, retarget="#contact-form")
+        return invalid("accounts/detail.html", "accounts/_contact_form.html", company=company,
+                       contact_form=form, retarget="#contact-form")
     services.add_contact(company, form.data)
     db.session.commit()
     return _contacts_changed(company.id)
@@ -158,9 +156,8 @@ def edit_contact(company_id: int, contact_id: int):
             return _contacts_changed(company_id, retarget="#contacts")
         flash(_("Changes to %(name)s were saved.", name=contact.name), "success")
         return redirect_after_write(url_for("accounts.detail", company_id=company_id) + f"#contact-{contact.id}")
-    status = 422 if request.method == "POST" else 200
-    return render("accounts/contact_edit.html", "accounts/_contact_form.html", company=contact.company,
-                  contact=contact, contact_form=form, inline=inline, status=status)
+    return invalid("accounts/contact_edit.html", "accounts/_contact_form.html", company=contact.company,
+                   contact=contact, contact_form=form, inline=inline)
 
 
 @bp.post("/<int:company_id>/contacts/<int:contact_id>/delete")

@@ -12,10 +12,10 @@ from app.accounts import services
 from app.accounts.models import Company
 from app.auth.services import users_in
 from app.core.access import load
-from app.core.cells import safe_cell
+from app.core.cells import formula_safe
 from app.core.forms import page_number
 from app.extensions import db
-from app.htmx import redirect_after_write, render, swap_or_redirect, wants_fragment
+from app.htmx import invalid, redirect_after_write, render, swap_or_redirect, wants_fragment
 from app.markets import bp
 from app.markets.forms import PromoteForm, WeightsForm
 from app.markets.models import Market
@@ -33,7 +33,7 @@ def _board_context(market: Market, weights=None, weights_form=None) -> dict:
     weights = weights or services.weights_for(market)
     filters = _board_filters()
     page = RowPage(services.screening_query(market, weights, **filters),
-                            page_number(), current_app.config["PAGE_SIZE"])
+                   page_number(), current_app.config["PAGE_SIZE"])
     targets = services.targets_of(market)
     owners = users_in([market.region_id])
     return {"market": market, "weights": weights, "filters": filters, "page": page, "targets": targets,
@@ -55,8 +55,8 @@ def save_weights(market_id: int):
     market = load(Market, market_id)
     form = WeightsForm()
     if not form.validate_on_submit():
-        return render("markets/screening.html", "markets/_board_body.html", status=422,
-                      **_board_context(market, weights_form=form))
+        return invalid("markets/screening.html", "markets/_board_body.html",
+                       **_board_context(market, weights_form=form))
     weights = services.save_weights(market, form.data)
     db.session.commit()
     return swap_or_redirect(url_for("markets.screening", market_id=market.id), "markets/screening.html",
@@ -73,8 +73,8 @@ def promote(market_id: int, company_id: int):
     form = PromoteForm()
     form.owner_id.choices = [(u.id, u.name) for u in users_in([market.region_id])]
     if not form.validate_on_submit():
-        return render("errors/error.html", "errors/_error.html", status=422, code=422, title=_("Not promoted"),
-                      text=_("Choose an owner of the company's region."))
+        return invalid("errors/error.html", "errors/_error.html", code=422, title=_("Not promoted"),
+                       text=_("Choose an owner of the company's region."))
     weights = services.weights_for(market)
     row = db.session.execute(services.screening_query(market, weights).where(Company.id == company.id)).first()
     services.promote_to_target(market, company, form.owner_id.data, int(row.board_score) if row else company.score)
@@ -94,9 +94,9 @@ def save_notes(market_id: int, company_id: int):
     weights = services.weights_for(market)
     if len(text) > 20000:
         row = db.session.execute(services.screening_query(market, weights).where(Company.id == company.id)).first()
-        return render("markets/screening.html", "markets/_candidate_row.html", status=422, row=row,
-                      notes_error_for=company.id, notes_error=_("Keep the notes under 20,000 characters."),
-                      **_board_context(market))
+        return invalid("markets/screening.html", "markets/_candidate_row.html", row=row,
+                       notes_error_for=company.id, notes_error=_("Keep the notes under 20,000 characters."),
+                       **_board_context(market))
     services.update_background(company, text)
     db.session.commit()
     if not wants_fragment():
@@ -124,7 +124,8 @@ def screening_csv(market_id: int):
                      _("Incumbent competitor"), _("Background")])
     for row in rows:
         c = row.Company
-        writer.writerow([safe_cell(v) for v in (c.name, int(row.board_score), c.city, c.employees if c.employees is not None
-                                                  else "", c.products, c.equipment, c.competitor, c.background)])
+        employees = c.employees if c.employees is not None else ""
+        writer.writerow([formula_safe(v) for v in (c.name, int(row.board_score), c.city, employees, c.products,
+                                                   c.equipment, c.competitor, c.background)])
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=screening-{market.id}.csv"})

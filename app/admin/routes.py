@@ -12,7 +12,7 @@ from app.auth.models import Role, User
 from app.core.forms import page_number
 from app.experts.models import Expert
 from app.extensions import db
-from app.htmx import redirect_after_write, render, swap_or_redirect, wants_fragment
+from app.htmx import invalid, redirect_after_write, render, swap_or_redirect, wants_fragment
 from app.outbox.services import deliver_after_response, pending_mail_ids
 
 
@@ -77,7 +77,7 @@ def invite_user():
     """Invite a person: their account, and an e-mail with a one-time link to choose their password."""
     form = UserForm(regions=accounts.all_regions())
     if not form.validate_on_submit() or _email_taken(form):
-        return render("admin/user_form.html", form=form, user=None, status=422 if form.errors else 200)
+        return invalid("admin/user_form.html", form=form, user=None)
     user = accounts.invite_user(email=form.email.data, name=form.name.data, role=form.role.data,
                                 regions=_regions_of(form), by=current_user)
     outbox_ids = pending_mail_ids()
@@ -92,10 +92,10 @@ def edit_user(user_id: int):
     user = _user_or_404(user_id)
     form = UserForm(obj=user, regions=accounts.all_regions())
     if not form.validate_on_submit() or _email_taken(form, user):
-        return render("admin/user_form.html", form=form, user=user, status=422 if form.errors else 200)
+        return invalid("admin/user_form.html", form=form, user=user)
     if user.id == current_user.id and form.role.data != Role.ADMIN.value:
         form.role.errors.append(_("You cannot take away your own administrator role."))
-        return render("admin/user_form.html", form=form, user=user, status=422)
+        return invalid("admin/user_form.html", form=form, user=user)
     accounts.update_user(user, email=form.email.data, name=form.name.data, role=form.role.data,
                          regions=_regions_of(form))
     db.session.commit()

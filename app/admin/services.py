@@ -3,10 +3,9 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cache
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -16,8 +15,9 @@ from werkzeug.routing import BuildError
 from app.audit import AuditAction, AuditEntry
 from app.auth.models import Region, User
 from app.extensions import db
-from app.labels import label_for
-from app.templating import localdate, localtime, money
+from app.core.money import format_money
+from app.core.time import zone_of
+from app.templating import localdate, localtime
 from app.core.types import UTCDateTime
 
 # Field names shared by many records; a model adds or overrides its own in __field_labels__.
@@ -153,7 +153,7 @@ def search_entries(*, user_id=None, table=None, row=None, action=None, region_id
         stmt = stmt.where(AuditEntry.region_id == region_id)
     if q := (q or "").strip():
         stmt = stmt.where(sa.func.lower(AuditEntry.summary).contains(q.lower(), autoescape=True))
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    zone = zone_of(None)  # the log spans regions: days in the app's zone
     if date_from:
         stmt = stmt.where(AuditEntry.at >= datetime.combine(date_from, time.min, tzinfo=zone))
     if date_to:
@@ -217,7 +217,7 @@ def _display(table: str, key: str, value, names: dict) -> str:
         return "、".join(names.get((target, i)) or f"#{i}" for i in _ids(value)) or "—"
     if key == "roles" and isinstance(value, list):
         from app.accounts.models import ContactRole
-        return "、".join(label_for(ContactRole(v)) if v in ContactRole._value2member_map_ else str(v) for v in value)
+        return "、".join(ContactRole(v).label if v in ContactRole._value2member_map_ else str(v) for v in value)
     if isinstance(value, list):
         return "、".join(str(v) for v in value)
     if isinstance(value, dict):
@@ -230,7 +230,7 @@ def _display(table: str, key: str, value, names: dict) -> str:
         enum_class = getattr(column.type, "enum_class", None)
         if enum_class is not None and value in enum_class._value2member_map_:
             try:
-                return label_for(enum_class(value))
+                return enum_class(value).label
             except KeyError:
                 return str(value)
         try:
@@ -241,7 +241,7 @@ def _display(table: str, key: str, value, names: dict) -> str:
         except ValueError:
             return str(value)
         if key.endswith("_cents") and isinstance(value, int):
-            return money(value)
+            return format_money(value)
     text = str(value)
     return text if len(text) <= 400 else text[:400] + "…"
 

@@ -1,6 +1,3 @@
-import re
-from decimal import Decimal, InvalidOperation
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
@@ -8,35 +5,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, URL
 
 from app.associations.models import MembershipStatus
 from app.core.forms import OptionalSelectField
-
-
-class MoneyField(StringField):
-    """An amount in CNY typed as 1200, 1,200.50 or ¥1200; `.cents` holds it as exact integer cents."""
-
-    cents: int = 0
-
-    def process_formdata(self, valuelist):
-        super().process_formdata(valuelist)
-        text = re.sub(r"[\s,，¥￥元]|CNY|RMB", "", self.data or "", flags=re.I)
-        if not text:
-            self.cents = 0
-            return
-        try:
-            amount = Decimal(text)
-        except InvalidOperation:
-            self.cents = None
-            return
-        if amount < 0 or amount > Decimal("100000000") or amount.as_tuple().exponent < -2:
-            self.cents = None
-            return
-        self.cents = int(amount * 100)
-
-    def pre_validate(self, form):
-        if self.cents is None:
-            raise ValidationError(_l("Enter an amount in CNY such as 3000 or 2,500.50."))
-
-    def set_cents(self, cents: int | None) -> None:
-        self.data = f"{Decimal(cents or 0) / 100:.2f}"
+from app.core.money import MoneyField
 
 
 class AssociationForm(FlaskForm):
@@ -62,7 +31,7 @@ class MembershipForm(FlaskForm):
     status = SelectField(_l("Status"), choices=MembershipStatus.choices, default=MembershipStatus.PROSPECT.value)
     joined_on = DateField(_l("Joined on"), validators=[Optional()])
     expires_on = DateField(_l("Expires on"), validators=[Optional()])
-    fee = MoneyField(_l("Yearly fee (CNY)"))
+    fee = MoneyField(_l("Yearly fee (CNY)"), blank=0)
     level = StringField(_l("Level"), validators=[Length(max=80)])
     representative_id = OptionalSelectField(_l("Our representative"), coerce=int)
     notes = TextAreaField(_l("Notes"), validators=[Length(max=5000)])
@@ -86,14 +55,14 @@ class MembershipForm(FlaskForm):
     @property
     def term_data(self) -> dict:
         return {"status": self.status.data, "joined_on": self.joined_on.data, "expires_on": self.expires_on.data,
-                "fee_cents": self.fee.cents, "level": self.level.data or "",
+                "fee_cents": self.fee.data, "level": self.level.data or "",
                 "representative_id": self.representative_id.data, "notes": self.notes.data or ""}
 
 
 class RenewForm(FlaskForm):
     joined_on = DateField(_l("New term starts"), validators=[Optional()])
     expires_on = DateField(_l("New term ends"), validators=[InputRequired(_l("Enter the date the new term ends."))])
-    fee = MoneyField(_l("Yearly fee (CNY)"))
+    fee = MoneyField(_l("Yearly fee (CNY)"), blank=0)
     level = StringField(_l("Level"), validators=[Length(max=80)])
 
     def validate_expires_on(self, field):

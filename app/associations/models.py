@@ -8,7 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.auth.models import Region, User
 from app.extensions import db
 from app.markets.models import Market
-from app.core.types import LabelledEnum, enum_column
+from app.core.enums import HasLifecycle, LabelledEnum, Lifecycle
+from app.core.types import enum_column
 
 association_markets = sa.Table(
     "association_markets",
@@ -19,10 +20,20 @@ association_markets = sa.Table(
 
 
 class MembershipStatus(LabelledEnum):
-    PROSPECT = "prospect"
-    APPLIED = "applied"
-    ACTIVE = "active"
-    LAPSED = "lapsed"
+    PROSPECT = "prospect", _l("Prospect")
+    APPLIED = "applied", _l("Applied")
+    ACTIVE = "active", _l("Active")
+    LAPSED = "lapsed", _l("Lapsed")
+
+
+M = MembershipStatus
+# The lifecycle prospect → applied → active → lapsed, and back to applied when a lapsed or
+# refused membership is tried again.
+MEMBERSHIP_LIFECYCLE = Lifecycle(
+    apply=({M.PROSPECT, M.LAPSED}, M.APPLIED), activate=({M.PROSPECT, M.APPLIED, M.LAPSED}, M.ACTIVE),
+    lapse=({M.ACTIVE}, M.LAPSED), withdraw=({M.APPLIED}, M.PROSPECT),
+    renew=({M.ACTIVE, M.LAPSED}, None))
+del M
 
 
 class Association(db.Model):
@@ -50,13 +61,14 @@ class Association(db.Model):
         back_populates="association", order_by="Membership.joined_on.desc()")
 
 
-class Membership(db.Model):
+class Membership(HasLifecycle, db.Model):
     """One term of our membership; a renewal adds a new term and keeps the old."""
 
     __tablename__ = "memberships"
     __audit_label__ = _l("Membership")
     __parent__ = "association_id"
     __region_via__ = "association"
+    lifecycle = MEMBERSHIP_LIFECYCLE
     __table_args__ = (
         sa.CheckConstraint("expires_on IS NULL OR joined_on IS NULL OR expires_on >= joined_on",
                            name="expires_after_joined"),

@@ -10,7 +10,7 @@ from app.associations import bp, services
 from app.associations.forms import AssociationForm, MembershipForm, RenewForm, TermStatusForm
 from app.associations.models import Association, Membership, MembershipStatus
 from app.extensions import db
-from app.htmx import redirect_after_write, render, swap_or_redirect
+from app.htmx import invalid, redirect_after_write, render, swap_or_redirect
 from app.markets.models import Market
 from app.markets.services import RowPage
 
@@ -51,7 +51,7 @@ def _membership_form(association: Association, term: Membership | None = None, *
     form.representative_id.choices = [(u.id, u.name) for u in users_in([association.region_id])]
     if term is not None and request.method == "GET":
         form.status.data = term.status.value
-        form.fee.set_cents(term.fee_cents)
+        form.fee.data = term.fee_cents
     return form
 
 
@@ -88,8 +88,7 @@ def new():
         association = services.create_association(form.data)
         db.session.commit()
         return redirect_after_write(url_for("associations.detail", association_id=association.id))
-    return render("associations/form.html", "associations/_form.html", form=form, association=None,
-                  status=422 if request.method == "POST" else 200)
+    return invalid("associations/form.html", "associations/_form.html", form=form, association=None)
 
 
 @bp.route("/<int:association_id>/edit", methods=["GET", "POST"])
@@ -101,8 +100,7 @@ def edit(association_id: int):
         services.update_association(association, form.data | {"region_id": association.region_id})
         db.session.commit()
         return redirect_after_write(url_for("associations.detail", association_id=association.id))
-    return render("associations/form.html", "associations/_form.html", form=form, association=association,
-                  status=422 if request.method == "POST" else 200)
+    return invalid("associations/form.html", "associations/_form.html", form=form, association=association)
 
 
 def _detail_context(association: Association, **extra) -> dict:
@@ -110,7 +108,7 @@ def _detail_context(association: Association, **extra) -> dict:
     current = terms[0] if terms else None
     context = {"association": association, "terms": terms, "current": current,
                "due": services.renewal_due(current),
-               "next_status": services.NEXT_STATUS, "status_form": TermStatusForm(formdata=None),
+               "status_form": TermStatusForm(formdata=None),
                "membership_form": _membership_form(association, formdata=None),
                "renew_form": _renew_form(current)}
     # Its member companies (accounts) and directory imports (imports) come from those domains.
@@ -120,7 +118,7 @@ def _detail_context(association: Association, **extra) -> dict:
 def _renew_form(current: Membership | None, **kw) -> RenewForm:
     form = RenewForm(prefix="renew", **kw)
     if current is not None and not kw:
-        form.fee.set_cents(current.fee_cents)
+        form.fee.data = current.fee_cents
         form.level.data = current.level
     return form
 
@@ -146,8 +144,8 @@ def add_term(association_id: int):
     association = services.association_for_page(association_id) or load(Association, association_id)
     form = _membership_form(association)
     if not form.validate_on_submit():
-        return render("associations/detail.html", "associations/_membership.html", status=422,
-                      **_detail_context(association, membership_form=form, open_form=True))
+        return invalid("associations/detail.html", "associations/_membership.html",
+                       **_detail_context(association, membership_form=form, open_form=True))
     services.add_term(association, form.term_data)
     db.session.commit()
     return _membership_changed(association.id)
@@ -169,8 +167,8 @@ def edit_term(association_id: int, term_id: int):
         services.update_term(term, form.term_data)
         db.session.commit()
         return redirect_after_write(url_for("associations.detail", association_id=association_id) + "#membership")
-    return render("associations/term_edit.html", "associations/_term_form.html", association=term.association,
-                  term=term, form=form, status=422 if request.method == "POST" else 200)
+    return invalid("associations/term_edit.html", "associations/_term_form.html", association=term.association,
+                   term=term, form=form)
 
 
 @bp.post("/<int:association_id>/memberships/<int:term_id>/status")
@@ -179,12 +177,13 @@ def change_term_status(association_id: int, term_id: int):
     term = _term_of(association_id, term_id)
     form = TermStatusForm()
     new = MembershipStatus(form.status.data) if form.validate_on_submit() else None
-    if new is None or new not in services.NEXT_STATUS[term.status]:
+    action = term.action_to(new) if new is not None else None
+    if action is None:
         association = services.association_for_page(association_id)
-        return render("associations/detail.html", "associations/_membership.html", status=422,
-                      **_detail_context(association, status_error=_(
-                          "A membership that is %(old)s cannot become that.", old=term.status.label)))
-    services.change_term_status(term, new)
+        error = _("A membership that is %(old)s cannot become that.", old=term.status.label)
+        return invalid("associations/detail.html", "associations/_membership.html",
+                       **_detail_context(association, status_error=error))
+    services.change_term_status(term, action)
     db.session.commit()
     return _membership_changed(association_id)
 
@@ -196,9 +195,9 @@ def renew(association_id: int, term_id: int):
     form = RenewForm(prefix="renew")
     if not form.validate_on_submit():
         association = services.association_for_page(association_id)
-        return render("associations/detail.html", "associations/_membership.html", status=422,
-                      **_detail_context(association, renew_form=form, open_renew=True))
+        return invalid("associations/detail.html", "associations/_membership.html",
+                       **_detail_context(association, renew_form=form, open_renew=True))
     services.renew_term(term, {"joined_on": form.joined_on.data, "expires_on": form.expires_on.data,
-                               "fee_cents": form.fee.cents, "level": form.level.data or ""})
+                               "fee_cents": form.fee.data, "level": form.level.data or ""})
     db.session.commit()
     return _membership_changed(association_id)

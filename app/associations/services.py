@@ -10,14 +10,6 @@ from app.extensions import db
 from app.markets.models import Market
 
 RENEWAL_DAYS = 60
-# Which status may follow which: the lifecycle prospect → applied → active → lapsed, and back to
-# applied when a lapsed or refused membership is tried again.
-NEXT_STATUS = {
-    MembershipStatus.PROSPECT: {MembershipStatus.APPLIED, MembershipStatus.ACTIVE},
-    MembershipStatus.APPLIED: {MembershipStatus.ACTIVE, MembershipStatus.PROSPECT},
-    MembershipStatus.ACTIVE: {MembershipStatus.LAPSED},
-    MembershipStatus.LAPSED: {MembershipStatus.APPLIED, MembershipStatus.ACTIVE},
-}
 
 
 def _latest_term_id():
@@ -144,8 +136,10 @@ def update_term(term: Membership, data: dict) -> None:
     db.session.flush()
 
 
-def change_term_status(term: Membership, status: MembershipStatus, today: date | None = None) -> None:
+def change_term_status(term: Membership, action: str, today: date | None = None) -> None:
+    """Move a term along its lifecycle (apply, activate, lapse, withdraw); an active term gets its dates."""
     check_region(term.association.region_id)
+    status = term.require(action)
     if status is MembershipStatus.ACTIVE and term.joined_on is None:
         term.joined_on = today or date.today()
     if status is MembershipStatus.ACTIVE and term.expires_on is None:
@@ -157,6 +151,7 @@ def change_term_status(term: Membership, status: MembershipStatus, today: date |
 def renew_term(term: Membership, data: dict) -> Membership:
     """A new term that starts the day after the old one ends; the old term stays as history."""
     check_region(term.association.region_id)
+    term.require("renew")
     starts = data.get("joined_on") or ((term.expires_on + timedelta(days=1)) if term.expires_on else date.today())
     new = Membership(association_id=term.association_id, status=MembershipStatus.ACTIVE, joined_on=starts,
                      expires_on=data.get("expires_on") or _one_year_after(starts), fee_cents=data["fee_cents"],

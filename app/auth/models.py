@@ -9,7 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
-from app.core.types import LabelledEnum, UTCDateTime, enum_column, utcnow
+from app.core.enums import LabelledEnum
+from app.core.types import UTCDateTime, enum_column, utcnow
 
 
 def verify_password(password_hash: str, password: str) -> bool:
@@ -18,10 +19,10 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 class Role(LabelledEnum):
-    ADMIN = "admin"
-    MANAGER = "manager"
-    REP = "rep"
-    EXPERT = "expert"
+    ADMIN = "admin", _l("Administrator")
+    MANAGER = "manager", _l("Regional manager")
+    REP = "rep", _l("Sales rep")
+    EXPERT = "expert", _l("Expert")
 
 
 user_regions = sa.Table(

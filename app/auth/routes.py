@@ -11,7 +11,7 @@ from app.core.access import allow_experts
 from app.auth.models import User
 from app.errors import MESSAGES
 from app.extensions import db, limiter, login_manager
-from app.htmx import redirect_after_write, render
+from app.htmx import invalid, redirect_after_write, render
 from app.outbox.services import deliver_after_response, pending_mail_ids
 
 login_manager.login_view = "auth.login"
@@ -88,8 +88,7 @@ def login():
             db.session.commit()
             return redirect_after_write(_safe_next(request.args.get("next")))
         form.password.errors.append(_("Wrong e-mail or password."))
-        return render("auth/login.html", form=form, status=422)
-    return render("auth/login.html", form=form, status=422 if form.errors else 200)
+    return invalid("auth/login.html", form=form)
 
 
 @bp.post("/logout")
@@ -116,7 +115,7 @@ def forgot_password():
     """Ask for a reset link by e-mail; the answer is the same whether or not the address has an account."""
     form = ForgotPasswordForm()
     if not form.validate_on_submit():
-        return render("auth/forgot_password.html", form=form, status=422 if form.errors else 200)
+        return invalid("auth/forgot_password.html", form=form)
     services.send_password_reset(form.email.data)
     outbox_ids = pending_mail_ids()
     db.session.commit()
@@ -132,7 +131,7 @@ def _new_password_page(purpose: str, token: str):
     form = NewPasswordForm(account_email=user.email)
     template = "auth/accept_invitation.html" if purpose == "invitation" else "auth/reset_password.html"
     if not form.validate_on_submit():
-        return render(template, form=form, user=user, token=token, status=422 if form.errors else 200)
+        return invalid(template, form=form, user=user, token=token)
     services.change_password(user, form.password.data)
     sessions.start_session(user)
     services.record_sign_in(user)

@@ -1,9 +1,11 @@
-"""Cells Grove writes into CSV files: none may start a formula when a spreadsheet opens it."""
+"""Cells Grove writes into CSV and .xlsx files: none may start a formula when a spreadsheet opens it."""
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# ASCII and full-width (＝＋－＠) formula leads, and the tab, CR and LF that spreadsheets skip
+# before reading one.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
-def safe_cell(value) -> str | int:
+def formula_safe(value) -> str | int | float:
     """Numbers pass; text that a spreadsheet would read as a formula gets a leading apostrophe."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value

@@ -1,17 +1,10 @@
-"""Form pieces shared by every domain: optional selects that give None, multi-checkboxes, money."""
+"""Form pieces shared by every domain: optional selects that give None, multi-checkboxes, page numbers.
+
+Money fields live in app/core/money.py."""
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, SelectMultipleField, widgets
-from wtforms.validators import Regexp, ValidationError
+from wtforms.validators import ValidationError
 
-MONEY = Regexp(r"^\s*\d{1,13}([.,]\d{1,2})?\s*$",
-               message=_l("Enter an amount in CNY, e.g. 1500000 or 1500000.50."))
-
-
-def to_cents(text: str) -> int:
-    """"1 500 000.5" → 150000050, exactly (no float)."""
-    text = text.strip().replace(",", ".").replace(" ", "")
-    whole, _dot, frac = text.partition(".")
-    return int(whole) * 100 + int((frac + "00")[:2])
 
 
 class OptionalSelectField(SelectField):

@@ -1,4 +1,4 @@
-"""Column types shared by every domain: UTC datetimes, string-stored enums, money."""
+"""Column types shared by every domain: UTC datetimes and string-stored enums."""
 import enum
 from datetime import datetime, timezone
 
@@ -41,19 +41,3 @@ def enum_column(enum_cls: type[enum.Enum], **kw) -> sa.Enum:
         name=kw.pop("name", enum_cls.__name__.lower()),
         **kw,
     )
-
-
-class LabelledEnum(str, enum.Enum):
-    """A string enum whose members carry a translatable label."""
-
-    def __str__(self) -> str:
-        return self.value
-
-    @property
-    def label(self) -> str:
-        from app.labels import label_for
-        return label_for(self)
-
-    @classmethod
-    def choices(cls) -> list[tuple[str, str]]:
-        return [(m.value, m.label) for m in cls]

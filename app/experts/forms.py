@@ -4,7 +4,8 @@ from wtforms import DateField, EmailField, IntegerField, SelectField, StringFiel
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.experts.models import Organisation
-from app.core.forms import MONEY, OptionalSelectField
+from app.core.forms import OptionalSelectField
+from app.core.money import MoneyField
 
 
 class ExpertForm(FlaskForm):
@@ -16,7 +17,7 @@ class ExpertForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[Optional(), Email(_l("Enter a valid e-mail address.")),
                                                  Length(max=254)])
     phone = StringField(_l("Phone"), validators=[Length(max=40)])
-    day_rate = StringField(_l("Day rate (CNY)"), validators=[Length(max=20)])
+    day_rate = MoneyField(_l("Day rate (CNY)"))
     max_visits_per_week = IntegerField(_l("Visits per week at most"), default=3, validators=[
         InputRequired(_l("Enter how many visits a week the expert can take (0 = no limit).")),
         NumberRange(min=0, max=50, message=_l("Enter 0 to 50."))])
@@ -24,11 +25,8 @@ class ExpertForm(FlaskForm):
     notes = TextAreaField(_l("Notes"), validators=[Length(max=5000)])
 
     def validate_day_rate(self, field):
-        if not (field.data or "").strip():
-            if self.organisation.data == Organisation.OUTSIDE.value:
-                raise ValidationError(_l("An outside expert needs a day rate."))
-            return
-        MONEY(self, field)
+        if field.data is None and self.organisation.data == Organisation.OUTSIDE.value:
+            raise ValidationError(_l("An outside expert needs a day rate."))
 
 
 class UnavailableForm(FlaskForm):

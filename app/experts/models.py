@@ -8,14 +8,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.auth.models import Region, User
 from app.extensions import db
 from app.markets.models import Market
-from app.core.types import LabelledEnum, enum_column
+from app.core.enums import LabelledEnum
+from app.core.types import enum_column
 
 
 class Organisation(LabelledEnum):
-    RND = "rnd"
-    PRODUCTION = "production"
-    MARKETING = "marketing"
-    OUTSIDE = "outside"
+    RND = "rnd", _l("R&D centre")
+    PRODUCTION = "production", _l("Production")
+    MARKETING = "marketing", _l("Marketing centre")
+    OUTSIDE = "outside", _l("Outside expert")
 
 
 class Expert(db.Model):
@@ -52,13 +53,6 @@ class Expert(db.Model):
     @property
     def head_office(self) -> bool:
         return self.region_id is None
-
-    @property
-    def day_rate(self) -> str:
-        """The day rate as an exact decimal string for forms ("1500.00")."""
-        if self.day_rate_cents is None:
-            return ""
-        return f"{self.day_rate_cents // 100}.{self.day_rate_cents % 100:02d}"
 
 
 class ExpertTag(db.Model):

@@ -10,7 +10,7 @@ from app.experts import bp, services
 from app.experts.forms import ExpertForm, UnavailableForm
 from app.experts.models import Organisation, Unavailability
 from app.extensions import db
-from app.htmx import redirect_after_write, render
+from app.htmx import invalid, redirect_after_write, render
 from app.markets.models import Market
 
 
@@ -50,7 +50,7 @@ def _form(expert=None) -> tuple[ExpertForm, list[Market]]:
     if request.method == "GET":
         if expert is not None:
             form.organisation.data = expert.organisation.value
-            form.day_rate.data = expert.day_rate
+            form.day_rate.data = expert.day_rate_cents
             form.expertise.data = services.expertise_text(expert)
         elif regions and not current_user.is_admin:
             form.region_id.data = regions[0].id
@@ -69,7 +69,7 @@ def new():
         expert = services.save_expert(data, markets)
         db.session.commit()
         return redirect_after_write(url_for("experts.detail", expert_id=expert.id))
-    return render("experts/form.html", form=form, expert=None, status=422 if request.method == "POST" else 200)
+    return invalid("experts/form.html", form=form, expert=None)
 
 
 @bp.route("/<int:expert_id>/edit", methods=["GET", "POST"])
@@ -87,7 +87,7 @@ def edit(expert_id: int):
         services.save_expert(data, markets, expert)
         db.session.commit()
         return redirect_after_write(url_for("experts.detail", expert_id=expert.id))
-    return render("experts/form.html", form=form, expert=expert, status=422 if request.method == "POST" else 200)
+    return invalid("experts/form.html", form=form, expert=expert)
 
 
 @bp.get("/<int:expert_id>")
@@ -112,8 +112,8 @@ def add_unavailable(expert_id: int):
         services.check_expert_write(expert)
     form = UnavailableForm()
     if not form.validate_on_submit():
-        return render("experts/detail.html", "experts/_unavailable.html", expert=expert, unavailable_form=form,
-                      can_edit=True, status=422, retarget="#unavailable", **_detail_rest(expert))
+        return invalid("experts/detail.html", "experts/_unavailable.html", expert=expert, unavailable_form=form,
+                       can_edit=True, retarget="#unavailable", **_detail_rest(expert))
     services.add_unavailable(expert, form.data)
     db.session.commit()
     db.session.refresh(expert)

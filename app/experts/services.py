@@ -7,7 +7,6 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.core.access import allowed_region_ids, check_region
-from app.core.forms import to_cents
 from app.experts.models import Expert, ExpertTag, Organisation, Unavailability
 from app.extensions import db
 from app.markets.models import Market
@@ -79,7 +78,7 @@ def save_expert(data: dict, markets: list[Market], expert: Expert | None = None)
     expert.user_id = data.get("user_id")
     expert.region_id = data.get("region_id")
     expert.organisation = Organisation(data["organisation"])
-    expert.day_rate_cents = to_cents(data["day_rate"]) if (data.get("day_rate") or "").strip() else None
+    expert.day_rate_cents = data.get("day_rate")
     expert.max_visits_per_week = data["max_visits_per_week"]
     wanted = parse_expertise(data.get("expertise", ""), markets)
     have = {(t.market_id, t.tag): t for t in expert.tags}

@@ -8,29 +8,29 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.associations.models import Association
 from app.auth.models import Region, User
 from app.extensions import db
-from app.core.types import LabelledEnum, UTCDateTime, enum_column, utcnow
+from app.core.enums import HasLifecycle, LabelledEnum, Lifecycle
+from app.core.types import UTCDateTime, enum_column, utcnow
 
 
 class BatchStatus(LabelledEnum):
-    UPLOADED = "uploaded"
-    COMMITTED = "committed"
-    UNDONE = "undone"
+    UPLOADED = "uploaded", _l("Not imported yet")
+    COMMITTED = "committed", _l("Imported")
+    UNDONE = "undone", _l("Undone")
 
-    @property
-    def label(self) -> str:
-        # Kept here rather than in app/labels.py: only the import pages show these.
-        return str({"uploaded": _l("Not imported yet"), "committed": _l("Imported"),
-                    "undone": _l("Undone")}[self.value])
+
+BATCH_LIFECYCLE = Lifecycle(commit=({BatchStatus.UPLOADED}, BatchStatus.COMMITTED),
+                            undo=({BatchStatus.COMMITTED}, BatchStatus.UNDONE))
 
 
 class ItemAction(LabelledEnum):
-    CREATED = "created"
-    MATCHED = "matched"
+    CREATED = "created", _l("Created")
+    MATCHED = "matched", _l("Matched")
 
 
-class ImportBatch(db.Model):
+class ImportBatch(HasLifecycle, db.Model):
     __tablename__ = "import_batches"
     __audit_label__ = _l("Directory import")
+    lifecycle = BATCH_LIFECYCLE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)

@@ -8,11 +8,11 @@ from flask_login import current_user, login_required
 from app.core.access import load
 from app.associations.models import Association
 from app.extensions import db
-from app.htmx import redirect_after_write, render
+from app.htmx import invalid, redirect_after_write, render
 from app.imports import bp, services
-from app.core.cells import safe_cell
+from app.core.cells import formula_safe
 from app.imports.forms import ENCODING_CHOICES, UploadForm
-from app.imports.models import BatchStatus, ImportBatch
+from app.imports.models import ImportBatch
 from app.imports.reader import FIELDS, ImportFileError
 
 PREVIEW_ROWS = 8
@@ -41,8 +41,7 @@ def upload(association_id: int):
         else:
             db.session.commit()
             return redirect_after_write(url_for("associations.imports.preview", batch_id=batch.id))
-    return render("imports/upload.html", "imports/_upload_form.html", association=association, form=form,
-                  status=422 if request.method == "POST" else 200)
+    return invalid("imports/upload.html", "imports/_upload_form.html", association=association, form=form)
 
 
 def _columns_from_form(header: list[str]) -> dict[str, str]:
@@ -61,6 +60,7 @@ def _preview_context(batch, table, **extra) -> dict:
 
 
 def _file_problem(batch, error):
+    # Also answers GETs (the stored file cannot be read): not a form's 422, so it sets the status itself.
     return render("imports/preview.html", "imports/_report.html", status=422, batch=batch,
                   association=batch.association, file_error=str(error.message), header=[], sample=[],
                   fields=FIELDS, encodings=ENCODING_CHOICES, columns={}, report_rows=REPORT_ROWS)
@@ -70,7 +70,7 @@ def _file_problem(batch, error):
 def preview(batch_id: int):
     """The first rows and the column mapping Grove guessed (or, once committed, the import's report)."""
     batch = load(ImportBatch, batch_id)
-    if batch.status is not BatchStatus.UPLOADED:
+    if not batch.can("commit"):
         return render("imports/batch.html", batch=batch, association=batch.association)
     try:
         table = services.load_table(batch, limit=PREVIEW_ROWS)
@@ -95,7 +95,7 @@ def _dry_run(batch, confirmed=frozenset()):
 def dry_run(batch_id: int):
     """Save the mapping and show what the import would create, match and reject, writing nothing else."""
     batch = load(ImportBatch, batch_id)
-    if batch.status is not BatchStatus.UPLOADED:
+    if not batch.can("commit"):
         return redirect_after_write(url_for("associations.imports.preview", batch_id=batch.id))
     encoding = request.form.get("encoding", "")
     if encoding in {"utf-8-sig", "gb18030"}:
@@ -106,21 +106,21 @@ def dry_run(batch_id: int):
         db.session.rollback()
         return _file_problem(batch, error)
     db.session.commit()
-    status = 200
     mapping_error = None
     if "name" not in batch.mapping["columns"].values():
-        mapping_error, status = _("Choose the column that holds the company name."), 422
+        mapping_error = _("Choose the column that holds the company name.")
     elif len(set(batch.mapping["columns"].values())) < len(batch.mapping["columns"]):
-        mapping_error, status = _("Each Grove field can take one column only."), 422
-    return render("imports/preview.html", "imports/_report.html", status=status,
-                  **_preview_context(batch, table, plan=plan, mapping_error=mapping_error))
+        mapping_error = _("Each Grove field can take one column only.")
+    respond = invalid if mapping_error else render
+    return respond("imports/preview.html", "imports/_report.html",
+                   **_preview_context(batch, table, plan=plan, mapping_error=mapping_error))
 
 
 @bp.post("/imports/<int:batch_id>/commit")
 def commit(batch_id: int):
     """Import every planned row in one transaction: all of it or, on any failure, nothing."""
     batch = load(ImportBatch, batch_id)
-    if batch.status is not BatchStatus.UPLOADED:
+    if not batch.can("commit"):
         return redirect_after_write(url_for("associations.imports.preview", batch_id=batch.id))
     confirmed = {int(n) for n in request.form.getlist("confirm") if n.isdigit()}
     try:
@@ -167,8 +167,8 @@ def report_csv(batch_id: int):
     writer.writerow([_("Row"), _("Result"), _("Reason"), _("Existing company"), *table.header])
     cells = dict(table.rows)
     for row in plan.rows:
-        writer.writerow([row.number, labels[row.action], safe_cell(row.reason), safe_cell(row.company_name),
-                         *[safe_cell(v) for v in cells[row.number]]])
+        writer.writerow([row.number, labels[row.action], formula_safe(row.reason), formula_safe(row.company_name),
+                         *[formula_safe(v) for v in cells[row.number]]])
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename=import-{batch.id}-report.csv"})
 

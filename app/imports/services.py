@@ -294,7 +294,7 @@ def apply_import(batch: ImportBatch, plan: Plan, progress=None) -> None:
     bypass the ORM flush, the audit entries the flush hook would write are written here, alike.
     """
     check_region(batch.region_id)
-    if batch.status is not BatchStatus.UPLOADED:
+    if not batch.can("commit"):
         raise ImportFileError(_l("This import has already been committed."))
     now = utcnow()
     member_ids = set(db.session.scalars(select(association_members.c.company_id)
@@ -426,7 +426,7 @@ def undo_import(batch: ImportBatch) -> None:
     """Take the whole batch back: its new companies (with their contacts), the contacts it added to
     existing companies, and the association memberships it recorded."""
     check_region(batch.region_id)
-    if batch.status is not BatchStatus.COMMITTED:
+    if not batch.can("undo"):
         raise ImportFileError(_l("Only a committed import can be undone."))
     if blockers := undo_blockers(batch):
         raise ImportFileError(_l("Some imported companies were changed since (%(names)s); the import can no "

@@ -6,13 +6,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import Region, User
 from app.extensions import db
-from app.core.types import LabelledEnum, enum_column
+from app.core.enums import LabelledEnum
+from app.core.types import enum_column
 
 
 class MarketStatus(LabelledEnum):
-    UNTOUCHED = "untouched"
-    BREAKING_IN = "breaking_in"
-    BROKEN_THROUGH = "broken_through"
+    UNTOUCHED = "untouched", _l("Untouched")
+    BREAKING_IN = "breaking_in", _l("Breaking in")
+    BROKEN_THROUGH = "broken_through", _l("Broken through")
 
 
 class Market(db.Model):

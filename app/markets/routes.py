@@ -1,4 +1,4 @@
-from flask import current_app, request, url_for
+from flask import request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -6,7 +6,7 @@ from app.auth.services import regions_for, users_in
 from app.core import panels
 from app.core.access import load
 from app.extensions import db
-from app.htmx import redirect_after_write, render, swap_or_redirect
+from app.htmx import invalid, redirect_after_write, render, swap_or_redirect
 from app.markets import bp, services
 from app.markets.forms import MarketForm, StatusForm
 from app.markets.models import Market, MarketStatus
@@ -68,8 +68,7 @@ def new():
         market = services.create_market(form.data)
         db.session.commit()
         return redirect_after_write(url_for("markets.detail", market_id=market.id))
-    return render("markets/form.html", "markets/_form.html", form=form, market=None,
-                  status=422 if request.method == "POST" else 200)
+    return invalid("markets/form.html", "markets/_form.html", form=form, market=None)
 
 
 @bp.route("/<int:market_id>/edit", methods=["GET", "POST"])
@@ -81,8 +80,7 @@ def edit(market_id: int):
         services.update_market(market, form.data)
         db.session.commit()
         return redirect_after_write(url_for("markets.detail", market_id=market.id))
-    return render("markets/form.html", "markets/_form.html", form=form, market=market,
-                  status=422 if request.method == "POST" else 200)
+    return invalid("markets/form.html", "markets/_form.html", form=form, market=market)
 
 
 @bp.post("/<int:market_id>/status")
@@ -94,8 +92,8 @@ def change_status(market_id: int):
     back = {"list": url_for("markets.index"), "board": url_for("markets.board"),
             "detail": url_for("markets.detail", market_id=market.id)}[view]
     if not form.validate_on_submit():
-        return render("errors/error.html", "errors/_error.html", status=422, code=422,
-                      title=_("Not changed"), text=_("Choose one of the statuses."))
+        return invalid("errors/error.html", "errors/_error.html", code=422,
+                       title=_("Not changed"), text=_("Choose one of the statuses."))
     services.change_status(market, form.status.data)
     db.session.commit()
     if view == "detail":
@@ -112,5 +110,4 @@ def detail(market_id: int):
     market = load(Market, market_id)
     return render("markets/detail.html", market=market, view="detail", statuses=list(MarketStatus),
                   recommended=services.RECOMMENDED_TARGETS,
-                  has_endpoint=lambda e: e in current_app.view_functions,
                   **panels.context("markets.detail", market=market))

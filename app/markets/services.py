@@ -1,7 +1,5 @@
 """Markets: the list and the writes. What a market's pages show of companies, associations,
 seminars and visits is contributed by those domains (app/core/panels.py)."""
-from datetime import date, timedelta
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -53,11 +51,6 @@ def change_status(market: Market, status: str) -> None:
     check_region(market.region_id)
     market.status = MarketStatus(status)
     db.session.flush()
-
-
-def renewal_window() -> tuple[date, date]:
-    today = date.today()
-    return today, today + timedelta(days=60)
 
 
 class RowPage:

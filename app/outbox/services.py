@@ -18,6 +18,7 @@ from sqlalchemy import and_, or_, select, update
 from app.core.types import utcnow
 from app.extensions import db
 from app.outbox.models import OutboxMessage
+from app.core.text import header_text
 
 MAX_ATTEMPTS = 8
 CLAIM_SECONDS = 600
@@ -57,9 +58,12 @@ def _smtp():
 
 def _email(message: OutboxMessage) -> EmailMessage:
     email = EmailMessage()
-    email["From"] = current_app.config["MAIL_SENDER"]
+    email["From"] = header_text(current_app.config["MAIL_SENDER"])
+    if any(ch in message.to for ch in "\r\n\x00"):
+        # An address is not text to tidy up: one with a line break is refused, never sent elsewhere.
+        raise ValueError("a recipient address cannot hold a line break")
     email["To"] = message.to
-    email["Subject"] = message.subject
+    email["Subject"] = header_text(message.subject)
     email.set_content(message.body)
     if message.ics:
         email.add_attachment(message.ics.encode(), maintype="text", subtype="calendar",

@@ -6,15 +6,13 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from app.core.cells import formula_safe
 from app.seminars.models import Registration, Seminar
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
-
-def safe_cell(value) -> str:
-    """Text that no spreadsheet will run: a leading formula character gets a quote before it."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+def _text_cell(value) -> str:
+    """Every cell of the export is text (a waiting-list position too), and none starts a formula."""
+    return formula_safe("" if value is None else str(value))
 
 
 def _rows(seminar: Seminar, registrations: list[Registration]):
@@ -34,7 +32,7 @@ def to_csv(seminar: Seminar, registrations: list[Registration]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     for row in _rows(seminar, registrations):
-        writer.writerow([safe_cell(v) for v in row])
+        writer.writerow([_text_cell(v) for v in row])
     # The BOM lets Excel open the Chinese text as UTF-8.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -44,7 +42,7 @@ def to_xlsx(seminar: Seminar, registrations: list[Registration]) -> bytes:
     sheet = book.active
     sheet.title = _("Registrations")[:31]
     for i, row in enumerate(_rows(seminar, registrations)):
-        sheet.append([safe_cell(v) for v in row])
+        sheet.append([_text_cell(v) for v in row])
         for cell in sheet[sheet.max_row]:
             cell.data_type = "s"
             if i == 0:

@@ -1,18 +1,15 @@
 """Seminar forms: the public sign-up (with the seminar's own questions), staff forms."""
-from zoneinfo import ZoneInfo
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateTimeLocalField, EmailField, IntegerField, RadioField, SelectField,
+from wtforms import (BooleanField, EmailField, IntegerField, RadioField, SelectField,
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.core.forms import OptionalSelectField
+from app.core.time import LocalDateTimeField
 from app.seminars.models import QuestionKind
 
 PHONE_CHARS = set("0123456789+-() ")
-# What a datetime-local input sends (with or without seconds); the first is how it is shown.
-LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
 def _phone(form, field):
@@ -89,12 +86,19 @@ class SeminarForm(FlaskForm):
     abstract = TextAreaField(_l("Abstract"), validators=[Optional(), Length(max=5000)])
     venue = StringField(_l("Venue"), validators=[Optional(), Length(max=200)])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
-    starts_at = DateTimeLocalField(_l("Starts"), format=LOCAL_FORMATS, validators=[DataRequired()])
-    ends_at = DateTimeLocalField(_l("Ends"), format=LOCAL_FORMATS, validators=[DataRequired()])
+    starts_at = LocalDateTimeField(_l("Starts"), validators=[DataRequired()])
+    ends_at = LocalDateTimeField(_l("Ends"), validators=[DataRequired()])
     capacity = IntegerField(_l("Capacity"), validators=[InputRequired(), NumberRange(min=1, max=10000)])
     waitlist_enabled = BooleanField(_l("Keep a waiting list when full"), default=True)
-    signup_opens_at = DateTimeLocalField(_l("Sign-up opens"), format=LOCAL_FORMATS, validators=[Optional()])
-    signup_closes_at = DateTimeLocalField(_l("Sign-up closes"), format=LOCAL_FORMATS, validators=[Optional()])
+    signup_opens_at = LocalDateTimeField(_l("Sign-up opens"), validators=[Optional()])
+    signup_closes_at = LocalDateTimeField(_l("Sign-up closes"), validators=[Optional()])
+
+    TIMES = ("starts_at", "ends_at", "signup_opens_at", "signup_closes_at")
+
+    def in_zone(self, zone) -> None:
+        """Read and show the times in the seminar region's zone."""
+        for name in self.TIMES:
+            self[name].in_zone(zone)
 
     def validate_ends_at(self, field):
         if self.starts_at.data and field.data and field.data <= self.starts_at.data:
@@ -103,10 +107,6 @@ class SeminarForm(FlaskForm):
     def validate_signup_closes_at(self, field):
         if self.signup_opens_at.data and field.data and field.data <= self.signup_opens_at.data:
             raise ValidationError(_l("Sign-up must close after it opens."))
-
-    def aware(self, name: str, tz: ZoneInfo):
-        value = self[name].data
-        return value.replace(tzinfo=tz) if value else None
 
 
 class SpeakerForm(FlaskForm):

@@ -11,29 +11,49 @@ from app.auth.models import Region
 from app.experts.models import Expert
 from app.extensions import db
 from app.markets.models import Market
-from app.core.types import LabelledEnum, UTCDateTime, enum_column, utcnow
+from app.core.enums import HasLifecycle, LabelledEnum, Lifecycle
+from app.core.types import UTCDateTime, enum_column, utcnow
 
 
 class SeminarStatus(LabelledEnum):
-    DRAFT = "draft"
-    OPEN = "open"
-    CLOSED = "closed"
-    HELD = "held"
-    CANCELLED = "cancelled"
+    DRAFT = "draft", _l("Draft")
+    OPEN = "open", _l("Open")
+    CLOSED = "closed", _l("Closed")
+    HELD = "held", _l("Held")
+    CANCELLED = "cancelled", _l("Cancelled")
+
+
+S = SeminarStatus
+SEMINAR_LIFECYCLE = Lifecycle(
+    publish=({S.DRAFT}, S.OPEN), reopen=({S.CLOSED}, S.OPEN), close=({S.OPEN}, S.CLOSED),
+    mark_held=({S.OPEN, S.CLOSED}, S.HELD), cancel=({S.DRAFT, S.OPEN, S.CLOSED}, S.CANCELLED),
+    redraft=({S.CANCELLED}, S.DRAFT))
 
 
 class RegistrationStatus(LabelledEnum):
-    CONFIRMED = "confirmed"
-    WAITLISTED = "waitlisted"
-    CANCELLED = "cancelled"
-    ATTENDED = "attended"
-    NO_SHOW = "no_show"
+    CONFIRMED = "confirmed", _l("Confirmed")
+    WAITLISTED = "waitlisted", _l("Waiting list")
+    CANCELLED = "cancelled", _l("Cancelled")
+    ATTENDED = "attended", _l("Attended")
+    NO_SHOW = "no_show", _l("No-show")
 
 
-class Seminar(db.Model):
+R = RegistrationStatus
+# What staff may do to a registration; the attendee's own cancel link stays idempotent.
+REGISTRATION_LIFECYCLE = Lifecycle(
+    confirm=({R.WAITLISTED, R.CANCELLED}, R.CONFIRMED), waitlist=({R.CONFIRMED}, R.WAITLISTED),
+    cancel=({R.CONFIRMED, R.WAITLISTED}, R.CANCELLED),
+    # A waiting person (or a no-show arriving late) who turns up at the desk takes a seat anyway.
+    check_in=({R.CONFIRMED, R.WAITLISTED, R.NO_SHOW}, R.ATTENDED),
+    undo_check_in=({R.ATTENDED, R.NO_SHOW}, R.CONFIRMED))
+del S, R
+
+
+class Seminar(HasLifecycle, db.Model):
     __tablename__ = "seminars"
     __audit_label__ = _l("Seminar")
     __page__ = ("seminars.detail", "seminar_id")
+    lifecycle = SEMINAR_LIFECYCLE
     __table_args__ = (
         sa.CheckConstraint("capacity >= 0", name="capacity_not_negative"),
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_starts"),
@@ -86,11 +106,12 @@ class Speaker(db.Model):
     expert: Mapped[Expert] = relationship()
 
 
-class Registration(db.Model):
+class Registration(HasLifecycle, db.Model):
     __tablename__ = "registrations"
     __audit_label__ = _l("Registration")
     __parent__ = "seminar_id"
     __region_via__ = "seminar"
+    lifecycle = REGISTRATION_LIFECYCLE
     __table_args__ = (
         # One registration per e-mail per seminar; walk-ins without e-mail are NULL and never clash.
         sa.UniqueConstraint("seminar_id", "email"),
@@ -123,9 +144,9 @@ class Registration(db.Model):
 
 
 class QuestionKind(LabelledEnum):
-    TEXT = "text"
-    CHOICE = "choice"
-    YES_NO = "yes_no"
+    TEXT = "text", _l("Text")
+    CHOICE = "choice", _l("Choice")
+    YES_NO = "yes_no", _l("Yes / no")
 
 
 class Question(db.Model):

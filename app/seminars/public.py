@@ -6,11 +6,10 @@ from flask import Response, abort, current_app, request, url_for
 from flask_babel import gettext as _
 
 from app.extensions import db, limiter
-from app.htmx import redirect_after_write, render
+from app.htmx import invalid, redirect_after_write, render
 from app.outbox.services import deliver_after_response, pending_mail_ids
 from app.seminars import public_bp, services
 from app.seminars.forms import answers_from, question_field_name, signup_form
-from app.seminars.models import RegistrationStatus
 
 
 @public_bp.app_template_filter("seminar_when")
@@ -28,11 +27,14 @@ def _email_key() -> str:
     return f"signup-email:{slug}:" + (request.form.get("email") or "").strip().lower()[:254]
 
 
-def _page(seminar, form, status=200):
+def _page(seminar, form, status=200, *, failed: bool = False):
+    """The sign-up page (or a conflict, `status`), or the form that failed (422)."""
     seat_info = services.seats(seminar)
-    return render("public/signup.html", "public/_signup_form.html", seminar=seminar, form=form,
-                  seats=seat_info, state=services.signup_state(seminar, seat_info),
-                  question_field=question_field_name, status=status)
+    context = dict(seminar=seminar, form=form, seats=seat_info, state=services.signup_state(seminar, seat_info),
+                   question_field=question_field_name)
+    if failed:
+        return invalid("public/signup.html", "public/_signup_form.html", **context)
+    return render("public/signup.html", "public/_signup_form.html", status=status, **context)
 
 
 @public_bp.get("/s/<slug>")
@@ -59,7 +61,7 @@ def register(slug: str):
         abort(404)
     form = signup_form(seminar.questions)
     if not form.validate_on_submit():
-        return _page(seminar, form, status=422)
+        return _page(seminar, form, failed=True)
     if form.website.data:
         abort(400)
     try:
@@ -94,7 +96,7 @@ def registration(token: str):
     """The attendee's private page: status, waiting-list position, calendar file, QR code, cancel."""
     registration = _registration_or_404(token)
     return render("public/registration.html", registration=registration, seminar=registration.seminar,
-                  code=services.checkin_code(registration), Status=RegistrationStatus)
+                  code=services.checkin_code(registration))
 
 
 @public_bp.post("/s/r/<token>/cancel")

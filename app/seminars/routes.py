@@ -1,8 +1,6 @@
 """Staff side of seminars: plan and publish, registrations, check-in desk, printables, exports, leads."""
 from datetime import datetime
 
-from zoneinfo import ZoneInfo
-
 from flask import Response, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -10,10 +8,11 @@ from sqlalchemy import func, select
 
 from app.core.forms import page_number
 from app.core.access import check_region, load
+from app.core.time import zone_of
 from app.auth.services import regions_for
 from app.associations.models import Association
 from app.extensions import db
-from app.htmx import redirect_after_write, render, swap_or_redirect, wants_fragment
+from app.htmx import invalid, redirect_after_write, render, swap_or_redirect, wants_fragment
 from app.markets.models import Market
 from app.outbox import services as outbox_services
 from app.outbox.models import OutboxMessage
@@ -21,15 +20,6 @@ from app.outbox.services import deliver_after_response, pending_mail_ids
 from app.seminars import bp, exports, leads, services
 from app.seminars.forms import QuestionForm, RegistrationForm, SeminarForm, SpeakerForm
 from app.seminars.models import Registration, RegistrationStatus, Seminar, SeminarStatus, Speaker
-
-
-NEXT_STATES = {
-    SeminarStatus.DRAFT: (SeminarStatus.OPEN, SeminarStatus.CANCELLED),
-    SeminarStatus.OPEN: (SeminarStatus.CLOSED, SeminarStatus.HELD, SeminarStatus.CANCELLED),
-    SeminarStatus.CLOSED: (SeminarStatus.OPEN, SeminarStatus.HELD, SeminarStatus.CANCELLED),
-    SeminarStatus.HELD: (),
-    SeminarStatus.CANCELLED: (SeminarStatus.DRAFT,),
-}
 
 
 @bp.before_request
@@ -52,10 +42,6 @@ def _registration(seminar: Seminar, registration_id: int) -> Registration:
     return registration
 
 
-def _local(value: datetime | None, seminar: Seminar):
-    return value.astimezone(services.seminar_tz(seminar)).replace(tzinfo=None) if value else None
-
-
 # ---- list, plan, publish -----------------------------------------------------------------------
 
 @bp.get("/")
@@ -76,12 +62,11 @@ def _seminar_form(seminar: Seminar | None = None) -> SeminarForm:
     if seminar is not None:
         form.region_id.choices = [(seminar.region_id, seminar.region.name)]
         region_ids = [seminar.region_id]
-        if request.method == "GET":
-            for key in ("starts_at", "ends_at", "signup_opens_at", "signup_closes_at"):
-                form[key].data = _local(getattr(seminar, key), seminar)
+        form.in_zone(zone_of(seminar.region))
     else:
         selected = form.region_id.data if request.method == "POST" else None
         region_ids = [selected] if selected in {r.id for r in regions} else [r.id for r in regions]
+        form.in_zone(zone_of(next((r for r in regions if r.id == region_ids[0]), None) if region_ids else None))
     form.market_id.choices = [(m.id, m.name) for m in Market.in_regions(region_ids)]
     form.association_id.choices = [(a.id, a.name) for a in db.session.scalars(
         select(Association).where(Association.region_id.in_(region_ids)).order_by(Association.name))]
@@ -94,12 +79,10 @@ def new():
     form = _seminar_form()
     if form.validate_on_submit():
         check_region(form.region_id.data)
-        region = next(r for r in regions_for(current_user) if r.id == form.region_id.data)
-        seminar = services.save_seminar(None, form.data, ZoneInfo(region.timezone or current_app.config["TIMEZONE"]))
+        seminar = services.save_seminar(None, form.data)
         db.session.commit()
         return redirect_after_write(url_for("seminars.detail", seminar_id=seminar.id))
-    return render("seminars/form.html", "seminars/_form.html", form=form, seminar=None,
-                  status=422 if request.method == "POST" else 200)
+    return invalid("seminars/form.html", "seminars/_form.html", form=form, seminar=None)
 
 
 @bp.route("/<int:seminar_id>/edit", methods=["GET", "POST"])
@@ -108,11 +91,10 @@ def edit(seminar_id: int):
     seminar = _seminar(seminar_id, write=request.method == "POST")
     form = _seminar_form(seminar)
     if form.validate_on_submit():
-        services.save_seminar(seminar, form.data | {"region_id": seminar.region_id}, services.seminar_tz(seminar))
+        services.save_seminar(seminar, form.data | {"region_id": seminar.region_id})
         db.session.commit()
         return redirect_after_write(url_for("seminars.detail", seminar_id=seminar.id))
-    return render("seminars/form.html", "seminars/_form.html", form=form, seminar=seminar,
-                  status=422 if request.method == "POST" else 200)
+    return invalid("seminars/form.html", "seminars/_form.html", form=form, seminar=seminar)
 
 
 def _detail_context(seminar: Seminar, **extra) -> dict:
@@ -121,8 +103,8 @@ def _detail_context(seminar: Seminar, **extra) -> dict:
     return {
         "seminar": seminar, "seats": services.seats(seminar), "q": q, "status_filter": status,
         "registrations": services.registrations_of(seminar, q=q, status=status),
-        "statuses": list(RegistrationStatus), "next_states": NEXT_STATES[seminar.status],
-        "Status": RegistrationStatus, "add_form": extra.pop("add_form", None) or RegistrationForm(prefix="add"),
+        "statuses": list(RegistrationStatus),
+        "add_form": extra.pop("add_form", None) or RegistrationForm(prefix="add"),
         **extra,
     }
 
@@ -144,9 +126,8 @@ def set_status(seminar_id: int):
         target = SeminarStatus(request.form.get("status", ""))
     except ValueError:
         abort(400)
-    if target not in NEXT_STATES[seminar.status]:
-        abort(400)
-    services.set_status(seminar, target)
+    action = seminar.action_to(target) or abort(400)
+    services.set_status(seminar, action)
     ids = pending_mail_ids()
     db.session.commit()
     return deliver_after_response(redirect_after_write(url_for("seminars.detail", seminar_id=seminar.id)), ids)
@@ -160,14 +141,16 @@ def _speaker_form(seminar: Seminar, **kw) -> SpeakerForm:
     return form
 
 
-def _program(seminar: Seminar, status: int = 200, **kw):
-    if status == 200 and request.method == "POST" and not wants_fragment():
+def _program(seminar: Seminar, *, failed: bool = False, **kw):
+    """The program panel after a write, or with the form that failed (422)."""
+    if not failed and request.method == "POST" and not wants_fragment():
         return redirect_after_write(url_for("seminars.detail", seminar_id=seminar.id) + "#program")
     seminar = services.seminar_for_page(seminar.id)
-    return render("seminars/detail.html", "seminars/_program.html", status=status, seminar=seminar,
-                  speaker_form=kw.pop("speaker_form", None) or _speaker_form(seminar),
-                  question_form=kw.pop("question_form", None) or QuestionForm(prefix="question"),
-                  **{k: v for k, v in _detail_context(seminar).items() if k != "seminar"})
+    respond = invalid if failed else render
+    return respond("seminars/detail.html", "seminars/_program.html", seminar=seminar,
+                   speaker_form=kw.pop("speaker_form", None) or _speaker_form(seminar),
+                   question_form=kw.pop("question_form", None) or QuestionForm(prefix="question"),
+                   **{k: v for k, v in _detail_context(seminar).items() if k != "seminar"})
 
 
 @bp.post("/<int:seminar_id>/speakers")
@@ -176,7 +159,7 @@ def add_speaker(seminar_id: int):
     seminar = _seminar(seminar_id, write=True)
     form = _speaker_form(seminar)
     if not form.validate_on_submit():
-        return _program(seminar, 422, speaker_form=form)
+        return _program(seminar, failed=True, speaker_form=form)
     services.add_speaker(seminar, form.expert_id.data, form.talk_title.data or "")
     db.session.commit()
     return _program(seminar)
@@ -199,7 +182,7 @@ def add_question(seminar_id: int):
     seminar = _seminar(seminar_id, write=True)
     form = QuestionForm(prefix="question")
     if not form.validate_on_submit():
-        return _program(seminar, 422, question_form=form)
+        return _program(seminar, failed=True, question_form=form)
     services.add_question(seminar, form.data)
     db.session.commit()
     return _program(seminar)
@@ -216,7 +199,12 @@ def remove_question(seminar_id: int, question_id: int):
 
 # ---- registrations -----------------------------------------------------------------------------
 
-def _registrations(seminar: Seminar, status: int = 200, trigger: str | None = "registrationsChanged", **extra):
+def _registrations(seminar: Seminar, status: int = 200, trigger: str | None = "registrationsChanged", *,
+                   failed: bool = False, **extra):
+    """The registrations panel after a write (or a conflict, `status`), or with the form that failed (422)."""
+    if failed:
+        return invalid("seminars/detail.html", "seminars/_registrations.html", speaker_form=_speaker_form(seminar),
+                       question_form=QuestionForm(prefix="question"), **_detail_context(seminar, **extra))
     if status == 200 and request.method == "POST" and not wants_fragment():
         # A plain form after a write: 303 back to the panel, its notice carried as a flash.
         if extra.get("notice"):
@@ -251,7 +239,7 @@ def add_registration(seminar_id: int):
             notice = _("Added %(name)s.", name=registration.name)
         db.session.commit()
         return _registrations(seminar, notice=notice)
-    return _registrations(seminar, 422, trigger=None, add_form=form)
+    return _registrations(seminar, failed=True, add_form=form)
 
 
 @bp.post("/<int:seminar_id>/registrations/<int:registration_id>/<any(confirm, waitlist, cancel, check_in, undo_check_in):action>")
@@ -259,6 +247,12 @@ def act(seminar_id: int, registration_id: int, action: str):
     """One tap on a registration: confirm, back to the waiting list, cancel, check in, undo."""
     seminar = _seminar(seminar_id, write=True)
     registration = _registration(seminar, registration_id)
+    if not registration.can(action):
+        # Someone else (or another tab) moved this registration on: show where it stands now.
+        error = _("%(name)s is %(status)s now.", name=registration.name, status=registration.status.label)
+        if request.form.get("from") == "desk":
+            return _desk(seminar, 409, error=error)
+        return _registrations(seminar, 409, trigger=None, error=error)
     notice = None
     if action == "confirm":
         over = request.form.get("over_capacity") == "1"
@@ -306,20 +300,23 @@ def edit_registration(seminar_id: int, registration_id: int):
                                     "seminars/detail.html", "seminars/_registrations.html",
                                     trigger="registrationsChanged", **_detail_context(seminar))
     # For htmx the form replaces the row (inline edit); a 422 goes back into that row.
-    return render("seminars/registration_edit.html", "seminars/_registration_row_edit.html", seminar=seminar,
-                  registration=registration, form=form, status=422 if request.method == "POST" else 200,
-                  retarget=f"#reg-{registration.id}" if request.method == "POST" else None)
+    return invalid("seminars/registration_edit.html", "seminars/_registration_row_edit.html", seminar=seminar,
+                   registration=registration, form=form,
+                   retarget=f"#reg-{registration.id}" if request.method == "POST" else None)
 
 
 # ---- check-in desk -----------------------------------------------------------------------------
 
-def _desk(seminar: Seminar, status: int = 200, **extra):
+def _desk(seminar: Seminar, status: int = 200, *, failed: bool = False, **extra):
+    """The desk's results after a search or a check-in (or a conflict, `status`), or after a failed form (422)."""
     q = request.values.get("q", "")[:100]
     rows = services.registrations_of(seminar, q=q, limit=50) if q else []
-    return render("seminars/checkin.html", "seminars/_desk_results.html", status=status, seminar=seminar,
-                  seats=services.seats(seminar), q=q, rows=rows, Status=RegistrationStatus,
-                  walkin_form=extra.pop("walkin_form", None) or RegistrationForm(prefix="walkin"),
-                  checked_in=_checked_in(seminar), **extra)
+    context = dict(seminar=seminar, seats=services.seats(seminar), q=q, rows=rows,
+                   walkin_form=extra.pop("walkin_form", None) or RegistrationForm(prefix="walkin"),
+                   checked_in=_checked_in(seminar), **extra)
+    if failed:
+        return invalid("seminars/checkin.html", "seminars/_desk_results.html", **context)
+    return render("seminars/checkin.html", "seminars/_desk_results.html", status=status, **context)
 
 
 def _checked_in(seminar: Seminar) -> int:
@@ -340,7 +337,7 @@ def checkin_count(seminar_id: int):
     # Opened as a page (not polled), it is the whole desk.
     return render("seminars/checkin.html", "seminars/_desk_count.html", seminar=seminar,
                   seats=services.seats(seminar), checked_in=_checked_in(seminar), q="", rows=[],
-                  Status=RegistrationStatus, walkin_form=RegistrationForm(prefix="walkin"))
+                  walkin_form=RegistrationForm(prefix="walkin"))
 
 
 @bp.post("/<int:seminar_id>/checkin/code")
@@ -351,7 +348,7 @@ def checkin_code(seminar_id: int):
     registration_id = services.registration_id_from_code(code)
     registration = services.registration_of(seminar, registration_id) if registration_id else None
     if registration is None:
-        return _desk(seminar, 422, error=_("This code does not belong to this seminar."), code=code)
+        return _desk(seminar, failed=True, error=_("This code does not belong to this seminar."), code=code)
     if registration.status is RegistrationStatus.CANCELLED:
         return _desk(seminar, 409, error=_("%(name)s cancelled this registration.", name=registration.name))
     done = services.check_in(registration)
@@ -372,7 +369,7 @@ def walk_in(seminar_id: int):
         return _desk(seminar, message=_("%(name)s added and checked in.", name=form.name.data))
     if form.email.data and services.email_taken(seminar, form.email.data):
         form.email.errors = [_("This e-mail is already registered for this seminar: search for it instead.")]
-    return _desk(seminar, 422, walkin_form=form, walkin_open=True)
+    return _desk(seminar, failed=True, walkin_form=form, walkin_open=True)
 
 
 @bp.post("/<int:seminar_id>/no-shows")

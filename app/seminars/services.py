@@ -11,7 +11,6 @@ import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import icalendar
 from babel.dates import format_date, format_datetime
@@ -26,6 +25,8 @@ from app.extensions import db
 from app.outbox.services import queue_mail
 from app.seminars.models import Registration, RegistrationStatus, Seminar, SeminarStatus, Speaker
 from app.core.access import load
+from app.core.text import ics_text
+from app.core.time import zone_of
 from app.core.types import utcnow
 
 SEAT_HOLDERS = (RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED, RegistrationStatus.NO_SHOW)
@@ -121,16 +122,9 @@ def registration_id_from_code(code: str) -> int | None:
     return int(ident) if hmac.compare_digest(sig, expected) else None
 
 
-def seminar_tz(seminar: Seminar) -> ZoneInfo:
-    try:
-        return ZoneInfo(seminar.region.timezone or current_app.config["TIMEZONE"])
-    except (KeyError, ValueError):
-        return ZoneInfo(current_app.config["TIMEZONE"])
-
-
 def when(seminar: Seminar) -> str:
     """Day, start and end in the seminar region's time zone, in the current language."""
-    tz = seminar_tz(seminar)
+    tz = zone_of(seminar.region)
     locale = get_locale()
     start, end = seminar.starts_at.astimezone(tz), seminar.ends_at.astimezone(tz)
     text = f"{format_date(start, 'full', locale=locale)} {start:%H:%M}"
@@ -140,7 +134,7 @@ def when(seminar: Seminar) -> str:
 
 def ics_for(seminar: Seminar, registration: Registration | None = None) -> str:
     """A calendar file for the seminar, in the region's time zone with its VTIMEZONE."""
-    tz = seminar_tz(seminar)
+    tz = zone_of(seminar.region)
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Grove//Seminars//EN")
     cal.add("version", "2.0")
@@ -150,15 +144,15 @@ def ics_for(seminar: Seminar, registration: Registration | None = None) -> str:
     event.add("dtstamp", utcnow())
     event.add("dtstart", seminar.starts_at.astimezone(tz))
     event.add("dtend", seminar.ends_at.astimezone(tz))
-    event.add("summary", seminar.title)
+    event.add("summary", ics_text(seminar.title))
     location = ", ".join(p for p in (seminar.venue, seminar.address) if p)
     if location:
-        event.add("location", location)
+        event.add("location", ics_text(location))
     description = seminar.abstract or ""
     if registration is not None:
         link = url_for("public.registration", token=registration.cancel_token, _external=True)
         description = f"{description}\n\n{link}".strip()
-    event.add("description", description)
+    event.add("description", ics_text(description, multiline=True))
     event.add("url", url_for("public.signup", slug=seminar.slug, _external=True))
     cal.add_component(event)
     cal.add_missing_timezones()
@@ -385,16 +379,16 @@ def mark_no_shows(seminar: Seminar) -> int:
         Registration.seminar_id == seminar.id, Registration.status == RegistrationStatus.CONFIRMED)))
     for registration in rows:
         registration.status = RegistrationStatus.NO_SHOW
-    if seminar.status in (SeminarStatus.OPEN, SeminarStatus.CLOSED):
+    if seminar.can("mark_held"):
         seminar.status = SeminarStatus.HELD
     db.session.flush()
     return len(rows)
 
 
-def set_status(seminar: Seminar, status: SeminarStatus) -> None:
-    """Move a seminar through draft → open → closed → held, or cancel it (attendees are told)."""
+def set_status(seminar: Seminar, action: str) -> None:
+    """Publish, close, re-open, mark held, cancel (attendees are told) or re-draft a seminar."""
     seminar = _lock(seminar.id)
-    seminar.status = status
+    status = seminar.status = seminar.require(action)
     db.session.flush()
     if status is SeminarStatus.CANCELLED:
         for registration in db.session.scalars(select(Registration).where(
@@ -542,8 +536,8 @@ def registration_of(seminar: Seminar, registration_id: int) -> Registration | No
                                                         Registration.seminar_id == seminar.id))
 
 
-def save_seminar(seminar: Seminar | None, data: dict, tz: ZoneInfo) -> Seminar:
-    """Create or update a seminar from the staff form (times typed in the region's time zone)."""
+def save_seminar(seminar: Seminar | None, data: dict) -> Seminar:
+    """Create or update a seminar from the staff form (times as aware datetimes)."""
     if seminar is None:
         seminar = Seminar(slug=new_slug(), status=SeminarStatus.DRAFT, region_id=data["region_id"])
         db.session.add(seminar)
@@ -551,7 +545,7 @@ def save_seminar(seminar: Seminar | None, data: dict, tz: ZoneInfo) -> Seminar:
                 "waitlist_enabled"):
         setattr(seminar, key, data[key] if not isinstance(data[key], str) else data[key].strip())
     for key in ("starts_at", "ends_at", "signup_opens_at", "signup_closes_at"):
-        setattr(seminar, key, data[key].replace(tzinfo=tz) if data[key] else None)
+        setattr(seminar, key, data[key])
     db.session.flush()
     return seminar
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from app.audit import AuditEntry
 from app.extensions import db
 from app.seminars.models import Seminar, SeminarStatus, Speaker
+from app.core.text import ics_text
 from app.core.types import utcnow
 from app.visits.conflicts import ALL
 from app.visits.models import MemberResponse, Visit, VisitMember, VisitStatus
@@ -72,7 +73,7 @@ def calendar_of(visits, talks, *, name: str) -> bytes:
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", name)
+    cal.add("x-wr-calname", ics_text(name))
     now = utcnow()
     visit_seq = _sequences("visits", [v.id for v in visits])
     talk_seq = _sequences("seminars", [s.id for s in talks])
@@ -83,10 +84,10 @@ def calendar_of(visits, talks, *, name: str) -> bytes:
         event.add("sequence", visit_seq.get(visit.id, 0))
         event.add("dtstart", visit.starts_at)
         event.add("dtend", visit.ends_at)
-        event.add("summary", f"{visit.company.display_name} · L{visit.level} {visit.purpose.label}")
-        event.add("location", visit.place)
+        event.add("summary", ics_text(f"{visit.company.display_name} · L{visit.level} {visit.purpose.label}"))
+        event.add("location", ics_text(visit.place))
         team = ", ".join(m.name for m in visit.members if m.response is not MemberResponse.DECLINED)
-        event.add("description", "\n".join(p for p in (team, visit.agenda) if p))
+        event.add("description", ics_text("\n".join(p for p in (team, visit.agenda) if p), multiline=True))
         event.add("status", STATUS[visit.status])
         cal.add_component(event)
     for seminar in talks:
@@ -96,8 +97,8 @@ def calendar_of(visits, talks, *, name: str) -> bytes:
         event.add("sequence", talk_seq.get(seminar.id, 0))
         event.add("dtstart", seminar.starts_at)
         event.add("dtend", seminar.ends_at)
-        event.add("summary", seminar.title)
-        event.add("location", " ".join(p for p in (seminar.venue, seminar.address) if p))
+        event.add("summary", ics_text(seminar.title))
+        event.add("location", ics_text(" ".join(p for p in (seminar.venue, seminar.address) if p)))
         event.add("status", "CANCELLED" if seminar.status == SeminarStatus.CANCELLED else "CONFIRMED")
         cal.add_component(event)
     return cal.to_ical()

@@ -87,16 +87,16 @@ def overlapping(column_start, column_end, starts_at: datetime, ends_at: datetime
 def _when(starts_at: datetime, ends_at: datetime, tz: ZoneInfo) -> str:
     start, end = starts_at.astimezone(tz), ends_at.astimezone(tz)
     if start.date() == end.date():
-        return f"{format_datetime(start, 'short')}–{format_time(end, 'short')}"
-    return f"{format_datetime(start, 'short')} – {format_datetime(end, 'short')}"
+        return f"{format_datetime(start, 'short', rebase=False)}–{format_time(end, 'short', rebase=False)}"
+    return f"{format_datetime(start, 'short', rebase=False)} – {format_datetime(end, 'short', rebase=False)}"
 
 
-def find_conflicts(*, region_id: int, tz_name: str, starts_at: datetime, ends_at: datetime, team: Team,
+def find_conflicts(*, region_id: int, zone: ZoneInfo, starts_at: datetime, ends_at: datetime, team: Team,
                    exclude_visit_id: int | None = None, visible_region_ids=None) -> list[Conflict]:
     """Every conflict of this team in this interval, in a fixed number of queries."""
     if not starts_at or not ends_at or ends_at <= starts_at:
         return []
-    tz = ZoneInfo(tz_name)
+    tz = zone
     rules = settings_for(region_id)
     buffer = timedelta(minutes=rules.travel_buffer_minutes)
     conflicts: list[Conflict] = []

@@ -1,11 +1,13 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, DateTimeLocalField, HiddenField, IntegerField, SelectField,
+from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField,
                      StringField, TextAreaField, TimeField)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.accounts.models import OpportunityStage
-from app.core.forms import MONEY, MultiCheckboxField, OptionalSelectField
+from app.core.forms import MultiCheckboxField, OptionalSelectField
+from app.core.money import MoneyField
+from app.core.time import LocalDateTimeField
 from app.visits.models import Purpose
 
 LEVEL_CHOICES = [(1, _l("1 · Sales rep")), (2, _l("2 · Regional manager")),
@@ -16,10 +18,8 @@ LEVEL_LABELS = dict(LEVEL_CHOICES)
 class VisitForm(FlaskForm):
     company_id = SelectField(_l("Company"), coerce=int, validate_choice=False,
                              validators=[InputRequired(_l("Choose the company to visit."))])
-    starts_at = DateTimeLocalField(_l("Starts"), format="%Y-%m-%dT%H:%M",
-                                   validators=[InputRequired(_l("Enter when the visit starts."))])
-    ends_at = DateTimeLocalField(_l("Ends"), format="%Y-%m-%dT%H:%M",
-                                 validators=[InputRequired(_l("Enter when the visit ends."))])
+    starts_at = LocalDateTimeField(_l("Starts"), validators=[InputRequired(_l("Enter when the visit starts."))])
+    ends_at = LocalDateTimeField(_l("Ends"), validators=[InputRequired(_l("Enter when the visit ends."))])
     place = StringField(_l("Place"), validators=[Length(max=300)])
     purpose = SelectField(_l("Purpose"), choices=Purpose.choices, default=Purpose.INTRODUCTION.value)
     level = SelectField(_l("Level"), coerce=int, choices=LEVEL_CHOICES, default=1)
@@ -29,6 +29,14 @@ class VisitForm(FlaskForm):
     opportunity_id = OptionalSelectField(_l("Purchase opportunity"), coerce=int)
     agenda = TextAreaField(_l("Agenda"), validators=[Length(max=5000)])
     escalation_id = HiddenField()
+
+    zone = None
+
+    def in_zone(self, zone) -> None:
+        """Read and show the times in the company region's zone."""
+        self.zone = zone
+        self.starts_at.in_zone(zone)
+        self.ends_at.in_zone(zone)
 
     def validate_ends_at(self, field):
         if self.starts_at.data and field.data:
@@ -52,8 +60,8 @@ class ReportForm(FlaskForm):
 class OpportunityForm(FlaskForm):
     title = StringField(_l("Title"), validators=[
         InputRequired(_l("Name the opportunity, e.g. what they plan to buy.")), Length(max=200)])
-    value = StringField(_l("Estimated value (CNY)"), validators=[
-        InputRequired(_l("Enter the estimated value in CNY.")), MONEY])
+    value = MoneyField(_l("Estimated value (CNY)"), validators=[
+        InputRequired(_l("Enter the estimated value in CNY."))])
     stage = SelectField(_l("Stage"), choices=OpportunityStage.choices, default=OpportunityStage.SPOTTED.value)
     expected_decision_on = DateField(_l("Expected decision"), validators=[Optional()])
     owner_id = OptionalSelectField(_l("Owner"), coerce=int)
@@ -70,8 +78,8 @@ class SettingsForm(FlaskForm):
     day_starts = TimeField(_l("Working day starts"), validators=[InputRequired(_l("Enter a time."))])
     day_ends = TimeField(_l("Working day ends"), validators=[InputRequired(_l("Enter a time."))])
     work_weekends = BooleanField(_l("Weekends are working days"))
-    escalation_threshold = StringField(_l("Escalate opportunities worth more than (CNY)"), validators=[
-        InputRequired(_l("Enter an amount in CNY.")), MONEY])
+    escalation_threshold = MoneyField(_l("Escalate opportunities worth more than (CNY)"), validators=[
+        InputRequired(_l("Enter an amount in CNY."))])
 
     def validate_day_ends(self, field):
         if self.day_starts.data and field.data and field.data <= self.day_starts.data:

@@ -10,53 +10,55 @@ from app.experts.models import Expert
 from app.extensions import db
 from flask_babel import lazy_gettext as _l
 
-from app.core.types import LabelledEnum, UTCDateTime, enum_column, utcnow
-
-# Labels of the enums this module adds (app/labels.py holds the foundation's).
-_LABELS = {
-    "requested": _l("Requested"), "confirmed": _l("Confirmed"), "declined": _l("Declined"),
-    "pending": _l("Waiting for approval"), "approved": _l("Approved"),
-}
-
+from app.core.enums import HasLifecycle, LabelledEnum, Lifecycle
+from app.core.types import UTCDateTime, enum_column, utcnow
 
 class Purpose(LabelledEnum):
-    INTRODUCTION = "introduction"
-    RELATIONSHIP = "relationship"
-    TECHNICAL_CONSULTING = "technical_consulting"
-    OPPORTUNITY = "opportunity"
-    KEY_ACCOUNT_CARE = "key_account_care"
+    INTRODUCTION = "introduction", _l("Introduction")
+    RELATIONSHIP = "relationship", _l("Relationship")
+    TECHNICAL_CONSULTING = "technical_consulting", _l("Technical consulting")
+    OPPORTUNITY = "opportunity", _l("Opportunity follow-up")
+    KEY_ACCOUNT_CARE = "key_account_care", _l("Key-account care")
 
 
 class VisitStatus(LabelledEnum):
-    PLANNED = "planned"
-    CONFIRMED = "confirmed"
-    DONE = "done"
-    CANCELLED = "cancelled"
+    PLANNED = "planned", _l("Planned")
+    CONFIRMED = "confirmed", _l("Confirmed")
+    DONE = "done", _l("Done")
+    CANCELLED = "cancelled", _l("Cancelled")
+
+
+V = VisitStatus
+VISIT_LIFECYCLE = Lifecycle(
+    confirm=({V.PLANNED}, V.CONFIRMED), cancel=({V.PLANNED, V.CONFIRMED}, V.CANCELLED),
+    replan=({V.CONFIRMED, V.CANCELLED}, V.PLANNED),
+    # Filing the report closes the visit; a done visit's report may be corrected.
+    report=({V.PLANNED, V.CONFIRMED, V.DONE}, V.DONE))
+del V
 
 
 class MemberResponse(LabelledEnum):
     """A head-office expert's answer to a region's request."""
 
-    REQUESTED = "requested"
-    CONFIRMED = "confirmed"
-    DECLINED = "declined"
+    REQUESTED = "requested", _l("Requested")
+    CONFIRMED = "confirmed", _l("Confirmed")
+    DECLINED = "declined", _l("Declined")
 
-    @property
-    def label(self) -> str:
-        return str(_LABELS[self.value])
+
+# A head-office expert answers a request once.
+ANSWER_LIFECYCLE = Lifecycle(confirm=({MemberResponse.REQUESTED}, MemberResponse.CONFIRMED),
+                             decline=({MemberResponse.REQUESTED}, MemberResponse.DECLINED))
 
 
 class EscalationStatus(LabelledEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    DECLINED = "declined"
-
-    @property
-    def label(self) -> str:
-        return str(_LABELS[self.value])
+    PENDING = "pending", _l("Waiting for approval")
+    APPROVED = "approved", _l("Approved")
+    DECLINED = "declined", _l("Declined")
 
 
-LEVELS = (1, 2, 3, 4)
+E = EscalationStatus
+ESCALATION_LIFECYCLE = Lifecycle(approve=({E.PENDING}, E.APPROVED), decline=({E.PENDING}, E.DECLINED))
+del E
 
 visit_contacts = sa.Table(
     "visit_contacts",
@@ -66,11 +68,12 @@ visit_contacts = sa.Table(
 )
 
 
-class Visit(db.Model):
+class Visit(HasLifecycle, db.Model):
     __tablename__ = "visits"
     __audit_label__ = _l("Visit")
     __page__ = ("visits.detail", "visit_id")
     __audit_lists__ = {"members": ("team", "name")}
+    lifecycle = VISIT_LIFECYCLE
     __table_args__ = (
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_starts"),
         sa.CheckConstraint("level BETWEEN 1 AND 4", name="level_1_to_4"),
@@ -114,13 +117,15 @@ class Visit(db.Model):
         return [m for m in self.members if m.response is not MemberResponse.DECLINED]
 
 
-class VisitMember(db.Model):
+class VisitMember(HasLifecycle, db.Model):
     """One person on a visit's team: a user or an expert."""
 
     __tablename__ = "visit_members"
     __audit_label__ = _l("Visit team member")
     __region_via__ = None
     __parent__ = "visit_id"
+    lifecycle = ANSWER_LIFECYCLE
+    status_attribute = "response"
     __table_args__ = (
         sa.CheckConstraint("(user_id IS NULL) <> (expert_id IS NULL)", name="user_xor_expert"),
         sa.UniqueConstraint("visit_id", "user_id"),
@@ -186,11 +191,12 @@ class VisitSettings(db.Model):
         self.day_end_minutes = value.hour * 60 + value.minute
 
 
-class Escalation(db.Model):
+class Escalation(HasLifecycle, db.Model):
     """A proposal to raise the level of the next visit to a company, decided by a manager."""
 
     __tablename__ = "escalations"
     __audit_label__ = _l("Escalation")
+    lifecycle = ESCALATION_LIFECYCLE
     __table_args__ = (
         sa.CheckConstraint("proposed_level BETWEEN 1 AND 4", name="level_1_to_4"),
         sa.Index("ix_escalations_region_status", "region_id", "status"),

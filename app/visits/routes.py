@@ -8,14 +8,15 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.auth.services import regions_for, users_in
-from app.core.forms import page_number, to_cents
+from app.core.forms import page_number
 from app.core.inputs import in_range
 from app.core.access import allow_experts, allowed_region_ids, check_region, load, require_role
+from app.core.time import to_utc, zone_of
 from app.accounts.models import Company, Opportunity, OpportunityStage
 from app.auth.models import MANAGING_ROLES, Role, User
 from app.experts.models import Expert
 from app.extensions import db, limiter
-from app.htmx import redirect_after_write, render
+from app.htmx import invalid, redirect_after_write, render
 from app.markets.models import Market
 from app.visits import bp, calendar, services
 from app.visits.conflicts import ALL, settings_for
@@ -46,15 +47,11 @@ def _person_arg(value: str | None) -> tuple[str, int] | None:
     return None
 
 
-def _region_tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
-
-
-def _monday_arg() -> date:
+def _monday_arg(zone: ZoneInfo) -> date:
     try:
         day = date.fromisoformat(request.args.get("week", ""))
     except ValueError:
-        day = datetime.now(_region_tz()).date()
+        day = datetime.now(zone).date()
     return services.monday_of(day)
 
 
@@ -104,14 +101,15 @@ def index():
 
 
 def _week_context(with_contacts: bool = False) -> dict:
-    monday = _monday_arg()
-    tz = _region_tz()
     who = request.args.get("who", "")
     if not who and current_user.role == Role.EXPERT:
         who = f"u:{current_user.id}"  # an expert opens on their own week
     person = _person_arg(who)
     region_id = None if person else _default_region_id()
     regions = regions_for(current_user)
+    # A region's week in its zone; a person's week, which may span regions, in the app's.
+    tz = zone_of(next((r for r in regions if r.id == region_id), None))
+    monday = _monday_arg(tz)
     region_ids = [r.id for r in regions]
     users, experts = _people(region_ids)
     week = services.week_data(monday, tz, region_id=region_id, person=person, with_contacts=with_contacts,
@@ -146,6 +144,7 @@ def _visit_form(visit: Visit | None = None, data: dict | None = None) -> tuple[V
     company_id = form.company_id.data if request.method == "POST" else (
         (data or {}).get("company_id") or (visit.company_id if visit else request.args.get("company", type=int) or request.args.get("company_id", type=int)))
     company = _company(company_id)
+    form.in_zone(zone_of(company.region if company else None))
     region_ids = [company.region_id] if company else [r.id for r in regions_for(current_user)]
     options = _company_options(request.args.get("company_q", ""), limit=200)
     if company and company.id not in {c.id for c in options}:
@@ -159,24 +158,23 @@ def _visit_form(visit: Visit | None = None, data: dict | None = None) -> tuple[V
     form.lead.choices = [(f"u:{u.id}", u.name) for u in users] + [(f"e:{e.id}", e.name) for e in experts]
     form.opportunity_id.choices = [(o.id, o.title) for o in company.opportunities] if company else []
     if request.method == "GET":
-        tz = ZoneInfo(company.region.timezone) if company else _region_tz()
+        tz = form.zone
         if visit is not None:
             form.purpose.data = visit.purpose.value
             form.user_ids.data = [m.user_id for m in visit.members if m.user_id]
             form.expert_ids.data = [m.expert_id for m in visit.members if m.expert_id]
             form.lead.data = services._member_key(visit.lead) if visit.lead else None
-            form.starts_at.data = visit.starts_at.astimezone(tz).replace(tzinfo=None)
-            form.ends_at.data = visit.ends_at.astimezone(tz).replace(tzinfo=None)
+            form.starts_at.data, form.ends_at.data = visit.starts_at, visit.ends_at
         elif data:
             for key in ("starts_at", "ends_at"):
                 if data.get(key):
-                    getattr(form, key).data = data[key].astimezone(tz).replace(tzinfo=None)
+                    getattr(form, key).data = data[key]
         if not form.starts_at.data:
             day = datetime.now(tz).date() + timedelta(days=1)
             while day.weekday() >= 5:
                 day += timedelta(days=1)
-            form.starts_at.data = datetime.combine(day, time(9, 30))
-            form.ends_at.data = datetime.combine(day, time(11, 30))
+            form.starts_at.data = to_utc(datetime.combine(day, time(9, 30)), tz)
+            form.ends_at.data = to_utc(datetime.combine(day, time(11, 30)), tz)
         if visit is None and not form.user_ids.data and not form.expert_ids.data and current_user.role != Role.EXPERT:
             form.user_ids.data = [current_user.id] if current_user.id in {u.id for u in users} else []
         if company and not form.place.data:
@@ -199,10 +197,8 @@ def _company_options(q: str, limit: int = 50) -> list[Company]:
 
 
 def _draft(form: VisitForm, company: Company) -> services.Draft:
-    tz = ZoneInfo(company.region.timezone)
     return services.Draft(
-        company=company, starts_at=form.starts_at.data.replace(tzinfo=tz),
-        ends_at=form.ends_at.data.replace(tzinfo=tz), user_ids=form.user_ids.data or [],
+        company=company, starts_at=form.starts_at.data, ends_at=form.ends_at.data, user_ids=form.user_ids.data or [],
         expert_ids=form.expert_ids.data or [], lead=form.lead.data, place=form.place.data or "",
         purpose=form.purpose.data, level=form.level.data, agenda=form.agenda.data or "",
         opportunity_id=form.opportunity_id.data)
@@ -228,7 +224,7 @@ def _schedule(visit: Visit | None):
     if escalation is not None:
         form.escalation_id.data = str(escalation.id)
     conflicts = []
-    status = 200
+    must_confirm = False
     if request.method == "POST":
         if form.escalation_id.data and form.escalation_id.data.isdigit():
             escalation = _escalation_or_404(int(form.escalation_id.data))
@@ -242,15 +238,16 @@ def _schedule(visit: Visit | None):
                 db.session.commit()
                 return redirect_after_write(url_for("visits.detail", visit_id=saved.id))
             db.session.rollback()
-            status = 409
-        else:
-            status = 422
-            if company is not None and form.starts_at.data and form.ends_at.data and not form.ends_at.errors:
-                conflicts = services.check_draft(_draft(form, company), visit)
+            must_confirm = True  # conflicts to look at again (409)
+        elif company is not None and form.starts_at.data and form.ends_at.data and not form.ends_at.errors:
+            conflicts = services.check_draft(_draft(form, company), visit)
     elif company is not None:
         conflicts = services.check_draft(_draft(form, company), visit)
-    return render("visits/form.html", form=form, visit=visit, company=company, conflicts=conflicts,
-                  escalation=escalation, must_confirm=status == 409, status=status)
+    context = dict(form=form, visit=visit, company=company, conflicts=conflicts, escalation=escalation,
+                   must_confirm=must_confirm)
+    if must_confirm:
+        return render("visits/form.html", status=409, **context)
+    return invalid("visits/form.html", **context)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -271,6 +268,7 @@ def check():
     visit = load(Visit, request.args.get("visit_id", type=int)) if request.args.get("visit_id") else None
     form = VisitForm(request.args, meta={"csrf": False})
     company = _company(form.company_id.data)
+    form.in_zone(zone_of(company.region if company else None))
     conflicts = []
     if (company is not None and form.starts_at.validate(form) and form.ends_at.validate(form)
             and form.starts_at.data and form.ends_at.data and form.ends_at.data > form.starts_at.data):
@@ -316,8 +314,8 @@ def set_status(visit_id: int):
     _require_scheduler()
     wanted = request.form.get("status")
     if wanted not in (VisitStatus.PLANNED.value, VisitStatus.CONFIRMED.value, VisitStatus.CANCELLED.value):
-        abort(400)
-    services.set_status(visit, VisitStatus(wanted))
+        abort(400)  # a visit is done by its report
+    services.set_status(visit, visit.action_to(VisitStatus(wanted)) or abort(409))
     db.session.commit()
     return redirect_after_write(url_for("visits.detail", visit_id=visit.id), trigger="visitsChanged")
 
@@ -352,8 +350,7 @@ def report(visit_id: int):
         if request.form.get("follow_up"):
             return redirect_after_write(url_for("visits.new", follow_up=visit.id))
         return redirect_after_write(url_for("visits.detail", visit_id=visit.id))
-    return render("visits/report.html", visit=visit, form=form,
-                  status=422 if request.method == "POST" else 200)
+    return invalid("visits/report.html", visit=visit, form=form)
 
 
 # ---- calendars
@@ -418,18 +415,17 @@ def settings():
     rules = settings_for(region_id)
     form = SettingsForm(obj=rules, data=None)
     if request.method == "GET":
-        form.escalation_threshold.data = f"{rules.escalation_threshold_cents // 100}"
+        form.escalation_threshold.data = rules.escalation_threshold_cents
     if form.validate_on_submit():
         if db.session.get(VisitSettings, region_id) is None:
             db.session.add(rules)
         rules.travel_buffer_minutes = form.travel_buffer_minutes.data
         rules.day_starts, rules.day_ends = form.day_starts.data, form.day_ends.data
         rules.work_weekends = form.work_weekends.data
-        rules.escalation_threshold_cents = to_cents(form.escalation_threshold.data)
+        rules.escalation_threshold_cents = form.escalation_threshold.data
         db.session.commit()
         return redirect_after_write(url_for("visits.settings", region=region_id))
-    return render("visits/settings.html", form=form, region_id=region_id, regions=regions_for(current_user),
-                  status=422 if request.method == "POST" else 200)
+    return invalid("visits/settings.html", form=form, region_id=region_id, regions=regions_for(current_user))
 
 
 # ---- opportunities and escalation
@@ -440,7 +436,7 @@ def _opportunity_form(company: Company, opportunity: Opportunity | None = None) 
     form.owner_id.choices = [(u.id, u.name) for u in users_in([company.region_id])]
     if request.method == "GET":
         if opportunity is not None:
-            form.value.data = f"{opportunity.value_cents // 100}.{opportunity.value_cents % 100:02d}"
+            form.value.data = opportunity.value_cents
             form.stage.data = opportunity.stage.value
         else:
             form.owner_id.data = company.owner_id or current_user.id
@@ -451,14 +447,13 @@ def _save_opportunity(company: Company, opportunity: Opportunity | None):
     form = _opportunity_form(company, opportunity)
     if form.validate_on_submit():
         opportunity = services.save_opportunity(
-            company, form.data | {"value_cents": to_cents(form.value.data)}, opportunity)
+            company, form.data | {"value_cents": form.value.data}, opportunity)
         escalation = services.propose_escalation(opportunity)
         db.session.commit()
         if escalation is not None:
             return redirect_after_write(url_for("visits.escalation", escalation_id=escalation.id))
         return redirect_after_write(url_for("accounts.detail", company_id=company.id) + "#opportunities")
-    return render("visits/opportunity_form.html", form=form, company=company, opportunity=opportunity,
-                  status=422 if request.method == "POST" else 200)
+    return invalid("visits/opportunity_form.html", form=form, company=company, opportunity=opportunity)
 
 
 @bp.route("/opportunities/new", methods=["GET", "POST"])
@@ -518,7 +513,7 @@ def decide(escalation_id: int, decision: str):
     esc = _escalation_or_404(escalation_id)
     if not current_user.can_manage:
         abort(403)
-    if esc.status != EscalationStatus.PENDING:
+    if not esc.can(decision):
         abort(409)
     form = DecisionForm()
     if not form.validate_on_submit():

@@ -9,12 +9,13 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.core.access import allowed_region_ids, check_region
-from app.accounts.models import Company, Contact, Opportunity, OpportunityStage, company_markets
+from app.accounts.models import Company, Opportunity, OpportunityStage, company_markets
 from app.auth.models import Role, User
 from app.auth.services import users_in
 from app.experts.models import Expert, ExpertTag
 from app.extensions import db
 from app.seminars.models import Seminar, SeminarStatus, Speaker
+from app.core.time import local, zone_of
 from app.core.types import utcnow
 from app.visits.conflicts import ALL, Conflict, Team, find_conflicts, overlapping, settings_for, week_bounds
 from app.visits.models import (ConflictOverride, Escalation, EscalationStatus, MemberResponse, Visit,
@@ -58,13 +59,9 @@ class Draft:
     opportunity_id: int | None = None
 
 
-def tz_of(company: Company) -> str:
-    return company.region.timezone or "Asia/Shanghai"
-
-
 def check_draft(draft: Draft, visit: Visit | None = None) -> list[Conflict]:
     team = Team.load(draft.user_ids, draft.expert_ids)
-    return find_conflicts(region_id=draft.company.region_id, tz_name=tz_of(draft.company),
+    return find_conflicts(region_id=draft.company.region_id, zone=zone_of(draft.company.region),
                           starts_at=draft.starts_at, ends_at=draft.ends_at, team=team,
                           exclude_visit_id=visit.id if visit else None, visible_region_ids=allowed_region_ids())
 
@@ -93,7 +90,7 @@ def save_visit(draft: Draft, *, by: User, acknowledged: set[str], visit: Visit |
     check_region(draft.company.region_id)
     team = Team.load(draft.user_ids, draft.expert_ids)
     _lock_people(team.user_ids, team.expert_ids)
-    conflicts = find_conflicts(region_id=draft.company.region_id, tz_name=tz_of(draft.company),
+    conflicts = find_conflicts(region_id=draft.company.region_id, zone=zone_of(draft.company.region),
                                starts_at=draft.starts_at, ends_at=draft.ends_at, team=team,
                                exclude_visit_id=visit.id if visit else None,
                                visible_region_ids=allowed_region_ids())
@@ -147,23 +144,24 @@ def _set_team(visit: Visit, draft: Draft) -> None:
 
 
 def answer_request(member: VisitMember, confirm: bool) -> None:
-    """A head-office expert (or an admin) confirms or declines a region's request."""
-    member.response = MemberResponse.CONFIRMED if confirm else MemberResponse.DECLINED
+    """A head-office expert (or an admin) confirms or declines a region's request, once."""
+    member.response = member.require("confirm" if confirm else "decline")
 
 
-def set_status(visit: Visit, status: VisitStatus) -> None:
+def set_status(visit: Visit, action: str) -> None:
+    """Confirm, cancel or re-plan a visit."""
     check_region(visit.region_id)
-    visit.status = status
+    visit.status = visit.require(action)
 
 
 def file_report(visit: Visit, *, outcome: str, next_steps: str, contact_ids: list[int]) -> None:
     """Close a visit: what came of it, whom we met (their last contact moves up), what is next."""
     check_region(visit.region_id)
+    visit.status = visit.require("report")
     visit.outcome, visit.next_steps = outcome.strip(), next_steps.strip()
-    visit.status = VisitStatus.DONE
     met = [c for c in visit.company.contacts if c.id in set(contact_ids)]
     visit.contacts_met = met
-    day = visit.starts_at.astimezone(ZoneInfo(tz_of(visit.company))).date()
+    day = local(visit.starts_at, zone_of(visit.region)).date()
     for contact in met:
         if contact.last_contact_on is None or contact.last_contact_on < day:
             contact.last_contact_on = day
@@ -211,11 +209,6 @@ def visit_for_page(visit_id: int, viewer: User | None = None) -> Visit | None:
             VisitMember.expert_id.in_(select(Expert.id).where(Expert.user_id == viewer.id))))
         visit = db.session.scalar(stmt.where(on_team).execution_options(**ALL))
     return visit
-
-
-def is_on_team(visit: Visit, user: User) -> bool:
-    return any(m.user_id == user.id or (m.expert is not None and m.expert.user_id == user.id)
-               for m in visit.members)
 
 
 @dataclass
@@ -376,7 +369,7 @@ def market_experts(company: Company) -> list[Expert]:
 
 def decide_escalation(escalation: Escalation, *, approve: bool, by: User, note: str = "") -> None:
     check_region(escalation.region_id)
-    escalation.status = EscalationStatus.APPROVED if approve else EscalationStatus.DECLINED
+    escalation.status = escalation.require("approve" if approve else "decline")
     escalation.decided_by_id, escalation.decided_at, escalation.note = by.id, utcnow(), note.strip()
 
 
@@ -407,7 +400,3 @@ def escalation_draft(escalation: Escalation) -> dict:
             "lead": f"u:{escalation.user_ids[-1]}" if escalation.user_ids else None,
             "agenda": _("Escalation for “%(title)s”", title=escalation.opportunity.title)
             if escalation.opportunity else ""}
-
-
-def contacts_in(company: Company) -> list[Contact]:
-    return list(company.contacts)

@@ -97,8 +97,8 @@ def test_membership_lifecycle(client, login_as, make_association):
 
 @pytest.mark.parametrize("data,message", [
     ({"status": "active", "fee": "100"}, "needs the date we joined"),
-    ({"status": "prospect", "fee": "abc"}, "Enter an amount in CNY"),
-    ({"status": "prospect", "fee": "1.234"}, "Enter an amount in CNY"),
+    ({"status": "prospect", "fee": "abc"}, "Enter an amount like 1,500.00."),
+    ({"status": "prospect", "fee": "1.234"}, "Enter an amount like 1,500.00."),
     ({"status": "prospect", "joined_on": "2026-05-01", "expires_on": "2026-01-01"}, "cannot end before it starts"),
 ])
 def test_membership_errors(client, login_as, make_association, data, message):

@@ -9,12 +9,12 @@ from app.seminars.models import Seminar, SeminarStatus, Speaker
 from app.experts.models import Unavailability
 from app.visits.conflicts import Team, find_conflicts
 from app.visits.models import VisitSettings, VisitStatus
-from tests.conftest import local
+from tests.conftest import SHANGHAI, local
 
 
 def conflicts(company, start, end, users=(), experts=(), visible=None, exclude=None):
     team = Team.load([u.id for u in users], [e.id for e in experts])
-    return find_conflicts(region_id=company.region_id, tz_name="Asia/Shanghai", starts_at=start, ends_at=end,
+    return find_conflicts(region_id=company.region_id, zone=SHANGHAI, starts_at=start, ends_at=end,
                           team=team, visible_region_ids=visible, exclude_visit_id=exclude)
 
 

@@ -96,7 +96,7 @@ def test_opportunity_bad_input(client, login_as, make_company):
     r = client.post(f"/visits/opportunities/new?company={company.id}",
                     data={"title": "", "value": "12.345", "stage": "spotted"})
     body = r.get_data(as_text=True)
-    assert r.status_code == 422 and "Enter an amount in CNY" in body and "Name the opportunity" in body
+    assert r.status_code == 422 and "Enter an amount like 1,500.00." in body and "Name the opportunity" in body
     assert db.session.query(Opportunity).count() == 0
     far = make_company("无锡远方机械有限公司", region="Wuxi")
     assert client.get(f"/visits/opportunities/new?company={far.id}").status_code == 404

@@ -1,0 +1,110 @@
+"""Money in CNY, held as integer cents: one parser, one formatter, one form field.
+
+People write `1500`, `1500.5`, `1,500.00`, `1 500`, `¥1,500` or `１５００` and mean the same
+amount everywhere. What could be read two ways (`1,50`: one and a half, or a hundred and fifty?)
+is refused with a message at the field, as are NaN, infinities, exponents and amounts no
+column holds.
+"""
+import re
+import unicodedata
+from decimal import Decimal
+
+from flask_babel import format_decimal
+from flask_babel import lazy_gettext as _l
+from wtforms import Field
+from wtforms.validators import StopValidation
+from wtforms.widgets import TextInput
+
+# Amounts are BIGINT cents on every backend.
+MAX_CENTS = 2**63 - 1
+
+_AMOUNT = re.compile(r"""
+    (?P<whole>\d+|\d{1,3}(?:,\d{3})+|\d{1,3}(?:\ \d{3})+)   # plain, or grouped in threes one way
+    (?:\.(?P<fraction>\d{1,2}))?
+    """, re.VERBOSE | re.ASCII)
+_CURRENCY = re.compile(r"^(?:¥|CNY|RMB)\s*|\s*(?:元|CNY|RMB)$", re.IGNORECASE)
+
+
+class MoneyError(ValueError):
+    """Text that is not an amount; `message` says what to type instead (translatable)."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def parse_money(text: str, *, allow_negative: bool = False, maximum: int = MAX_CENTS) -> int:
+    """"1,500.50" → 150050 exactly (no float); MoneyError for anything else or ambiguous."""
+    # NFKC folds full-width digits, ，．￥ and the ideographic or no-break space to ASCII.
+    normal = unicodedata.normalize("NFKC", text or "").strip()
+    sign = normal[:1] == "-"
+    normal = _CURRENCY.sub("", normal.removeprefix("-").lstrip())
+    if not sign and normal[:1] == "-":  # ¥-5
+        sign, normal = True, normal[1:]
+    match = _AMOUNT.fullmatch(normal)
+    if match is None:
+        raise MoneyError(_l("Enter an amount like 1,500.00."))
+    whole = re.sub("[, ]", "", match["whole"]).lstrip("0")
+    if len(whole) > len(str(maximum)):  # before int(): Python refuses to convert very long digit strings
+        raise MoneyError(_l("Enter a smaller amount."))
+    cents = int(whole or "0") * 100 + int((match["fraction"] or "").ljust(2, "0"))
+    if sign:
+        if not allow_negative:
+            raise MoneyError(_l("Enter an amount of 0 or more."))
+        cents = -cents
+    if abs(cents) > maximum:
+        raise MoneyError(_l("Enter a smaller amount."))
+    return cents
+
+
+def format_money(cents: int | None) -> str:
+    """Integer cents as CNY with grouping, in the user's locale: 150050 → "¥1,500.50"."""
+    if cents is None:
+        return ""
+    return "¥" + format_decimal(Decimal(cents).scaleb(-2), format="#,##0.00")
+
+
+def money_input(cents: int | None) -> str:
+    """Cents as a form shows them for editing, without the currency: 150050 → "1,500.50"."""
+    return "" if cents is None else f"{Decimal(cents).scaleb(-2):,.2f}"
+
+
+class MoneyField(Field):
+    """An amount typed as people write it; `.data` is integer cents, or None when left blank.
+
+    A blank field is None: mark it required with InputRequired, or give `blank=0`.
+    """
+
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, *, blank: int | None = None, allow_negative: bool = False,
+                 maximum: int = MAX_CENTS, **kwargs):
+        kwargs.setdefault("render_kw", {}).setdefault("inputmode", "decimal")
+        super().__init__(label, validators, **kwargs)
+        self.blank, self.allow_negative, self.maximum = blank, allow_negative, maximum
+        self.parse_error = None
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return money_input(self.data)
+
+    def process_formdata(self, valuelist):
+        self.parse_error = None
+        text = valuelist[0] if valuelist else ""
+        if not (text or "").strip():
+            self.data = self.blank
+            return
+        try:
+            self.data = parse_money(text, allow_negative=self.allow_negative, maximum=self.maximum)
+        except MoneyError as error:
+            self.data = None
+            self.parse_error = error.message
+
+    def pre_validate(self, form):
+        if self.data is None and self.parse_error is None and not (self.raw_data and self.raw_data[0].strip()):
+            self.data = self.blank  # also when the form was posted without the field at all
+        if self.parse_error is not None:
+            raise StopValidation(self.parse_error)
+        if self.data is None and self.flags.required and self.raw_data and self.raw_data[0]:
+            raise StopValidation(_l("Enter an amount like 1,500.00."))
