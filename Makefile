@@ -47,6 +47,8 @@ run: $(VENV)/.installed-run $(MO)
 
 test: $(VENV)/.installed-dev $(MO)
 	@tools/system-packages.sh
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	@status=0; \
 	echo "== tests on SQLite"; \
 	GROVE_TEST_BACKEND=sqlite $(BIN)/pytest $(PYTEST_ARGS) || status=1; \

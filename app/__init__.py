@@ -1,9 +1,8 @@
 """Grove: the team portal for breaking into vertical markets."""
-from flask import Flask, request, session
-from flask_login import current_user
-from werkzeug.middleware.proxy_fix import ProxyFix
+from flask import Flask, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import Config
 from app.core.locale import select_locale

@@ -22,14 +22,14 @@ import sqlalchemy as sa
 from flask import g, has_app_context, has_request_context
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import event, inspect, insert
+from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column, relationship
 from sqlalchemy.orm.interfaces import MANYTOONE
 
 from app.auth.models import Region, User
-from app.extensions import db
 from app.core.enums import LabelledEnum
 from app.core.types import UTCDateTime, enum_column, utcnow
+from app.extensions import db
 
 
 class AuditAction(LabelledEnum):
@@ -141,9 +141,9 @@ class _Flush:
         mapper = state.mapper
         for table in _PARENT_TABLES:
             for rel in mapper.relationships:
-                if rel.direction is MANYTOONE and rel.mapper.local_table.name == table:
-                    if (loaded := state.dict.get(rel.key)) is not None:
-                        return loaded
+                if (rel.direction is MANYTOONE and rel.mapper.local_table.name == table
+                        and (loaded := state.dict.get(rel.key)) is not None):
+                    return loaded
             for column in mapper.columns:
                 if any(fk.column.table.name == table for fk in column.foreign_keys):
                     ident = getattr(obj, mapper.get_property_by_column(column).key)

@@ -14,8 +14,18 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from app.accounts.models import (Company, Contact, ContactRole, Line, Opportunity, OpportunityStage,
-                                 Order, RevenueBand, Stage, Tier)
+from app.accounts.models import (
+    Company,
+    Contact,
+    ContactRole,
+    Line,
+    Opportunity,
+    OpportunityStage,
+    Order,
+    RevenueBand,
+    Stage,
+    Tier,
+)
 from app.accounts.naming import name_key
 from app.admin.models import DEFAULT_CADENCE_DAYS, CadenceRule
 from app.associations.models import Association, Membership, MembershipStatus
@@ -24,8 +34,15 @@ from app.auth.services import create_user, get_or_create_region
 from app.experts.models import Expert, ExpertTag, Organisation, Unavailability
 from app.extensions import db
 from app.markets.models import Market, MarketStatus
-from app.seminars.models import (Question, QuestionKind, Registration, RegistrationStatus, Seminar, SeminarStatus,
-                                 Speaker)
+from app.seminars.models import (
+    Question,
+    QuestionKind,
+    Registration,
+    RegistrationStatus,
+    Seminar,
+    SeminarStatus,
+    Speaker,
+)
 from app.visits import services as visit_services
 from app.visits.models import MemberResponse, Purpose, Visit, VisitMember, VisitStatus
 
@@ -121,17 +138,10 @@ MARKETS = {
 }
 CITY = {"Wenzhou": "温州", "Wuxi": "无锡"}  # the prefecture; counties and county-level cities are districts
 
-BRANDS = ("华信 宏达 明月 康华 新光 远东 金鼎 恒泰 永盛 瑞丰 博远 正和 鸿运 天成 嘉诚 信达 立丰 亚泰 宝利 华美 "
-          "中天 东方 海诚 锦程 长江 百盛 凯旋 荣昌 德胜 兴隆 万达 隆兴 精诚 光大 华丰 安达 新亚 顺发 金帝 银河 "
-          "三星 五洲 九鼎 富士达 联创 中兴 科达 威力 捷成 奥特 宏丰 鑫源 聚源 华鹰 飞鹰 金狮 雄狮 蓝天 白鹭 东海 "
-          "瓯江 雁荡 南洋 北辰 时代 伟业 创新 博士 精工 明辉 永兴 大华 通达 泰和 宏图 鼎盛 恒通 汇通 华越 英特 "
-          "康明 卓越 金盾 红日 旭日 晨光 曙光 远航 天马 骏马 金马 龙腾 凤凰 海鸥 雄鹰 新星 中立 国华 兆丰 耀华 "
-          "华东 江南 浙南 瓯越 宝达 利达 美达 欧亚 环球 亚细亚 万向 万通 万盛 千禧 百川 川达 汇丰 博大 长城 "
-          "金桥 银桥 立新 惠民 振华 振兴 兴华 兴业 嘉禾 丰收 大地 通宇 宇航 星辰 华宇 金宇").split()
+BRANDS = ["华信", "宏达", "明月", "康华", "新光", "远东", "金鼎", "恒泰", "永盛", "瑞丰", "博远", "正和", "鸿运", "天成", "嘉诚", "信达", "立丰", "亚泰", "宝利", "华美", "中天", "东方", "海诚", "锦程", "长江", "百盛", "凯旋", "荣昌", "德胜", "兴隆", "万达", "隆兴", "精诚", "光大", "华丰", "安达", "新亚", "顺发", "金帝", "银河", "三星", "五洲", "九鼎", "富士达", "联创", "中兴", "科达", "威力", "捷成", "奥特", "宏丰", "鑫源", "聚源", "华鹰", "飞鹰", "金狮", "雄狮", "蓝天", "白鹭", "东海", "瓯江", "雁荡", "南洋", "北辰", "时代", "伟业", "创新", "博士", "精工", "明辉", "永兴", "大华", "通达", "泰和", "宏图", "鼎盛", "恒通", "汇通", "华越", "英特", "康明", "卓越", "金盾", "红日", "旭日", "晨光", "曙光", "远航", "天马", "骏马", "金马", "龙腾", "凤凰", "海鸥", "雄鹰", "新星", "中立", "国华", "兆丰", "耀华", "华东", "江南", "浙南", "瓯越", "宝达", "利达", "美达", "欧亚", "环球", "亚细亚", "万向", "万通", "万盛", "千禧", "百川", "川达", "汇丰", "博大", "长城", "金桥", "银桥", "立新", "惠民", "振华", "振兴", "兴华", "兴业", "嘉禾", "丰收", "大地", "通宇", "宇航", "星辰", "华宇", "金宇"]
 SUFFIXES = ["有限公司"] * 7 + ["股份有限公司", "有限责任公司", "实业有限公司"]
 SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高郑罗梁谢宋唐许韩冯邓曹彭曾潘蔡叶金余池项")
-GIVEN = ("建国 志强 海波 晓东 丽华 国平 建华 伟 敏 静 磊 洋 勇 军 杰 涛 明 超 秀英 桂芳 文斌 小平 永康 "
-         "海燕 春梅 立新 振宇 宏伟 俊杰 佳怡 雪梅 志华 国庆 红霞 子豪 浩然 思远 晨曦 家豪 益民").split()
+GIVEN = ["建国", "志强", "海波", "晓东", "丽华", "国平", "建华", "伟", "敏", "静", "磊", "洋", "勇", "军", "杰", "涛", "明", "超", "秀英", "桂芳", "文斌", "小平", "永康", "海燕", "春梅", "立新", "振宇", "宏伟", "俊杰", "佳怡", "雪梅", "志华", "国庆", "红霞", "子豪", "浩然", "思远", "晨曦", "家豪", "益民"]
 # Title, department, role tags, our line that ties to them.
 TITLES = [
     ("总经理", "总经办", [ContactRole.DECISION_MAKER, ContactRole.MANAGEMENT], Line.MANAGEMENT),
@@ -395,9 +405,7 @@ class _Seeder:
         contacts = []
         for i, (title, department, roles, line) in enumerate(titles):
             roles = list(roles)
-            if known and i == 0 and company.stage in (Stage.OPPORTUNITY, Stage.WON, Stage.KEY_ACCOUNT):
-                roles.append(ContactRole.KEY_PERSON)
-            elif known and title in ("车间主任", "设备主管") and self.rng.random() < 0.4:
+            if known and i == 0 and company.stage in (Stage.OPPORTUNITY, Stage.WON, Stage.KEY_ACCOUNT) or known and title in ("车间主任", "设备主管") and self.rng.random() < 0.4:
                 roles.append(ContactRole.KEY_PERSON)
             # A missing line on a known account is what the stakeholder map should point out.
             tied = known and not (line is Line.TECHNICAL and self.rng.random() < 0.3)

@@ -1,14 +1,13 @@
 """Jinja filters and globals: money, local times, enum labels, the CSRF header for htmx."""
 from datetime import datetime
 
-from flask import Flask, current_app, request
-from flask_login import current_user
 from babel.dates import format_skeleton
+from flask import Flask, current_app, request
 from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
 
 from app.core.money import format_money
 from app.core.time import local, zone_of
-
 from app.core.urls import url_with
 
 

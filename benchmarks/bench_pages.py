@@ -24,7 +24,7 @@ import statistics
 import sys
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -33,9 +33,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
-from app.accounts.models import (Company, Contact, ContactRole, ContactRoleTag, Opportunity,  # noqa: E402
-                                 OpportunityStage, RevenueBand, Stage, Tier, association_members,
-                                 company_markets)
+from app.accounts.models import (  # noqa: E402
+    Company,
+    Contact,
+    ContactRole,
+    ContactRoleTag,
+    Opportunity,
+    OpportunityStage,
+    RevenueBand,
+    Stage,
+    Tier,
+    association_members,
+    company_markets,
+)
 from app.accounts.naming import name_key  # noqa: E402
 from app.associations.models import Association, Membership, MembershipStatus  # noqa: E402
 from app.auth.models import Role  # noqa: E402
@@ -89,7 +99,7 @@ def seed(companies: int, full: bool, rng: random.Random) -> dict:
                       tags=[ExpertTag(market=markets[e % 5], tag="精密加工")]) for e in range(30)]
     db.session.add_all(markets + associations + experts)
     db.session.flush()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
 
     stages = list(Stage)
     rows, market_rows, member_rows = [], [], []

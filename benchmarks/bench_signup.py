@@ -55,13 +55,20 @@ def seed(database_url: str) -> str:
     from flask_migrate import upgrade
 
     from app import create_app
+    from app.auth.services import get_or_create_region
     from app.config import Config
+    from app.core.types import utcnow
     from app.experts.models import Expert, Organisation
     from app.extensions import db
-    from app.seminars.models import (Question, QuestionKind, Registration, RegistrationStatus, Seminar,
-                                     SeminarStatus, Speaker)
-    from app.auth.services import get_or_create_region
-    from app.core.types import utcnow
+    from app.seminars.models import (
+        Question,
+        QuestionKind,
+        Registration,
+        RegistrationStatus,
+        Seminar,
+        SeminarStatus,
+        Speaker,
+    )
 
     class BenchConfig(Config):
         SQLALCHEMY_DATABASE_URI = database_url

@@ -10,7 +10,7 @@ parameter name to a record of a small world built in region "Wuxi". A route with
 parameter that is not in the registry fails and says what to add.
 """
 import secrets
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select, update
@@ -19,8 +19,8 @@ from werkzeug.routing import AnyConverter
 from app import create_app
 from app.accounts.models import Company, Contact, ContactRole, Opportunity, Order, Tier
 from app.admin.models import CadenceRule
-from app.audit import AuditEntry
 from app.associations.models import Association, Membership
+from app.audit import AuditEntry
 from app.auth.models import Region, User
 from app.config import TestConfig
 from app.experts.models import Expert, ExpertTag, Organisation, Unavailability
@@ -66,7 +66,7 @@ def build_world(region_name: str = OTHER_REGION) -> dict:
     expert_tag = ExpertTag(market=market, tag="注塑")
     unavailable = Unavailability(starts_on=date(2026, 8, 1), ends_on=date(2026, 8, 10))
     expert.tags, expert.unavailable = [expert_tag], [unavailable]
-    start = datetime(2026, 6, 1, 2, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
     seminar = Seminar(region=region, market=market, association=association, title="电器行业节能讲座",
                       starts_at=start, ends_at=start + timedelta(hours=2), slug=secrets.token_hex(6))
     speaker = Speaker(expert=expert, talk_title="节能改造")

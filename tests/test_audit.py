@@ -1,14 +1,14 @@
 """The audit hook (app/audit.py): every ORM insert, update and delete leaves an entry with
 who, where and the values before and after, in the same transaction as the change."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from flask import g
 from sqlalchemy import func, select
 
 from app.accounts.models import Company, Contact, ContactRole, Opportunity, Order, Stage
-from app.audit import AuditAction, AuditEntry
 from app.associations.models import Association, Membership
+from app.audit import AuditAction, AuditEntry
 from app.auth.models import User
 from app.extensions import db
 from app.seminars.models import Registration
@@ -252,7 +252,7 @@ def test_a_public_sign_up_is_recorded_without_a_user_in_the_seminars_region(clie
     world = build_world("Wuxi")
     seminar = world["seminar"]
     seminar.status = SeminarStatus.OPEN
-    seminar.starts_at = datetime.now(timezone.utc) + timedelta(days=10)
+    seminar.starts_at = datetime.now(UTC) + timedelta(days=10)
     seminar.ends_at = seminar.starts_at + timedelta(hours=2)
     db.session.commit()
     response = client.post(f"/s/{seminar.slug}", data={"name": "张三", "company": "无锡明光电器有限公司",

@@ -22,7 +22,7 @@ from app import create_app
 from app.config import TestConfig
 from app.extensions import db
 from tests.conftest import BACKEND
-from tests.seminars.conftest import make_registration, make_seminar  # noqa: F401  (fixtures)
+from tests.seminars.conftest import make_registration, make_seminar
 from tests.seminars.gunicorn_server import Visitor, gunicorn
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,6 +1,6 @@
 """`flask seed-demo`: the demo regions, loaded once, with logins that work."""
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 import sqlalchemy as sa
 
@@ -87,7 +87,7 @@ def test_demo_users_can_log_in(runner, client):
 
 def test_demo_has_open_seminars_some_nearly_full_with_a_waiting_list(runner):
     _seed(runner)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
 
     open_seminars = db.session.scalars(sa.select(Seminar).where(Seminar.status == SeminarStatus.OPEN)).all()
 

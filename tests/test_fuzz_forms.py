@@ -14,8 +14,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.extensions import db
-from tests.test_robustness import HOME_REGION, RULES, _audit_count, _fields_of, _url, _value
-from tests.test_robustness import worlds  # noqa: F401  (fixture)
+from tests.test_robustness import (
+    HOME_REGION,
+    RULES,
+    _audit_count,
+    _fields_of,
+    _url,
+    _value,
+    worlds,
+)
 
 EXAMPLES = int(os.environ.get("GROVE_FUZZ_EXAMPLES", "50"))
 # Signing out would leave the remaining examples at the sign-in page.
@@ -46,7 +53,7 @@ def test_generated_forms_never_answer_500(app, client, login_as, worlds, endpoin
     fields = _fields_of(app, endpoint)
 
     @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-    @given(st.fixed_dictionaries({}, optional={name: VALUES for name in fields}))
+    @given(st.fixed_dictionaries({}, optional=dict.fromkeys(fields, VALUES)))
     def post(data):
         before = _audit_count()
         response = client.post(url, data=data)

@@ -61,8 +61,9 @@ def test_upgrade_from_empty_to_head_builds_every_table(migrated_app):
     assert _tables() == set()
     upgrade(revision="head")
     assert {t.name for t in db.metadata.sorted_tables} <= _tables()
-    from alembic.script import ScriptDirectory
     from pathlib import Path
+
+    from alembic.script import ScriptDirectory
 
     script = ScriptDirectory(str(Path(__file__).resolve().parent.parent / "migrations"))
     with db.engine.connect() as conn:
@@ -71,8 +72,9 @@ def test_upgrade_from_empty_to_head_builds_every_table(migrated_app):
 
 
 def test_revisions_form_one_line():
-    from alembic.script import ScriptDirectory
     from pathlib import Path
+
+    from alembic.script import ScriptDirectory
 
     script = ScriptDirectory(str(Path(__file__).resolve().parent.parent / "migrations"))
     assert len(script.get_heads()) == 1

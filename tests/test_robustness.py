@@ -55,14 +55,14 @@ DATE_ARGS = ["week", "when", "day", "date", "date_from", "date_to", "from", "to"
 FRAMEWORK_KEYWORDS = {"_method": "POST", "_external": "1", "_anchor": "x", "_scheme": "javascript",
                       "endpoint": "auth.logout", "values": "1", "company_id": "1", "market_id": "1"}
 JUNK_QUERIES = [
-    {name: "junk" for name in QUERY_ARGS},
-    {name: "-1" for name in QUERY_ARGS},
+    dict.fromkeys(QUERY_ARGS, "junk"),
+    dict.fromkeys(QUERY_ARGS, "-1"),
     {name: str(INT32_OVERFLOW) for name in QUERY_ARGS},
     {name: str(INT64_OVERFLOW) for name in QUERY_ARGS},
-    {name: "a\x00b" for name in QUERY_ARGS},
-    {name: LONG for name in QUERY_ARGS},
-    {name: "🌲\u202e\ufffdé" for name in QUERY_ARGS},
-    {name: "2026-13-45" for name in QUERY_ARGS + DATE_ARGS} | {"week": "garbage", "page": "99999999"},
+    dict.fromkeys(QUERY_ARGS, "a\x00b"),
+    dict.fromkeys(QUERY_ARGS, LONG),
+    dict.fromkeys(QUERY_ARGS, "🌲\u202e�é"),
+    dict.fromkeys(QUERY_ARGS + DATE_ARGS, "2026-13-45") | {"week": "garbage", "page": "99999999"},
     {"week": "2026-W99", "when": "0000-00-00", "day": "9999-12-31", "month": "13", "year": "-5"},
 ]
 
@@ -100,7 +100,7 @@ def _junk_forms(fields: list[str], other: dict) -> list[tuple[str, dict]]:
     """Form bodies with junk in every field the route reads (and the route's own fields only,
     so that an overlong body stays under the form size limit and reaches the form)."""
     def every(value):
-        return {name: value for name in fields}
+        return dict.fromkeys(fields, value)
 
     def foreign_ids():
         data = every("1")
@@ -114,7 +114,7 @@ def _junk_forms(fields: list[str], other: dict) -> list[tuple[str, dict]]:
     return [
         ("empty", {}),
         ("wrong types", every("not a number") | {"capacity": "x", "fee": "x", "goal": "1.5e999"}),
-        ("overlong", {name: LONG_FIELD for name in fields[:45]}),
+        ("overlong", dict.fromkeys(fields[:45], LONG_FIELD)),
         ("negative", every("-1")),
         ("int32 overflow", every(str(INT32_OVERFLOW))),
         ("int64 overflow", every(str(INT64_OVERFLOW))),
@@ -217,7 +217,7 @@ def test_no_input_makes_a_page_answer_500(app, client, login_as, worlds, endpoin
     # URL parameters out of every integer range, and junk tokens and slugs.
     for number in (0, INT32_OVERFLOW, INT64_OVERFLOW):
         values = dict(choices) | {a: _value(a, home) for a in arguments}
-        values |= {a: number for a in _int_arguments(app, endpoint)}
+        values |= dict.fromkeys(_int_arguments(app, endpoint), number)
         values |= {a: "x\x00" + LONG[:300] for a in arguments if a in ("slug", "token")}
         if values != dict(choices) | {a: _value(a, home) for a in arguments}:
             walk.send(f"path {number}", method, _url(app, endpoint, values))
@@ -228,7 +228,7 @@ def test_no_input_makes_a_page_answer_500(app, client, login_as, worlds, endpoin
         walk.send("query htmx", "GET", f"{url}?{urlencode(JUNK_QUERIES[4])}", htmx=True)
         walk.send("query htmx", "GET", f"{url}?{urlencode(JUNK_QUERIES[3])}", htmx=True)
         # url_for's own keywords and the names of the path's arguments, as query arguments.
-        keywords = FRAMEWORK_KEYWORDS | {a: "1" for a in arguments}
+        keywords = FRAMEWORK_KEYWORDS | dict.fromkeys(arguments, "1")
         walk.send("framework keywords", "GET", f"{url}?{urlencode(keywords)}")
         walk.send("framework keywords htmx", "GET", f"{url}?{urlencode(keywords)}", htmx=True)
     else:

@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.core.types import utcnow
 from app.htmx import wants_fragment
-from tests.seminars.conftest import make_seminar  # noqa: F401  (fixture)
+from tests.seminars.conftest import make_seminar
 
 # Forms that end the session, switch language or destroy the record the next forms need.
 SKIP_ACTIONS = ("/logout", "/language", "/delete", "/cancel", "/undo", "/remove")

@@ -8,7 +8,6 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 from app.accounts.models import ContactRole, Line, RevenueBand, Stage, Tier
 from app.core.forms import MultiCheckboxField, OptionalSelectField
 
-
 STRIP = [lambda value: value.strip() if isinstance(value, str) else value]
 
 

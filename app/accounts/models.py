@@ -7,9 +7,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import Region, User
-from app.extensions import db
 from app.core.enums import LabelledEnum
 from app.core.types import UTCDateTime, enum_column, utcnow
+from app.extensions import db
 
 if TYPE_CHECKING:
     # Named as strings below: importing these domains here would run their routes, which

@@ -2,13 +2,13 @@ from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.auth.services import regions_for, users_in
-from app.core import panels
-from app.core.forms import page_number
-from app.core.access import load
 from app.accounts import bp, services
 from app.accounts.forms import CompanyForm, ContactForm
 from app.accounts.models import Company, Contact, Stage, Tier
+from app.auth.services import regions_for, users_in
+from app.core import panels
+from app.core.access import load
+from app.core.forms import page_number
 from app.extensions import db
 from app.htmx import invalid, redirect_after_write, render, swap_or_redirect
 from app.markets.models import Market

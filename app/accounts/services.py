@@ -5,11 +5,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from app.core.access import check_region, load
 from app.accounts.models import Company, Contact, Opportunity, Stage, association_members, company_markets
 from app.accounts.naming import name_key
 from app.associations.models import Association, association_markets
 from app.auth.models import User
+from app.core.access import check_region, load
 from app.extensions import db
 from app.markets.models import Market, ScreeningWeights
 

@@ -5,8 +5,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import Tier
 from app.auth.models import Region
-from app.extensions import db
 from app.core.types import enum_column
+from app.extensions import db
 
 DEFAULT_CADENCE_DAYS = {Tier.A: 30, Tier.B: 60, Tier.C: 90}
 

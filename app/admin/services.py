@@ -14,11 +14,11 @@ from werkzeug.routing import BuildError
 
 from app.audit import AuditAction, AuditEntry
 from app.auth.models import Region, User
-from app.extensions import db
 from app.core.money import format_money
 from app.core.time import zone_of
-from app.templating import localdate, localtime
 from app.core.types import UTCDateTime
+from app.extensions import db
+from app.templating import localdate, localtime
 
 # Field names shared by many records; a model adds or overrides its own in __field_labels__.
 FIELD_LABELS = {
@@ -265,9 +265,9 @@ def entry_views(entries: list[AuditEntry]) -> list[EntryView]:
             if (target := _reference(entry.table_name, key)) is not None:
                 for value in pair if isinstance(pair, list) else [pair]:
                     wanted.setdefault(target, set()).update(_ids(value))
-        if (parent := parent_key(entry.table_name)) is not None and parent[0] not in (entry.changes or {}):
-            if entry.row_id.isdigit():
-                parents.setdefault(entry.table_name, set()).add(int(entry.row_id))
+        parent = parent_key(entry.table_name)
+        if parent is not None and parent[0] not in (entry.changes or {}) and entry.row_id.isdigit():
+            parents.setdefault(entry.table_name, set()).add(int(entry.row_id))
     names = _lookup(wanted, parents)
     views = []
     for entry in entries:

@@ -6,10 +6,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import Region, User
-from app.extensions import db
-from app.markets.models import Market
 from app.core.enums import HasLifecycle, LabelledEnum, Lifecycle
 from app.core.types import enum_column
+from app.extensions import db
+from app.markets.models import Market
 
 association_markets = sa.Table(
     "association_markets",

@@ -4,8 +4,8 @@ from datetime import date, timedelta
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from app.core.access import check_region
 from app.associations.models import Association, Membership, MembershipStatus, association_markets
+from app.core.access import check_region
 from app.extensions import db
 from app.markets.models import Market
 

@@ -2,15 +2,15 @@
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.extensions import db
 from app.core.enums import LabelledEnum
 from app.core.types import UTCDateTime, enum_column, utcnow
+from app.extensions import db
 
 
 def verify_password(password_hash: str, password: str) -> bool:

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from app.auth import bp, services, sessions
 from app.auth.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, NewPasswordForm
-from app.core.access import allow_experts
 from app.auth.models import User
+from app.core.access import allow_experts
 from app.errors import MESSAGES
 from app.extensions import db, limiter, login_manager
 from app.htmx import invalid, redirect_after_write, render

@@ -6,7 +6,6 @@ from wtforms import SelectField, SelectMultipleField, widgets
 from wtforms.validators import ValidationError
 
 
-
 class OptionalSelectField(SelectField):
     """A select whose first option is blank and whose blank value becomes None."""
 

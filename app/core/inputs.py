@@ -9,8 +9,8 @@
 """
 from flask import Request, abort, request
 from werkzeug.datastructures import ImmutableMultiDict
-from werkzeug.utils import cached_property
 from werkzeug.routing import IntegerConverter
+from werkzeug.utils import cached_property
 
 # Ids are 32-bit INTEGER columns on PostgreSQL; SQLite takes 64 bits, Python ints are unbounded.
 MAX_ID = 2**31 - 1

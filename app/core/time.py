@@ -2,7 +2,7 @@
 UTC; pages show times in that same zone. Without a region (the audit log, the outbox, a week
 across regions) the app's TIMEZONE setting is the zone.
 """
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
@@ -25,7 +25,7 @@ def to_utc(naive_local: datetime | None, zone: ZoneInfo) -> datetime | None:
     """A wall-clock time in `zone` (as typed in a form) as an aware UTC datetime."""
     if naive_local is None:
         return None
-    return naive_local.replace(tzinfo=zone).astimezone(timezone.utc)
+    return naive_local.replace(tzinfo=zone).astimezone(UTC)
 
 
 def local(dt_utc: datetime | None, zone: ZoneInfo) -> datetime | None:

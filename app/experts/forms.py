@@ -3,9 +3,9 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from app.experts.models import Organisation
 from app.core.forms import OptionalSelectField
 from app.core.money import MoneyField
+from app.experts.models import Organisation
 
 
 class ExpertForm(FlaskForm):

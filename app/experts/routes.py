@@ -1,11 +1,11 @@
 from flask import abort, current_app, request, url_for
 from flask_login import current_user, login_required
 
+from app.auth.models import MANAGING_ROLES
 from app.auth.services import regions_for, users_in
 from app.core import panels
 from app.core.access import allow_experts, require_role
 from app.core.forms import page_number
-from app.auth.models import MANAGING_ROLES
 from app.experts import bp, services
 from app.experts.forms import ExpertForm, UnavailableForm
 from app.experts.models import Organisation, Unavailability
@@ -35,7 +35,8 @@ def index():
     page = db.paginate(services.search_experts(**filters), page=page_number(),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False, count=True)
     return render("experts/index.html", "experts/_results.html", page=page, filters=filters,
-                  markets=Market.in_regions(_region_ids()), organisations=list(Organisation), can_edit=current_user.can_manage)
+                  markets=Market.in_regions(_region_ids()), organisations=list(Organisation),
+                  can_edit=current_user.can_manage)
 
 
 def _form(expert=None) -> tuple[ExpertForm, list[Market]]:

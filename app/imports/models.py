@@ -7,9 +7,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.associations.models import Association
 from app.auth.models import Region, User
-from app.extensions import db
 from app.core.enums import HasLifecycle, LabelledEnum, Lifecycle
 from app.core.types import UTCDateTime, enum_column, utcnow
+from app.extensions import db
 
 
 class BatchStatus(LabelledEnum):

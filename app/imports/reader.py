@@ -4,12 +4,12 @@ Excel saves in China, or an .xlsx workbook; refusing what is not one of those be
 import csv
 import io
 import re
+import xml.etree.ElementTree as ET
 import zipfile
 import zlib
-from functools import cache, lru_cache
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache, lru_cache
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
@@ -303,8 +303,9 @@ FIELD_KEYS = {k for k, _label in FIELDS}
 
 # Header words as directories spell them, most specific first.
 ALIASES = {
-    "name": ("企业名称", "公司名称", "单位名称", "会员单位", "会员名称", "会员企业", "会员", "企业全称", "公司全称", "单位全称", "厂名",
-             "企业", "公司", "单位", "company name", "company", "member", "name of company", "enterprise"),
+    "name": ("企业名称", "公司名称", "单位名称", "会员单位", "会员名称", "会员企业", "会员", "企业全称", "公司全称",
+             "单位全称", "厂名", "企业", "公司", "单位",
+             "company name", "company", "member", "name of company", "enterprise"),
     "short_name": ("简称", "企业简称", "公司简称", "short name", "abbreviation"),
     "contact_name": ("联系人", "联系人姓名", "负责人", "法人代表", "法定代表人", "法人", "会员代表", "姓名",
                      "contact person", "contact name", "contact", "representative"),

@@ -5,12 +5,12 @@ from flask import Response, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.core.access import load
 from app.associations.models import Association
+from app.core.access import load
+from app.core.cells import formula_safe
 from app.extensions import db
 from app.htmx import invalid, redirect_after_write, render
 from app.imports import bp, services
-from app.core.cells import formula_safe
 from app.imports.forms import ENCODING_CHOICES, UploadForm
 from app.imports.models import ImportBatch
 from app.imports.reader import FIELDS, ImportFileError

@@ -3,8 +3,8 @@ import enum
 import json
 import re
 import uuid
-from datetime import datetime
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
@@ -12,16 +12,24 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, func, insert, select
 from sqlalchemy.orm import selectinload
 
-from app.core.access import check_region
 from app.accounts.models import Company, Contact, Opportunity, Order, Stage, association_members
 from app.accounts.naming import CITIES, COUNTIES, clean_text, name_key
 from app.associations.models import Association
 from app.audit import AuditAction, AuditEntry
+from app.core.access import check_region
+from app.core.types import utcnow
 from app.extensions import db
 from app.imports.models import BatchStatus, ImportBatch, ImportItem, ItemAction
-from app.imports.reader import FIELD_KEYS, ImportFileError, Table, check_xlsx, guess_mapping, kind_of, read_rows, \
-    read_table
-from app.core.types import utcnow
+from app.imports.reader import (
+    FIELD_KEYS,
+    ImportFileError,
+    Table,
+    check_xlsx,
+    guess_mapping,
+    kind_of,
+    read_rows,
+    read_table,
+)
 
 # Words that do not tell two companies apart when the rest of the name is the same: a row whose
 # name matches an existing company only without them is a doubtful match the user confirms.
@@ -230,7 +238,7 @@ def plan_import(batch: ImportBatch, table: Table, confirmed: set[int] = frozense
             select(Contact.company_id, Contact.phone).join(Company)
             .where(Company.region_id == batch.region_id, Contact.phone != "").execution_options(all_regions=True)):
         phones.setdefault(re.sub(r"\D", "", phone), company_id)
-    names_by_id = {cid: cname for cid, cname in existing.values()}
+    names_by_id = dict(existing.values())
     seen: dict[str, RowPlan] = {}
     for number, cells in table.rows:
         if progress:
@@ -447,7 +455,8 @@ def undo_import(batch: ImportBatch) -> None:
         .execution_options(all_regions=True)).all()
     gone_companies = db.session.execute(select(Company.id, Company.name).where(Company.id.in_(created))
                                         .execution_options(all_regions=True)).all()
-    db.session.execute(delete(Contact).where(Contact.id.in_(added_contacts)), execution_options={"synchronize_session": False})
+    db.session.execute(delete(Contact).where(Contact.id.in_(added_contacts)),
+                       execution_options={"synchronize_session": False})
     db.session.execute(delete(Company).where(Company.id.in_(created)), execution_options={"synchronize_session": False})
     _audit("contacts", batch.region_id, now, gone_contacts, audit_delete)
     _audit("companies", batch.region_id, now, gone_companies, audit_delete)

@@ -5,9 +5,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import Region, User
-from app.extensions import db
 from app.core.enums import LabelledEnum
 from app.core.types import enum_column
+from app.extensions import db
 
 
 class MarketStatus(LabelledEnum):

@@ -15,10 +15,10 @@ from email.message import EmailMessage
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
+from app.core.text import header_text
 from app.core.types import utcnow
 from app.extensions import db
 from app.outbox.models import OutboxMessage
-from app.core.text import header_text
 
 MAX_ATTEMPTS = 8
 CLAIM_SECONDS = 600

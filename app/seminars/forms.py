@@ -1,8 +1,7 @@
 """Seminar forms: the public sign-up (with the seminar's own questions), staff forms."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, EmailField, IntegerField, RadioField, SelectField,
-                     StringField, TextAreaField)
+from wtforms import BooleanField, EmailField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.core.forms import OptionalSelectField
@@ -29,8 +28,9 @@ class SignupForm(FlaskForm):
     phone = StringField(_l("Your mobile phone"), validators=[Optional(), Length(max=40), _phone])
     email = EmailField(_l("Your e-mail"), filters=[_strip], validators=[
         DataRequired(), Email(message=_l("Enter a valid e-mail address.")), Length(max=254)])
-    consent = BooleanField(_l("I agree that the organiser keeps my details to run this seminar and contact me about it."),
-                           validators=[DataRequired(message=_l("Please agree so that we can register you."))])
+    consent = BooleanField(
+        _l("I agree that the organiser keeps my details to run this seminar and contact me about it."),
+        validators=[DataRequired(message=_l("Please agree so that we can register you."))])
     # The honeypot: hidden from people by CSS, filled in by form-filling bots.
     website = StringField(_l("Leave this empty"), validators=[Optional()])
 
@@ -125,5 +125,6 @@ class QuestionForm(FlaskForm):
         self.kind.choices = QuestionKind.choices()
 
     def validate_choices(self, field):
-        if self.kind.data == QuestionKind.CHOICE.value and len([c for c in (field.data or "").splitlines() if c.strip()]) < 2:
+        choices = [c for c in (field.data or "").splitlines() if c.strip()]
+        if self.kind.data == QuestionKind.CHOICE.value and len(choices) < 2:
             raise ValidationError(_l("Give at least two choices, one per line."))

@@ -45,7 +45,8 @@ def attendees(seminar: Seminar) -> list[Registration]:
 
 def match(seminar: Seminar) -> list[Lead]:
     """A proposal for every attendee, in three queries whatever the number of attendees."""
-    leads = [Lead(r, name_key(clean_text(r.company_name)) if r.company_name.strip() else "") for r in attendees(seminar)]
+    leads = [Lead(r, name_key(clean_text(r.company_name)) if r.company_name.strip() else "")
+             for r in attendees(seminar)]
     keys = {lead.key for lead in leads if len(lead.key) >= MIN_KEY}
     linked_ids = {lead.registration.company_id for lead in leads if lead.registration.company_id}
     companies: list[Company] = []
@@ -64,9 +65,11 @@ def match(seminar: Seminar) -> list[Lead]:
             lead.company = by_key[lead.key]
         elif len(lead.key) >= MIN_KEY:
             lead.candidates = sorted(
-                (c for c in companies if len(c.name_key) >= MIN_KEY and (lead.key in c.name_key or c.name_key in lead.key)),
+                (c for c in companies
+                 if len(c.name_key) >= MIN_KEY and (lead.key in c.name_key or c.name_key in lead.key)),
                 key=lambda c: abs(len(c.name_key) - len(lead.key)))[:5]
-    company_ids = {lead.company.id for lead in leads if lead.company} | {c.id for lead in leads for c in lead.candidates}
+    company_ids = ({lead.company.id for lead in leads if lead.company}
+                   | {c.id for lead in leads for c in lead.candidates})
     if company_ids:
         contacts = list(db.session.scalars(select(Contact).where(Contact.company_id.in_(company_ids))))
         for lead in leads:
@@ -127,8 +130,9 @@ def apply(seminar: Seminar, choices: dict[int, str], *, owner_id: int | None = N
             continue
         db.session.flush()
         contact = None
-        if company.id and not choice == "new":
-            contact = _find_contact(list(db.session.scalars(select(Contact).where(Contact.company_id == company.id))), reg)
+        if company.id and choice != "new":
+            contacts = list(db.session.scalars(select(Contact).where(Contact.company_id == company.id)))
+            contact = _find_contact(contacts, reg)
         if contact is None:
             contact = Contact(company=company, name=reg.name, title=reg.title, phone=reg.phone, email=reg.email or "")
             db.session.add(contact)

@@ -8,11 +8,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.accounts.models import Company, Contact
 from app.associations.models import Association
 from app.auth.models import Region
+from app.core.enums import HasLifecycle, LabelledEnum, Lifecycle
+from app.core.types import UTCDateTime, enum_column, utcnow
 from app.experts.models import Expert
 from app.extensions import db
 from app.markets.models import Market
-from app.core.enums import HasLifecycle, LabelledEnum, Lifecycle
-from app.core.types import UTCDateTime, enum_column, utcnow
 
 
 class SeminarStatus(LabelledEnum):

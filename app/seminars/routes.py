@@ -6,11 +6,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from app.core.forms import page_number
-from app.core.access import check_region, load
-from app.core.time import zone_of
-from app.auth.services import regions_for
 from app.associations.models import Association
+from app.auth.services import regions_for
+from app.core.access import check_region, load
+from app.core.forms import page_number
+from app.core.time import zone_of
 from app.extensions import db
 from app.htmx import invalid, redirect_after_write, render, swap_or_redirect, wants_fragment
 from app.markets.models import Market
@@ -242,7 +242,10 @@ def add_registration(seminar_id: int):
     return _registrations(seminar, failed=True, add_form=form)
 
 
-@bp.post("/<int:seminar_id>/registrations/<int:registration_id>/<any(confirm, waitlist, cancel, check_in, undo_check_in):action>")
+REGISTRATION_ACTIONS = "any(confirm, waitlist, cancel, check_in, undo_check_in)"
+
+
+@bp.post(f"/<int:seminar_id>/registrations/<int:registration_id>/<{REGISTRATION_ACTIONS}:action>")
 def act(seminar_id: int, registration_id: int, action: str):
     """One tap on a registration: confirm, back to the waiting list, cancel, check in, undo."""
     seminar = _seminar(seminar_id, write=True)

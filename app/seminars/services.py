@@ -20,14 +20,14 @@ from flask_babel import gettext as _
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
-from app.experts.models import Expert
-from app.extensions import db
-from app.outbox.services import queue_mail
-from app.seminars.models import Registration, RegistrationStatus, Seminar, SeminarStatus, Speaker
 from app.core.access import load
 from app.core.text import ics_text
 from app.core.time import zone_of
 from app.core.types import utcnow
+from app.experts.models import Expert
+from app.extensions import db
+from app.outbox.services import queue_mail
+from app.seminars.models import Registration, RegistrationStatus, Seminar, SeminarStatus, Speaker
 
 SEAT_HOLDERS = (RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED, RegistrationStatus.NO_SHOW)
 ACTIVE = SEAT_HOLDERS + (RegistrationStatus.WAITLISTED,)
@@ -128,7 +128,8 @@ def when(seminar: Seminar) -> str:
     locale = get_locale()
     start, end = seminar.starts_at.astimezone(tz), seminar.ends_at.astimezone(tz)
     text = f"{format_date(start, 'full', locale=locale)} {start:%H:%M}"
-    text += f"–{end:%H:%M}" if start.date() == end.date() else f" – {format_date(end, 'full', locale=locale)} {end:%H:%M}"
+    same_day = start.date() == end.date()
+    text += f"–{end:%H:%M}" if same_day else f" – {format_date(end, 'full', locale=locale)} {end:%H:%M}"
     return f"{text} ({format_datetime(start, 'ZZZZ', tzinfo=tz, locale=locale)})"
 
 

@@ -9,10 +9,10 @@ from icalendar import Calendar, Event
 from sqlalchemy import func, or_, select
 
 from app.audit import AuditEntry
-from app.extensions import db
-from app.seminars.models import Seminar, SeminarStatus, Speaker
 from app.core.text import ics_text
 from app.core.types import utcnow
+from app.extensions import db
+from app.seminars.models import Seminar, SeminarStatus, Speaker
 from app.visits.conflicts import ALL
 from app.visits.models import MemberResponse, Visit, VisitMember, VisitStatus
 from app.visits.services import VISIT_OPTIONS
@@ -45,7 +45,8 @@ def bookings_of(*, user=None, expert=None) -> tuple[list[Visit], list[Seminar]]:
     if user is not None:
         conds.append(VisitMember.user_id == user.id)
         from app.experts.models import Expert
-        expert_ids = list(db.session.scalars(select(Expert.id).where(Expert.user_id == user.id).execution_options(**ALL)))
+        expert_ids = list(db.session.scalars(
+            select(Expert.id).where(Expert.user_id == user.id).execution_options(**ALL)))
     if expert is not None:
         expert_ids.append(expert.id)
         if expert.user_id:

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask_babel import format_datetime, format_time, gettext as _
+from flask_babel import format_datetime, format_time
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -151,7 +152,8 @@ def find_conflicts(*, region_id: int, zone: ZoneInfo, starts_at: datetime, ends_
                     message = _("%(name)s is busy %(when)s (booked by another region).", name=name, when=when)
                 conflicts.append(Conflict(f"talk:{seminar.id}:e{speaker.expert_id}", "talk", name, message))
 
-            first_day, last_day = starts_at.astimezone(tz).date(), (ends_at - timedelta(microseconds=1)).astimezone(tz).date()
+            first_day = starts_at.astimezone(tz).date()
+            last_day = (ends_at - timedelta(microseconds=1)).astimezone(tz).date()
             for period in db.session.scalars(
                     select(Unavailability).where(Unavailability.expert_id.in_(team.expert_ids),
                                                  Unavailability.starts_on <= last_day,

@@ -2,16 +2,16 @@
 from datetime import datetime, time
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import Company, Contact, Opportunity
 from app.auth.models import Region, User
-from app.experts.models import Expert
-from app.extensions import db
-from flask_babel import lazy_gettext as _l
-
 from app.core.enums import HasLifecycle, LabelledEnum, Lifecycle
 from app.core.types import UTCDateTime, enum_column, utcnow
+from app.experts.models import Expert
+from app.extensions import db
+
 
 class Purpose(LabelledEnum):
     INTRODUCTION = "introduction", _l("Introduction")

@@ -7,23 +7,37 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from app.auth.services import regions_for, users_in
-from app.core.forms import page_number
-from app.core.inputs import in_range
-from app.core.access import allow_experts, allowed_region_ids, check_region, load, require_role
-from app.core.time import to_utc, zone_of
 from app.accounts.models import Company, Opportunity, OpportunityStage
 from app.auth.models import MANAGING_ROLES, Role, User
+from app.auth.services import regions_for, users_in
+from app.core.access import allow_experts, allowed_region_ids, check_region, load, require_role
+from app.core.forms import page_number
+from app.core.inputs import in_range
+from app.core.time import to_utc, zone_of
 from app.experts.models import Expert
 from app.extensions import db, limiter
 from app.htmx import invalid, redirect_after_write, render
 from app.markets.models import Market
 from app.visits import bp, calendar, services
 from app.visits.conflicts import ALL, settings_for
-from app.visits.forms import (LEVEL_CHOICES, LEVEL_LABELS, DecisionForm, OpportunityForm, ReportForm,
-                              SettingsForm, VisitForm)
-from app.visits.models import (ConflictOverride, Escalation, EscalationStatus, Visit,
-                               VisitMember, VisitSettings, VisitStatus)
+from app.visits.forms import (
+    LEVEL_CHOICES,
+    LEVEL_LABELS,
+    DecisionForm,
+    OpportunityForm,
+    ReportForm,
+    SettingsForm,
+    VisitForm,
+)
+from app.visits.models import (
+    ConflictOverride,
+    Escalation,
+    EscalationStatus,
+    Visit,
+    VisitMember,
+    VisitSettings,
+    VisitStatus,
+)
 
 PUBLIC_ENDPOINTS = {"visits.feed"}
 
@@ -142,7 +156,9 @@ def schedule():
 def _visit_form(visit: Visit | None = None, data: dict | None = None) -> tuple[VisitForm, Company | None]:
     form = VisitForm(obj=visit, data=data)
     company_id = form.company_id.data if request.method == "POST" else (
-        (data or {}).get("company_id") or (visit.company_id if visit else request.args.get("company", type=int) or request.args.get("company_id", type=int)))
+        (data or {}).get("company_id")
+        or (visit.company_id if visit else request.args.get("company", type=int)
+            or request.args.get("company_id", type=int)))
     company = _company(company_id)
     form.in_zone(zone_of(company.region if company else None))
     region_ids = [company.region_id] if company else [r.id for r in regions_for(current_user)]

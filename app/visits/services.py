@@ -8,18 +8,25 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from app.core.access import allowed_region_ids, check_region
 from app.accounts.models import Company, Opportunity, OpportunityStage, company_markets
 from app.auth.models import Role, User
 from app.auth.services import users_in
+from app.core.access import allowed_region_ids, check_region
+from app.core.time import local, zone_of
+from app.core.types import utcnow
 from app.experts.models import Expert, ExpertTag
 from app.extensions import db
 from app.seminars.models import Seminar, SeminarStatus, Speaker
-from app.core.time import local, zone_of
-from app.core.types import utcnow
 from app.visits.conflicts import ALL, Conflict, Team, find_conflicts, overlapping, settings_for, week_bounds
-from app.visits.models import (ConflictOverride, Escalation, EscalationStatus, MemberResponse, Visit,
-                               VisitMember, VisitStatus)
+from app.visits.models import (
+    ConflictOverride,
+    Escalation,
+    EscalationStatus,
+    MemberResponse,
+    Visit,
+    VisitMember,
+    VisitStatus,
+)
 
 ESCALATING_STAGES = {OpportunityStage.PROPOSAL, OpportunityStage.NEGOTIATION}
 

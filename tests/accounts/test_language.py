@@ -1,9 +1,8 @@
 """Chinese and English: the user's stored choice, else the browser's; every accounts label translated."""
-from tests.conftest import PASSWORD
-
 from app.accounts.models import Stage
 from app.auth.models import User
 from app.extensions import db
+from tests.conftest import PASSWORD
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
 EN = {"Accept-Language": "en-US,en;q=0.9"}

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -83,7 +83,7 @@ def test_filters(client, login_as, make_user, make_company, make_region):
     updates = shown("action=update")
     assert "远东" in updates and "华信" not in updates
     assert "No change matches these filters." in shown(f"user={admin.id}")
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     assert "远东" in shown(f"date_from={today - timedelta(days=1)}&date_to={today + timedelta(days=1)}")
     assert "No change matches" in shown(f"date_from={today + timedelta(days=2)}")
     record = shown(f"table=companies&row={company.id}")

@@ -1,2 +1,2 @@
 """The seminar factories, for the private registration page's headers."""
-from tests.seminars.conftest import make_registration, make_seminar  # noqa: F401
+from tests.seminars.conftest import make_registration, make_seminar

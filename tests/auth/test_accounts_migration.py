@@ -3,10 +3,10 @@ import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
 from app.extensions import db
-from tests.test_migrations import empty_database, migrated_app  # noqa: F401  (fixtures)
+from tests.test_migrations import empty_database, migrated_app
 
 
-def test_existing_users_keep_their_password_and_come_down_again(migrated_app):  # noqa: F811
+def test_existing_users_keep_their_password_and_come_down_again(migrated_app):
     upgrade(revision="0004_visits")
     db.session.execute(sa.text(
         "INSERT INTO users (email, name, password_hash, role, active, session_token, created_at) "

@@ -13,7 +13,7 @@ from app.core.types import utcnow
 from app.extensions import db
 from app.seminars.models import Question, QuestionKind, RegistrationStatus
 from app.visits.models import Escalation
-from tests.seminars.conftest import make_registration, make_seminar  # noqa: F401  (fixtures)
+from tests.seminars.conftest import make_registration, make_seminar
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,7 @@ from app.seminars.models import Question, QuestionKind, Registration, Registrati
 from app.seminars.services import checkin_code
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.pdf import page_texts, render_pages
-from tests.seminars.conftest import make_registration, make_seminar  # noqa: F401  (fixtures)
+from tests.seminars.conftest import make_registration, make_seminar
 
 
 def _seminar_with_program(make_seminar, make_region, **kw):

@@ -10,11 +10,11 @@ from werkzeug.exceptions import Conflict
 from app.associations.models import Membership, MembershipStatus
 from app.core.enums import LabelledEnum
 from app.extensions import db
-from app.seminars.models import Registration, RegistrationStatus, Seminar, SeminarStatus
 from app.seminars import services as seminar_services
+from app.seminars.models import Registration, RegistrationStatus, Seminar, SeminarStatus
 from app.visits.models import MemberResponse, Visit, VisitMember, VisitStatus
 from tests.conftest import local
-from tests.seminars.conftest import make_registration, make_seminar  # noqa: F401 (fixtures)
+from tests.seminars.conftest import make_registration, make_seminar
 
 
 def _enums(cls=LabelledEnum):
@@ -66,7 +66,7 @@ def test_seminar_lifecycle(status, allowed):
         seminar.can("publsh")
 
 
-def test_a_service_refuses_an_illegal_transition(app, make_seminar):  # noqa: F811
+def test_a_service_refuses_an_illegal_transition(app, make_seminar):
     seminar = make_seminar(status=SeminarStatus.HELD)
     with app.test_request_context(), pytest.raises(Conflict):
         seminar_services.set_status(seminar, "publish")
@@ -74,7 +74,7 @@ def test_a_service_refuses_an_illegal_transition(app, make_seminar):  # noqa: F8
     assert db.session.get(Seminar, seminar.id).status is SeminarStatus.HELD
 
 
-def test_seminar_page_offers_what_the_seminar_allows(client, login_as, make_seminar):  # noqa: F811
+def test_seminar_page_offers_what_the_seminar_allows(client, login_as, make_seminar):
     login_as("rep")
     draft = make_seminar(status=SeminarStatus.DRAFT)
     body = client.get(f"/seminars/{draft.id}").get_data(as_text=True)
@@ -85,8 +85,8 @@ def test_seminar_page_offers_what_the_seminar_allows(client, login_as, make_semi
     assert client.post(f"/seminars/{held.id}/status", data={"status": "open"}).status_code == 400
 
 
-def test_registration_action_it_does_not_allow_is_refused(client, login_as, make_seminar,  # noqa: F811
-                                                          make_registration):  # noqa: F811
+def test_registration_action_it_does_not_allow_is_refused(client, login_as, make_seminar,
+                                                          make_registration):
     login_as("rep")
     seminar = make_seminar()
     registration = make_registration(seminar, status=RegistrationStatus.CANCELLED, name="李四")

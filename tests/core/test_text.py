@@ -8,7 +8,7 @@ from icalendar import Calendar
 from app.core.text import header_text, ics_text, one_line
 from app.seminars.services import ics_for
 from tests.conftest import local
-from tests.seminars.conftest import make_seminar, signup_data  # noqa: F401 (a fixture)
+from tests.seminars.conftest import make_seminar, signup_data
 
 # (No NUL: PostgreSQL text cannot hold it, and forms refuse it before it gets this far.)
 EVIL = "注塑机\r\n讲座\rBcc: evil@example.com\nX-Injected: 1\x07"
@@ -31,7 +31,7 @@ def _lines_are_sound(ics: str) -> None:
     assert "\r" not in body and "\n" not in body and "\x07" not in body
 
 
-def test_seminar_ics_with_line_breaks_in_title_and_place(app, make_seminar):  # noqa: F811
+def test_seminar_ics_with_line_breaks_in_title_and_place(app, make_seminar):
     seminar = make_seminar(title=EVIL, venue="三楼\r\n报告厅", address="车站大道\n1 号")
     with app.test_request_context():
         ics = ics_for(seminar)
@@ -69,7 +69,7 @@ class FakeSMTP:
         FakeSMTP.sent.append(message.as_bytes())
 
 
-def test_mail_headers_stay_one_line(app, client, make_seminar, monkeypatch):  # noqa: F811
+def test_mail_headers_stay_one_line(app, client, make_seminar, monkeypatch):
     FakeSMTP.sent = []
     monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
     monkeypatch.setitem(app.config, "MAIL_SERVER", "mail.example.com")

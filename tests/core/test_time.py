@@ -1,5 +1,5 @@
 """Local time: forms read times in the record's region and store UTC; pages show them in that zone."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -37,7 +37,7 @@ def test_zone_of(app, make_region):
 
 def test_to_utc_and_back():
     moment = to_utc(datetime(2026, 12, 1, 9, 30), SHANGHAI)
-    assert moment == datetime(2026, 12, 1, 1, 30, tzinfo=timezone.utc) and moment.tzinfo is timezone.utc
+    assert moment == datetime(2026, 12, 1, 1, 30, tzinfo=UTC) and moment.tzinfo is UTC
     assert local(moment, TOKYO).replace(tzinfo=None) == datetime(2026, 12, 1, 10, 30)
     assert to_utc(None, SHANGHAI) is None and local(None, SHANGHAI) is None
 
@@ -53,13 +53,13 @@ def test_field_reads_and_shows_in_its_zone(app):
     with app.test_request_context():
         form = _Form(formdata=MultiDict({"at": "2026-12-01T10:00"}))
         form.at.in_zone(TOKYO)
-        assert form.validate() and form.at.data == datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)
-        shown = _Form(formdata=None, data={"at": datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)})
+        assert form.validate() and form.at.data == datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+        shown = _Form(formdata=None, data={"at": datetime(2026, 12, 1, 1, 0, tzinfo=UTC)})
         shown.at.in_zone(TOKYO)
         assert 'value="2026-12-01T10:00"' in shown.at()
         # Without a zone of its own, the app's zone.
         plain = _Form(formdata=MultiDict({"at": "2026-12-01T10:00"}))
-        assert plain.validate() and plain.at.data == datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)
+        assert plain.validate() and plain.at.data == datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
         assert not _Form(formdata=MultiDict({"at": "tomorrow"})).validate()
 
 
@@ -70,7 +70,7 @@ def test_seminar_in_another_zone(client, login_as, tokyo):
         "capacity": "40"})
     assert response.status_code == 303
     seminar = db.session.scalar(select(Seminar))
-    assert seminar.starts_at == datetime(2030, 3, 5, 5, 0, tzinfo=timezone.utc)  # 14:00 in Tokyo
+    assert seminar.starts_at == datetime(2030, 3, 5, 5, 0, tzinfo=UTC)  # 14:00 in Tokyo
     assert 'value="2030-03-05T14:00"' in client.get(f"/seminars/{seminar.id}/edit").get_data(as_text=True)
     assert "2:00" in client.get("/seminars/").get_data(as_text=True)  # 3/5/30, 2:00 PM
     detail = client.get(f"/seminars/{seminar.id}").get_data(as_text=True)
@@ -80,8 +80,8 @@ def test_seminar_in_another_zone(client, login_as, tokyo):
 def test_visit_in_another_zone(client, login_as, tokyo, make_company, make_visit):
     user = login_as("manager", "Tokyo")
     company = make_company("东京眼镜株式会社", region="Tokyo")
-    visit = make_visit(company, datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc),
-                       datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc), users=[user])
+    visit = make_visit(company, datetime(2026, 12, 1, 1, 0, tzinfo=UTC),
+                       datetime(2026, 12, 1, 3, 0, tzinfo=UTC), users=[user])
     edit = client.get(f"/visits/{visit.id}/edit").get_data(as_text=True)
     assert 'value="2026-12-01T10:00"' in edit and 'value="2026-12-01T12:00"' in edit
     assert "10:00–12:00" in client.get(f"/visits/{visit.id}").get_data(as_text=True)

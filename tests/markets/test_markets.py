@@ -1,5 +1,5 @@
 """Markets: list, board, market page, create/edit, inline status change."""
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -180,7 +180,7 @@ def test_market_page_lists_visits_to_its_companies(client, login_as, make_market
     market = make_market("眼镜")
     company = make_company("温州华信眼镜有限公司", markets=[market], stage=Stage.ENGAGED)
     other = make_company("温州明光笔业有限公司")
-    start = datetime.now(timezone.utc) + timedelta(days=3)
+    start = datetime.now(UTC) + timedelta(days=3)
     for c in (company, other):
         db.session.add(Visit(region_id=c.region_id, company=c, starts_at=start, ends_at=start + timedelta(hours=2)))
     db.session.commit()

@@ -4,9 +4,9 @@ from datetime import timedelta
 
 import pytest
 
+from app.core.types import utcnow
 from app.extensions import db
 from app.seminars.models import Registration, RegistrationStatus, Seminar, SeminarStatus
-from app.core.types import utcnow
 
 
 @pytest.fixture

@@ -1,11 +1,11 @@
 """Serve Grove with gunicorn on a free loopback port, on a given database (for tests and benchmarks)."""
+import http.client
 import os
 import re
 import socket
 import subprocess
 import sys
 import time
-import http.client
 from contextlib import contextmanager
 from pathlib import Path
 

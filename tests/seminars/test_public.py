@@ -1,5 +1,6 @@
 """The public sign-up page, capacity and waiting list, the registration page, cancellation, mail."""
 import re
+from datetime import UTC
 
 import pytest
 from sqlalchemy import select
@@ -193,8 +194,8 @@ def test_cancelled_email_can_sign_up_again(client, make_seminar):
 
 def test_ics_is_in_the_region_time_zone(client, make_seminar):
     from datetime import datetime, timezone
-    seminar = make_seminar(starts_at=datetime(2030, 3, 5, 6, 0, tzinfo=timezone.utc),
-                           ends_at=datetime(2030, 3, 5, 9, 0, tzinfo=timezone.utc))
+    seminar = make_seminar(starts_at=datetime(2030, 3, 5, 6, 0, tzinfo=UTC),
+                           ends_at=datetime(2030, 3, 5, 9, 0, tzinfo=UTC))
     location = client.post(f"/s/{seminar.slug}", data=signup_data()).headers["Location"]
     response = client.get(location + "/seminar.ics")
     body = response.get_data(as_text=True)
@@ -215,15 +216,15 @@ def test_qr_codes_are_images(client, make_seminar):
 
 def test_times_show_in_region_zone(client, make_seminar):
     from datetime import datetime, timezone
-    seminar = make_seminar(starts_at=datetime(2030, 3, 5, 6, 0, tzinfo=timezone.utc),
-                           ends_at=datetime(2030, 3, 5, 9, 0, tzinfo=timezone.utc))
+    seminar = make_seminar(starts_at=datetime(2030, 3, 5, 6, 0, tzinfo=UTC),
+                           ends_at=datetime(2030, 3, 5, 9, 0, tzinfo=UTC))
     html = client.get(f"/s/{seminar.slug}").get_data(as_text=True)
     assert "Tuesday, March 5, 2030 14:00–17:00 (GMT+08:00)" in html
 
 
 def test_times_show_in_region_zone_in_chinese(client, make_seminar):
     from datetime import datetime, timezone
-    seminar = make_seminar(starts_at=datetime(2030, 3, 5, 6, 0, tzinfo=timezone.utc),
-                           ends_at=datetime(2030, 3, 5, 9, 0, tzinfo=timezone.utc))
+    seminar = make_seminar(starts_at=datetime(2030, 3, 5, 6, 0, tzinfo=UTC),
+                           ends_at=datetime(2030, 3, 5, 9, 0, tzinfo=UTC))
     html = client.get(f"/s/{seminar.slug}", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "2030年3月5日星期二 14:00–17:00" in html

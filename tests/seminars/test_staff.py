@@ -8,12 +8,12 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from app.accounts.models import Company, Contact
+from app.core.types import utcnow
 from app.experts.models import Expert, Organisation
 from app.extensions import db
 from app.outbox.models import OutboxMessage
 from app.seminars.models import Question, Registration, RegistrationStatus, Seminar, SeminarStatus
 from app.seminars.services import checkin_code
-from app.core.types import utcnow
 
 C, W, X, A, N = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED, RegistrationStatus.CANCELLED,
                  RegistrationStatus.ATTENDED, RegistrationStatus.NO_SHOW)

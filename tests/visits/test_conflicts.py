@@ -1,12 +1,12 @@
 """Conflict rules at their edges: touching intervals, the buffer, time zones, multi-day,
 cancelled visits, seminar talks, unavailability, weekly limits, working hours, regions."""
-from datetime import date, time, timedelta
+from datetime import UTC, date, time, timedelta
 
 import pytest
 
+from app.experts.models import Unavailability
 from app.extensions import db
 from app.seminars.models import Seminar, SeminarStatus, Speaker
-from app.experts.models import Unavailability
 from app.visits.conflicts import Team, find_conflicts
 from app.visits.models import VisitSettings, VisitStatus
 from tests.conftest import SHANGHAI, local
@@ -58,10 +58,10 @@ def test_time_zones_compare_instants(setup):
     rep, company, _ = setup
     from datetime import datetime, timezone
     # 09:30 Shanghai is 01:30 UTC: the same instant given in UTC still conflicts.
-    start = datetime(2026, 12, 1, 1, 30, tzinfo=timezone.utc)
+    start = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)
     assert kinds(conflicts(company, start, start + timedelta(hours=1), [rep])) == ["visit"]
     # 11:00 UTC is 19:00 in Shanghai: free, but outside working hours.
-    start = datetime(2026, 12, 1, 11, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 12, 1, 11, 0, tzinfo=UTC)
     assert kinds(conflicts(company, start, start + timedelta(hours=1), [rep])) == ["hours"]
 
 
