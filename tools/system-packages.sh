@@ -6,6 +6,12 @@
 set -euo pipefail
 
 PACKAGES=(chromium fonts-wqy-zenhei)
+# The PostgreSQL run backs up and restores with pg_dump and pg_restore, which must match the server.
+# (the server's machine has them already; a client-only machine gets Debian's postgresql-client).
+NEED_PG_CLIENT=0
+if [[ -n "${TEST_DATABASE_URL:-}" ]] && ! command -v pg_dump >/dev/null; then
+    NEED_PG_CLIENT=1
+fi
 
 if ! command -v dpkg-query >/dev/null; then
     [[ -n "${CHROMIUM_PATH:-}" && -x "${CHROMIUM_PATH}" ]] && exit 0  # the user's own Chromium and fonts
@@ -18,6 +24,7 @@ missing=()
 for pkg in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+((NEED_PG_CLIENT)) && missing+=(postgresql-client)
 ((${#missing[@]})) || exit 0
 
 if [[ $(id -u) -eq 0 ]]; then
