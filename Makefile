@@ -26,14 +26,15 @@ help:
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { echo "Could not create $(VENV): on Debian/Ubuntu run 'apt-get install python3-venv'."; exit 1; }
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed-run: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+# Every package, transitive ones included, is installed by its pinned version and hash
+# (requirements*.lock, made from requirements*.txt by tools/lock.sh).
+$(VENV)/.installed-run: requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
 	@touch $@
 
-$(VENV)/.installed-dev: requirements-dev.txt requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+$(VENV)/.installed-dev: requirements-dev.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
 	@touch $@ $(VENV)/.installed-run
 
 $(MO): $(PO) $(VENV)/.installed-run
