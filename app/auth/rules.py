@@ -1,5 +1,6 @@
 """What an account's e-mail address and password must be: one set of rules for the forms and the CLI."""
 from functools import cache
+from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
@@ -33,10 +34,9 @@ def normalize_email(address: str) -> str:
 
 @cache
 def common_passwords() -> frozenset[str]:
-    """The 30,000 most common passwords of zxcvbn's list (from leaked password sets), lower case."""
-    from zxcvbn.frequency_lists import FREQUENCY_LISTS
-
-    return frozenset(p.lower() for p in FREQUENCY_LISTS["passwords"])
+    """The 30,000 most common passwords (app/auth/common_passwords.txt), lower case."""
+    lines = (Path(__file__).with_name("common_passwords.txt")).read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
 
 
 def check_password(password: str, *, email: str | None = None) -> None:
