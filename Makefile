@@ -16,6 +16,9 @@ PORT ?= 5000
 PYTEST_ARGS ?=
 PO := app/translations/zh_Hans_CN/LC_MESSAGES/messages.po
 MO := $(PO:.po=.mo)
+# The Debian packages the tests call: Chromium for the browser journeys, a CJK font for Chinese
+# pages and printouts. `make test` installs the missing ones (tools/system-packages.sh).
+SYSTEM_PACKAGES := chromium fonts-wqy-zenhei
 
 .PHONY: run test bench help
 
@@ -47,7 +50,7 @@ run: $(VENV)/.installed-run $(MO)
 	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 test: $(VENV)/.installed-dev $(MO)
-	@tools/system-packages.sh
+	@tools/system-packages.sh $(SYSTEM_PACKAGES)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	@status=0; \

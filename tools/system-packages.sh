@@ -5,7 +5,8 @@
 # stops at once and prints the one command to run.
 set -euo pipefail
 
-PACKAGES=(chromium fonts-wqy-zenhei)
+# The packages come from the Makefile (SYSTEM_PACKAGES); run by hand, the same default.
+if (($#)); then PACKAGES=("$@"); else PACKAGES=(chromium fonts-wqy-zenhei); fi
 # The PostgreSQL run backs up and restores with pg_dump and pg_restore, which must match the server.
 # (the server's machine has them already; a client-only machine gets Debian's postgresql-client).
 NEED_PG_CLIENT=0
