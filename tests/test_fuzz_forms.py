@@ -15,12 +15,10 @@ from hypothesis import strategies as st
 
 from app.extensions import db
 from tests.test_robustness import (
-    HOME_REGION,
     RULES,
     _audit_count,
     _fields_of,
-    _url,
-    _value,
+    open_rule,
     worlds,
 )
 
@@ -44,12 +42,7 @@ VALUES = st.one_of(
 @pytest.mark.parametrize("endpoint, method, arguments, choices", POST_RULES)
 def test_generated_forms_never_answer_500(app, client, login_as, worlds, endpoint, method, arguments, choices):
     home, _other = worlds
-    url = _url(app, endpoint, dict(choices) | {a: _value(a, home) for a in arguments})
-    if not endpoint.startswith("public."):
-        login_as("manager", HOME_REGION)
-        if endpoint.startswith("admin.") or client.get(url).status_code == 403:
-            client.post("/logout")
-            login_as("admin", None)
+    url = open_rule(app, client, login_as, home, endpoint, arguments, choices)
     fields = _fields_of(app, endpoint)
 
     @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))

@@ -203,15 +203,21 @@ def _audit_count() -> int:
     return db.session.scalar(select(func.count()).select_from(AuditEntry).execution_options(all_regions=True))
 
 
-@pytest.mark.parametrize("endpoint, method, arguments, choices", RULES)
-def test_no_input_makes_a_page_answer_500(app, client, login_as, worlds, endpoint, method, arguments, choices):
-    home, other = worlds
+def open_rule(app, client, login_as, home, endpoint, arguments, choices) -> str:
+    """The rule's URL on the home region's records, the client signed in as who may open it."""
     url = _url(app, endpoint, dict(choices) | {a: _value(a, home) for a in arguments})
     if not endpoint.startswith("public."):
         login_as("manager", HOME_REGION)
         if endpoint.startswith("admin.") or client.get(url).status_code == 403:
             client.post("/logout")
             login_as("admin", None)  # an admin-only page (settings, outbox): walked as an admin
+    return url
+
+
+@pytest.mark.parametrize("endpoint, method, arguments, choices", RULES)
+def test_no_input_makes_a_page_answer_500(app, client, login_as, worlds, endpoint, method, arguments, choices):
+    home, other = worlds
+    url = open_rule(app, client, login_as, home, endpoint, arguments, choices)
     walk = Walk(client)
 
     # URL parameters out of every integer range, and junk tokens and slugs.
