@@ -181,6 +181,10 @@ def test_every_label_sits_above_its_control(request, new_page, login, width):
                 page.locator(selector).fill(value)
             page.locator(form.submit).first.click()
             expect(page.locator("main .field-error").first).to_be_visible()
+            # Measure the page at rest: the answer loaded (a plain form) or swapped and settled (htmx).
+            page.wait_for_load_state("load")
+            page.wait_for_function(
+                "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")
             found, labels = _measure(page, f"{form.name} with errors ({width})")
             problems, measured = problems + found, measured + labels
     assert measured > 300, measured  # the walk reached the forms
