@@ -65,7 +65,7 @@ def domains() -> tuple:
     """Every domain, one line each: its blueprints and its navigation entries, in menu order."""
     from flask_babel import lazy_gettext as _l
 
-    from app import accounts, admin, associations, auth, experts, imports, markets, seminars, visits
+    from app import accounts, admin, associations, auth, experts, imports, keyaccounts, markets, seminars, visits
     from app.core.domains import Domain, Nav
     return (
         Domain(auth.bp),
@@ -76,6 +76,7 @@ def domains() -> tuple:
         Domain((seminars.bp, seminars.public_bp), Nav("seminars.index", _l("Seminars"))),
         Domain(experts.bp, Nav("experts.index", _l("Experts"))),
         Domain(visits.bp, Nav("visits.index", _l("Visits"))),
+        Domain(keyaccounts.bp, Nav("keyaccounts.index", _l("Key accounts"))),
         Domain(admin.bp, Nav("admin.users", _l("Users"), admin_only=True),
                Nav("admin.audit", _l("Audit log"), admin_only=True),
                Nav("seminars.outbox", _l("Outbox"), admin_only=True)),

@@ -109,7 +109,7 @@ def _plain(value):
     return value
 
 
-def _actor_id():
+def actor_id():
     """The signed-in user; else whoever a CLI task or background job named in g.audit_user_id."""
     if has_request_context() and current_user and current_user.is_authenticated:
         return current_user.id
@@ -242,7 +242,7 @@ def _record(session, flush_context) -> None:
     if session.info.get("skip_audit"):
         return
     flush = _Flush(session)
-    actor, now = _actor_id(), utcnow()
+    actor, now = actor_id(), utcnow()
     new = set(map(id, session.new))
     described = []
     # In the order the objects were added, so a batch reads in the order it was written.

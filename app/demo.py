@@ -27,7 +27,7 @@ from app.accounts.models import (
     Tier,
 )
 from app.accounts.naming import name_key
-from app.admin.models import DEFAULT_CADENCE_DAYS, CadenceRule
+from app.keyaccounts.models import CadenceRule
 from app.associations.models import Association, Membership, MembershipStatus
 from app.auth.models import Region, Role, User
 from app.auth.services import create_user, get_or_create_region
@@ -295,8 +295,7 @@ class _Seeder:
 
     def _cadence(self, region: Region) -> None:
         existing = {r.tier for r in db.session.scalars(select(CadenceRule).where(CadenceRule.region_id == region.id))}
-        db.session.add_all(CadenceRule(region=region, tier=tier, max_gap_days=days)
-                           for tier, days in DEFAULT_CADENCE_DAYS.items() if tier not in existing)
+        db.session.add_all(CadenceRule.default(tier, region=region) for tier in Tier if tier not in existing)
 
     def _markets(self, region_name: str, region: Region) -> None:
         manager = self.region_staff[region_name]["manager"][0]

@@ -18,7 +18,7 @@ from werkzeug.routing import AnyConverter
 
 from app import create_app
 from app.accounts.models import Company, Contact, ContactRole, Opportunity, Order, Tier
-from app.admin.models import CadenceRule
+from app.keyaccounts.models import CadenceRule
 from app.associations.models import Association, Membership
 from app.audit import AuditEntry
 from app.auth.models import Region, User

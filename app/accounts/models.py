@@ -48,6 +48,8 @@ class ContactRole(LabelledEnum):
     TECHNICAL = "technical", _l("Technical")
     PROCUREMENT = "procurement", _l("Procurement")
     MANAGEMENT = "management", _l("Management")
+    WORKSHOP_DIRECTOR = "workshop_director", _l("Workshop director")
+    EQUIPMENT_MANAGER = "equipment_manager", _l("Equipment manager")
 
 
 class Line(LabelledEnum):
@@ -123,7 +125,8 @@ class Company(db.Model):
     opportunities: Mapped[list["Opportunity"]] = relationship(
         back_populates="company", cascade="all, delete-orphan", order_by="Opportunity.id.desc()")
     orders: Mapped[list["Order"]] = relationship(
-        back_populates="company", cascade="all, delete-orphan", order_by="Order.ordered_on.desc()")
+        back_populates="company", cascade="all, delete-orphan", order_by="Order.ordered_on.desc(), Order.id.desc()")
+    care: Mapped["AccountCare | None"] = relationship(back_populates="company", passive_deletes=True)
 
     @property
     def display_name(self) -> str:
@@ -227,7 +230,40 @@ class Order(db.Model):
     opportunity_id: Mapped[int | None] = mapped_column(sa.ForeignKey("opportunities.id", ondelete="SET NULL"))
     amount_cents: Mapped[int] = mapped_column(sa.BigInteger)
     ordered_on: Mapped[date]
+    # The products or product lines ordered, as the customer's order names them.
     description: Mapped[str] = mapped_column(sa.String(300), default="")
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
 
     company: Mapped[Company] = relationship(back_populates="orders")
     opportunity: Mapped[Opportunity | None] = relationship()
+
+
+class AccountCare(db.Model):
+    """What keeping an account needs now, kept current on every write it depends on (and by the
+    daily `flask refresh-accounts` for the passing of time): when it is next due, and its health.
+
+    Computed by app/keyaccounts/care.py; lists filter and sort on these columns, so no page
+    computes care row by row.
+    """
+
+    __tablename__ = "account_care"
+    __audit_label__ = _l("Account care")
+    __region_via__ = "company"
+    __table_args__ = (
+        sa.Index("ix_account_care_due", "due_on"),
+        sa.Index("ix_account_care_health", "health"),
+        sa.CheckConstraint("health IS NULL OR (health BETWEEN 0 AND 100)", name="health_0_to_100"),
+    )
+
+    company_id: Mapped[int] = mapped_column(sa.ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True)
+    last_visit_on: Mapped[date | None]
+    # The day the account falls due: the visit gap, or the earliest line gap of a required tie.
+    due_on: Mapped[date | None]
+    due_reason: Mapped[str] = mapped_column(sa.String(20), default="")  # "visit", "target" or a line
+    gap_count: Mapped[int] = mapped_column(default=0)
+    health: Mapped[int | None]
+    health_parts: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    computed_on: Mapped[date | None]
+    computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    company: Mapped["Company"] = relationship(back_populates="care")

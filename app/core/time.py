@@ -2,7 +2,7 @@
 UTC; pages show times in that same zone. Without a region (the audit log, the outbox, a week
 across regions) the app's TIMEZONE setting is the zone.
 """
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
@@ -68,3 +68,18 @@ class LocalDateTimeField(DateTimeLocalField):
             shown = local(self.data, self.zone or zone_of(None)) if self.data.tzinfo else self.data
             return shown.strftime(self.format[0])
         return ""
+
+
+def now_utc() -> datetime:
+    """The current time, aware UTC: the one clock that dates "today" (tests move it)."""
+    return datetime.now(UTC)
+
+
+def today_in(region=None) -> date:
+    """Today's date on the region's wall clock: what "due", "overdue" and "this year" count from."""
+    return now_utc().astimezone(zone_of(region)).date()
+
+
+def local_date(dt_utc: datetime | None, region=None) -> date | None:
+    """The calendar day an aware datetime falls on in the region's zone."""
+    return dt_utc.astimezone(zone_of(region)).date() if dt_utc is not None else None
