@@ -79,13 +79,13 @@ def _refresh_care(session) -> None:
     if not has_app_context() or session is not db.session():
         return
     for _round in range(5):  # each round's writes may note more; they settle at once in practice
+        # Flush first: changes still pending (no autoflush since they were made) are noted by
+        # this flush, and must count in this commit, not linger until the next one.
+        session.flush()
         noted = session.info.pop(COMPANIES, set())
         regions = session.info.pop(REGIONS, set())
         if not noted and not regions:
             return
-        session.flush()
-        session.info.pop(COMPANIES, None)
-        session.info.pop(REGIONS, None)
         ids = {cid for kind, obj in noted if (cid := _company_id(kind, obj)) is not None}
         if regions:
             care.refresh_regions(regions)
