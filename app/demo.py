@@ -27,12 +27,13 @@ from app.accounts.models import (
     Tier,
 )
 from app.accounts.naming import name_key
-from app.keyaccounts.models import CadenceRule
 from app.associations.models import Association, Membership, MembershipStatus
 from app.auth.models import Region, Role, User
 from app.auth.services import create_user, get_or_create_region
 from app.experts.models import Expert, ExpertTag, Organisation, Unavailability
 from app.extensions import db
+from app.keyaccounts.demo import seed_keeping
+from app.keyaccounts.models import CadenceRule
 from app.markets.models import Market, MarketStatus
 from app.seminars.models import (
     Question,
@@ -234,6 +235,8 @@ class _Seeder:
             self._visits(region_name, region)
         db.session.flush()
         self._escalations()
+        seed_keeping(seed=SEED + 9, today=self.today, zone=TZ, regions=regions, companies=self.companies,
+                     staff=self.region_staff, expert=self.users["expert"])
         return self._seminars(regions)
 
     # People -----------------------------------------------------------------------------
