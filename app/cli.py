@@ -8,9 +8,11 @@ from app.extensions import db
 
 def register_cli(app: Flask) -> None:
     from app.backup import backup, restore
+    from app.keyaccounts.cli import refresh_accounts
     from app.outbox.cli import outbox_send
 
     app.cli.add_command(outbox_send)
+    app.cli.add_command(refresh_accounts)
     app.cli.add_command(backup)
     app.cli.add_command(restore)
 

@@ -116,3 +116,16 @@ def test_a_done_visit_clears_attention_due_at_once(app, clock, make_key_account,
     make_visit(company, starts, starts + timedelta(hours=1), status=VisitStatus.DONE)
     assert care_of(company).due_on == date(2026, 7, 16) + timedelta(days=30)
     assert care_of(company).last_visit_on == date(2026, 7, 16)
+
+
+def test_refresh_accounts_counts_the_passing_days(app, runner, clock, make_key_account):
+    clock.set(datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
+    company = make_key_account(tier="B", created_at=clock.now)
+    assert care_of(company).due_on == date(2026, 3, 2) + timedelta(days=60)
+    health_before = care_of(company).health
+    clock.advance(days=75)
+    result = runner.invoke(args=["refresh-accounts"])
+    assert result.exit_code == 0 and "Refreshed the care of 1 account." in result.output
+    care = care_of(company)
+    assert care.computed_on == date(2026, 5, 16) and care.health < health_before
+    assert care.health_parts["freshness"]["days_over"] == 15
