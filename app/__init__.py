@@ -65,10 +65,23 @@ def domains() -> tuple:
     """Every domain, one line each: its blueprints and its navigation entries, in menu order."""
     from flask_babel import lazy_gettext as _l
 
-    from app import accounts, admin, associations, auth, experts, imports, keyaccounts, markets, seminars, visits
+    from app import (
+        accounts,
+        admin,
+        associations,
+        auth,
+        experts,
+        imports,
+        keyaccounts,
+        markets,
+        notifications,
+        seminars,
+        visits,
+    )
     from app.core.domains import Domain, Nav
     return (
         Domain(auth.bp),
+        Domain(notifications.bp),
         Domain(markets.bp, Nav("markets.index", _l("Markets"))),
         Domain(associations.bp, Nav("associations.index", _l("Associations"))),
         Domain(imports.bp, nested=True),
