@@ -34,12 +34,15 @@ sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
 from app.accounts.models import (  # noqa: E402
+    AccountCare,
     Company,
     Contact,
     ContactRole,
     ContactRoleTag,
+    Line,
     Opportunity,
     OpportunityStage,
+    Order,
     RevenueBand,
     Stage,
     Tier,
@@ -54,6 +57,23 @@ from app.config import Config  # noqa: E402
 from app.demo import BRANDS, GIVEN, SURNAMES, TITLES  # noqa: E402
 from app.experts.models import Expert, ExpertTag, Organisation  # noqa: E402
 from app.extensions import db  # noqa: E402
+from app.keyaccounts.models import (  # noqa: E402
+    AccountPlan,
+    BuyingCentre,
+    CareSpend,
+    CellStatus,
+    ChangeCause,
+    KeyAccountProposal,
+    Measure,
+    PlanObjective,
+    ProductLine,
+    ProposalStatus,
+    SpendCategory,
+    StageChange,
+    Touch,
+    TouchKind,
+    WhitespaceCell,
+)
 from app.markets.models import Market  # noqa: E402
 from app.seminars.models import Registration, RegistrationStatus, Seminar, SeminarStatus, Speaker  # noqa: E402
 from app.visits.models import Purpose, Visit, VisitMember, VisitStatus  # noqa: E402
@@ -124,12 +144,21 @@ def seed(companies: int, full: bool, rng: random.Random) -> dict:
 
     contacts, roles = [], []
     roles_all = list(ContactRole)
+    kept = {c["id"]: c for c in rows if c["stage"] in (Stage.WON, Stage.KEY_ACCOUNT)}
     for n in range(companies * 3):
         title, department, tags, _line = TITLES[n % len(TITLES)]
-        contacts.append(dict(id=n + 1, company_id=n // 3 + 1, name=rng.choice(SURNAMES) + rng.choice(GIVEN),
-                             title=title, department=department, phone=f"13{n:09d}", email="", wechat="", notes=""))
-        for role in {*tags, rng.choice(roles_all)}:
-            roles.append(dict(contact_id=n + 1, role=role))
+        contact = dict(id=n + 1, company_id=n // 3 + 1, name=rng.choice(SURNAMES) + rng.choice(GIVEN),
+                       title=title, department=department, phone=f"13{n:09d}", email="", wechat="", notes="",
+                       line=None, holder_id=None, strength=None, last_contact_on=None)
+        role_set = {*tags, rng.choice(roles_all)}
+        if contact["company_id"] in kept:
+            # A kept account's three people sit on our three lines: boss, workshop director, equipment manager.
+            line, role = THREE_LINES[n % 3]
+            role_set.add(role)
+            contact.update(line=line, holder_id=rep.id, strength=rng.randint(1, 5),
+                           last_contact_on=date.today() - timedelta(days=rng.randint(1, 200)))
+        contacts.append(contact)
+        roles.extend(dict(contact_id=n + 1, role=role) for role in role_set)
     _insert(Contact.__table__, contacts)
     _insert(ContactRoleTag.__table__, roles)
 
@@ -139,6 +168,7 @@ def seed(companies: int, full: bool, rng: random.Random) -> dict:
     _insert(Opportunity.__table__, opportunities)
     sizes = {"companies": companies, "contacts": len(contacts), "contact_roles": len(roles),
              "opportunities": len(opportunities)}
+    sizes.update(seed_key_accounts(region.id, rep.id, rows, [c for c in contacts if c["line"]], rng, now))
 
     if full:
         seminars, registrations = [], []
@@ -176,11 +206,76 @@ def seed(companies: int, full: bool, rng: random.Random) -> dict:
         sizes.update(seminars=len(seminars), registrations=len(registrations), visits=len(visits))
     if db.engine.dialect.name == "postgresql":
         # The rows above carry their ids; move the sequences past them.
-        for table in ("companies", "contacts", "seminars", "visits"):
+        for table in ("companies", "contacts", "seminars", "visits", "account_plans", "buying_centres", "product_lines"):
             db.session.execute(sa.text(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 1) FROM {table}))"))
     db.session.commit()
     return sizes
+
+
+THREE_LINES = [(Line.MANAGEMENT, ContactRole.DECISION_MAKER), (Line.BUSINESS, ContactRole.WORKSHOP_DIRECTOR),
+               (Line.TECHNICAL, ContactRole.EQUIPMENT_MANAGER)]
+
+
+def seed_key_accounts(region_id: int, rep_id: int, companies: list[dict], tied: list[dict], rng, now) -> dict:
+    """Orders over two years, care rows, touches, stage history, proposals, plans and whitespace grids."""
+    today = date.today()
+    care_stages = (Stage.TARGET, Stage.ENGAGED, Stage.OPPORTUNITY, Stage.WON, Stage.KEY_ACCOUNT)
+    kept = [c for c in companies if c["stage"] in (Stage.WON, Stage.KEY_ACCOUNT)]
+    orders = [dict(company_id=c["id"], amount_cents=rng.randint(5, 300) * 10_000_00,
+                   ordered_on=today - timedelta(days=rng.randint(0, 720)), description="数控车床", notes="")
+              for c in kept for _ in range(rng.randint(1, 4))]
+    _insert(Order.__table__, orders)
+    care = []
+    for c in companies:
+        if c["stage"] not in care_stages:
+            continue
+        is_kept = c["stage"] in (Stage.WON, Stage.KEY_ACCOUNT)
+        health = rng.randint(15, 100) if is_kept else None
+        parts = {"freshness": {"score": health, "weight": 43, "days_over": 0, "gap_days": 30,
+                               "due_on": today.isoformat()},
+                 "coverage": {"score": 66, "weight": 36, "covered": 2, "required": 3},
+                 "trend": {"score": 80, "weight": 21, "last_cents": 100_000_00, "previous_cents": 125_000_00}} \
+            if is_kept else {}
+        care.append(dict(company_id=c["id"], last_visit_on=today - timedelta(days=rng.randint(1, 150)),
+                         due_on=today + timedelta(days=rng.randint(-90, 60)),
+                         due_reason=rng.choice(["visit", "business", "technical"]) if is_kept else "target",
+                         gap_count=rng.randint(0, 2) if is_kept else 0, health=health, health_parts=parts,
+                         computed_on=today, computed_at=now))
+    _insert(AccountCare.__table__, care)
+    _insert(Touch.__table__, [dict(company_id=t["company_id"], contact_id=t["id"], line=t["line"], kind=TouchKind.CALL,
+                                   touched_on=t["last_contact_on"] - timedelta(days=k * 30), note="", by_id=rep_id,
+                                   created_at=now) for t in tied for k in range(2)])
+    _insert(StageChange.__table__, [dict(company_id=c["id"], changed_at=now - timedelta(days=200), by_id=rep_id,
+                                         from_stage=Stage.TARGET, to_stage=Stage.WON, cause=ChangeCause.FIRST_ORDER,
+                                         reason="") for c in kept])
+    _insert(KeyAccountProposal.__table__, [dict(company_id=c["id"], proposed_tier=Tier.B, yearly_cents=150_000_000,
+                                                order_count=2, reason="", status=ProposalStatus.PENDING,
+                                                proposed_at=now, note="")
+                                           for c in kept if c["stage"] is Stage.WON][:50])
+    lines = [dict(id=i + 1, region_id=region_id, name=name, position=i)
+             for i, name in enumerate(["精密数控机床", "激光加工设备", "自动化上下料", "检测与计量", "备件与服务"])]
+    _insert(ProductLine.__table__, lines)
+    key_accounts = [c for c in kept if c["stage"] is Stage.KEY_ACCOUNT]
+    plans = [dict(id=i + 1, company_id=c["id"], year=today.year, owner_id=rep_id, visit_days=12,
+                  care_budget_cents=30_000_00, parts_reserve_cents=20_000_00, notes="")
+             for i, c in enumerate(key_accounts)]
+    _insert(AccountPlan.__table__, plans)
+    _insert(PlanObjective.__table__, [dict(plan_id=p["id"], title=title, measure=measure, target=target)
+                                      for p in plans for title, measure, target in (
+                                          ("年度订单额", Measure.ORDER_VALUE, 2_000_000_00),
+                                          ("技术拜访", Measure.TECHNICAL_VISITS, 4),
+                                          ("经理拜访", Measure.MANAGER_VISITS, 3))])
+    _insert(CareSpend.__table__, [dict(plan_id=p["id"], spent_on=today - timedelta(days=k), category=SpendCategory.TRAVEL,
+                                       amount_cents=1_500_00, what="差旅", by_id=rep_id)
+                                  for p in plans for k in range(3)])
+    centres = [dict(id=len(plans) * k + i + 1, company_id=p["company_id"], name=f"{k + 1} 号车间")
+               for i, p in enumerate(plans) for k in range(2)]
+    _insert(BuyingCentre.__table__, centres)
+    _insert(WhitespaceCell.__table__, [dict(centre_id=c["id"], product_line_id=line["id"],
+                                            status=rng.choice(list(CellStatus)), note="")
+                                       for c in centres for line in lines[:4]])
+    return {"orders": len(orders), "account_care": len(care), "account_plans": len(plans)}
 
 
 def pages(app) -> dict[str, str]:
@@ -194,7 +289,9 @@ def pages(app) -> dict[str, str]:
         "expert_id": db.session.scalar(sa.select(sa.func.min(Expert.id))),
         "visit_id": db.session.scalar(sa.select(sa.func.max(Visit.id))),
         "seminar_id": seminar.id if seminar else None, "slug": seminar.slug if seminar else None,
+        "plan_id": db.session.scalar(sa.select(sa.func.min(AccountPlan.id))),
     }
+    key_account = db.session.scalar(sa.select(AccountPlan.company_id).order_by(AccountPlan.id).limit(1))
     urls = {
         "companies": "/companies/",
         "companies search 华信": "/companies/?q=华信",
@@ -203,6 +300,10 @@ def pages(app) -> dict[str, str]:
         "companies page 40": "/companies/?page=40",
         "companies by score, page 40": "/companies/?sort=-score&page=40",
         "company page": f"/companies/{busy}",
+        "key account page": f"/companies/{key_account}",
+        "companies attention due": "/companies/?due=1",
+        "companies by health, worst first": "/companies/?sort=health",
+        "key accounts, worst health first": "/key-accounts/",
     }
     skip_words = ("qr", "ics", "csv", "export", "feed", "count", "options", "check", "healthz", "static")
     with app.test_request_context():
