@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import AccountCare, Company, Contact, ContactRole, Line, Order, Stage, Tier
@@ -229,9 +231,11 @@ def assess(companies: list[Company]) -> dict[int, Care]:
 
 def _health(care: Care, orders: list[tuple[date, int]]) -> None:
     """0–100 with its parts, each part 0–100 and its weight among the parts measured."""
+    # Measured against the rule that is due: a line's gap when a tie on that line falls due first.
+    gap = next((c.gap_days for c in care.cells if c.line.value == care.due_reason), care.gap_days)
     freshness = 100
-    if care.gap_days:
-        freshness = max(0, round(100 * (1 - days_over(care.due_on, care.today) / care.gap_days)))
+    if gap:
+        freshness = max(0, round(100 * (1 - days_over(care.due_on, care.today) / gap)))
     points = {"warm": 1.0, "cooling": 1.0, "cold": 0.5, "never": 0.25}
     coverage = round(100 * sum(points.get(c.state, 0) for c in care.cells) / len(care.cells)) if care.cells else 100
     year_ago, two_years_ago = care.today - timedelta(days=365), care.today - timedelta(days=730)
@@ -242,7 +246,7 @@ def _health(care: Care, orders: list[tuple[date, int]]) -> None:
     parts = {}
     for part in MEASURED_PARTS:
         parts[part] = {"score": scores[part], "weight": round(100 * HEALTH_WEIGHTS[part] / total_weight)}
-    parts["freshness"].update(days_over=care.days_over, gap_days=care.gap_days, due_on=care.due_on.isoformat())
+    parts["freshness"].update(days_over=care.days_over, gap_days=gap, due_on=care.due_on.isoformat())
     parts["coverage"].update(covered=sum(1 for c in care.cells if not c.is_gap), required=len(care.cells))
     parts["trend"].update(last_cents=last, previous_cents=previous)
     care.health_parts = parts
@@ -281,16 +285,26 @@ def refresh(company_ids) -> int:
             select(Company).where(Company.id.in_(chunk)).options(joinedload(Company.region))
             .execution_options(all_regions=True)))
         cares = assess(companies)
-        db.session.execute(delete(AccountCare.__table__).where(AccountCare.__table__.c.company_id.in_(chunk)))
         now = utcnow()
         rows = [{"company_id": c.company.id, "last_visit_on": c.last_visit_on, "due_on": c.due_on,
                  "due_reason": c.due_reason, "gap_count": len(c.gaps), "health": c.health,
                  "health_parts": c.health_parts, "computed_on": c.today, "computed_at": now}
                 for c in cares.values() if c.company.stage in CARE_STAGES]
+        table = AccountCare.__table__
+        db.session.execute(delete(table).where(table.c.company_id.in_(chunk),
+                                               table.c.company_id.not_in([r["company_id"] for r in rows])))
         if rows:
-            db.session.execute(insert(AccountCare.__table__), rows)
+            # An upsert: two commits refreshing the same account at once (PostgreSQL) both succeed.
+            upsert = _insert_for(db.session.get_bind().dialect.name)(table)
+            db.session.execute(upsert.on_conflict_do_update(
+                index_elements=[table.c.company_id],
+                set_={k: upsert.excluded[k] for k in rows[0] if k != "company_id"}), rows)
         done += len(rows)
     return done
+
+
+def _insert_for(dialect: str):
+    return postgresql_insert if dialect == "postgresql" else sqlite_insert
 
 
 def refresh_regions(region_ids) -> int:
