@@ -327,7 +327,7 @@ class BuyingCentre(db.Model):
 
 
 class CellStatus(LabelledEnum):
-    OPEN = "open", _l("Open")
+    OPEN = "open", _l("Open to win")
     QUOTED = "quoted", _l("Quoted")
     INSTALLED = "installed", _l("Installed")
     COMPETITOR = "competitor", _l("Competitor's")
