@@ -1,0 +1,1 @@
+"""The machines a company's page shows (app/core/panels.py)."""

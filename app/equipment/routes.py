@@ -1,0 +1,1 @@
+"""Installed base, parts catalogue, regional stock and the to-reorder list."""

@@ -1,0 +1,432 @@
+"""Spare parts stock: on hand as the sum of moves, moves that never take it below zero (also when two
+people issue the last part at once), suggested minimums from the installed base, the to-reorder
+list, parts availability per account; and the installed base itself. Services flush; routes commit.
+
+For other domains (a service case issues parts through these):
+- `issue_part(region_id, part_id, quantity, *, reference="", by=None) -> StockMove`
+- `on_hand(region_id, part_ids) -> {part_id: quantity}`
+- `parts_for_models(models) -> [SparePart]`
+- `parts_availability(company_ids) -> {company_id: share 0..1}`
+"""
+import math
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.accounts.models import Company, Stage, Tier
+from app.auth.models import User
+from app.core.access import check_region
+from app.equipment.models import (
+    InstalledEquipment,
+    MachineModel,
+    MinSource,
+    MoveKind,
+    PartStock,
+    SparePart,
+    StockMove,
+    model_key,
+    part_models,
+)
+from app.extensions import db
+
+# A quantity no stock room holds; also keeps sums far inside the INTEGER column.
+MAX_QUANTITY = 1_000_000
+ALL = {"all_regions": True}
+
+
+class StockError(Exception):
+    """A stock move Grove refuses; `message` (translatable) is shown at the form's field.
+
+    `field` names that field when it is not the quantity (the reason of a correction, the region
+    a transfer goes to).
+    """
+
+    def __init__(self, message, *, field: str = "quantity"):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+# ---- on hand and the lock
+
+
+def on_hand(region_id: int, part_ids: Iterable[int]) -> dict[int, int]:
+    """{part_id: on hand in the region}, every asked part included (0 when it has no moves)."""
+    ids = list(dict.fromkeys(part_ids))
+    result = dict.fromkeys(ids, 0)
+    if ids:
+        result.update(db.session.execute(
+            select(StockMove.part_id, func.sum(StockMove.quantity))
+            .where(StockMove.region_id == region_id, StockMove.part_id.in_(ids))
+            .group_by(StockMove.part_id)).all())
+    return {part_id: int(qty or 0) for part_id, qty in result.items()}
+
+
+def _quantity(quantity, *, signed: bool = False) -> int:
+    """A whole number of parts, more than zero (or, for corrections, anything but zero)."""
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        raise StockError(_l("Enter a whole number of parts."))
+    if abs(quantity) > MAX_QUANTITY:
+        raise StockError(_l("Enter at most %(n)s parts.", n=f"{MAX_QUANTITY:,}"))
+    if signed and quantity == 0:
+        raise StockError(_l("Enter how many parts to add (e.g. 3) or take off (e.g. -2)."))
+    if not signed and quantity <= 0:
+        raise StockError(_l("Enter a quantity of 1 or more."))
+    return quantity
+
+
+def _insert(model):
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+
+
+def _stock_row(region_id: int, part_id: int, *, create: bool) -> PartStock | None:
+    """The region's stock row of the part, locked until the transaction ends (created if asked).
+
+    On PostgreSQL `SELECT ... FOR UPDATE` makes a second mover of the same part in the same region
+    wait here until the first commits; the on-hand sum it then reads includes the first's move.
+    On SQLite a write request holds the database's write lock from BEGIN IMMEDIATE (app/__init__.py),
+    which serialises movers the same way.
+    """
+    if db.session.get(SparePart, part_id) is None:
+        raise StockError(_l("Choose a part of the catalogue."), field="part_id")
+    stmt = (select(PartStock).where(PartStock.region_id == region_id, PartStock.part_id == part_id)
+            .with_for_update().execution_options(populate_existing=True, **ALL))
+    row = db.session.scalar(stmt)
+    if row is None and create:
+        # Two first receipts at once: one inserts, the other waits on the key and inserts nothing.
+        db.session.execute(_insert(PartStock).values(region_id=region_id, part_id=part_id)
+                           .on_conflict_do_nothing(index_elements=["region_id", "part_id"]))
+        row = db.session.scalar(stmt)
+    return row
+
+
+def _locked_on_hand(region_id: int, part_id: int) -> int:
+    return int(db.session.scalar(
+        select(func.coalesce(func.sum(StockMove.quantity), 0))
+        .where(StockMove.region_id == region_id, StockMove.part_id == part_id).execution_options(**ALL)))
+
+
+def _short(have: int):
+    if have <= 0:
+        return StockError(_l("None of this part is on hand."))
+    return StockError(_l("Only %(n)s on hand.", n=have))
+
+
+def _one_line(text) -> str:
+    return " ".join(str(text or "").split())
+
+
+def _move(region_id, part_id, kind, quantity, *, by, reference="", reason="", transfer_id=None) -> StockMove:
+    move = StockMove(region_id=region_id, part_id=part_id, kind=kind, quantity=quantity,
+                     reference=_one_line(reference)[:120], reason=_one_line(reason)[:300], transfer_id=transfer_id,
+                     by_id=by.id if isinstance(by, User) else by)
+    db.session.add(move)
+    return move
+
+
+# ---- moves
+
+
+def issue_part(region_id: int, part_id: int, quantity: int, *, reference: str = "", by=None) -> StockMove:
+    """Take parts out of a region's stock (to a service case): refused when fewer are on hand.
+
+    Raises StockError when the quantity is not a positive whole number or the stock is short.
+    Flushes; the caller commits.
+    """
+    quantity = _quantity(quantity)
+    check_region(region_id)
+    stock = _stock_row(region_id, part_id, create=False)
+    have = _locked_on_hand(region_id, part_id) if stock is not None else 0
+    if have < quantity:
+        raise _short(have)
+    move = _move(region_id, part_id, MoveKind.ISSUE, -quantity, by=by, reference=reference)
+    db.session.flush()
+    return move
+
+
+def receive_part(region_id: int, part_id: int, quantity: int, *, reference: str = "", by=None) -> StockMove:
+    """Parts arrive in a region's stock (a delivery): the region starts stocking the part if it did not."""
+    quantity = _quantity(quantity)
+    check_region(region_id)
+    _stock_row(region_id, part_id, create=True)
+    move = _move(region_id, part_id, MoveKind.RECEIVE, quantity, by=by, reference=reference)
+    db.session.flush()
+    return move
+
+
+def transfer_part(from_region_id: int, to_region_id: int, part_id: int, quantity: int, *, reference: str = "",
+                  by=None) -> tuple[StockMove, StockMove]:
+    """Move parts from one region's stock to another's: both sides in this transaction, paired by one id.
+
+    The mover must belong to both regions (or be an admin); the source must have them on hand.
+    """
+    quantity = _quantity(quantity)
+    if from_region_id == to_region_id:
+        raise StockError(_l("Choose another region to send the parts to."), field="to_region_id")
+    check_region(from_region_id)
+    check_region(to_region_id)
+    # Both rows locked in region order, so two transfers between the same regions cannot deadlock.
+    rows = {region_id: _stock_row(region_id, part_id, create=region_id == to_region_id)
+            for region_id in sorted((from_region_id, to_region_id))}
+    have = _locked_on_hand(from_region_id, part_id) if rows[from_region_id] is not None else 0
+    if have < quantity:
+        raise _short(have)
+    token = uuid.uuid4().hex
+    out = _move(from_region_id, part_id, MoveKind.TRANSFER_OUT, -quantity, by=by, reference=reference,
+                transfer_id=token)
+    into = _move(to_region_id, part_id, MoveKind.TRANSFER_IN, quantity, by=by, reference=reference,
+                 transfer_id=token)
+    db.session.flush()
+    return out, into
+
+
+def correct_stock(region_id: int, part_id: int, delta: int, *, reason: str, by=None) -> StockMove:
+    """A count correction (what was counted differs from the sum of moves): signed, with a reason,
+    and never below zero."""
+    delta = _quantity(delta, signed=True)
+    if not _one_line(reason):
+        raise StockError(_l("Say why the count differs (e.g. counted 4 on the shelf, 2 damaged)."), field="reason")
+    check_region(region_id)
+    stock = _stock_row(region_id, part_id, create=delta > 0)
+    have = _locked_on_hand(region_id, part_id) if stock is not None else 0
+    if have + delta < 0:
+        raise StockError(_l("Only %(n)s on hand: a correction cannot take the stock below zero.", n=have))
+    move = _move(region_id, part_id, MoveKind.CORRECTION, delta, by=by, reason=reason)
+    db.session.flush()
+    return move
+
+
+# ---- the catalogue
+
+
+def parts_for_models(models) -> list[SparePart]:
+    """The parts that fit any of these machine models (MachineModel rows, ids or names), by part number."""
+    ids, keys = set(), set()
+    for m in models or ():
+        if isinstance(m, MachineModel):
+            ids.add(m.id)
+        elif isinstance(m, int) and not isinstance(m, bool):
+            ids.add(m)
+        elif isinstance(m, str) and model_key(m):
+            keys.add(model_key(m))
+    if not ids and not keys:
+        return []
+    wanted = select(part_models.c.part_id).join(MachineModel, MachineModel.id == part_models.c.model_id).where(
+        or_(MachineModel.id.in_(ids), MachineModel.key.in_(keys)))
+    return list(db.session.scalars(select(SparePart).where(SparePart.id.in_(wanted))
+                                   .options(selectinload(SparePart.models)).order_by(SparePart.number)))
+
+
+# ---- suggested minimum
+
+
+@dataclass
+class Suggestion:
+    """DESIGN.md: ceil(installed units of the models using the part × failure rate × lead days ÷ 365),
+    + 1 where a tier-A key account in the region runs such a model."""
+
+    installed: int
+    failure_rate: Decimal
+    lead_days: int
+    tier_a: bool
+
+    @property
+    def expected(self) -> int:
+        """The failures expected while a reorder is on its way, rounded up."""
+        return math.ceil(Decimal(self.installed) * Decimal(self.failure_rate) * self.lead_days / Decimal(365))
+
+    @property
+    def value(self) -> int:
+        return self.expected + (1 if self.tier_a and self.installed else 0)
+
+
+def suggestions(region_id: int, parts: list[SparePart], lead_days: dict[int, int]) -> dict[int, Suggestion]:
+    """The suggested minimum of each part in the region, from its installed base (one query)."""
+    ids = [p.id for p in parts]
+    counts = {}
+    if ids:
+        tier_a = and_(Company.stage == Stage.KEY_ACCOUNT, Company.tier == Tier.A)
+        counts = {part_id: (n, bool(a)) for part_id, n, a in db.session.execute(
+            select(part_models.c.part_id, func.count(InstalledEquipment.id),
+                   func.max(case((tier_a, 1), else_=0)))
+            .join(InstalledEquipment, InstalledEquipment.model_id == part_models.c.model_id)
+            .join(Company, Company.id == InstalledEquipment.company_id)
+            .where(InstalledEquipment.region_id == region_id, part_models.c.part_id.in_(ids))
+            .group_by(part_models.c.part_id).execution_options(**ALL))}
+    return {p.id: Suggestion(installed=counts.get(p.id, (0, False))[0], failure_rate=p.failure_rate,
+                             lead_days=lead_days.get(p.id, DEFAULT_LEAD_DAYS), tier_a=counts.get(p.id, (0, False))[1])
+            for p in parts}
+
+
+DEFAULT_LEAD_DAYS = 30
+
+
+def ensure_stock(region_id: int, part_id: int) -> PartStock:
+    """The region's stock row of the part, created (with no moves) when the region starts keeping it."""
+    check_region(region_id)
+    return _stock_row(region_id, part_id, create=True)
+
+
+def set_policy(stock: PartStock, *, minimum: int, maximum: int | None, lead_days: int) -> None:
+    """Set a region's minimum, maximum and lead time of a part by hand."""
+    check_region(stock.region_id)
+    if stock.minimum != minimum:
+        stock.min_source = MinSource.MANUAL
+    stock.minimum, stock.maximum, stock.lead_days = minimum, maximum, lead_days
+    db.session.flush()
+
+
+def take_suggestion(stock: PartStock) -> int:
+    """Make the suggested minimum the region's minimum of the part; returns it."""
+    check_region(stock.region_id)
+    suggestion = suggestions(stock.region_id, [stock.part], {stock.part_id: stock.lead_days})[stock.part_id]
+    stock.minimum = suggestion.value
+    stock.min_source = MinSource.SUGGESTED
+    db.session.flush()
+    return stock.minimum
+
+
+# ---- the stock pages
+
+
+@dataclass
+class StockLine:
+    """One part on a region's stock page or to-reorder list."""
+
+    part: SparePart
+    stock: PartStock | None
+    on_hand: int
+    suggestion: Suggestion
+    machines: list = field(default_factory=list)  # [(model, installed, [key accounts])] on the reorder list
+
+    @property
+    def minimum(self) -> int:
+        return self.stock.minimum if self.stock else 0
+
+    @property
+    def below_minimum(self) -> bool:
+        return self.on_hand < self.minimum
+
+    @property
+    def to_order(self) -> int:
+        return max(0, (self.stock.order_up_to if self.stock else 0) - self.on_hand)
+
+    @property
+    def order_cents(self) -> int:
+        return self.to_order * self.part.unit_cost_cents
+
+
+def _on_hand_column(region_id: int):
+    return (select(func.coalesce(func.sum(StockMove.quantity), 0))
+            .where(StockMove.region_id == region_id, StockMove.part_id == SparePart.id).scalar_subquery())
+
+
+def stock_query(region_id: int, *, q: str = "", below: bool = False, model_id: int | None = None):
+    """The select behind a region's stock page: the parts the region keeps or whose machines it has."""
+    kept = exists().where(PartStock.region_id == region_id, PartStock.part_id == SparePart.id)
+    used = exists().where(part_models.c.part_id == SparePart.id, InstalledEquipment.model_id == part_models.c.model_id,
+                          InstalledEquipment.region_id == region_id)
+    stmt = select(SparePart).where(or_(kept, used))
+    if q := q.strip():
+        like = f"%{q}%"
+        stmt = stmt.where(or_(SparePart.number.ilike(like), SparePart.name.ilike(like)))
+    if model_id:
+        stmt = stmt.where(exists().where(part_models.c.part_id == SparePart.id, part_models.c.model_id == model_id))
+    if below:
+        minimum = (select(PartStock.minimum).where(PartStock.region_id == region_id, PartStock.part_id == SparePart.id)
+                   .scalar_subquery())
+        stmt = stmt.where(func.coalesce(minimum, 0) > _on_hand_column(region_id))
+    return stmt.options(selectinload(SparePart.models)).order_by(SparePart.number)
+
+
+def stock_lines(region_id: int, parts: list[SparePart]) -> list[StockLine]:
+    """The stock, on hand and suggestion of each part in the region, in three queries."""
+    ids = [p.id for p in parts]
+    rows = {s.part_id: s for s in db.session.scalars(
+        select(PartStock).where(PartStock.region_id == region_id, PartStock.part_id.in_(ids)))} if ids else {}
+    have = on_hand(region_id, ids)
+    suggested = suggestions(region_id, parts, {i: s.lead_days for i, s in rows.items()})
+    return [StockLine(part=p, stock=rows.get(p.id), on_hand=have[p.id], suggestion=suggested[p.id]) for p in parts]
+
+
+def reorder_lines(region_id: int) -> list[StockLine]:
+    """Every part below its minimum in the region, with the quantity to order up to the maximum and
+    the machines that need it: each model using it, how many are installed, at which key accounts."""
+    have = (select(StockMove.part_id, func.sum(StockMove.quantity).label("qty"))
+            .where(StockMove.region_id == region_id).group_by(StockMove.part_id).subquery())
+    qty = func.coalesce(have.c.qty, 0)
+    rows = db.session.execute(
+        select(PartStock, qty).outerjoin(have, have.c.part_id == PartStock.part_id)
+        .join(SparePart, SparePart.id == PartStock.part_id)
+        .where(PartStock.region_id == region_id, PartStock.minimum > qty)
+        .options(joinedload(PartStock.part).selectinload(SparePart.models))
+        .order_by(SparePart.number)).all()
+    parts = [stock.part for stock, _qty in rows]
+    suggested = suggestions(region_id, parts, {stock.part_id: stock.lead_days for stock, _qty in rows})
+    machines = installed_by_model(region_id, {m.id for p in parts for m in p.models})
+    lines = []
+    for stock, n in rows:
+        line = StockLine(part=stock.part, stock=stock, on_hand=int(n), suggestion=suggested[stock.part_id])
+        line.machines = [(m, *machines.get(m.id, (0, []))) for m in stock.part.models if m.id in machines]
+        lines.append(line)
+    return lines
+
+
+def installed_by_model(region_id: int, model_ids) -> dict[int, tuple[int, list[Company]]]:
+    """{model_id: (machines installed in the region, the key accounts running it)}, in two queries."""
+    ids = list(model_ids)
+    if not ids:
+        return {}
+    counts = dict(db.session.execute(
+        select(InstalledEquipment.model_id, func.count()).where(
+            InstalledEquipment.region_id == region_id, InstalledEquipment.model_id.in_(ids))
+        .group_by(InstalledEquipment.model_id)).all())
+    accounts = defaultdict(list)
+    for model_id, company in db.session.execute(
+            select(InstalledEquipment.model_id, Company).join(Company, Company.id == InstalledEquipment.company_id)
+            .where(InstalledEquipment.region_id == region_id, InstalledEquipment.model_id.in_(ids),
+                   Company.stage == Stage.KEY_ACCOUNT)
+            .distinct().order_by(Company.tier, Company.name_key)):
+        accounts[model_id].append(company)
+    return {model_id: (n, accounts.get(model_id, [])) for model_id, n in counts.items()}
+
+
+def parts_availability(company_ids: Iterable[int]) -> dict[int, float]:
+    """{company_id: share (0..1) of the parts its installed machines use that are at or above their
+    minimum in its region}. A company with no machines, or machines without catalogued parts, has
+    nothing to be short of: 1.0. Three queries whatever the number of companies."""
+    ids = list(dict.fromkeys(company_ids))
+    result = dict.fromkeys(ids, 1.0)
+    if not ids:
+        return result
+    needs = db.session.execute(
+        select(InstalledEquipment.company_id, InstalledEquipment.region_id, part_models.c.part_id)
+        .join(part_models, part_models.c.model_id == InstalledEquipment.model_id)
+        .where(InstalledEquipment.company_id.in_(ids)).distinct().execution_options(**ALL)).all()
+    if not needs:
+        return result
+    regions = {r for _c, r, _p in needs}
+    parts = {p for _c, _r, p in needs}
+    minimum = {(r, p): m for r, p, m in db.session.execute(
+        select(PartStock.region_id, PartStock.part_id, PartStock.minimum)
+        .where(PartStock.region_id.in_(regions), PartStock.part_id.in_(parts)).execution_options(**ALL))}
+    have = {(r, p): int(n) for r, p, n in db.session.execute(
+        select(StockMove.region_id, StockMove.part_id, func.sum(StockMove.quantity))
+        .where(StockMove.region_id.in_(regions), StockMove.part_id.in_(parts))
+        .group_by(StockMove.region_id, StockMove.part_id).execution_options(**ALL))}
+    used, ok = defaultdict(int), defaultdict(int)
+    for company_id, region_id, part_id in needs:
+        used[company_id] += 1
+        ok[company_id] += have.get((region_id, part_id), 0) >= minimum.get((region_id, part_id), 0)
+    return {**result, **{c: ok[c] / used[c] for c in used}}
