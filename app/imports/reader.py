@@ -9,7 +9,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache, lru_cache
+from functools import lru_cache
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
@@ -331,37 +331,53 @@ def _norm_header(text: str) -> str:
     return re.sub(r"[\s:：*（）()]+", "", clean_text(text).lower())
 
 
-@cache
-def _aliases() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """ALIASES with each alias normalised once."""
-    return tuple((fieldname, tuple(_norm_header(a) for a in aliases)) for fieldname, aliases in ALIASES.items())
+class Vocabulary:
+    """The fields one kind of file holds, the header words that name each (most specific first),
+    and the key field every data row fills (a directory's company name), by which a header row
+    is told from the title lines above it."""
+
+    def __init__(self, fields: tuple, aliases: dict[str, tuple[str, ...]], key: str):
+        self.fields = fields
+        self.keys = frozenset(k for k, _label in fields)
+        self.key = key
+        # Each alias normalised once.
+        self.aliases = tuple((name, tuple(_norm_header(a) for a in words)) for name, words in aliases.items())
+        self.guess_field = lru_cache(maxsize=4096)(self._guess_field)
+
+    def _guess_field(self, header: str) -> str | None:
+        """The field a column header names, in Chinese or English; None when unsure."""
+        h = _norm_header(header[:200])
+        if not h:
+            return None
+        for fieldname, aliases in self.aliases:
+            if h in aliases:
+                return fieldname
+        best = None
+        for fieldname, aliases in self.aliases:
+            for a in aliases:
+                if len(a) >= 2 and a in h and (best is None or len(a) > best[1]):
+                    best = (fieldname, len(a))
+        return best[0] if best else None
+
+    def guess_mapping(self, header: list[str]) -> dict[str, str]:
+        """{column index as text: field} for the columns recognised, each field used once."""
+        mapping: dict[str, str] = {}
+        for i, h in enumerate(header):
+            f = self.guess_field(h)
+            if f and f not in mapping.values():
+                mapping[str(i)] = f
+        return mapping
+
+    def looks_like_header(self, row: list[str]) -> bool:
+        """A header names the key column in a few characters; a data row holds a longer value there."""
+        mapping = self.guess_mapping(row)
+        key_columns = [int(i) for i, f in mapping.items() if f == self.key]
+        return bool(key_columns) and len(_norm_header(row[key_columns[0]])) <= 8
 
 
-@lru_cache(maxsize=4096)
-def guess_field(header: str) -> str | None:
-    """The Grove field a column header names, in Chinese or English; None when unsure."""
-    h = _norm_header(header[:200])
-    if not h:
-        return None
-    for fieldname, aliases in _aliases():
-        if h in aliases:
-            return fieldname
-    best = None
-    for fieldname, aliases in _aliases():
-        for a in aliases:
-            if len(a) >= 2 and a in h and (best is None or len(a) > best[1]):
-                best = (fieldname, len(a))
-    return best[0] if best else None
-
-
-def guess_mapping(header: list[str]) -> dict[str, str]:
-    """{column index as text: field} for the columns Grove recognises, each field used once."""
-    mapping: dict[str, str] = {}
-    for i, h in enumerate(header):
-        f = guess_field(h)
-        if f and f not in mapping.values():
-            mapping[str(i)] = f
-    return mapping
+DIRECTORY = Vocabulary(FIELDS, ALIASES, key="name")
+guess_field = DIRECTORY.guess_field
+guess_mapping = DIRECTORY.guess_mapping
 
 
 @dataclass
@@ -370,13 +386,6 @@ class Table:
     header_row: int  # 1-based row number in the file
     rows: list[tuple[int, list[str]]] = field(default_factory=list)  # (row number in the file, cells)
     skipped_headers: int = 0
-
-
-def _looks_like_header(row: list[str]) -> bool:
-    """A header names the company column in a few characters; a data row holds a long company name."""
-    mapping = guess_mapping(row)
-    name_columns = [int(i) for i, f in mapping.items() if f == "name"]
-    return bool(name_columns) and len(_norm_header(row[name_columns[0]])) <= 8
 
 
 def _without_empty_tail(row: list[str]) -> list[str]:
@@ -391,7 +400,7 @@ def _blank(row: list[str]) -> bool:
     return not any(str(c).strip() for c in row)
 
 
-def read_table(rows, limit: int | None = None, max_rows: int = MAX_ROWS) -> Table:
+def read_table(rows, limit: int | None = None, max_rows: int = MAX_ROWS, vocabulary: Vocabulary = DIRECTORY) -> Table:
     """Find the header row (directories often start with a title line), then collect the data rows,
     skipping blank rows and header rows repeated on every printed page."""
     pending: list[tuple[int, list[str]]] = []
@@ -406,7 +415,7 @@ def read_table(rows, limit: int | None = None, max_rows: int = MAX_ROWS) -> Tabl
                                      row=number, n=len(row), max=MAX_COLUMNS))
         if table is None:
             pending.append((number, row))
-            if _looks_like_header(row):
+            if vocabulary.looks_like_header(row):
                 table = Table(header=[clean_text(c) for c in row], header_row=number)
             elif len(pending) >= 20:
                 # No header Grove recognises: the first line is the header, the user maps it.

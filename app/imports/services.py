@@ -21,9 +21,11 @@ from app.core.types import utcnow
 from app.extensions import db
 from app.imports.models import BatchStatus, ImportBatch, ImportItem, ItemAction
 from app.imports.reader import (
+    DIRECTORY,
     FIELD_KEYS,
     ImportFileError,
     Table,
+    Vocabulary,
     check_xlsx,
     guess_mapping,
     kind_of,
@@ -48,7 +50,7 @@ def import_folder() -> Path:
     return folder
 
 
-def stored_path(batch: ImportBatch) -> Path:
+def stored_path(batch) -> Path:
     return import_folder() / batch.stored_name
 
 
@@ -57,10 +59,10 @@ def max_bytes() -> int:
     return int(current_app.config.get("IMPORT_MAX_BYTES", MAX_BYTES))
 
 
-def store_upload(association: Association, filename: str, data: bytes, *, user_id: int | None,
-                 encoding: str | None = None) -> tuple[ImportBatch, Table]:
-    """Check the file, keep it in the instance folder, and open a batch with a guessed mapping."""
-    check_region(association.region_id)
+def keep_upload(filename: str, data: bytes, encoding: str | None = None, *, vocabulary: Vocabulary = DIRECTORY,
+                no_rows=_l("The file has a header but no member rows.")) -> tuple[str, str, Table]:
+    """Check an uploaded file and keep it, with its parsed rows, in the instance folder until it is
+    imported: (the name it is stored under, the encoding it was read in, its table)."""
     if len(data) > max_bytes():
         raise ImportFileError(_l("The file is larger than %(mb)s MB; split it or use the command line.",
                                  mb=max_bytes() // (1024 * 1024)))
@@ -73,13 +75,21 @@ def store_upload(association: Association, filename: str, data: bytes, *, user_i
         if kind == "xlsx":
             check_xlsx(path)
         used, rows = read_rows(path, kind, encoding)
-        table = read_table(rows)
+        table = read_table(rows, vocabulary=vocabulary)
         if not table.rows:
-            raise ImportFileError(_l("The file has a header but no member rows."))
+            raise ImportFileError(no_rows)
     except ImportFileError:
         path.unlink(missing_ok=True)
         raise
     _save_parsed(path, used, table)
+    return stored_name, used, table
+
+
+def store_upload(association: Association, filename: str, data: bytes, *, user_id: int | None,
+                 encoding: str | None = None) -> tuple[ImportBatch, Table]:
+    """Check the file, keep it in the instance folder, and open a batch with a guessed mapping."""
+    check_region(association.region_id)
+    stored_name, used, table = keep_upload(filename, data, encoding)
     batch = ImportBatch(region_id=association.region_id, association_id=association.id, user_id=user_id,
                         source_name=Path(filename).name[:255] or "directory", stored_name=stored_name,
                         size_bytes=len(data), encoding=used,
@@ -89,9 +99,10 @@ def store_upload(association: Association, filename: str, data: bytes, *, user_i
     return batch, table
 
 
-def load_table(batch: ImportBatch, limit: int | None = None) -> Table:
+def load_table(batch, limit: int | None = None, vocabulary: Vocabulary = DIRECTORY) -> Table:
     """The file's rows, from the parsed copy kept beside the upload (parsing a 10,000-row workbook
-    again for the preview, the dry run and the commit would take seconds each time)."""
+    again for the preview, the dry run and the commit would take seconds each time). `batch` is any
+    record with the upload's `stored_name` and `encoding` (a directory's, or another domain's)."""
     path = stored_path(batch)
     if not path.exists():
         raise ImportFileError(_l("The uploaded file is no longer on the server. Please upload it again."))
@@ -99,14 +110,14 @@ def load_table(batch: ImportBatch, limit: int | None = None) -> Table:
     if table is None:
         kind = "xlsx" if batch.stored_name.endswith(".xlsx") else "csv"
         used, rows = read_rows(path, kind, batch.encoding or None)
-        table = read_table(rows)
+        table = read_table(rows, vocabulary=vocabulary)
         _save_parsed(path, used, table)
     if limit:
         table.rows = table.rows[:limit]
     return table
 
 
-def discard_files(batch: ImportBatch) -> None:
+def discard_files(batch) -> None:
     """Remove an upload that will not be imported (a CLI dry run)."""
     path = stored_path(batch)
     path.unlink(missing_ok=True)
