@@ -12,7 +12,7 @@ from urllib.parse import urljoin
 from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, false, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -39,26 +39,35 @@ def notify(user: User, kind: str, key: str, *, subject: Text, body: Text, link: 
     and stored so. If the person takes e-mail and is active with an address, the message is
     queued in the outbox in the same transaction. Flushes, never commits: the caller commits
     (and, in a request, hands `pending_mail_ids()` to `deliver_after_response`).
-    On SQLite, call it before the transaction reads, or in a request that writes (which begins
-    with the write lock): a transaction that has read cannot take the lock once another wrote.
+
+    The INSERT is its first statement, and it also reads the person's choice of e-mail, so on
+    SQLite it takes the write lock before anything is read. A caller on SQLite outside a request
+    should not read in the same transaction before calling it (a transaction that has read cannot
+    take the lock once another process wrote); a request that writes begins with the lock.
     """
     if not key or len(key) > KEY_LENGTH:
         raise ValueError(f"a notification key has 1 to {KEY_LENGTH} characters: {key!r}")
+    if link and (safe_link(link) is None or len(link) > LINK_LENGTH):
+        raise ValueError(f"a notification links to a path inside Grove, such as /visits/12: {link!r}")
     with force_locale(locale or user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
         subject_text = _render(subject)[:SUBJECT_LENGTH]
         body_text = _render(body)
-        by_email = user.active and bool(user.email) and delivery_for(user) is Delivery.EMAIL
-        values = dict(user_id=user.id, kind=kind, key=key, subject=subject_text, body=body_text,
-                      link=link[:LINK_LENGTH], created_at=clock.now_utc(), read_at=None, email_queued=by_email)
+        # Decided by the INSERT itself: no read before it, and no choice changing in between.
+        takes_email = ~exists().where(NotificationSettings.user_id == user.id,
+                                      NotificationSettings.delivery == Delivery.APP)
         insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-        statement = (insert(Notification).values(**values)
-                     .on_conflict_do_nothing(index_elements=["user_id", "key"]).returning(Notification))
+        statement = (insert(Notification)
+                     .values(user_id=user.id, kind=kind, key=key, subject=subject_text, body=body_text, link=link,
+                             created_at=clock.now_utc(), read_at=None,
+                             email_queued=takes_email if user.active and user.email else false())
+                     .on_conflict_do_nothing(index_elements=["user_id", "key"])
+                     .returning(Notification))
         notification = db.session.scalar(statement)
-        if notification is not None and by_email:
-            queue_mail(user.email, subject_text, _email_body(body_text, link),
-                       topic=f"notification:{notification.id}")
-    if notification is not None:
-        db.session.flush()
+        if notification is None:
+            return None
+        if notification.email_queued:
+            queue_mail(user.email, subject_text, _email_body(body_text, link), topic=f"notification:{notification.id}")
+    db.session.flush()
     return notification
 
 
@@ -111,16 +120,12 @@ def for_user(user: User):
             .order_by(Notification.read_at.is_not(None), Notification.created_at.desc(), Notification.id.desc()))
 
 
-def mark_read(user: User, notification_id: int) -> bool:
-    """Mark one of the person's notifications read; False when they have none with that id."""
-    found = db.session.scalar(select(Notification.id).where(Notification.id == notification_id,
-                                                            Notification.user_id == user.id))
-    if found is None:
-        return False
+def mark_read(notification: Notification) -> None:
+    """Mark a notification read (the route has checked it is the person's own)."""
     # Reading is bookkeeping, like a sign-in: a statement of its own keeps it out of the audit log.
-    db.session.execute(update(Notification).where(Notification.id == found, Notification.read_at.is_(None))
+    db.session.execute(update(Notification)
+                       .where(Notification.id == notification.id, Notification.read_at.is_(None))
                        .values(read_at=clock.now_utc()))
-    return True
 
 
 def mark_all_read(user: User) -> int:
@@ -129,3 +134,10 @@ def mark_all_read(user: User) -> int:
                                 .where(Notification.user_id == user.id, Notification.read_at.is_(None))
                                 .values(read_at=clock.now_utc()))
     return result.rowcount
+
+
+def safe_link(link: str) -> str | None:
+    """The link if it stays inside Grove (a path from the root), else None: never a redirect elsewhere."""
+    if link.startswith("/") and not link.startswith("//") and not any(ch in link for ch in "\r\n\\"):
+        return link
+    return None
