@@ -69,13 +69,16 @@ def index():
         "tier": args.get("tier") if args.get("tier") in {t.value for t in Tier} else None,
         "owner_id": current_user.id if args.get("owner") == "me" else args.get("owner", type=int),
         "sort": args.get("sort") if args.get("sort") in services.SORTS else "name",
+        "due": args.get("due") == "1",
     }
-    page = db.paginate(services.search_companies(**filters), page=page_number(),
+    regions = regions_for(current_user)
+    page = db.paginate(services.search_companies(**filters, regions=regions), page=page_number(),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False, count=True)
-    region_ids = [r.id for r in regions_for(current_user)]
+    region_ids = [r.id for r in regions]
     return render("accounts/index.html", "accounts/_results.html", page=page, filters=filters,
                   markets=Market.in_regions(region_ids), owners=users_in(region_ids),
-                  stages=list(Stage), tiers=list(Tier), sorts=services.SORT_LABELS)
+                  stages=list(Stage), tiers=list(Tier), sorts=services.SORT_LABELS,
+                  **panels.context("accounts.index", companies=page.items, regions=regions))
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -1,15 +1,26 @@
 """Companies and contacts: the queries the pages need and the writes, region-checked; the
 companies a market's pages show, and the market's screening board."""
+from collections import defaultdict
+
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, exists, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import and_, case, exists, false, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
-from app.accounts.models import Company, Contact, Opportunity, Stage, association_members, company_markets
+from app.accounts.models import (
+    AccountCare,
+    Company,
+    Contact,
+    Opportunity,
+    Stage,
+    association_members,
+    company_markets,
+)
 from app.accounts.naming import name_key
 from app.associations.models import Association, association_markets
 from app.auth.models import User
 from app.core.access import check_region, load
+from app.core.time import today_in
 from app.extensions import db
 from app.markets.models import Market, ScreeningWeights
 
@@ -25,16 +36,36 @@ SORTS = {
     "-updated": Company.updated_at.desc(),
     "stage": _STAGE_ORDER.asc(),
     "-score": Company.score.desc(),
+    # Accounts in care (app/keyaccounts) by the care row kept for them; the others last.
+    "-overdue": AccountCare.due_on.asc().nulls_last(),
+    "health": AccountCare.health.asc().nulls_last(),
 }
 SORT_LABELS = {"name": _l("Company name"), "-updated": _l("Recently updated"), "stage": _l("Stage"),
-               "-score": _l("Screening score")}
+               "-score": _l("Screening score"), "-overdue": _l("Most overdue first"),
+               "health": _l("Health, worst first")}
+
+
+def overdue(regions) -> sa.ColumnElement[bool]:
+    """Accounts whose care fell due before today, each region's today read on its own clock."""
+    by_day = defaultdict(list)
+    for region in regions:
+        by_day[today_in(region)].append(region.id)
+    if not by_day:
+        return false()
+    return or_(*(and_(Company.region_id.in_(ids), AccountCare.due_on < day) for day, ids in by_day.items()))
 
 
 def search_companies(*, q: str = "", market_id=None, stage=None, tier=None, owner_id=None,
-                     sort: str = "name"):
-    """The select behind the companies list: live search over names, city, products and contacts."""
+                     sort: str = "name", due: bool = False, regions=()):
+    """The select behind the companies list: live search over names, city, products and contacts.
+
+    `due` keeps the accounts with attention due (today as the `regions` count it). Each company
+    comes with its care row, if it has one, from the same query.
+    """
     # Users appear by name only: `lazyload(User.regions)` skips the regions User loads eagerly.
-    stmt = select(Company).options(joinedload(Company.owner).lazyload(User.regions), selectinload(Company.markets))
+    stmt = (select(Company).outerjoin(AccountCare, AccountCare.company_id == Company.id)
+            .options(joinedload(Company.owner).lazyload(User.regions), selectinload(Company.markets),
+                     contains_eager(Company.care)))
     if q := q.strip():
         like = f"%{q}%"
         stmt = stmt.where(or_(
@@ -52,6 +83,8 @@ def search_companies(*, q: str = "", market_id=None, stage=None, tier=None, owne
         stmt = stmt.where(Company.tier == tier)
     if owner_id:
         stmt = stmt.where(Company.owner_id == owner_id)
+    if due:
+        stmt = stmt.where(overdue(regions))
     return stmt.order_by(SORTS.get(sort, SORTS["name"]), Company.id)
 
 
