@@ -90,7 +90,7 @@ def domains() -> tuple:
         Domain((seminars.bp, seminars.public_bp), Nav("seminars.index", _l("Seminars"))),
         Domain(experts.bp, Nav("experts.index", _l("Experts"))),
         Domain(visits.bp, Nav("visits.index", _l("Visits"))),
-        Domain(equipment.bp),
+        Domain(equipment.bp, Nav("equipment.stock", _l("Service parts"))),
         Domain(keyaccounts.bp, Nav("keyaccounts.index", _l("Key accounts"))),
         Domain(admin.bp, Nav("admin.users", _l("Users"), admin_only=True),
                Nav("admin.audit", _l("Audit log"), admin_only=True),

@@ -27,6 +27,12 @@ def model_key(name: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKC", name or "").upper() if ch.isalnum())
 
 
+def rate_text(rate) -> str:
+    """A failure rate as people write it: 0.15, 2, 0.0833."""
+    text = format(Decimal(rate or 0).normalize(), "f")
+    return text
+
+
 part_models = sa.Table(
     "part_models",
     db.metadata,
@@ -142,6 +148,10 @@ class SparePart(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     models: Mapped[list[MachineModel]] = relationship(secondary=part_models, order_by=MachineModel.key)
+
+    @property
+    def rate_text(self) -> str:
+        return rate_text(self.failure_rate)
 
     def __str__(self) -> str:
         return f"{self.number} {self.name}"

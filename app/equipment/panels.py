@@ -1,1 +1,18 @@
 """The machines a company's page shows (app/core/panels.py)."""
+from flask_login import current_user
+
+from app.core import panels
+from app.core.time import today_in
+from app.equipment import services
+from app.equipment.forms import MachineForm
+
+
+@panels.register("accounts.detail")
+def company_machines(company) -> dict:
+    """The company's installed machines, and the form to add one (not for experts, who read)."""
+    form = None
+    if not current_user.is_expert:
+        form = MachineForm(formdata=None)
+        form.model_id.choices = [(m.id, m.name) for m in services.machine_models()]
+    return {"machines": services.company_machines(company.id), "machine_today": today_in(company.region),
+            "machine_form": form, "can_write_equipment": not current_user.is_expert}

@@ -13,6 +13,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -24,6 +25,7 @@ from app.accounts.models import Company, Stage, Tier
 from app.auth.models import User
 from app.core.access import check_region
 from app.equipment.models import (
+    WARRANTY_SOON_DAYS,
     InstalledEquipment,
     MachineModel,
     MinSource,
@@ -33,6 +35,7 @@ from app.equipment.models import (
     StockMove,
     model_key,
     part_models,
+    rate_text,
 )
 from app.extensions import db
 
@@ -242,6 +245,10 @@ class Suggestion:
     tier_a: bool
 
     @property
+    def rate_text(self) -> str:
+        return rate_text(self.failure_rate)
+
+    @property
     def expected(self) -> int:
         """The failures expected while a reorder is on its way, rounded up."""
         return math.ceil(Decimal(self.installed) * Decimal(self.failure_rate) * self.lead_days / Decimal(365))
@@ -430,3 +437,83 @@ def parts_availability(company_ids: Iterable[int]) -> dict[int, float]:
         used[company_id] += 1
         ok[company_id] += have.get((region_id, part_id), 0) >= minimum.get((region_id, part_id), 0)
     return {**result, **{c: ok[c] / used[c] for c in used}}
+
+
+# ---- the installed base
+
+
+def search_equipment(*, region_ids, q: str = "", model_id=None, company_id=None, warranty: str = "", today=None):
+    """The select behind the installed-base list: search by serial, company or site; filter by model,
+    company and warranty (`soon`: ends within WARRANTY_SOON_DAYS, `expired`, `none`)."""
+    stmt = (select(InstalledEquipment).join(Company, Company.id == InstalledEquipment.company_id)
+            .options(joinedload(InstalledEquipment.company), joinedload(InstalledEquipment.model)))
+    if region_ids is not None:
+        stmt = stmt.where(InstalledEquipment.region_id.in_(region_ids))
+    if q := q.strip():
+        like = f"%{q}%"
+        stmt = stmt.where(or_(InstalledEquipment.serial.ilike(like), InstalledEquipment.site.ilike(like),
+                              Company.name.ilike(like), Company.short_name.ilike(like)))
+    if model_id:
+        stmt = stmt.where(InstalledEquipment.model_id == model_id)
+    if company_id:
+        stmt = stmt.where(InstalledEquipment.company_id == company_id)
+    if warranty == "soon":
+        stmt = stmt.where(InstalledEquipment.warranty_until.between(today, today + timedelta(days=WARRANTY_SOON_DAYS)))
+    elif warranty == "expired":
+        stmt = stmt.where(InstalledEquipment.warranty_until < today)
+    elif warranty == "none":
+        stmt = stmt.where(InstalledEquipment.warranty_until.is_(None))
+    order = InstalledEquipment.warranty_until if warranty in ("soon", "expired") else Company.name_key
+    return stmt.order_by(order, InstalledEquipment.serial, InstalledEquipment.id)
+
+
+def company_machines(company_id: int) -> list[InstalledEquipment]:
+    return list(db.session.scalars(
+        select(InstalledEquipment).where(InstalledEquipment.company_id == company_id)
+        .options(joinedload(InstalledEquipment.model)).order_by(InstalledEquipment.site, InstalledEquipment.serial)))
+
+
+def serial_taken(region_id: int, serial: str, *, except_id: int | None = None) -> InstalledEquipment | None:
+    """The machine that already has this serial (in any letter case) in the region."""
+    stmt = (select(InstalledEquipment).where(InstalledEquipment.region_id == region_id,
+                                             func.upper(InstalledEquipment.serial) == serial.upper())
+            .options(joinedload(InstalledEquipment.company)).execution_options(**ALL))
+    if except_id:
+        stmt = stmt.where(InstalledEquipment.id != except_id)
+    return db.session.scalar(stmt.limit(1))
+
+
+MACHINE_FIELDS = ("model_id", "serial", "site", "installed_on", "warranty_until")
+
+
+def add_machine(company: Company, data: dict) -> InstalledEquipment:
+    check_region(company.region_id)
+    machine = InstalledEquipment(company=company, region_id=company.region_id,
+                                 **{f: data[f] for f in MACHINE_FIELDS})
+    db.session.add(machine)
+    db.session.flush()
+    return machine
+
+
+def update_machine(machine: InstalledEquipment, data: dict) -> None:
+    check_region(machine.region_id)
+    for f in MACHINE_FIELDS:
+        setattr(machine, f, data[f])
+    db.session.flush()
+
+
+def delete_machine(machine: InstalledEquipment) -> None:
+    check_region(machine.region_id)
+    db.session.delete(machine)
+    db.session.flush()
+
+
+def machine_models() -> list[MachineModel]:
+    return list(db.session.scalars(select(MachineModel).order_by(MachineModel.key)))
+
+
+def model_named(name: str, *, except_id: int | None = None) -> MachineModel | None:
+    stmt = select(MachineModel).where(MachineModel.key == model_key(name))
+    if except_id:
+        stmt = stmt.where(MachineModel.id != except_id)
+    return db.session.scalar(stmt)
