@@ -84,6 +84,8 @@ def build_world(region_name: str = OTHER_REGION) -> dict:
                         seminar, registration, visit, rule])
     db.session.commit()
     extra = _domain_records(region, company, opportunity, association, user)
+    from tests.equipment.world import equipment_records
+    extra |= equipment_records(region, company, user)
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.region_id == region.id).limit(1))
     return extra | {"region": region, "user": user, "market": market, "association": association,
             "membership": membership, "company": company, "contact": contact, "opportunity": opportunity,
@@ -143,6 +145,9 @@ ID_FACTORIES = {
     "question_id": lambda w: w["question"].id,
     "item_id": lambda w: w["import_item"].id,
     "override_id": lambda w: w["conflict_override"].id,
+    "equipment_id": lambda w: w["machine"].id,
+    "stock_id": lambda w: w["part_stock"].id,
+    "import_id": lambda w: w["equipment_import"].id,
 }
 
 # Parameters that are not records, and the value the walk gives them. An `any(...)` parameter
@@ -152,6 +157,8 @@ PLAIN_PARAMETERS = {
     "filename": "x.csv",
     # Outbox messages belong to no region; the outbox is the admins' (see tests/outbox).
     "message_id": 1,
+    # Machine models and spare parts are one catalogue for every region (stock is per region).
+    "part_id": 1, "model_id": 1,
 }
 
 
@@ -246,7 +253,8 @@ SCOPED = [
     ("company", Company), ("contact", Contact), ("market", Market), ("association", Association),
     ("membership", Membership), ("seminar", Seminar), ("registration", Registration), ("visit", Visit),
     ("expert", Expert), ("opportunity", Opportunity), ("order", Order), ("cadence_rule", CadenceRule),
-    ("import_batch", None), ("escalation", None),
+    ("import_batch", None), ("escalation", None), ("machine", None), ("part_stock", None), ("stock_move", None),
+    ("equipment_import", None),
 ]
 
 
