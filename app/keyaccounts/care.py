@@ -19,6 +19,8 @@ from app.accounts.models import AccountCare, Company, Contact, ContactRole, Line
 from app.auth.models import User
 from app.core.time import local_date, today_in
 from app.core.types import utcnow
+from app.equipment.models import InstalledEquipment
+from app.equipment.services import parts_availability
 from app.extensions import db
 from app.keyaccounts.models import (
     REQUIRED_CELLS,
@@ -26,6 +28,7 @@ from app.keyaccounts.models import (
     CadenceRule,
     StageChange,
 )
+from app.service.services import account_service_facts
 from app.visits.models import Visit, VisitStatus
 
 # Stages whose accounts have a cadence: the push on targets, and the care of won and key accounts.
@@ -33,10 +36,12 @@ PUSH_STAGES = (Stage.TARGET, Stage.ENGAGED, Stage.OPPORTUNITY)
 KEPT_STAGES = (Stage.WON, Stage.KEY_ACCOUNT)
 CARE_STAGES = PUSH_STAGES + KEPT_STAGES
 
-# Health: DESIGN.md section 6 weights. Parts not yet measurable in Grove spread their weight
-# over the others in proportion.
+# Health: DESIGN.md section 6 weights (freshness, coverage, complaints, order trend, parts).
 HEALTH_WEIGHTS = {"freshness": 30, "coverage": 25, "service": 20, "trend": 15, "parts": 10}
-MEASURED_PARTS = ("freshness", "coverage", "trend")
+MEASURED_PARTS = tuple(HEALTH_WEIGHTS)
+# What one complaint costs the service part: an open case, a breached clock, an over-the-head one.
+SERVICE_COST = {"open": 15, "breaches": 30, "over_the_head": 40}
+AT_RISK_CEILING = 20
 GOOD_HEALTH, POOR_HEALTH = 60, 40
 
 # A tie is warm while its last touch is within the line's gap, cooling in the last fifth of it.
@@ -97,6 +102,7 @@ class Care:
     cells: list[Cell] = field(default_factory=list)
     health: int | None = None
     health_parts: dict = field(default_factory=dict)
+    at_risk: bool = False
 
     @property
     def days_over(self) -> int:
@@ -191,6 +197,8 @@ def assess(companies: list[Company]) -> dict[int, Care]:
     kept = [c.id for c in companies if c.stage in KEPT_STAGES]
     contacts: dict[int, list[Contact]] = defaultdict(list)
     orders: dict[int, list[tuple[date, int]]] = defaultdict(list)
+    service = account_service_facts(kept) if kept else {}
+    parts = parts_availability(kept) if kept else {}
     if kept:
         for contact in db.session.scalars(
                 select(Contact).where(Contact.company_id.in_(kept))
@@ -225,11 +233,19 @@ def assess(companies: list[Company]) -> dict[int, Care]:
         for cell in care.cells:
             if cell.due_on and cell.due_on < care.due_on:
                 care.due_on, care.due_reason = cell.due_on, cell.line.value
-        _health(care, orders.get(company.id, []))
+        _health(care, orders.get(company.id, []), service.get(company.id), parts.get(company.id, 1.0))
     return result
 
 
-def _health(care: Care, orders: list[tuple[date, int]]) -> None:
+def _service_score(facts: dict | None) -> int:
+    """100 without complaints; each open case, breach and over-the-head complaint costs; at risk caps it."""
+    if not facts:
+        return 100
+    score = max(0, 100 - sum(cost * facts.get(key, 0) for key, cost in SERVICE_COST.items()))
+    return min(score, AT_RISK_CEILING) if facts.get("at_risk") else score
+
+
+def _health(care: Care, orders: list[tuple[date, int]], service: dict | None, parts_share: float) -> None:
     """0–100 with its parts, each part 0–100 and its weight among the parts measured."""
     # Measured against the rule that is due: a line's gap when a tie on that line falls due first.
     gap = next((c.gap_days for c in care.cells if c.line.value == care.due_reason), care.gap_days)
@@ -241,7 +257,8 @@ def _health(care: Care, orders: list[tuple[date, int]]) -> None:
     year_ago, two_years_ago = care.today - timedelta(days=365), care.today - timedelta(days=730)
     last = sum(cents for day, cents in orders if year_ago < day <= care.today)
     previous = sum(cents for day, cents in orders if two_years_ago < day <= year_ago)
-    scores = {"freshness": freshness, "coverage": coverage, "trend": _trend_score(last, previous)}
+    scores = {"freshness": freshness, "coverage": coverage, "service": _service_score(service),
+              "trend": _trend_score(last, previous), "parts": round(100 * parts_share)}
     total_weight = sum(HEALTH_WEIGHTS[p] for p in MEASURED_PARTS)
     parts = {}
     for part in MEASURED_PARTS:
@@ -249,6 +266,11 @@ def _health(care: Care, orders: list[tuple[date, int]]) -> None:
     parts["freshness"].update(days_over=care.days_over, gap_days=gap, due_on=care.due_on.isoformat())
     parts["coverage"].update(covered=sum(1 for c in care.cells if not c.is_gap), required=len(care.cells))
     parts["trend"].update(last_cents=last, previous_cents=previous)
+    service = service or {}
+    parts["service"].update(open=service.get("open", 0), breaches=service.get("breaches", 0),
+                            over_the_head=service.get("over_the_head", 0), at_risk=bool(service.get("at_risk")))
+    parts["parts"].update(share=round(parts_share, 3))
+    care.at_risk = bool(service.get("at_risk"))
     care.health_parts = parts
     care.health = round(sum(scores[p] * HEALTH_WEIGHTS[p] for p in MEASURED_PARTS) / total_weight)
 
@@ -265,10 +287,24 @@ def health_reasons(parts: dict) -> list[dict]:
         reasons.append({"key": "coverage", "label": _("Coverage"), **p,
                         "text": _("%(covered)s of %(required)s required ties are warm.",
                                   covered=p["covered"], required=p["required"])})
+    if (p := parts.get("service")) is not None:
+        if p["at_risk"]:
+            text = _("At risk: %(breaches)s breached clocks and %(over)s complaints over the owner's head in 90 days.",
+                     breaches=p["breaches"], over=p["over_the_head"])
+        elif p["open"] or p["breaches"]:
+            text = _("%(open)s open service cases, %(breaches)s breached clocks in 90 days.",
+                     open=p["open"], breaches=p["breaches"])
+        else:
+            text = _("No open complaint and no breached clock.")
+        reasons.append({"key": "service", "label": _("Complaints and response"), "text": text, **p})
     if (p := parts.get("trend")) is not None:
         reasons.append({"key": "trend", "label": _("Order trend"), **p,
                         "text": _("%(last)s in the last 12 months against %(previous)s in the 12 before.",
                                   last=format_money(p["last_cents"]), previous=format_money(p["previous_cents"]))})
+    if (p := parts.get("parts")) is not None:
+        reasons.append({"key": "parts", "label": _("Parts availability"), **p,
+                        "text": _("%(share)s%% of the parts its machines use are stocked at or above minimum.",
+                                  share=round(100 * p["share"]))})
     return reasons
 
 
@@ -305,6 +341,14 @@ def refresh(company_ids) -> int:
 
 def _insert_for(dialect: str):
     return postgresql_insert if dialect == "postgresql" else sqlite_insert
+
+
+def kept_with_machines(region_ids) -> set[int]:
+    """The won and key accounts of these regions that run machines: their parts availability moves with stock."""
+    return set(db.session.scalars(
+        select(InstalledEquipment.company_id).join(Company, Company.id == InstalledEquipment.company_id)
+        .where(InstalledEquipment.region_id.in_(list(region_ids)), Company.stage.in_(KEPT_STAGES))
+        .distinct().execution_options(all_regions=True)))
 
 
 def refresh_regions(region_ids) -> int:

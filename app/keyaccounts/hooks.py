@@ -1,8 +1,9 @@
 """Whatever code writes, every stage or tier change is on record and account care stays current.
 
 A flush notes the companies whose care may have changed (their visits, orders, contacts, touches,
-stage or tier) and the regions whose rules changed; the commit recomputes their care first, in
-the same transaction. A change of stage or tier writes a StageChange with who and why: services
+stage or tier, machines and service cases), the regions whose rules changed, and the regions
+whose spare-parts stock moved (their kept accounts with machines); the commit recomputes their
+care first, in the same transaction. A change of stage or tier writes a StageChange with who and why: services
 that know the why say it with `stage_cause(...)`.
 """
 from contextlib import contextmanager
@@ -14,13 +15,16 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import Company, Contact, Order
 from app.audit import actor_id
+from app.equipment.models import InstalledEquipment, PartStock, StockMove
 from app.extensions import db
 from app.keyaccounts import care
 from app.keyaccounts.models import AccountSettings, CadenceRule, ChangeCause, StageChange, Touch
+from app.service.models import CaseClock, ServiceCase
 from app.visits.models import Visit
 
 COMPANIES = "keyaccounts.companies"
 REGIONS = "keyaccounts.regions"
+STOCK_REGIONS = "keyaccounts.stock_regions"
 CAUSE = "keyaccounts.cause"
 
 
@@ -57,13 +61,18 @@ def _record_stage_change(session: Session, company: Company) -> None:
 def _note_changes(session, flush_context, instances) -> None:
     companies = session.info.setdefault(COMPANIES, set())
     regions = session.info.setdefault(REGIONS, set())
+    stock_regions = session.info.setdefault(STOCK_REGIONS, set())
     for obj in chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, Company):
             if obj not in session.new and obj not in session.deleted:
                 _record_stage_change(session, obj)
             companies.add(("company", obj))
-        elif isinstance(obj, (Visit, Order, Contact, Touch)):
+        elif isinstance(obj, (Visit, Order, Contact, Touch, InstalledEquipment, ServiceCase)):
             companies.add(("child", obj))
+        elif isinstance(obj, CaseClock):
+            companies.add(("clock", obj))
+        elif isinstance(obj, (StockMove, PartStock)):
+            stock_regions.add(obj.region_id)
         elif isinstance(obj, (CadenceRule, AccountSettings)):
             regions.add(obj.region_id)
 
@@ -71,6 +80,9 @@ def _note_changes(session, flush_context, instances) -> None:
 def _company_id(kind: str, obj) -> int | None:
     if kind == "company":
         return inspect(obj).identity[0] if inspect(obj).identity else None
+    if kind == "clock":
+        case = obj.case or db.session.get(ServiceCase, obj.case_id, execution_options={"all_regions": True})
+        return case.company_id if case else None
     return obj.company_id
 
 
@@ -84,16 +96,19 @@ def _refresh_care(session) -> None:
         session.flush()
         noted = session.info.pop(COMPANIES, set())
         regions = session.info.pop(REGIONS, set())
-        if not noted and not regions:
+        stock_regions = session.info.pop(STOCK_REGIONS, set())
+        if not noted and not regions and not stock_regions:
             return
         ids = {cid for kind, obj in noted if (cid := _company_id(kind, obj)) is not None}
         if regions:
             care.refresh_regions(regions)
+        if stock_regions:
+            ids |= care.kept_with_machines(stock_regions)
         if ids:
             care.refresh(ids)
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _forget(session, previous_transaction) -> None:
-    session.info.pop(COMPANIES, None)
-    session.info.pop(REGIONS, None)
+    for key in (COMPANIES, REGIONS, STOCK_REGIONS):
+        session.info.pop(key, None)

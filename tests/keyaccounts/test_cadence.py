@@ -14,7 +14,7 @@ from app.extensions import db
 from app.keyaccounts.models import AccountSettings, CadenceRule
 from app.visits.models import VisitStatus
 from tests.accounts.conftest import many_companies  # the accounts' bulk factory, as a fixture here
-from tests.conftest import assert_whole_page
+from tests.conftest import SHANGHAI, assert_whole_page
 
 NOW = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)  # noon in Shanghai
 TODAY = date(2026, 6, 1)
@@ -461,9 +461,10 @@ def test_the_company_page_shows_attention_due_and_health_with_reasons(client, lo
     assert "Attention due" in section and "11 days over" in section and "A visit" in section
     assert "Last visit done" in section and "Longest gap between visits: 30 days." in section
     assert 'href="/visits/new?company=' in section
-    assert "Health" in section and "health-poor" in section
+    # Freshness 63 (11 of 30 days over), coverage 0, no complaints 100, no orders 0, no machines 100: 49.
+    assert "Health" in section and "health-fair" in section and ">49<" in section
     assert "11 days past the 30-day cadence." in section and "0 of 3 required ties are warm." in section
-    assert "Order trend" in section
+    assert "Order trend" in section and "No open complaint and no breached clock." in section
 
 
 def test_the_company_page_says_when_care_falls_due_next(client, login_as, make_company, at_noon):
@@ -524,3 +525,23 @@ def test_a_visit_reported_done_clears_attention_due(client, login_as, make_key_a
     assert "温州甲级眼镜有限公司" not in client.get("/key-accounts/due").get_data(as_text=True)
     assert "温州甲级眼镜有限公司" not in client.get("/companies/?due=1").get_data(as_text=True)
     assert "days over" not in client.get(f"/companies/{company.id}").get_data(as_text=True)
+
+
+def test_a_touch_logged_with_the_node_person_clears_attention_due(client, login_as, make_key_account, make_tie,
+                                                                   make_visit, clock):
+    rep = login_as("rep")
+    company = make_key_account("温州甲级眼镜有限公司", tier="A", owner=rep)
+    make_visit(company, clock.now - timedelta(hours=3), clock.now - timedelta(hours=1), users=[rep],
+               status=VisitStatus.DONE)
+    today = clock.now.astimezone(SHANGHAI).date()
+    director = make_tie(company, "workshop_director", "business", holder=rep, last=today - timedelta(days=20),
+                        name="周主任")
+    assert care_of(company).due_reason == "business" and care_of(company).due_on == today - timedelta(days=6)
+    assert "Business line: a touch with the node person" in client.get("/key-accounts/due").get_data(as_text=True)
+    response = client.post(f"/companies/{company.id}/contacts/{director.id}/touches",
+                           data={"kind": "call", "touched_on": today.isoformat(), "note": "电话回访"})
+    assert response.status_code == 303
+    care = care_of(company)
+    assert care.due_on == today + timedelta(days=14) and care.due_reason == "business"
+    assert "温州甲级眼镜有限公司" not in client.get("/key-accounts/due").get_data(as_text=True)
+    assert "温州甲级眼镜有限公司" not in client.get("/companies/?due=1").get_data(as_text=True)

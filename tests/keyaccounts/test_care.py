@@ -239,7 +239,7 @@ def test_health_of_a_well_kept_account_is_good_with_its_reasons(at_noon, make_ke
     result = assess(company)
     assert result.health == 100 and care.health_band(result.health) == "good"
     reasons = {r["key"]: r for r in care.health_reasons(result.health_parts)}
-    assert set(reasons) == {"freshness", "coverage", "trend"}
+    assert set(reasons) == {"freshness", "coverage", "service", "trend", "parts"}
     assert reasons["coverage"]["text"] == "1 of 1 required ties are warm."
     assert reasons["freshness"]["text"] == "Visits and ties are within the cadence."
     assert "¥100,000.00" in reasons["trend"]["text"]
@@ -249,7 +249,8 @@ def test_health_of_a_neglected_account_is_poor(at_noon, make_key_account, visite
     company = make_key_account(tier="A")
     visited(company, days_ago=90)  # 60 days over a 30-day gap; no ties; no orders
     result = assess(company)
-    assert result.days_over == 60 and result.health == 0 and care.health_band(result.health) == "poor"
+    # Only its clean service record (20) and its parts (no machines: nothing short, 10) count.
+    assert result.days_over == 60 and result.health == 30 and care.health_band(result.health) == "poor"
     freshness = care.health_reasons(result.health_parts)[0]
     assert freshness["text"] == "60 days past the 30-day cadence."
 
