@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 from flask import abort, current_app, make_response, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 
 from app.accounts.models import Company, Opportunity, OpportunityStage
@@ -459,9 +460,26 @@ def _opportunity_form(company: Company, opportunity: Opportunity | None = None) 
     return form
 
 
+def _won_without_order(form: OpportunityForm, opportunity: Opportunity | None) -> bool:
+    """An opportunity is won by its order: the stage alone is refused, with the way to the win form
+    (which records both, on the key-accounts pages)."""
+    if not form.is_submitted() or form.stage.data != OpportunityStage.WON.value or (
+            opportunity is not None and opportunity.stage == OpportunityStage.WON):
+        return False
+    if opportunity is None:
+        message = _("Save the opportunity first, then mark it won with its order.")
+    else:
+        link = Markup('<a href="{}">{}</a>').format(
+            url_for("keyaccounts.win_opportunity", opportunity_id=opportunity.id), _("mark it won with its order"))
+        message = Markup(_("An opportunity is won by its order: %(link)s.", link=link))
+    form.stage.errors = [*form.stage.errors, message]
+    return True
+
+
 def _save_opportunity(company: Company, opportunity: Opportunity | None):
     form = _opportunity_form(company, opportunity)
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if not _won_without_order(form, opportunity) and valid:
         opportunity = services.save_opportunity(
             company, form.data | {"value_cents": form.value.data}, opportunity)
         escalation = services.propose_escalation(opportunity)
