@@ -86,6 +86,8 @@ def build_world(region_name: str = OTHER_REGION) -> dict:
     extra = _domain_records(region, company, opportunity, association, user)
     from tests.equipment.world import equipment_records
     extra |= equipment_records(region, company, user)
+    from tests.keyaccounts.proposal_world import proposal_records
+    extra |= proposal_records(region, company, user)
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.region_id == region.id).limit(1))
     return extra | {"region": region, "user": user, "market": market, "association": association,
             "membership": membership, "company": company, "contact": contact, "opportunity": opportunity,
@@ -148,6 +150,7 @@ ID_FACTORIES = {
     "equipment_id": lambda w: w["machine"].id,
     "stock_id": lambda w: w["part_stock"].id,
     "import_id": lambda w: w["equipment_import"].id,
+    "proposal_id": lambda w: w["key_account_proposal"].id,
 }
 
 # Parameters that are not records, and the value the walk gives them. An `any(...)` parameter
@@ -254,7 +257,7 @@ SCOPED = [
     ("membership", Membership), ("seminar", Seminar), ("registration", Registration), ("visit", Visit),
     ("expert", Expert), ("opportunity", Opportunity), ("order", Order), ("cadence_rule", CadenceRule),
     ("import_batch", None), ("escalation", None), ("machine", None), ("part_stock", None), ("stock_move", None),
-    ("equipment_import", None),
+    ("equipment_import", None), ("key_account_proposal", None),
 ]
 
 
