@@ -81,6 +81,8 @@ def test_the_rules_page_shows_the_defaults_to_a_manager(client, login_as):
         "1,000,000.00", "2,000,000.00", "5,000,000.00"]
     assert "Some of these rules are the defaults" in body
     assert rule_rows() == 0
+    fragment = client.htmx("get", "/key-accounts/rules", target="rules-form").get_data(as_text=True)
+    assert "<html" not in fragment and fragment.lstrip().startswith("<form") and value_of(fragment, "a_visit_days") == "30"
 
 
 def test_saving_creates_the_missing_rows_and_counts_attention_due_by_them(client, login_as, make_key_account,
@@ -187,6 +189,8 @@ def test_reps_and_experts_read_the_rules_but_cannot_change_them(client, login_as
     body = client.get("/key-accounts/rules").get_data(as_text=True)
     assert 'id="rules-form"' not in body and 'method="post" action="/key-accounts/rules' not in body
     assert "Managers change these rules." in body and "no rule" in body and "¥1,000,000.00" in body
+    body = client.htmx("get", "/key-accounts/rules", target="rules-form").get_data(as_text=True)
+    assert "<html" in body and 'id="rules-form"' not in body  # no form to swap in: the whole page
     for htmx in (False, True):
         response = (client.htmx("post", "/key-accounts/rules", target="rules-form", data=RULES) if htmx
                     else client.post("/key-accounts/rules", data=RULES))

@@ -41,8 +41,10 @@ def rules():
         flash(_("The key-account rules of %(region)s were saved; attention due is counted by them now.",
                 region=region.name), "success")
         return redirect_after_write(url_for("keyaccounts.rules", region=region.id))
-    return invalid("keyaccounts/cadence/rules.html", "keyaccounts/cadence/_rules_form.html", target="rules-form",
-                   form=form, rules=rules, region=region, regions=regions, tiers=list(Tier))
+    # Only a manager's page has the form that htmx swaps; everyone else reads the whole page.
+    fragment = "keyaccounts/cadence/_rules_form.html" if current_user.can_manage else None
+    return invalid("keyaccounts/cadence/rules.html", fragment, target="rules-form", form=form, rules=rules,
+                   region=region, regions=regions, tiers=list(Tier))
 
 
 @bp.get("/key-accounts/due")
