@@ -185,7 +185,7 @@ def plan_import(batch: EquipmentImport, table: Table) -> Plan:
             plan.rows.append(RowPlan(number, values, "reject", "; ".join(str(p) for p in problems)))
             continue
         seen[serial.upper()] = number
-        values.update(dates)
+        values.update(installed_on=installed, warranty_until=warranty)
         plan.rows.append(RowPlan(number, values, "create", company_id=company[0], company_name=company[1],
                                  model_id=model_id))
     return plan

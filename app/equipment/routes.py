@@ -201,10 +201,12 @@ def _import_regions() -> list[tuple[int, str]]:
 def upload():
     """Upload a list of machines (CSV or .xlsx): kept until the import is committed."""
     _require(_can_write())
-    form = ImportForm()
-    form.region_id.choices = _import_regions()
-    if request.method == "GET" and form.region_id.choices:
-        form.region_id.data = request.args.get("region", type=int) or form.region_id.choices[0][0]
+    choices = _import_regions()
+    # One region: the form need not ask (a form posted without the field imports into it).
+    form = ImportForm(region_id=choices[0][0] if len(choices) == 1 else None)
+    form.region_id.choices = choices
+    if request.method == "GET" and choices:
+        form.region_id.data = request.args.get("region", type=int) or choices[0][0]
     if form.validate_on_submit():
         data = form.file.data.read(max_bytes() + 1)
         try:

@@ -5,8 +5,7 @@ import pytest
 
 from app.equipment.models import InstalledEquipment, MachineModel, MoveKind, PartStock, SparePart, StockMove, model_key
 from app.extensions import db
-
-pytest_plugins = ["tests.keyaccounts.conftest"]
+from tests.keyaccounts.conftest import clock, make_key_account
 
 
 @pytest.fixture

@@ -119,3 +119,123 @@ def test_parts_for_models_by_row_id_or_name(app, make_part, make_model):
     assert services.parts_for_models(["gx 500"]) == [a, b]
     assert [p.number for p in services.parts_for_models(["HX-800", gx])] == ["A-1", "B-1", "C-1"]
     assert services.parts_for_models([]) == [] and services.parts_for_models(["nope"]) == []
+
+
+# ---- suggested minimum
+
+
+def _suggested(region_id, part, lead_days=30):
+    return services.suggestions(region_id, [part], {part.id: lead_days})[part.id]
+
+
+def test_suggested_minimum_from_the_installed_base(app, make_part, make_company, make_machine, make_region):
+    part = make_part(models=["GX-500", "GX-800"], rate="0.5")
+    plant = make_company()
+    for _ in range(60):
+        make_machine(plant, "GX-500")
+    for _ in range(40):
+        make_machine(plant, "GX-800")
+    make_machine(plant, "HX-100")                            # a model the part does not fit
+    make_machine(make_company(region="Wuxi"), "GX-500")      # another region's machine
+    s = _suggested(plant.region_id, part, lead_days=60)
+    # ceil(100 × 0.5 × 60 / 365) = ceil(8.22) = 9
+    assert (s.installed, s.lead_days, s.tier_a, s.expected, s.value) == (100, 60, False, 9, 9)
+
+
+def test_suggested_minimum_is_not_rounded_up_when_exact(app, make_part, make_company, make_machine):
+    part = make_part(rate="1")
+    plant = make_company()
+    for _ in range(73):
+        make_machine(plant)
+    assert _suggested(plant.region_id, part, lead_days=5).value == 1  # 73 × 1 × 5 / 365 = 1 exactly
+
+
+def test_a_tier_a_key_account_running_the_model_adds_one(app, make_part, make_company, make_key_account, make_machine):
+    part = make_part(rate="0.15")
+    region_id = make_company().region_id
+    make_machine(make_key_account(tier="B"))
+    assert _suggested(region_id, part).value == 1                 # ceil(1 × 0.15 × 30 / 365) = 1
+    make_machine(make_key_account(tier="A"), "HX-100")            # tier A, but another model
+    make_machine(make_key_account(tier="A", region="Wuxi"))       # tier A, but another region
+    make_machine(make_company(stage="won", tier="A"))             # tier A left on a company that is not a key account
+    assert _suggested(region_id, part).tier_a is False
+    make_machine(make_key_account(tier="A"))
+    s = _suggested(region_id, part)
+    assert (s.installed, s.expected, s.tier_a, s.value) == (3, 1, True, 2)
+
+
+def test_no_machines_no_suggestion(app, make_part, make_region):
+    part = make_part(rate="10")
+    s = _suggested(make_region().id, part)
+    assert (s.installed, s.value) == (0, 0)
+
+
+def test_taking_the_suggestion_sets_the_minimum_and_its_source(app, make_part, make_company, make_machine, stock):
+    from app.equipment.models import MinSource
+    part = make_part(rate="2")
+    plant = make_company()
+    for _ in range(10):
+        make_machine(plant)
+    row = stock(part, minimum=1, lead_days=73)
+    assert services.take_suggestion(row) == 4                     # 10 × 2 × 73 / 365 = 4
+    db.session.commit()
+    assert (row.minimum, row.min_source) == (4, MinSource.SUGGESTED)
+    services.set_policy(row, minimum=5, maximum=8, lead_days=73)
+    assert (row.minimum, row.maximum, row.min_source) == (5, 8, MinSource.MANUAL)
+
+
+# ---- the reorder list and parts availability
+
+
+def test_reorder_lists_parts_below_minimum_with_what_to_order_and_the_machines(
+        app, make_part, make_company, make_key_account, make_machine, stock):
+    low, ok, none_max = make_part("A-1"), make_part("B-1"), make_part("C-1", models=["HX-100"])
+    account = make_key_account(name="温州华信眼镜有限公司", tier="A")
+    make_machine(account)
+    make_machine(account)
+    make_machine(make_company())
+    stock(low, on_hand=1, minimum=3, maximum=10)
+    stock(ok, on_hand=3, minimum=3, maximum=10)
+    row = stock(none_max, minimum=2)
+    stock(make_part("D-1"), region="Wuxi", minimum=5)
+    lines = services.reorder_lines(row.region_id)
+    assert [(line.part.number, line.on_hand, line.minimum, line.to_order) for line in lines] == [("A-1", 1, 3, 9), ("C-1", 0, 2, 2)]
+    ((model, installed, accounts),) = lines[0].machines
+    assert (model.name, installed, [c.name for c in accounts]) == ("GX-500", 3, ["温州华信眼镜有限公司"])
+    assert lines[0].order_cents == 9 * 12_000
+    assert lines[1].machines == []
+
+
+def test_parts_availability_is_the_share_of_the_companys_parts_at_or_above_minimum(
+        app, make_part, make_company, make_machine, stock):
+    a, b, c = make_part(models=["GX-500"]), make_part(models=["GX-500", "HX-100"]), make_part(models=["HX-100"])
+    make_part(models=["ZZ-9"])
+    one, two, bare = make_company(), make_company(), make_company()
+    far = make_company(region="Wuxi")
+    make_machine(one, "GX-500")
+    make_machine(two, "GX-500")
+    make_machine(two, "HX-100")
+    make_machine(far, "HX-100")
+    stock(a, on_hand=2, minimum=2)       # at minimum
+    stock(b, on_hand=0, minimum=1)       # below
+    stock(c, on_hand=5, minimum=1)       # above in Wenzhou
+    stock(c, region="Wuxi", minimum=1)   # below in Wuxi
+    shares = services.parts_availability([one.id, two.id, bare.id, far.id])
+    # Wuxi keeps no stock row of b (minimum 0: at its minimum) and has c below its minimum.
+    assert shares == {one.id: 0.5, two.id: 2 / 3, bare.id: 1.0, far.id: 0.5}
+    assert services.parts_availability([]) == {}
+
+
+def test_stock_query_lists_kept_and_needed_parts_and_filters_below_minimum(app, make_part, make_company, make_machine,
+                                                                            stock):
+    kept, needed, unrelated = make_part("A-1", models=["HX-100"]), make_part("B-1"), make_part("C-1", models=["ZZ-9"])
+    row = stock(kept, on_hand=1, minimum=2)
+    make_machine(make_company())
+    region_id = row.region_id
+    parts = list(db.session.scalars(services.stock_query(region_id)))
+    assert [p.number for p in parts] == ["A-1", "B-1"]
+    assert [p.number for p in db.session.scalars(services.stock_query(region_id, below=True))] == ["A-1"]
+    assert [p.number for p in db.session.scalars(services.stock_query(region_id, q="b-"))] == ["B-1"]
+    lines = services.stock_lines(region_id, parts)
+    assert [(line.on_hand, line.minimum, line.below_minimum, line.stock is None) for line in lines] == [
+        (1, 2, True, False), (0, 0, False, True)]
