@@ -309,3 +309,19 @@ def make_seminar_for_header(app, make_market, make_association):
         db.session.commit()
         return seminar.slug
     return make
+
+
+def test_every_htmx_form_of_the_page_swaps_a_fragment(client, login_as, raise_for):
+    from werkzeug.datastructures import MultiDict
+
+    from tests.test_whole_pages import htmx_forms
+    user = login_as("rep")
+    raise_for(user, "一", "二")
+    forms = htmx_forms(client.get("/notifications/").get_data(as_text=True))
+    assert {(f["action"].split("?")[0], f["target"]) for f in forms} == {
+        ("/notifications/read-all", "notifications"), ("/notifications/read", "notifications"),
+        ("/notifications/settings", "settings")}
+    for form in forms:
+        response = client.htmx("post", form["action"], target=form["target"], data=MultiDict(form["data"]))
+        body = response.get_data(as_text=True)
+        assert response.status_code == 200 and "<html" not in body and f'id="{form["target"]}"' in body, form
