@@ -88,6 +88,8 @@ def build_world(region_name: str = OTHER_REGION) -> dict:
     extra |= equipment_records(region, company, user)
     from tests.keyaccounts.proposal_world import proposal_records
     extra |= proposal_records(region, company, user)
+    from tests.keyaccounts.plan_world import plan_records
+    extra |= plan_records(region, company, user)
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.region_id == region.id).limit(1))
     return extra | {"region": region, "user": user, "market": market, "association": association,
             "membership": membership, "company": company, "contact": contact, "opportunity": opportunity,
@@ -151,6 +153,11 @@ ID_FACTORIES = {
     "stock_id": lambda w: w["part_stock"].id,
     "import_id": lambda w: w["equipment_import"].id,
     "proposal_id": lambda w: w["key_account_proposal"].id,
+    "plan_id": lambda w: w["account_plan"].id,
+    "objective_id": lambda w: w["plan_objective"].id,
+    "spend_id": lambda w: w["care_spend"].id,
+    "centre_id": lambda w: w["buying_centre"].id,
+    "product_line_id": lambda w: w["product_line"].id,
 }
 
 # Parameters that are not records, and the value the walk gives them. An `any(...)` parameter

@@ -6,4 +6,4 @@ from flask import Blueprint
 # region-wide lists under /key-accounts/.
 bp = Blueprint("keyaccounts", __name__)
 
-from app.keyaccounts import cadence, coverage, hooks, models, orders, routes  # noqa: E402,F401  (the blueprint above must exist first)
+from app.keyaccounts import cadence, coverage, hooks, models, orders, plans, routes  # noqa: E402,F401  (the blueprint above must exist first)

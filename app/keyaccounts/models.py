@@ -208,6 +208,7 @@ class AccountPlan(db.Model):
 
     __tablename__ = "account_plans"
     __audit_label__ = _l("Account plan")
+    __page__ = ("keyaccounts.plan", "plan_id")
     __parent__ = "company_id"
     __region_via__ = "company"
     __table_args__ = (

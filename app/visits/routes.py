@@ -457,6 +457,8 @@ def _opportunity_form(company: Company, opportunity: Opportunity | None = None) 
             form.stage.data = opportunity.stage.value
         else:
             form.owner_id.data = company.owner_id or current_user.id
+            # A link may name the opportunity, e.g. an open cell of an account plan's whitespace grid.
+            form.title.data = request.args.get("title", "").strip()[:200]
     return form
 
 
