@@ -77,6 +77,7 @@ def domains() -> tuple:
         markets,
         notifications,
         seminars,
+        service,
         visits,
     )
     from app.core.domains import Domain, Nav
@@ -90,6 +91,7 @@ def domains() -> tuple:
         Domain((seminars.bp, seminars.public_bp), Nav("seminars.index", _l("Seminars"))),
         Domain(experts.bp, Nav("experts.index", _l("Experts"))),
         Domain(visits.bp, Nav("visits.index", _l("Visits"))),
+        Domain(service.bp, Nav("service.index", _l("Service"))),
         Domain(equipment.bp, Nav("equipment.stock", _l("Service parts"))),
         Domain(keyaccounts.bp, Nav("keyaccounts.index", _l("Key accounts"))),
         Domain(admin.bp, Nav("admin.users", _l("Users"), admin_only=True),
