@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -84,7 +85,7 @@ class Cell:
             return _("No touch with %(name)s (%(role)s) is logged: log the first one.", name=person.name, role=role)
         if self.state == "cold":
             return _("%(name)s (%(role)s) was last touched on %(day)s, over the %(days)s-day rule: log a touch.",
-                     name=person.name, role=role, day=person.last_contact_on.isoformat(), days=self.gap_days)
+                     name=person.name, role=role, day=format_date(person.last_contact_on), days=self.gap_days)
         return ""
 
 
