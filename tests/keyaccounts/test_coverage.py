@@ -809,3 +809,31 @@ def _many_key_accounts(n: int, rep, start: int) -> None:
             contact.roles = [role]
             db.session.add(contact)
     db.session.commit()
+
+
+# ---- generated input (the access walk's world has no key account, so the map's forms are fuzzed here)
+
+
+@pytest.mark.parametrize("form", ["touches", "tie"])
+def test_generated_input_never_answers_500_and_a_refusal_writes_nothing(client, login_as, at_noon, tier_a, form):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from tests.test_fuzz_forms import VALUES
+    from tests.test_robustness import _audit_count
+    rep = login_as("rep")
+    company, ties = tier_a(rep)
+    url = f"/companies/{company.id}/contacts/{ties['boss'].id}/{form}"
+    fields = ["kind", "touched_on", "note"] if form == "touches" else ["line", "holder_id"]
+
+    @settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(st.fixed_dictionaries({}, optional=dict.fromkeys(fields, VALUES)), st.booleans())
+    def post(data, htmx):
+        before = _audit_count()
+        response = (client.htmx("post", url, target=MAP, data=data) if htmx else client.post(url, data=data))
+        assert response.status_code < 500, (data, response.status_code)
+        if response.status_code >= 400:
+            assert response.status_code in (400, 422) and _audit_count() == before, data  # 400: a NUL byte
+        db.session.rollback()
+
+    post()
