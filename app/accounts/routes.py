@@ -10,7 +10,7 @@ from app.core import panels
 from app.core.access import load
 from app.core.forms import page_number
 from app.extensions import db
-from app.htmx import invalid, redirect_after_write, render, swap_or_redirect
+from app.htmx import invalid, redirect_after_write, render, swap_or_redirect, wants_fragment
 from app.markets.models import Market
 
 
@@ -133,8 +133,12 @@ def add_contact(company_id: int):
     company = load(Company, company_id)
     form = _contact_form(company)
     if not form.validate_on_submit():
+        page = {}
+        if not wants_fragment():  # the whole company page, with what every domain shows on it
+            company = services.company_for_page(company_id)
+            page = panels.context("accounts.detail", company=company)
         return invalid("accounts/detail.html", "accounts/_contact_form.html", company=company,
-                       contact_form=form, retarget="#contact-form")
+                       contact_form=form, retarget="#contact-form", **page)
     services.add_contact(company, form.data)
     db.session.commit()
     return _contacts_changed(company.id)
