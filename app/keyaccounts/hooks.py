@@ -72,9 +72,9 @@ def _note_changes(session, flush_context, instances) -> None:
         elif isinstance(obj, CaseClock):
             companies.add(("clock", obj))
         elif isinstance(obj, (StockMove, PartStock)):
-            stock_regions.add(obj.region_id)
+            stock_regions.add(obj)  # its region_id may be set only by the flush (region=...)
         elif isinstance(obj, (CadenceRule, AccountSettings)):
-            regions.add(obj.region_id)
+            regions.add(obj)
 
 
 def _company_id(kind: str, obj) -> int | None:
@@ -101,9 +101,9 @@ def _refresh_care(session) -> None:
             return
         ids = {cid for kind, obj in noted if (cid := _company_id(kind, obj)) is not None}
         if regions:
-            care.refresh_regions(regions)
+            care.refresh_regions({obj.region_id for obj in regions})
         if stock_regions:
-            ids |= care.kept_with_machines(stock_regions)
+            ids |= care.kept_with_machines({obj.region_id for obj in stock_regions})
         if ids:
             care.refresh(ids)
 

@@ -129,3 +129,14 @@ def test_refresh_accounts_counts_the_passing_days(app, runner, clock, make_key_a
     care = care_of(company)
     assert care.computed_on == date(2026, 5, 16) and care.health < health_before
     assert care.health_parts["freshness"]["days_over"] == 15
+
+
+def test_a_rule_created_through_its_region_recounts_the_region(app, clock, make_key_account, make_region):
+    from app.keyaccounts.models import CadenceRule
+
+    clock.set(datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
+    company = make_key_account(tier="A", created_at=clock.now)
+    assert care_of(company).due_on == date(2026, 4, 1)
+    db.session.add(CadenceRule(region=make_region("Wenzhou"), tier=Tier.A, max_gap_days=10))
+    db.session.commit()
+    assert care_of(company).due_on == date(2026, 3, 12)
