@@ -90,6 +90,8 @@ def build_world(region_name: str = OTHER_REGION) -> dict:
     extra |= proposal_records(region, company, user)
     from tests.keyaccounts.plan_world import plan_records
     extra |= plan_records(region, company, user)
+    from tests.service.world import service_records
+    extra |= service_records(region, company, user)
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.region_id == region.id).limit(1))
     return extra | {"region": region, "user": user, "market": market, "association": association,
             "membership": membership, "company": company, "contact": contact, "opportunity": opportunity,
@@ -158,6 +160,7 @@ ID_FACTORIES = {
     "spend_id": lambda w: w["care_spend"].id,
     "centre_id": lambda w: w["buying_centre"].id,
     "product_line_id": lambda w: w["product_line"].id,
+    "case_id": lambda w: w["service_case"].id,
 }
 
 # Parameters that are not records, and the value the walk gives them. An `any(...)` parameter
@@ -264,7 +267,7 @@ SCOPED = [
     ("membership", Membership), ("seminar", Seminar), ("registration", Registration), ("visit", Visit),
     ("expert", Expert), ("opportunity", Opportunity), ("order", Order), ("cadence_rule", CadenceRule),
     ("import_batch", None), ("escalation", None), ("machine", None), ("part_stock", None), ("stock_move", None),
-    ("equipment_import", None), ("key_account_proposal", None),
+    ("equipment_import", None), ("key_account_proposal", None), ("service_case", None),
 ]
 
 

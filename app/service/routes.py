@@ -129,10 +129,12 @@ def _checked_refs(form: CaseForm, company: Company | None) -> tuple[InstalledEqu
     """The machine and owner the form names, or errors at those fields (another company's machine)."""
     equipment = owner = None
     if form.equipment_id.data is not None and company is not None:
-        equipment = db.session.get(InstalledEquipment, form.equipment_id.data)
+        if in_range(form.equipment_id.data):
+            equipment = db.session.get(InstalledEquipment, form.equipment_id.data)
         if equipment is None or equipment.company_id != company.id:
+            equipment = None
             form.equipment_id.errors = [_("Choose a machine of %(company)s.", company=company.display_name)]
-    if form.owner_id.data is not None:
+    if form.owner_id.data is not None and in_range(form.owner_id.data):
         owner = db.session.get(User, form.owner_id.data)
     return equipment, owner
 
