@@ -30,7 +30,7 @@ class CaseForm(FlaskForm):
     description = TextAreaField(_l("What is wrong"), filters=[_stripped], validators=[
         DataRequired(_l("Describe the complaint or request.")), Length(max=5000)])
     owner_id = OptionalSelectField(_l("Owner"), coerce=int)
-    received_at = LocalDateTimeField(_l("Received"), validators=[Optional()])
+    received_at = LocalDateTimeField(_l("Came in"), validators=[Optional()])
 
     def in_zone(self, zone) -> None:
         self.received_at.in_zone(zone)

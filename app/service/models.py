@@ -51,12 +51,12 @@ class Channel(LabelledEnum):
 
 
 class CaseStatus(LabelledEnum):
-    NEW = "new", _l("New")
+    NEW = "new", _l("Unanswered")
     ACKNOWLEDGED = "acknowledged", _l("Acknowledged")
     ON_SITE = "on_site", _l("On site")
     WAITING = "waiting", _l("Waiting for the customer")
     RESOLVED = "resolved", _l("Resolved")
-    CLOSED = "closed", _l("Closed")
+    CLOSED = "closed", _l("Case closed")
     REOPENED = "reopened", _l("Reopened")
 
 

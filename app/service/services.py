@@ -337,7 +337,7 @@ def refusal(service_case: ServiceCase, action: str) -> str:
     if service_case.status is CaseStatus.NEW and action in ("arrive", "wait", "resolve"):
         return _("Acknowledge the case first: the customer hears from us before anything else happens.")
     if action == "acknowledge":
-        return _("Only a new case is acknowledged; this one is %(status)s.", status=status)
+        return _("Only an unanswered case is acknowledged; this one is %(status)s.", status=status)
     if action == "arrive":
         return _("Going on site is for an acknowledged or reopened case; this one is %(status)s.", status=status)
     if action == "wait":
