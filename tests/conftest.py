@@ -9,7 +9,7 @@ import re
 import secrets
 import uuid
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -315,3 +315,22 @@ def queries():
 
 def today() -> date:
     return date.today()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The one clock Grove reads (app.core.time.now_utc), moved by the test; the live server sees it too.
+
+    `clock.set(datetime)` or `clock.advance(days=40)`: what "now" and "today" mean in Grove."""
+    class Clock:
+        now = datetime.now(UTC)
+
+        def set(self, when: datetime) -> None:
+            self.now = when
+
+        def advance(self, **delta) -> None:
+            self.now = self.now + timedelta(**delta)
+
+    c = Clock()
+    monkeypatch.setattr("app.core.time.now_utc", lambda: c.now)
+    return c

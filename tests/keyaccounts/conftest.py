@@ -1,27 +1,8 @@
-"""Key-account factories, and a clock the tests move (app.core.time.now_utc is the one clock)."""
-from datetime import UTC, datetime, timedelta
-
+"""Key-account factories (the clock the tests move is `clock` in tests/conftest.py)."""
 import pytest
 
 from app.accounts.models import Contact, ContactRole, Line, Stage, Tier
 from app.extensions import db
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """`clock.set(datetime)` or `clock.advance(days=40)`: what "now" and "today" mean in Grove."""
-    class Clock:
-        now = datetime.now(UTC)
-
-        def set(self, when: datetime) -> None:
-            self.now = when
-
-        def advance(self, **delta) -> None:
-            self.now = self.now + timedelta(**delta)
-
-    c = Clock()
-    monkeypatch.setattr("app.core.time.now_utc", lambda: c.now)
-    return c
 
 
 @pytest.fixture
