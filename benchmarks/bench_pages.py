@@ -26,6 +26,7 @@ import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -76,6 +77,20 @@ from app.keyaccounts.models import (  # noqa: E402
 )
 from app.markets.models import Market  # noqa: E402
 from app.seminars.models import Registration, RegistrationStatus, Seminar, SeminarStatus, Speaker  # noqa: E402
+from app.service.clock import BusinessCalendar, add_business_time  # noqa: E402
+from app.service.holidays import CHINA_DAYS, HOLIDAY  # noqa: E402
+from app.service.models import (  # noqa: E402
+    CaseClock,
+    CaseEvent,
+    CasePause,
+    CaseStatus,
+    Channel,
+    ClockKind,
+    EventKind,
+    ServiceCase,
+    Severity,
+)
+from app.service.services import default_hours  # noqa: E402
 from app.visits.models import Purpose, Visit, VisitMember, VisitStatus  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -169,6 +184,7 @@ def seed(companies: int, full: bool, rng: random.Random) -> dict:
     sizes = {"companies": companies, "contacts": len(contacts), "contact_roles": len(roles),
              "opportunities": len(opportunities)}
     sizes.update(seed_key_accounts(region.id, rep.id, rows, [c for c in contacts if c["line"]], rng, now))
+    sizes.update(seed_service(region.id, rep.id, rows, rng, now))
 
     if full:
         seminars, registrations = [], []
@@ -278,6 +294,70 @@ def seed_key_accounts(region_id: int, rep_id: int, companies: list[dict], tied: 
     return {"orders": len(orders), "account_care": len(care), "account_plans": len(plans)}
 
 
+def seed_service(region_id: int, rep_id: int, companies: list[dict], rng, now) -> dict:
+    """3,000 service cases over two years with their clocks and timelines: most resolved and closed,
+    a few hundred open (some waiting for the customer, some past due), as a large region has them."""
+    calendar = BusinessCalendar(zone=ZoneInfo("Asia/Shanghai"),
+                                holidays=frozenset(d for d, k, _n in CHINA_DAYS if k == HOLIDAY),
+                                workdays=frozenset(d for d, k, _n in CHINA_DAYS if k != HOLIDAY))
+    kept = [c for c in companies if c["stage"] in (Stage.WON, Stage.KEY_ACCOUNT)] or companies
+    severities, channels = list(Severity), list(Channel)
+    cases, clocks, events, pauses = [], [], [], []
+    for n in range(3000):
+        company = rng.choice(kept) if n % 4 else rng.choice(companies)
+        tier = company["tier"] or Tier.C
+        severity = rng.choices(severities, [5, 20, 55, 20])[0]
+        is_open = n % 10 == 0  # 300 open cases
+        received = now - (timedelta(hours=rng.randint(1, 24 * 20)) if is_open else timedelta(days=rng.randint(3, 720)))
+        targets = dict(zip((ClockKind.RESPONSE, ClockKind.ON_SITE, ClockKind.RESOLUTION), default_hours(tier, severity)))
+        due = {k: add_business_time(calendar, received, timedelta(hours=h)) for k, h in targets.items()}
+        warn = {k: add_business_time(calendar, received, timedelta(hours=h) * 0.8) for k, h in targets.items()}
+        status = rng.choice([CaseStatus.NEW, CaseStatus.ACKNOWLEDGED, CaseStatus.ON_SITE, CaseStatus.WAITING]) \
+            if is_open else rng.choice([CaseStatus.RESOLVED, CaseStatus.CLOSED, CaseStatus.CLOSED])
+        acknowledged = None if status is CaseStatus.NEW else min(now, received + timedelta(hours=rng.randint(1, 6)))
+        on_site = acknowledged + timedelta(hours=rng.randint(4, 60)) \
+            if status in (CaseStatus.ON_SITE, CaseStatus.RESOLVED, CaseStatus.CLOSED) else None
+        on_site = min(on_site, now) if on_site else None
+        resolved = on_site + timedelta(hours=rng.randint(1, 80)) if status in (CaseStatus.RESOLVED, CaseStatus.CLOSED) \
+            else None
+        paused = now - timedelta(hours=rng.randint(1, 40)) if status is CaseStatus.WAITING else None
+        stops = {ClockKind.RESPONSE: acknowledged, ClockKind.ON_SITE: on_site, ClockKind.RESOLUTION: resolved}
+        running = [due[k] for k, stop in stops.items() if stop is None]
+        case_id = n + 1
+        cases.append(dict(
+            id=case_id, region_id=region_id, company_id=company["id"], equipment_id=None, severity=severity,
+            channel=rng.choice(channels), over_the_head=n % 97 == 0, description=f"设备故障 {case_id}：主轴异响，精度下降",
+            status=status, paused_at=paused, paused_from=CaseStatus.ACKNOWLEDGED if paused else None,
+            owner_id=rep_id if n % 3 == 0 else None, opened_by_id=rep_id, sla_tier=tier, received_at=received,
+            acknowledged_at=acknowledged, on_site_at=on_site, resolved_at=resolved,
+            closed_at=resolved + timedelta(days=2) if status is CaseStatus.CLOSED else None, reopen_count=0,
+            next_due_at=min(running) if running and not paused else None, created_at=received))
+        for kind, hours in targets.items():
+            stop = stops[kind]
+            clocks.append(dict(case_id=case_id, kind=kind, round=0, target_minutes=hours * 60, started_at=received,
+                               due_at=due[kind], warn_at=warn[kind], stopped_at=stop, met=stop is not None,
+                               warned_at=warn[kind] if warn[kind] < (stop or now) else None,
+                               breach_noted_at=due[kind] if due[kind] < (stop or paused or now) else None))
+        events.append(dict(case_id=case_id, at=received, by_id=rep_id, kind=EventKind.OPENED, from_status=None,
+                           to_status=CaseStatus.NEW, clock=None, note="主轴异响"))
+        for at, before, after in ((acknowledged, CaseStatus.NEW, CaseStatus.ACKNOWLEDGED),
+                                  (on_site, CaseStatus.ACKNOWLEDGED, CaseStatus.ON_SITE),
+                                  (resolved, CaseStatus.ON_SITE, CaseStatus.RESOLVED)):
+            if at is not None:
+                events.append(dict(case_id=case_id, at=at, by_id=rep_id, kind=EventKind.STATUS, from_status=before,
+                                   to_status=after, clock=None, note=""))
+        if paused:
+            pauses.append(dict(case_id=case_id, started_at=paused, ended_at=None))
+    _insert(ServiceCase.__table__, cases)
+    _insert(CaseClock.__table__, clocks)
+    _insert(CaseEvent.__table__, events)
+    _insert(CasePause.__table__, pauses)
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text("SELECT setval(pg_get_serial_sequence('service_cases', 'id'), "
+                                   "(SELECT coalesce(max(id), 1) FROM service_cases))"))
+    return {"service_cases": len(cases), "case_clocks": len(clocks), "case_events": len(events)}
+
+
 def pages(app) -> dict[str, str]:
     """The companies list in its variants, then every page that needs at most one known id."""
     busy = db.session.scalar(sa.select(Visit.company_id).group_by(Visit.company_id)
@@ -290,6 +370,7 @@ def pages(app) -> dict[str, str]:
         "visit_id": db.session.scalar(sa.select(sa.func.max(Visit.id))),
         "seminar_id": seminar.id if seminar else None, "slug": seminar.slug if seminar else None,
         "plan_id": db.session.scalar(sa.select(sa.func.min(AccountPlan.id))),
+        "case_id": db.session.scalar(sa.text("SELECT min(id) FROM service_cases WHERE next_due_at IS NOT NULL")),
     }
     key_account = db.session.scalar(sa.select(AccountPlan.company_id).order_by(AccountPlan.id).limit(1))
     urls = {
@@ -304,6 +385,9 @@ def pages(app) -> dict[str, str]:
         "companies attention due": "/companies/?due=1",
         "companies by health, worst first": "/companies/?sort=health",
         "key accounts, worst health first": "/key-accounts/",
+        "service queue (3,000 cases)": "/service/",
+        "service queue, all statuses, page 40": "/service/?status=all&page=40",
+        "service queue, mine, critical": "/service/?owner=me&severity=critical",
     }
     skip_words = ("qr", "ics", "csv", "export", "feed", "count", "options", "check", "healthz", "static")
     with app.test_request_context():
