@@ -629,14 +629,18 @@ def test_export_of_another_region_is_empty(client, login_as, make_company, make_
     assert len(rows) == 1
 
 
-def test_a_company_page_without_the_panels_loads_the_cards_itself(client, login_as, make_company):
-    """The contact form sent back with errors is the company page without the panels' context."""
-    login_as("rep")
+def test_the_cards_load_themselves_where_a_page_lacks_the_panels(client, login_as, make_company):
+    """A page that includes the cards without the panels' context gets placeholders that load them."""
+    from flask import render_template
+    from flask_login import login_user
+    user = login_as("rep")
     company = make_company()
-    response = client.post(f"/companies/{company.id}/contacts", data={"name": ""})
-    body = response.get_data(as_text=True)
-    assert response.status_code == 422
-    assert f'hx-get="/companies/{company.id}/orders" hx-trigger="load"' in body
-    assert f'hx-get="/companies/{company.id}/stage-history" hx-trigger="load"' in body
+    with client.application.test_request_context():
+        login_user(user)
+        orders_card = render_template("keyaccounts/_company_orders.html", company=company)
+        stage_card = render_template("keyaccounts/_stage_history.html", company=company)
+    assert f'hx-get="/companies/{company.id}/orders" hx-trigger="load"' in orders_card
+    assert f'hx-get="/companies/{company.id}/stage-history" hx-trigger="load"' in stage_card
+    assert f'href="/companies/{company.id}/orders"' in orders_card  # and a link without JavaScript
     card = client.htmx("get", f"/companies/{company.id}/orders", target="orders").get_data(as_text=True)
     assert "No order yet." in card and "<html" not in card

@@ -111,6 +111,12 @@ def _order_reason(order: Order) -> str:
                                         order.description) if part)
 
 
+def _lock(company: Company) -> None:
+    """Hold the company's row until commit (PostgreSQL), so two orders written at once count each
+    other and propose once; SQLite writes one transaction at a time anyway."""
+    db.session.execute(select(Company.id).where(Company.id == company.id).with_for_update())
+
+
 def _apply(order: Order, data: dict) -> None:
     for field in ORDER_FIELDS:
         if field in data:
@@ -121,6 +127,7 @@ def _apply(order: Order, data: dict) -> None:
 def record_order(company: Company, data: dict) -> Order:
     """Record an order; a first order makes the company won, and the rules may propose key account."""
     check_region(company.region_id)
+    _lock(company)
     order = Order(company=company)
     _apply(order, data)
     db.session.add(order)
@@ -137,6 +144,7 @@ def record_order(company: Company, data: dict) -> Order:
 def update_order(order: Order, data: dict) -> None:
     """Change an order; a new amount or day is weighed again against the rules."""
     check_region(order.company.region_id)
+    _lock(order.company)
     before = (order.amount_cents, order.ordered_on)
     _apply(order, data)
     db.session.flush()
@@ -149,6 +157,7 @@ def delete_order(order: Order) -> None:
     the stage since), the company goes back to the stage it had."""
     company = order.company
     check_region(company.region_id)
+    _lock(company)
     db.session.delete(order)
     db.session.flush()
     count, _year = order_stats(company)
@@ -176,6 +185,7 @@ def confirm_proposal(proposal: KeyAccountProposal, tier: Tier, note: str, by: Us
     """A manager confirms: the company becomes a key account of the tier chosen."""
     company = proposal.company
     check_region(company.region_id)
+    db.session.refresh(proposal, with_for_update=True)  # another manager may have decided meanwhile
     proposal.status = proposal.require("confirm")
     proposal.decided_by_id, proposal.decided_at = by.id, clock.now_utc()
     proposal.decided_tier, proposal.note = tier, note
@@ -188,6 +198,7 @@ def confirm_proposal(proposal: KeyAccountProposal, tier: Tier, note: str, by: Us
 
 def decline_proposal(proposal: KeyAccountProposal, note: str, by: User) -> None:
     check_region(proposal.company.region_id)
+    db.session.refresh(proposal, with_for_update=True)
     proposal.status = proposal.require("decline")
     proposal.decided_by_id, proposal.decided_at, proposal.note = by.id, clock.now_utc(), note
     db.session.flush()
