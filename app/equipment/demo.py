@@ -11,8 +11,9 @@ so the to-reorder list of both regions has lines.
 """
 import random
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from app.accounts.models import Company, Stage
 from app.auth.models import Region, User
@@ -67,7 +68,8 @@ SITES = ["一车间", "二车间", "三车间", "注塑车间", "机加工车间
 
 
 def _at(day: date, hour: int = 10) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=UTC)
+    """A working hour of the demo regions' day (Asia/Shanghai)."""
+    return datetime.combine(day, time(hour), tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 def seed_equipment_demo(*, seed: int, today: date, regions: dict[str, Region], companies: dict[str, list[Company]],
