@@ -9,6 +9,7 @@ from openpyxl.styles import Font
 
 from app.accounts.models import Order
 from app.core.cells import formula_safe
+from app.keyaccounts.orders.services import OrderExport
 
 
 def _amount(cents: int) -> Decimal:
@@ -21,9 +22,9 @@ def _header() -> list[str]:
             _("Purchase opportunity"), _("Notes"), _("Stage"), _("Tier")]
 
 
-def _row(order: Order) -> list:
+def _row(order: Order, markets: dict[int, list[str]]) -> list:
     company = order.company
-    return [order.ordered_on, company.name, company.region.name, "、".join(m.name for m in company.markets),
+    return [order.ordered_on, company.name, company.region.name, "、".join(markets.get(company.id, [])),
             _amount(order.amount_cents), order.description, order.opportunity.title if order.opportunity else "",
             order.notes, company.stage.label, company.tier.value if company.tier else ""]
 
@@ -32,26 +33,26 @@ def _text(value) -> str:
     return formula_safe("" if value is None else str(value))
 
 
-def to_csv(orders: list[Order]) -> bytes:
+def to_csv(export: OrderExport) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([_text(v) for v in _header()])
-    for order in orders:
+    for order in export.orders:
         # Every cell as text: the day as YYYY-MM-DD, the amount with exactly two decimals.
-        writer.writerow([_text(v.isoformat() if hasattr(v, "isoformat") else v) for v in _row(order)])
+        writer.writerow([_text(v.isoformat() if hasattr(v, "isoformat") else v) for v in _row(order, export.markets)])
     # The BOM lets Excel open the Chinese text as UTF-8.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def to_xlsx(orders: list[Order]) -> bytes:
+def to_xlsx(export: OrderExport) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = _("Orders")[:31]
     sheet.append([_text(v) for v in _header()])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for order in orders:
-        values = _row(order)
+    for order in export.orders:
+        values = _row(order, export.markets)
         # The day and the amount stay a date and a number (to sum and sort); the rest is text.
         sheet.append([v if i in (0, 4) else _text(v) for i, v in enumerate(values)])
         row = sheet[sheet.max_row]

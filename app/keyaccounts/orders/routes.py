@@ -261,12 +261,12 @@ def export_orders(kind: str):
     year = args.get("year", type=int)
     filters = {"region_id": args.get("region", type=int), "market_id": args.get("market", type=int),
                "year": year if year is not None and 2000 <= year <= 2100 else None}
-    orders = services.orders_for_export(**filters)
+    export = services.orders_for_export(**filters)
     name = "orders" + "".join(f"-{filters[k]}" for k in ("year",) if filters[k])
     if kind == "csv":
-        response = Response(exports.to_csv(orders), mimetype="text/csv")
+        response = Response(exports.to_csv(export), mimetype="text/csv")
     else:
-        response = Response(exports.to_xlsx(orders),
+        response = Response(exports.to_xlsx(export),
                             mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.{kind}"'
     return response
