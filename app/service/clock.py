@@ -113,6 +113,25 @@ def add_business_time(calendar: BusinessCalendar, start: datetime, amount: timed
     raise ValueError("no working time for three years: the calendar has no working days")
 
 
+def subtract_business_time(calendar: BusinessCalendar, end: datetime, amount: timedelta) -> datetime:
+    """The latest instant from which `amount` of business time has passed by `end` (no pauses)."""
+    end = _utc(end)
+    if amount <= ZERO:
+        return end
+    remaining = amount
+    day = calendar.local_date(end)
+    for _ in range(MAX_DAYS):
+        for span_start, span_end in reversed(_segments(calendar, day, [])):
+            span_end = min(span_end, end)
+            if span_start >= span_end:
+                continue
+            if remaining <= span_end - span_start:
+                return span_end - remaining
+            remaining -= span_end - span_start
+        day -= timedelta(days=1)
+    raise ValueError("no working time for three years: the calendar has no working days")
+
+
 def business_time_between(calendar: BusinessCalendar, start: datetime, end: datetime,
                           pauses: Iterable[Pause] = ()) -> timedelta:
     """The business time from `start` to `end`, pauses not counted; negative when `end` comes first."""

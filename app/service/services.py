@@ -308,11 +308,15 @@ def _owner_for(company: Company, owner: User | None, by: User | None) -> User | 
 
 def open_case(company: Company, *, severity: Severity, channel: Channel, description: str,
               over_the_head: bool = False, owner: User | None = None, equipment: InstalledEquipment | None = None,
-              received_at: datetime | None = None, by: User | None = None) -> ServiceCase:
-    """Open a case for the company; its clocks start at `received_at` (default now) on the tier's SLA."""
+              received_at: datetime | None = None, by: User | None = None,
+              at: datetime | None = None) -> ServiceCase:
+    """Open a case for the company; its clocks start at `received_at` (default now) on the tier's SLA.
+
+    `at` is when it was entered (default now): the timeline's first line.
+    """
     if equipment is not None and equipment.company_id != company.id:
         raise CaseError(_l("This machine is not at %(company)s.", company=company.display_name), field="equipment_id")
-    now = _now()
+    now = at or _now()
     received_at = received_at or now
     tier = company.tier or Tier.C
     policy = policy_for(company.region_id, tier, severity)
@@ -358,16 +362,17 @@ def _end_pause(service_case: ServiceCase, at: datetime) -> None:
     service_case.paused_at = service_case.paused_from = None
 
 
-def act(service_case: ServiceCase, action: str, *, by: User | None, note: str = "") -> None:
+def act(service_case: ServiceCase, action: str, *, by: User | None, note: str = "", at: datetime | None = None) -> None:
     """Move the case along: acknowledge, arrive (on site), wait, resume, resolve, close, reopen.
 
-    Raises CaseError with the reason when the case's status does not allow the action.
+    Raises CaseError with the reason when the case's status does not allow the action. `at` records
+    a step taken earlier (the demo data's history); by default it happens now.
     """
     if action not in service_case.lifecycle.actions:
         raise CaseError(_l("Choose one of the actions."))
     if not service_case.can(action):
         raise CaseError(refusal(service_case, action))
-    now = _now()
+    now = at or _now()
     before = service_case.status
     # Resuming goes back to the status the case waited in.
     target = service_case.lifecycle.target(action) or service_case.paused_from or CaseStatus.ACKNOWLEDGED
@@ -400,8 +405,8 @@ def act(service_case: ServiceCase, action: str, *, by: User | None, note: str = 
     db.session.flush()
 
 
-def add_note(service_case: ServiceCase, note: str, *, by: User | None) -> CaseEvent:
-    event = CaseEvent(at=_now(), by=by, kind=EventKind.NOTE, note=note.strip())
+def add_note(service_case: ServiceCase, note: str, *, by: User | None, at: datetime | None = None) -> CaseEvent:
+    event = CaseEvent(at=at or _now(), by=by, kind=EventKind.NOTE, note=note.strip())
     service_case.events.append(event)
     db.session.flush()
     return event
@@ -628,24 +633,14 @@ def _due_text(clock: CaseClock, service_case: ServiceCase):
     return format_datetime(clock.due_at.astimezone(zone_of(service_case.region)), "short", rebase=False)
 
 
-def _send(clock_id: int, kind: str, now: datetime) -> bool:
-    """Claim one clock's warning or breach and notify; False when another run claimed it first."""
-    column = CaseClock.warned_at if kind == "warning" else CaseClock.breach_noted_at
-    # The claim is the transaction's first statement: on SQLite it takes the write lock at once.
-    claimed = db.session.execute(update(CaseClock).where(CaseClock.id == clock_id, column.is_(None))
-                                 .values({column.key: now}).execution_options(synchronize_session=False))
-    if claimed.rowcount != 1:
-        db.session.rollback()
-        return False
-    clock = db.session.scalar(select(CaseClock).where(CaseClock.id == clock_id).options(
-        joinedload(CaseClock.case).joinedload(ServiceCase.company), joinedload(CaseClock.case)
-        .joinedload(ServiceCase.region)))
+def _alert(clock: CaseClock, kind: str, now: datetime) -> list[User]:
+    """Notify the people a clock's warning or breach goes to, and put it on the case's timeline."""
     service_case = clock.case
     people = recipients(service_case, kind)
     link = _case_link(service_case.id)
     company = service_case.company.display_name
+    key = f"sla_{kind}:case:{service_case.id}:{clock.kind.value}:{clock.round}"
     for person in people:
-        key = f"sla_{kind}:case:{service_case.id}:{clock.kind.value}:{clock.round}"
         if kind == "warning":
             notify(person, "sla_warning", key,
                    subject=lambda: _("Case %(ref)s at %(company)s: %(clock)s due %(due)s", ref=service_case.reference,
@@ -662,20 +657,32 @@ def _send(clock_id: int, kind: str, now: datetime) -> bool:
                                   ref=service_case.reference, severity=service_case.severity.label,
                                   due=_due_text(clock, service_case), clock=clock.kind.label),
                    link=link)
-    with_names = _told(people) or "—"
     db.session.add(CaseEvent(case_id=service_case.id, at=now, kind=EventKind.WARNING if kind == "warning"
-                             else EventKind.BREACH, clock=clock.kind, note=with_names))
+                             else EventKind.BREACH, clock=clock.kind, note=_told(people) or "—"))
+    db.session.flush()
+    return people
+
+
+CLOCK_WITH_CASE = (joinedload(CaseClock.case).joinedload(ServiceCase.company),
+                   joinedload(CaseClock.case).joinedload(ServiceCase.region))
+
+
+def _send(clock_id: int, kind: str, now: datetime) -> bool:
+    """Claim one clock's warning or breach, notify and commit; False when another run claimed it first."""
+    column = CaseClock.warned_at if kind == "warning" else CaseClock.breach_noted_at
+    # The claim is the transaction's first statement: on SQLite it takes the write lock at once.
+    claimed = db.session.execute(update(CaseClock).where(CaseClock.id == clock_id, column.is_(None))
+                                 .values({column.key: now}).execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        return False
+    _alert(db.session.scalar(select(CaseClock).where(CaseClock.id == clock_id).options(*CLOCK_WITH_CASE)), kind, now)
     db.session.commit()
     return True
 
 
-def check_sla(now: datetime | None = None) -> tuple[int, int]:
-    """Warn owners of clocks at 80 %, and tell owners and managers of breaches, each once.
-
-    Returns (warnings, breaches) sent by this run. Safe to run as often as one likes and from
-    several hosts: each clock's warning and breach is claimed by one run only.
-    """
-    now = now or _now()
+def _due_alerts(now: datetime) -> tuple[list[int], list[int]]:
+    """The clocks whose warning (past 80 %, still running and not yet due) or breach is not sent yet."""
     warn_ids = list(db.session.scalars(
         select(CaseClock.id).join(ServiceCase, ServiceCase.id == CaseClock.case_id)
         .where(CaseClock.warned_at.is_(None), CaseClock.stopped_at.is_(None), ServiceCase.paused_at.is_(None),
@@ -684,7 +691,31 @@ def check_sla(now: datetime | None = None) -> tuple[int, int]:
     breach_ids = list(db.session.scalars(
         select(CaseClock.id).join(ServiceCase, ServiceCase.id == CaseClock.case_id)
         .where(CaseClock.breach_noted_at.is_(None), CaseClock.due_at < ended).order_by(CaseClock.due_at)))
+    return warn_ids, breach_ids
+
+
+def check_sla(now: datetime | None = None) -> tuple[int, int]:
+    """Warn owners of clocks at 80 %, and tell owners and managers of breaches, each once.
+
+    Returns (warnings, breaches) sent by this run. Safe to run as often as one likes and from
+    several hosts: each clock's warning and breach is claimed by one run only, in a transaction
+    of its own.
+    """
+    now = now or _now()
+    warn_ids, breach_ids = _due_alerts(now)
     db.session.rollback()  # end the reading transaction before each claim writes
     warned = sum(_send(clock_id, "warning", now) for clock_id in warn_ids)
     breached = sum(_send(clock_id, "breach", now) for clock_id in breach_ids)
     return warned, breached
+
+
+def send_due_alerts(now: datetime | None = None) -> tuple[int, int]:
+    """The same warnings and breaches inside the caller's transaction, without claims (demo data). Flushes."""
+    now = now or _now()
+    db.session.flush()
+    warn_ids, breach_ids = _due_alerts(now)
+    for ids, kind, column in ((warn_ids, "warning", "warned_at"), (breach_ids, "breach", "breach_noted_at")):
+        for clock in db.session.scalars(select(CaseClock).where(CaseClock.id.in_(ids)).options(*CLOCK_WITH_CASE)):
+            setattr(clock, column, now)
+            _alert(clock, kind, now)
+    return len(warn_ids), len(breach_ids)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.service.clock import BusinessCalendar, add_business_time, business_time_between
+from app.service.clock import BusinessCalendar, add_business_time, business_time_between, subtract_business_time
 from app.service.holidays import CHINA_DAYS, HOLIDAY, WORKDAY
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -54,6 +54,17 @@ def add(start, hours, calendar=CHINA, pauses=()):
 ])
 def test_adding_business_hours(start, hours, due):
     assert add(start, hours) == due
+
+
+@pytest.mark.parametrize("end, hours, start", [
+    (sh(2026, 3, 2, 11, 0), 2, sh(2026, 3, 2, 9, 0)),
+    (sh(2026, 3, 9, 9, 0), 2, sh(2026, 3, 6, 16, 0)),             # back over a weekend: 0.5 + 1.5 h
+    (sh(2026, 3, 8, 12, 0), 1, sh(2026, 3, 6, 16, 30)),           # from a Sunday
+    (sh(2026, 2, 24, 9, 30), 2, sh(2026, 2, 14, 16, 30)),         # back over Spring Festival to a make-up day
+    (sh(2026, 3, 2, 8, 30), 9, sh(2026, 2, 28, 8, 30)),           # from opening time: Saturday 28 Feb works
+])
+def test_subtracting_business_hours(end, hours, start):
+    assert subtract_business_time(CHINA, end, timedelta(hours=hours)) == start
 
 
 def test_a_plain_calendar_works_on_holidays_and_not_on_make_up_weekends():
@@ -191,6 +202,15 @@ def test_counting_back_what_was_added_gives_the_amount(start, minutes):
     assert business_time_between(CHINA, start, due) == amount
     assert CHINA.works_on(CHINA.local_date(due))
     assert CHINA.hours_of(CHINA.local_date(due))[0] < due <= CHINA.hours_of(CHINA.local_date(due))[1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(end=instants, minutes=st.integers(min_value=1, max_value=300 * 60))
+def test_subtracting_is_the_inverse_of_counting(end, minutes):
+    amount = timedelta(minutes=minutes)
+    start = subtract_business_time(CHINA, end, amount)
+    assert business_time_between(CHINA, start, end) == amount
+    assert CHINA.hours_of(CHINA.local_date(start))[0] <= start < CHINA.hours_of(CHINA.local_date(start))[1]
 
 
 @settings(max_examples=200, deadline=None)
