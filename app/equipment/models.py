@@ -62,7 +62,7 @@ class EquipmentImport(HasLifecycle, db.Model):
 
     __tablename__ = "equipment_imports"
     __audit_label__ = _l("Installed-base import")
-    __page__ = ("equipment.import_preview", "batch_id")
+    __page__ = ("equipment.import_preview", "import_id")
     lifecycle = BATCH_LIFECYCLE
 
     id: Mapped[int] = mapped_column(primary_key=True)
