@@ -24,7 +24,7 @@ def _seed_week(make_company, make_visit, make_contact, user, expert, n):
 
 
 @pytest.mark.parametrize("url", ["/visits/week?week=2026-11-30", "/visits/schedule?week=2026-11-30",
-                                 "/visits/week?week=2026-11-30&who=u:{user}", "/visits/"])
+                                 "/visits/week?week=2026-11-30&who=u:{user}", "/visits/?when=all"])
 def test_constant_queries(client, login_as, make_company, make_visit, make_contact, make_expert, queries, url):
     user = login_as("manager")
     expert = make_expert()
