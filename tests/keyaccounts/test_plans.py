@@ -824,3 +824,41 @@ def test_every_htmx_form_answers_with_its_fragment_or_a_whole_page(client, login
                 assert "<html" not in body and f'id="{form["target"]}"' in body, form["action"]
                 swapped.append(form["action"])
     assert len(swapped) >= 10
+
+
+# ---- two people saving the same at once: the database's unique rules answer, as a 422
+
+
+def test_a_plan_made_twice_at_once_is_refused_the_second_time(client, login_as, summer, make_key_account, make_plan,
+                                                              monkeypatch):
+    login_as("manager")
+    company = make_key_account()
+    make_plan(company)
+    monkeypatch.setattr(services, "why_no_plan", lambda company, year: None)  # both checked before either saved
+    before = _audits()
+    response = client.post(f"/companies/{company.id}/plans", data={"year": "2026"})
+    assert response.status_code == 422 and "There is already a plan for 2026." in _text(response)
+    assert _count(AccountPlan) == 1 and _audits() == before
+
+
+@pytest.mark.parametrize("what", ["centre", "rename", "plan line", "line", "rename line"])
+def test_names_saved_twice_at_once_are_refused(client, login_as, summer, grid, monkeypatch, what):
+    login_as("manager")
+    plan, (_plant, workshop), (laser, _) = grid()
+    monkeypatch.setattr(services, "centre_named", lambda *a, **kw: None)
+    monkeypatch.setattr(services, "line_named", lambda *a, **kw: None)
+    url, data, target, message = {
+        "centre": (f"/key-accounts/plans/{plan.id}/centres", {"centre-name": "一厂"}, "plan-grid", "一厂 is already"),
+        "rename": (f"/key-accounts/plans/{plan.id}/centres/{workshop.id}/rename", {"name": "一厂"}, "plan-grid",
+                   "一厂 is already"),
+        "plan line": (f"/key-accounts/plans/{plan.id}/product-lines", {"line-name": "注塑机"}, "plan-grid",
+                      "注塑机 is already"),
+        "line": ("/key-accounts/product-lines", {"line-name": "注塑机"}, "product-lines", "注塑机 is already"),
+        "rename line": (f"/key-accounts/product-lines/{laser.id}/rename", {"name": "注塑机"}, "product-lines",
+                        "注塑机 is already"),
+    }[what]
+    before = _audits()
+    response = client.htmx("post", url, target=target, data=data)
+    assert response.status_code == 422 and message in _text(response) and "<html" not in _text(response)
+    assert sorted(db.session.scalars(select(BuyingCentre.name))) == ["一厂", "镜框车间"]
+    assert sorted(db.session.scalars(select(ProductLine.name))) == ["注塑机", "激光焊接"] and _audits() == before

@@ -94,6 +94,18 @@ def _context(plan: AccountPlan, **forms) -> dict:
         **forms)
 
 
+def _save(write, *args):
+    """Write and commit: what the write returned (True for nothing), or None when a unique rule
+    refused it, because someone saved the same year, name or cell a moment before."""
+    try:
+        result = write(*args)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return None
+    return True if result is None else result
+
+
 def _plan_url(plan_id: int, section: str | None = None) -> str:
     return url_for("keyaccounts.plan", plan_id=plan_id) + (f"#{section}" if section else "")
 
@@ -126,14 +138,9 @@ def new_plan(company_id: int):
         year = form.year.data
         reason = services.why_no_plan(company, year)
         if reason is None:
-            plan = services.create_plan(company, year)
-            try:
-                db.session.commit()
-            except IntegrityError:  # the same year made a moment ago, e.g. by a double click
-                db.session.rollback()
-                reason = _("There is already a plan for %(year)s.", year=year)
-            else:
+            if plan := _save(services.create_plan, company, year):
                 return redirect_after_write(_plan_url(plan.id))
+            reason = _("There is already a plan for %(year)s.", year=year)  # made a moment ago, e.g. a double click
         form.year.errors = [*form.year.errors, reason]
     plans = list(db.session.scalars(select(AccountPlan).where(AccountPlan.company_id == company_id)
                                     .order_by(AccountPlan.year.desc())))
@@ -265,9 +272,10 @@ def add_centre(plan_id: int):
     if valid and services.centre_named(plan.company, form.name.data):
         form.name.errors = [_("%(name)s is already on the grid.", name=form.name.data)]
     elif valid:
-        services.add_centre(plan.company, form.name.data)
-        db.session.commit()
-        return _grid_changed(plan_id)
+        if _save(services.add_centre, plan.company, form.name.data):
+            return _grid_changed(plan_id)
+        form.name.errors = [_("%(name)s is already on the grid.", name=form.name.data)]
+        plan = services.plan_for_page(plan_id)
     return _refused(plan, "plan-grid", centre_form=form)
 
 
@@ -285,11 +293,11 @@ def rename_centre(plan_id: int, centre_id: int):
         error = _("Use at most %(max)d characters.", max=120)
     elif services.centre_named(plan.company, name, except_id=centre.id):
         error = _("%(name)s is already on the grid.", name=name)
-    if error:
-        return _refused(plan, "plan-grid", rename_errors={centre.id: error}, rename_values={centre.id: name})
-    services.rename_centre(centre, name)
-    db.session.commit()
-    return _grid_changed(plan_id)
+    if not error:
+        if _save(services.rename_centre, centre, name):
+            return _grid_changed(plan_id)
+        error, plan = _("%(name)s is already on the grid.", name=name), services.plan_for_page(plan_id)
+    return _refused(plan, "plan-grid", rename_errors={centre_id: error}, rename_values={centre_id: name})
 
 
 @bp.post("/key-accounts/plans/<int:plan_id>/centres/<int:centre_id>/delete")
@@ -316,8 +324,9 @@ def set_cell(plan_id: int, centre_id: int, product_line_id: int):
     form = CellForm(prefix="cell")
     if not form.validate_on_submit():
         return _refused(plan, "plan-grid", grid_error=_("Choose installed, quoted, open or competitor's."))
-    services.set_cell(centre, line, CellStatus(form.status.data))
-    db.session.commit()
+    if not _save(services.set_cell, centre, line, CellStatus(form.status.data)):
+        services.set_cell(centre, line, CellStatus(form.status.data))  # someone recorded the cell first: change it
+        db.session.commit()
     return _grid_changed(plan_id)
 
 
@@ -328,10 +337,12 @@ def add_plan_product_line(plan_id: int):
     plan = services.plan_for_page(plan_id)
     _require(current_user.can_manage)
     form = _line_form()
-    if _line_valid(form, plan.company.region_id):
-        services.add_product_line(plan.company.region_id, form.name.data)
-        db.session.commit()
-        return _grid_changed(plan_id)
+    region_id = plan.company.region_id
+    if _line_valid(form, region_id):
+        if _save(services.add_product_line, region_id, form.name.data):
+            return _grid_changed(plan_id)
+        form.name.errors = [_("%(name)s is already a product line of the region.", name=form.name.data)]
+        plan = services.plan_for_page(plan_id)
     return _refused(plan, "plan-grid", line_form=form)
 
 
@@ -374,9 +385,12 @@ def add_product_line():
     """Add a product line to the region (`?region=`, else the manager's first region)."""
     region, regions = _region()
     form = _line_form()
-    if _line_valid(form, region.id):
-        services.add_product_line(region.id, form.name.data)
-        db.session.commit()
+    valid = _line_valid(form, region.id)
+    if valid:
+        valid = bool(_save(services.add_product_line, region.id, form.name.data))
+        if not valid:
+            form.name.errors = [_("%(name)s is already a product line of the region.", name=form.name.data)]
+    if valid:
         return swap_or_redirect(url_for("keyaccounts.product_lines", region=region.id), LINES_PAGE, LINES_FRAGMENT,
                                 trigger="productLinesChanged", **_lines_context(region, regions))
     return invalid(LINES_PAGE, LINES_FRAGMENT, **_lines_context(region, regions, form=form))
@@ -397,12 +411,12 @@ def rename_product_line(product_line_id: int):
         error = _("Use at most %(max)d characters.", max=80)
     elif services.line_named(region.id, name, except_id=line.id):
         error = _("%(name)s is already a product line of the region.", name=name)
+    if not error and not _save(services.rename_product_line, line, name):
+        error = _("%(name)s is already a product line of the region.", name=name)
     regions = regions_for(current_user)
     if error:
         return invalid(LINES_PAGE, LINES_FRAGMENT, **_lines_context(
-            region, regions, rename_errors={line.id: error}, rename_values={line.id: name}))
-    services.rename_product_line(line, name)
-    db.session.commit()
+            region, regions, rename_errors={product_line_id: error}, rename_values={product_line_id: name}))
     return swap_or_redirect(url_for("keyaccounts.product_lines", region=region.id), LINES_PAGE, LINES_FRAGMENT,
                             trigger="productLinesChanged", **_lines_context(region, regions))
 
