@@ -222,7 +222,7 @@ def test_only_key_accounts_get_plans(client, login_as, summer, make_company):
     response = client.post(f"/companies/{company.id}/plans", data={"year": "2026"})
     assert response.status_code == 422 and "is not a key account" in _text(response)
     assert _count(AccountPlan) == 0
-    assert "Account plan" not in _text(client.get(f"/companies/{company.id}"))
+    assert 'id="account-plan"' not in _text(client.get(f"/companies/{company.id}"))
 
 
 def test_next_years_plan_carries_team_and_objectives(client, login_as, summer, make_key_account, make_plan,
@@ -431,7 +431,9 @@ def test_editing_team_allotment_and_notes(client, login_as, summer, make_key_acc
     lead = make_user("expert", name="周工")
     plan = make_plan(make_key_account())
     form = _text(client.get(f"/key-accounts/plans/{plan.id}/edit"))
-    assert "周工" in form and 'value="60,000.00"' in form
+    assert "周工" in form and 'value="60,000.00"' in form and "<html" in form
+    fragment = _text(client.htmx("get", f"/key-accounts/plans/{plan.id}/edit", target="plan-form"))
+    assert "<html" not in fragment and 'id="plan-form"' in fragment
     response = client.htmx("post", f"/key-accounts/plans/{plan.id}/edit", target="plan-form", data={
         "owner_id": "", "technical_lead_id": str(lead.id), "sponsor_id": "", "visit_days": "30",
         "care_budget": "80,000", "parts_reserve": "0", "notes": "设备主管换人，需要重新对接"})
@@ -681,6 +683,7 @@ def _plan_urls(plan, objective, spend, centre, line) -> list[tuple[str, str, dic
         ("POST", f"{p}/grid/{centre.id}/{line.id}", {"cell-status": "installed"}),
         ("POST", f"{p}/product-lines", {"line-name": "新线"}),
         ("POST", f"/key-accounts/product-lines/{line.id}/rename", {"name": "新线"}),
+        ("POST", f"/key-accounts/product-lines/{line.id}/up", {}),
         ("POST", f"/key-accounts/product-lines/{line.id}/delete", {}),
     ]
 
@@ -862,3 +865,23 @@ def test_names_saved_twice_at_once_are_refused(client, login_as, summer, grid, m
     assert response.status_code == 422 and message in _text(response) and "<html" not in _text(response)
     assert sorted(db.session.scalars(select(BuyingCentre.name))) == ["一厂", "镜框车间"]
     assert sorted(db.session.scalars(select(ProductLine.name))) == ["注塑机", "激光焊接"] and _audits() == before
+
+
+def test_managers_order_the_product_lines(client, login_as, summer, grid):
+    login_as("manager")
+    plan, _centres, (laser, moulding) = grid()
+    robot = ProductLine(region_id=laser.region_id, name="机器人", position=7)
+    db.session.add(robot)
+    db.session.commit()
+    body = _text(client.get("/key-accounts/product-lines"))
+    assert f"/product-lines/{laser.id}/up" not in body and f"/product-lines/{robot.id}/up" in body
+    response = client.htmx("post", f"/key-accounts/product-lines/{robot.id}/up", target="product-lines")
+    assert response.status_code == 200 and "<html" not in _text(response)
+    assert [line.name for line in services.product_lines(laser.region_id)] == ["激光焊接", "机器人", "注塑机"]
+    assert client.post(f"/key-accounts/product-lines/{robot.id}/up").status_code == 303
+    assert client.post(f"/key-accounts/product-lines/{robot.id}/up").status_code == 303  # the first stays first
+    grid_body = _text(client.get(f"/key-accounts/plans/{plan.id}"))
+    assert grid_body.index("机器人</th>") < grid_body.index("激光焊接</th>") < grid_body.index("注塑机</th>")
+    client.post("/logout")
+    login_as("rep")
+    assert client.post(f"/key-accounts/product-lines/{moulding.id}/up").status_code == 403

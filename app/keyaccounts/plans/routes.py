@@ -421,6 +421,19 @@ def rename_product_line(product_line_id: int):
                             trigger="productLinesChanged", **_lines_context(region, regions))
 
 
+@bp.post("/key-accounts/product-lines/<int:product_line_id>/up")
+@login_required
+def move_product_line(product_line_id: int):
+    """Move a product line one column to the left in the region's grids (managers)."""
+    line = load(ProductLine, product_line_id)
+    _require(current_user.can_manage)
+    region = line.region
+    services.move_product_line_up(line)
+    db.session.commit()
+    return swap_or_redirect(url_for("keyaccounts.product_lines", region=region.id), LINES_PAGE, LINES_FRAGMENT,
+                            trigger="productLinesChanged", **_lines_context(region, regions_for(current_user)))
+
+
 @bp.post("/key-accounts/product-lines/<int:product_line_id>/delete")
 @login_required
 def delete_product_line(product_line_id: int):
