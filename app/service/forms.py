@@ -97,7 +97,7 @@ class PolicyForm(FlaskForm):
 
 CLOCK_FIELD_LABELS = {ClockKind.RESPONSE: _l("First response (business hours)"),
                       ClockKind.ON_SITE: _l("On site (business hours)"),
-                      ClockKind.RESOLUTION: _l("Resolved (business hours)")}
+                      ClockKind.RESOLUTION: _l("Resolution (business hours)")}
 for _tier in Tier:
     for _severity in Severity:
         for _kind in ClockKind:

@@ -90,7 +90,7 @@ ACTION_LABELS = {
 class ClockKind(LabelledEnum):
     RESPONSE = "response", _l("First response")
     ON_SITE = "on_site", _l("On site")
-    RESOLUTION = "resolution", _l("Resolved")
+    RESOLUTION = "resolution", _l("Resolution")
 
 
 CLOCK_ORDER = {ClockKind.RESPONSE: 0, ClockKind.ON_SITE: 1, ClockKind.RESOLUTION: 2}
