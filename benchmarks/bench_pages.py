@@ -56,6 +56,17 @@ from app.auth.models import Role  # noqa: E402
 from app.auth.services import create_user, get_or_create_region  # noqa: E402
 from app.config import Config  # noqa: E402
 from app.demo import BRANDS, GIVEN, SURNAMES, TITLES  # noqa: E402
+from app.equipment.models import (  # noqa: E402
+    InstalledEquipment,
+    MachineModel,
+    MinSource,
+    MoveKind,
+    PartStock,
+    SparePart,
+    StockMove,
+    model_key,
+    part_models,
+)
 from app.experts.models import Expert, ExpertTag, Organisation  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.keyaccounts.models import (  # noqa: E402
@@ -185,6 +196,7 @@ def seed(companies: int, full: bool, rng: random.Random) -> dict:
              "opportunities": len(opportunities)}
     sizes.update(seed_key_accounts(region.id, rep.id, rows, [c for c in contacts if c["line"]], rng, now))
     sizes.update(seed_service(region.id, rep.id, rows, rng, now))
+    sizes.update(seed_equipment(region.id, rep.id, rows, rng, now))
 
     if full:
         seminars, registrations = [], []
@@ -358,6 +370,63 @@ def seed_service(region_id: int, rep_id: int, companies: list[dict], rng, now) -
     return {"service_cases": len(cases), "case_clocks": len(clocks), "case_events": len(events)}
 
 
+def seed_equipment(region_id: int, rep_id: int, companies: list[dict], rng, now) -> dict:
+    """5,000 machines of 12 models at the region's customers (most at won and key accounts), a catalogue
+    of 2,000 parts the region keeps, and 20,000 stock moves: a first delivery of each part, then issues
+    to cases, more deliveries and a few count corrections; about one part in twenty ends below its
+    minimum, as a region that reorders in time has them."""
+    models = [dict(id=i + 1, name=f"{prefix}-{size}", key=model_key(f"{prefix}-{size}"), description="")
+              for i, (prefix, size) in enumerate((p, s) for p in ("GX", "HX", "LM", "PK") for s in (300, 500, 800))]
+    _insert(MachineModel.__table__, models)
+    kept = [c for c in companies if c["stage"] in (Stage.WON, Stage.KEY_ACCOUNT)] or companies
+    machines = []
+    for n in range(5000):
+        company = rng.choice(kept) if n % 5 else rng.choice(companies)
+        installed = (now - timedelta(days=rng.randint(30, 8 * 365))).date()
+        machines.append(dict(id=n + 1, region_id=region_id, company_id=company["id"], model_id=rng.randint(1, 12),
+                             serial=f"SN{n + 1:06d}", site=rng.choice(["一车间", "二车间", "注塑车间", "新厂区"]),
+                             installed_on=installed, warranty_until=installed + timedelta(days=rng.choice((365, 730, 1095))),
+                             import_id=None, created_at=now, updated_at=now))
+    _insert(InstalledEquipment.__table__, machines)
+    parts, fits, stock, moves = [], [], [], []
+    for n in range(2000):
+        part_id = n + 1
+        parts.append(dict(id=part_id, number=f"SP-{part_id:05d}", name=rng.choice(["主轴轴承", "加热圈", "热电偶", "伺服驱动器",
+                                                                               "密封件包", "切刀", "传感器", "皮带"]),
+                          failure_rate=rng.choice(["0.05", "0.1", "0.15", "0.3", "0.6", "1.2"]),
+                          unit_cost_cents=rng.randint(10, 5000) * 100, created_at=now))
+        fits.extend(dict(part_id=part_id, model_id=m) for m in rng.sample(range(1, 13), rng.randint(1, 3)))
+        minimum = rng.randint(1, 8)
+        stock.append(dict(id=part_id, region_id=region_id, part_id=part_id, minimum=minimum, maximum=minimum * 3,
+                          lead_days=rng.choice((21, 30, 45, 60)),
+                          min_source=MinSource.SUGGESTED if n % 3 else MinSource.MANUAL))
+        on_hand, below = 0, n % 20 == 0
+        for m in range(10):  # 10 moves a part: 20,000 in all; a part stays at or above its minimum but at the end
+            at = now - timedelta(days=400 - m * 40, hours=rng.randint(0, 8))
+            if m == 0 or on_hand <= minimum:
+                quantity, kind = minimum * 3 - on_hand, MoveKind.RECEIVE
+            elif m == 5 and n % 50 == 1:
+                quantity, kind = -1, MoveKind.CORRECTION
+            else:
+                quantity, kind = -rng.randint(1, min(on_hand - minimum, 3)), MoveKind.ISSUE
+            if below and m == 9:
+                quantity, kind = -(on_hand - minimum + 1), MoveKind.ISSUE
+            on_hand += quantity
+            moves.append(dict(region_id=region_id, part_id=part_id, kind=kind, quantity=quantity,
+                              reason="盘点差异" if kind is MoveKind.CORRECTION else "",
+                              reference=f"服务工单 {part_id}-{m}" if kind is MoveKind.ISSUE else "送货单",
+                              transfer_id=None, by_id=rep_id, at=at))
+    _insert(SparePart.__table__, parts)
+    _insert(part_models, fits)
+    _insert(PartStock.__table__, stock)
+    _insert(StockMove.__table__, moves)
+    if db.engine.dialect.name == "postgresql":
+        for table in ("machine_models", "installed_equipment", "spare_parts", "part_stock"):
+            db.session.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                       f"(SELECT coalesce(max(id), 1) FROM {table}))"))
+    return {"machines": len(machines), "parts": len(parts), "stock_moves": len(moves)}
+
+
 def pages(app) -> dict[str, str]:
     """The companies list in its variants, then every page that needs at most one known id."""
     busy = db.session.scalar(sa.select(Visit.company_id).group_by(Visit.company_id)
@@ -371,7 +440,12 @@ def pages(app) -> dict[str, str]:
         "seminar_id": seminar.id if seminar else None, "slug": seminar.slug if seminar else None,
         "plan_id": db.session.scalar(sa.select(sa.func.min(AccountPlan.id))),
         "case_id": db.session.scalar(sa.text("SELECT min(id) FROM service_cases WHERE next_due_at IS NOT NULL")),
+        "part_id": 1, "stock_id": db.session.scalar(sa.select(sa.func.min(PartStock.id))),
+        "equipment_id": db.session.scalar(sa.select(sa.func.min(InstalledEquipment.id))),
+        "model_id": db.session.scalar(sa.select(sa.func.min(MachineModel.id))),
     }
+    machine_company = db.session.scalar(sa.select(InstalledEquipment.company_id).group_by(InstalledEquipment.company_id)
+                                        .order_by(sa.func.count().desc()).limit(1))
     key_account = db.session.scalar(sa.select(AccountPlan.company_id).order_by(AccountPlan.id).limit(1))
     urls = {
         "companies": "/companies/",
@@ -388,6 +462,16 @@ def pages(app) -> dict[str, str]:
         "service queue (3,000 cases)": "/service/",
         "service queue, all statuses, page 40": "/service/?status=all&page=40",
         "service queue, mine, critical": "/service/?owner=me&severity=critical",
+        "stock (2,000 parts)": "/stock/",
+        "stock below minimum": "/stock/?below=1",
+        "stock search": "/stock/?q=SP-01",
+        "stock page 40": "/stock/?page=40",
+        "to reorder": "/stock/reorder",
+        "installed base (5,000 machines)": "/equipment/",
+        "installed base, warranty ending": "/equipment/?warranty=soon",
+        "installed base, search, page 10": "/equipment/?q=SN00&page=10",
+        "company with the most machines": f"/companies/{machine_company}",
+        "parts catalogue, page 40": "/parts/?page=40",
     }
     skip_words = ("qr", "ics", "csv", "export", "feed", "count", "options", "check", "healthz", "static")
     with app.test_request_context():

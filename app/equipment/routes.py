@@ -574,11 +574,11 @@ def _forms(stock: PartStock, submitted: str | None = None) -> dict:
 
 
 def _item_context(stock: PartStock, forms: dict | None = None) -> dict:
-    on_hand = services.on_hand(stock.region_id, [stock.part_id])[stock.part_id]
+    on_hand = services.on_hand(stock.region_id, [stock.part_id], checked=True)[stock.part_id]
     suggestion = services.suggestions(stock.region_id, [stock.part], {stock.part_id: stock.lead_days})[stock.part_id]
     moves = _page(select(StockMove).where(StockMove.region_id == stock.region_id, StockMove.part_id == stock.part_id)
                   .options(joinedload(StockMove.by).lazyload(User.regions))
-                  .order_by(StockMove.at.desc(), StockMove.id.desc()))
+                  .order_by(StockMove.at.desc(), StockMove.id.desc()).execution_options(all_regions=True))
     line = services.StockLine(part=stock.part, stock=stock, on_hand=on_hand, suggestion=suggestion)
     return dict(stock=stock, part=stock.part, region=stock.region, line=line, moves=moves,
                 forms=forms or _forms(stock), can_write=_can_write(), can_manage=current_user.can_manage)
@@ -708,8 +708,8 @@ REORDER_COLUMNS = (_l("Part number"), _l("Part name"), _l("On hand"), _l("Minimu
 def _reorder_rows(lines) -> list[list]:
     rows = []
     for line in lines:
-        machines = "; ".join(f"{m.name} ×{n}" for m, n, _accounts in line.machines)
-        accounts = "; ".join(dict.fromkeys(c.name for _m, _n, companies in line.machines for c in companies))
+        machines = "; ".join(f"{need.model.name} ×{need.installed}" for need in line.machines)
+        accounts = "; ".join(dict.fromkeys(c.name for need in line.machines for c in need.accounts))
         rows.append([line.part.number, line.part.name, line.on_hand, line.minimum, line.stock.order_up_to,
                      line.to_order, Decimal(line.part.unit_cost_cents).scaleb(-2), Decimal(line.order_cents).scaleb(-2),
                      machines, accounts])

@@ -19,7 +19,7 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from app.accounts.models import Company, Stage, Tier
 from app.auth.models import User
@@ -63,15 +63,18 @@ class StockError(Exception):
 # ---- on hand and the lock
 
 
-def on_hand(region_id: int, part_ids: Iterable[int]) -> dict[int, int]:
-    """{part_id: on hand in the region}, every asked part included (0 when it has no moves)."""
+def on_hand(region_id: int, part_ids: Iterable[int], *, checked: bool = False) -> dict[int, int]:
+    """{part_id: on hand in the region}, every asked part included (0 when it has no moves).
+
+    Read through the signed-in user's region scope (another region's stock reads as none), unless
+    the caller has `checked` the user's access to the region itself."""
     ids = list(dict.fromkeys(part_ids))
     result = dict.fromkeys(ids, 0)
     if ids:
         result.update(db.session.execute(
             select(StockMove.part_id, func.sum(StockMove.quantity))
             .where(StockMove.region_id == region_id, StockMove.part_id.in_(ids))
-            .group_by(StockMove.part_id)).all())
+            .group_by(StockMove.part_id).execution_options(all_regions=checked)).all())
     return {part_id: int(qty or 0) for part_id, qty in result.items()}
 
 
@@ -259,21 +262,30 @@ class Suggestion:
 
 
 def suggestions(region_id: int, parts: list[SparePart], lead_days: dict[int, int]) -> dict[int, Suggestion]:
-    """The suggested minimum of each part in the region, from its installed base (one query)."""
-    ids = [p.id for p in parts]
-    counts = {}
-    if ids:
-        tier_a = and_(Company.stage == Stage.KEY_ACCOUNT, Company.tier == Tier.A)
-        counts = {part_id: (n, bool(a)) for part_id, n, a in db.session.execute(
-            select(part_models.c.part_id, func.count(InstalledEquipment.id),
-                   func.max(case((tier_a, 1), else_=0)))
-            .join(InstalledEquipment, InstalledEquipment.model_id == part_models.c.model_id)
-            .join(Company, Company.id == InstalledEquipment.company_id)
-            .where(InstalledEquipment.region_id == region_id, part_models.c.part_id.in_(ids))
-            .group_by(part_models.c.part_id).execution_options(**ALL))}
-    return {p.id: Suggestion(installed=counts.get(p.id, (0, False))[0], failure_rate=p.failure_rate,
-                             lead_days=lead_days.get(p.id, DEFAULT_LEAD_DAYS), tier_a=counts.get(p.id, (0, False))[1])
-            for p in parts}
+    """The suggested minimum of each part in the region, from its installed base (one query).
+
+    The machines are counted per model, and a part's units are the sum over the models it fits: a
+    machine has one model, so no machine counts twice for a part."""
+    per_model = machines_per_model(region_id, {m.id for p in parts for m in p.models})
+    result = {}
+    for p in parts:
+        counts = [per_model.get(m.id, (0, False)) for m in p.models]
+        result[p.id] = Suggestion(installed=sum(n for n, _a in counts), failure_rate=p.failure_rate,
+                                  lead_days=lead_days.get(p.id, DEFAULT_LEAD_DAYS), tier_a=any(a for _n, a in counts))
+    return result
+
+
+def machines_per_model(region_id: int, model_ids) -> dict[int, tuple[int, bool]]:
+    """{model_id: (machines installed in the region, whether a tier-A key account runs one)}."""
+    ids = list(model_ids)
+    if not ids:
+        return {}
+    tier_a = and_(Company.stage == Stage.KEY_ACCOUNT, Company.tier == Tier.A)
+    return {model_id: (n, bool(a)) for model_id, n, a in db.session.execute(
+        select(InstalledEquipment.model_id, func.count(), func.max(case((tier_a, 1), else_=0)))
+        .join(Company, Company.id == InstalledEquipment.company_id)
+        .where(InstalledEquipment.region_id == region_id, InstalledEquipment.model_id.in_(ids))
+        .group_by(InstalledEquipment.model_id).execution_options(**ALL))}
 
 
 DEFAULT_LEAD_DAYS = 30
@@ -314,8 +326,8 @@ class StockLine:
     part: SparePart
     stock: PartStock | None
     on_hand: int
-    suggestion: Suggestion
-    machines: list = field(default_factory=list)  # [(model, installed, [key accounts])] on the reorder list
+    suggestion: Suggestion | None = None  # on the stock pages; the reorder list names the machines instead
+    machines: list = field(default_factory=list)  # [ModelNeed] on the reorder list
 
     @property
     def minimum(self) -> int:
@@ -334,35 +346,38 @@ class StockLine:
         return self.to_order * self.part.unit_cost_cents
 
 
-def _on_hand_column(region_id: int):
-    return (select(func.coalesce(func.sum(StockMove.quantity), 0))
-            .where(StockMove.region_id == region_id, StockMove.part_id == SparePart.id).scalar_subquery())
-
-
 def stock_query(region_id: int, *, q: str = "", below: bool = False, model_id: int | None = None):
-    """The select behind a region's stock page: the parts the region keeps or whose machines it has."""
-    kept = exists().where(PartStock.region_id == region_id, PartStock.part_id == SparePart.id)
-    used = exists().where(part_models.c.part_id == SparePart.id, InstalledEquipment.model_id == part_models.c.model_id,
-                          InstalledEquipment.region_id == region_id)
-    stmt = select(SparePart).where(or_(kept, used))
+    """The select behind a region's stock page: the parts the region keeps or whose machines it has
+    (`below`: the kept parts with fewer on hand than their minimum)."""
+    if below:
+        on_hand_now = (select(func.coalesce(func.sum(StockMove.quantity), 0))
+                       .where(StockMove.region_id == region_id, StockMove.part_id == PartStock.part_id)
+                       .scalar_subquery())
+        stmt = select(SparePart).join(PartStock, and_(PartStock.part_id == SparePart.id,
+                                                      PartStock.region_id == region_id)).where(
+            PartStock.minimum > on_hand_now)
+    else:
+        kept = exists().where(PartStock.region_id == region_id, PartStock.part_id == SparePart.id)
+        used = exists().where(part_models.c.part_id == SparePart.id,
+                              InstalledEquipment.model_id == part_models.c.model_id,
+                              InstalledEquipment.region_id == region_id)
+        stmt = select(SparePart).where(or_(kept, used))
     if q := q.strip():
         like = f"%{q}%"
         stmt = stmt.where(or_(SparePart.number.ilike(like), SparePart.name.ilike(like)))
     if model_id:
         stmt = stmt.where(exists().where(part_models.c.part_id == SparePart.id, part_models.c.model_id == model_id))
-    if below:
-        minimum = (select(PartStock.minimum).where(PartStock.region_id == region_id, PartStock.part_id == SparePart.id)
-                   .scalar_subquery())
-        stmt = stmt.where(func.coalesce(minimum, 0) > _on_hand_column(region_id))
-    return stmt.options(selectinload(SparePart.models)).order_by(SparePart.number)
+    # The region is one the caller checked the user may see; the catalogue belongs to every region.
+    return stmt.options(selectinload(SparePart.models)).order_by(SparePart.number).execution_options(**ALL)
 
 
 def stock_lines(region_id: int, parts: list[SparePart]) -> list[StockLine]:
     """The stock, on hand and suggestion of each part in the region, in three queries."""
     ids = [p.id for p in parts]
     rows = {s.part_id: s for s in db.session.scalars(
-        select(PartStock).where(PartStock.region_id == region_id, PartStock.part_id.in_(ids)))} if ids else {}
-    have = on_hand(region_id, ids)
+        select(PartStock).where(PartStock.region_id == region_id, PartStock.part_id.in_(ids))
+        .execution_options(**ALL))} if ids else {}
+    have = on_hand(region_id, ids, checked=True)
     suggested = suggestions(region_id, parts, {i: s.lead_days for i, s in rows.items()})
     return [StockLine(part=p, stock=rows.get(p.id), on_hand=have[p.id], suggestion=suggested[p.id]) for p in parts]
 
@@ -370,43 +385,82 @@ def stock_lines(region_id: int, parts: list[SparePart]) -> list[StockLine]:
 def reorder_lines(region_id: int) -> list[StockLine]:
     """Every part below its minimum in the region, with the quantity to order up to the maximum and
     the machines that need it: each model using it, how many are installed, at which key accounts."""
-    have = (select(StockMove.part_id, func.sum(StockMove.quantity).label("qty"))
-            .where(StockMove.region_id == region_id).group_by(StockMove.part_id).subquery())
-    qty = func.coalesce(have.c.qty, 0)
+    # A correlated sum per kept part reads the (region, part, quantity) index: faster than grouping all moves.
+    qty = (select(func.coalesce(func.sum(StockMove.quantity), 0))
+           .where(StockMove.region_id == region_id, StockMove.part_id == PartStock.part_id).scalar_subquery())
     rows = db.session.execute(
-        select(PartStock, qty).outerjoin(have, have.c.part_id == PartStock.part_id)
-        .join(SparePart, SparePart.id == PartStock.part_id)
+        select(PartStock, qty).join(PartStock.part)
         .where(PartStock.region_id == region_id, PartStock.minimum > qty)
-        .options(joinedload(PartStock.part).selectinload(SparePart.models))
-        .order_by(SparePart.number)).all()
-    parts = [stock.part for stock, _qty in rows]
-    suggested = suggestions(region_id, parts, {stock.part_id: stock.lead_days for stock, _qty in rows})
-    machines = installed_by_model(region_id, {m.id for p in parts for m in p.models})
+        .options(contains_eager(PartStock.part).selectinload(SparePart.models))
+        .order_by(SparePart.number).execution_options(**ALL)).all()
+    machines = installed_by_model(region_id, {m.id for stock, _qty in rows for m in stock.part.models})
     lines = []
     for stock, n in rows:
-        line = StockLine(part=stock.part, stock=stock, on_hand=int(n), suggestion=suggested[stock.part_id])
-        line.machines = [(m, *machines.get(m.id, (0, []))) for m in stock.part.models if m.id in machines]
+        line = StockLine(part=stock.part, stock=stock, on_hand=int(n))
+        line.machines = [ModelNeed(m, *machines[m.id]) for m in stock.part.models if m.id in machines]
         lines.append(line)
     return lines
 
 
-def installed_by_model(region_id: int, model_ids) -> dict[int, tuple[int, list[Company]]]:
-    """{model_id: (machines installed in the region, the key accounts running it)}, in two queries."""
+# The key accounts a reorder line names per machine model: tier A first; the others are counted.
+ACCOUNTS_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    """A key account as a reorder line names it (tier A first, then by how long it has been in Grove)."""
+
+    id: int
+    name: str
+    short_name: str
+    tier: Tier | None
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.name
+
+
+@dataclass
+class ModelNeed:
+    """A machine model that uses a part: how many run in the region, at which key accounts."""
+
+    model: MachineModel
+    installed: int
+    accounts: list[AccountRef]
+    account_count: int
+
+    @property
+    def more_accounts(self) -> int:
+        return self.account_count - len(self.accounts)
+
+
+def installed_by_model(region_id: int, model_ids) -> dict[int, tuple[int, list[AccountRef], int]]:
+    """{model_id: (machines installed in the region, its first key accounts by tier, how many key accounts)},
+    in three queries however many machines and accounts there are."""
     ids = list(model_ids)
     if not ids:
         return {}
+    here = (InstalledEquipment.region_id == region_id, InstalledEquipment.model_id.in_(ids))
     counts = dict(db.session.execute(
-        select(InstalledEquipment.model_id, func.count()).where(
-            InstalledEquipment.region_id == region_id, InstalledEquipment.model_id.in_(ids))
-        .group_by(InstalledEquipment.model_id)).all())
-    accounts = defaultdict(list)
-    for model_id, company in db.session.execute(
-            select(InstalledEquipment.model_id, Company).join(Company, Company.id == InstalledEquipment.company_id)
-            .where(InstalledEquipment.region_id == region_id, InstalledEquipment.model_id.in_(ids),
-                   Company.stage == Stage.KEY_ACCOUNT)
-            .distinct().order_by(Company.tier, Company.name_key)):
-        accounts[model_id].append(company)
-    return {model_id: (n, accounts.get(model_id, [])) for model_id, n in counts.items()}
+        select(InstalledEquipment.model_id, func.count()).where(*here)
+        .group_by(InstalledEquipment.model_id).execution_options(**ALL)).all())
+    pairs = db.session.execute(
+        select(InstalledEquipment.model_id, InstalledEquipment.company_id, Company.tier).distinct()
+        .join(Company, Company.id == InstalledEquipment.company_id)
+        .where(*here, Company.region_id == region_id, Company.stage == Stage.KEY_ACCOUNT)
+        .execution_options(**ALL)).all()
+    by_model = defaultdict(list)
+    for model_id, company_id, tier in pairs:
+        by_model[model_id].append(((tier or "Z"), company_id))
+    shown = {model_id: [company_id for _tier, company_id in sorted(accounts)[:ACCOUNTS_SHOWN]]
+             for model_id, accounts in by_model.items()}
+    names = {}
+    if shown:
+        names = {row.id: row for row in db.session.execute(
+            select(Company.id, Company.name, Company.short_name, Company.tier)
+            .where(Company.id.in_({c for ids in shown.values() for c in ids})).execution_options(**ALL))}
+    return {model_id: (n, [AccountRef(*names[c]) for c in shown.get(model_id, [])], len(by_model.get(model_id, ())))
+            for model_id, n in counts.items()}
 
 
 def parts_availability(company_ids: Iterable[int]) -> dict[int, float]:
@@ -443,28 +497,32 @@ def parts_availability(company_ids: Iterable[int]) -> dict[int, float]:
 
 
 def search_equipment(*, region_ids, q: str = "", model_id=None, company_id=None, warranty: str = "", today=None):
-    """The select behind the installed-base list: search by serial, company or site; filter by model,
-    company and warranty (`soon`: ends within WARRANTY_SOON_DAYS, `expired`, `none`)."""
-    stmt = (select(InstalledEquipment).join(Company, Company.id == InstalledEquipment.company_id)
+    """The select behind the installed-base list, a register in serial order: search by serial, site
+    or company; filter by model, company and warranty (`soon`: ends within WARRANTY_SOON_DAYS,
+    `expired`, `none`; these list the soonest end first)."""
+    stmt = (select(InstalledEquipment).where(InstalledEquipment.region_id.in_(region_ids))
             .options(joinedload(InstalledEquipment.company), joinedload(InstalledEquipment.model)))
-    if region_ids is not None:
-        stmt = stmt.where(InstalledEquipment.region_id.in_(region_ids))
     if q := q.strip():
         like = f"%{q}%"
+        companies = select(Company.id).where(Company.region_id.in_(region_ids),
+                                             or_(Company.name.ilike(like), Company.short_name.ilike(like)))
         stmt = stmt.where(or_(InstalledEquipment.serial.ilike(like), InstalledEquipment.site.ilike(like),
-                              Company.name.ilike(like), Company.short_name.ilike(like)))
+                              InstalledEquipment.company_id.in_(companies)))
     if model_id:
         stmt = stmt.where(InstalledEquipment.model_id == model_id)
     if company_id:
         stmt = stmt.where(InstalledEquipment.company_id == company_id)
+    order = (InstalledEquipment.serial, InstalledEquipment.id)
     if warranty == "soon":
         stmt = stmt.where(InstalledEquipment.warranty_until.between(today, today + timedelta(days=WARRANTY_SOON_DAYS)))
+        order = (InstalledEquipment.warranty_until, *order)
     elif warranty == "expired":
         stmt = stmt.where(InstalledEquipment.warranty_until < today)
+        order = (InstalledEquipment.warranty_until.desc(), *order)
     elif warranty == "none":
         stmt = stmt.where(InstalledEquipment.warranty_until.is_(None))
-    order = InstalledEquipment.warranty_until if warranty in ("soon", "expired") else Company.name_key
-    return stmt.order_by(order, InstalledEquipment.serial, InstalledEquipment.id)
+    # Limited to `region_ids`: the user's regions (every region for an admin).
+    return stmt.order_by(*order).execution_options(**ALL)
 
 
 def company_machines(company_id: int) -> list[InstalledEquipment]:
@@ -509,7 +567,7 @@ def delete_machine(machine: InstalledEquipment) -> None:
 
 
 def machine_models() -> list[MachineModel]:
-    return list(db.session.scalars(select(MachineModel).order_by(MachineModel.key)))
+    return list(db.session.scalars(select(MachineModel).order_by(MachineModel.key).execution_options(**ALL)))
 
 
 def model_named(name: str, *, except_id: int | None = None) -> MachineModel | None:

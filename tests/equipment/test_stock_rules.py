@@ -200,8 +200,9 @@ def test_reorder_lists_parts_below_minimum_with_what_to_order_and_the_machines(
     stock(make_part("D-1"), region="Wuxi", minimum=5)
     lines = services.reorder_lines(row.region_id)
     assert [(line.part.number, line.on_hand, line.minimum, line.to_order) for line in lines] == [("A-1", 1, 3, 9), ("C-1", 0, 2, 2)]
-    ((model, installed, accounts),) = lines[0].machines
-    assert (model.name, installed, [c.name for c in accounts]) == ("GX-500", 3, ["温州华信眼镜有限公司"])
+    (need,) = lines[0].machines
+    assert (need.model.name, need.installed, [c.name for c in need.accounts], need.more_accounts) == (
+        "GX-500", 3, ["温州华信眼镜有限公司"], 0)
     assert lines[0].order_cents == 9 * 12_000
     assert lines[1].machines == []
 
@@ -239,3 +240,15 @@ def test_stock_query_lists_kept_and_needed_parts_and_filters_below_minimum(app, 
     lines = services.stock_lines(region_id, parts)
     assert [(line.on_hand, line.minimum, line.below_minimum, line.stock is None) for line in lines] == [
         (1, 2, True, False), (0, 0, False, True)]
+
+
+def test_reorder_names_the_first_key_accounts_by_tier_and_counts_the_rest(app, make_part, make_key_account,
+                                                                         make_company, make_machine, stock):
+    row = stock(make_part("A-1"), minimum=1)
+    for i, tier in enumerate("CCBCACB"):
+        make_machine(make_key_account(name=f"温州{i}号眼镜有限公司", tier=tier))
+    make_machine(make_company())  # not a key account
+    (line,) = services.reorder_lines(row.region_id)
+    (need,) = line.machines
+    assert need.installed == 8 and need.account_count == 7 and need.more_accounts == 4
+    assert [c.tier.value for c in need.accounts] == ["A", "B", "B"]
