@@ -8,4 +8,4 @@ from flask import Blueprint
 # `flask --app wsgi check-sla` is a command of this blueprint, at the top level (no group).
 bp = Blueprint("service", __name__, url_prefix="/service", cli_group=None)
 
-from app.service import cli, models, panels, routes  # noqa: E402,F401  (the blueprint above must exist first)
+from app.service import cli, models, panels, routes, texts  # noqa: E402,F401  (the blueprint above must exist first)

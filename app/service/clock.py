@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-# A clock never runs for longer than this; a calendar with no working day at all fails fast.
-MAX_DAYS = 3 * 366
+# How far a clock may look ahead: far beyond any SLA (5,000 business hours on a calendar of one
+# working hour a week is about 96 years); a calendar with no working day at all fails here.
+MAX_DAYS = 100 * 366
 ZERO = timedelta(0)
 
 Pause = tuple[datetime, datetime | None]  # from, until (None: still paused)
@@ -110,7 +111,7 @@ def add_business_time(calendar: BusinessCalendar, start: datetime, amount: timed
         if held_from is not None and calendar.local_date(held_from) <= day:
             return None  # paused for good from this day on: the amount is never reached
         day += timedelta(days=1)
-    raise ValueError("no working time for three years: the calendar has no working days")
+    raise ValueError("no working time for a hundred years: the calendar has no working days")
 
 
 def subtract_business_time(calendar: BusinessCalendar, end: datetime, amount: timedelta) -> datetime:
@@ -129,7 +130,7 @@ def subtract_business_time(calendar: BusinessCalendar, end: datetime, amount: ti
                 return span_end - remaining
             remaining -= span_end - span_start
         day -= timedelta(days=1)
-    raise ValueError("no working time for three years: the calendar has no working days")
+    raise ValueError("no working time for a hundred years: the calendar has no working days")
 
 
 def business_time_between(calendar: BusinessCalendar, start: datetime, end: datetime,

@@ -113,6 +113,9 @@ class HoursForm(FlaskForm):
     def validate_day_ends(self, field):
         if self.day_starts.data and field.data and field.data <= self.day_starts.data:
             raise ValidationError(_l("The working day must end after it starts."))
+        if self.day_starts.data and field.data and (field.data.hour * 60 + field.data.minute) - (
+                self.day_starts.data.hour * 60 + self.day_starts.data.minute) < 60:
+            raise ValidationError(_l("A working day lasts at least an hour."))
 
     def validate_weekdays(self, field):
         if not field.data:

@@ -257,6 +257,7 @@ class ClockView:
     kind: ClockKind
     state: str  # running, warning, overdue, paused, met, late, not_needed
     due_at: datetime
+    due_local: datetime  # due_at on the region's wall clock
     target_hours: float
     left: timedelta | None  # business time left (running, paused) or overdue (overdue, late)
     days: int | None  # calendar days, when too far to count business time
@@ -277,7 +278,8 @@ def clock_view(clock: CaseClock, service_case: ServiceCase, calendar: BusinessCa
     target = timedelta(minutes=clock.target_minutes)
 
     def view(state, left=None, days=None, share=100):
-        return ClockView(clock.kind, state, clock.due_at, clock.target_minutes / 60, left, days, share)
+        return ClockView(clock.kind, state, clock.due_at, clock.due_at.astimezone(calendar.zone),
+                         clock.target_minutes / 60, left, days, share)
 
     if clock.stopped_at is not None:
         if clock.due_at < clock.stopped_at:
@@ -563,7 +565,7 @@ def company_cases(company_id: int, limit: int = 5) -> list[ServiceCase]:
 def account_service_facts(company_ids: Iterable[int]) -> dict[int, dict]:
     """Per company: open cases, clocks breached in the last 90 days, over-the-head complaints in the
     last 90 days (or still open), and whether that puts the account at risk (two breaches, or one
-    over-the-head complaint). Every asked company is in the answer; two queries."""
+    over-the-head complaint). Every asked company is in the answer; one query."""
     ids = list(dict.fromkeys(company_ids))
     facts = {cid: {"open": 0, "breaches": 0, "at_risk": False, "over_the_head": 0} for cid in ids}
     if not ids:
@@ -571,21 +573,17 @@ def account_service_facts(company_ids: Iterable[int]) -> dict[int, dict]:
     now = _now()
     since = now - AT_RISK_WINDOW
     is_open = ServiceCase.status.in_(OPEN_STATUSES)
+    over = and_(ServiceCase.over_the_head, or_(is_open, ServiceCase.received_at >= since))
+    # A clock breached: past due by its stop, by the pause that holds it, or by now.
+    breached = and_(CaseClock.due_at >= since,
+                    CaseClock.due_at < func.coalesce(CaseClock.stopped_at, ServiceCase.paused_at, now))
     rows = db.session.execute(
-        select(ServiceCase.company_id, func.sum(case((is_open, 1), else_=0)),
-               func.sum(case((and_(ServiceCase.over_the_head, or_(is_open, ServiceCase.received_at >= since)), 1),
-                             else_=0)))
+        select(ServiceCase.company_id, func.count(case((is_open, ServiceCase.id)).distinct()),
+               func.count(case((over, ServiceCase.id)).distinct()), func.count(case((breached, CaseClock.id))))
+        .outerjoin(CaseClock, CaseClock.case_id == ServiceCase.id)
         .where(ServiceCase.company_id.in_(ids)).group_by(ServiceCase.company_id))
-    for company_id, open_count, over in rows:
-        facts[company_id].update(open=int(open_count or 0), over_the_head=int(over or 0))
-    ended = func.coalesce(CaseClock.stopped_at, ServiceCase.paused_at, now)
-    rows = db.session.execute(
-        select(ServiceCase.company_id, func.count(CaseClock.id))
-        .join(CaseClock, CaseClock.case_id == ServiceCase.id)
-        .where(ServiceCase.company_id.in_(ids), CaseClock.due_at >= since, CaseClock.due_at < ended)
-        .group_by(ServiceCase.company_id))
-    for company_id, breaches in rows:
-        facts[company_id]["breaches"] = int(breaches)
+    for company_id, open_count, over_count, breaches in rows:
+        facts[company_id].update(open=open_count, over_the_head=over_count, breaches=breaches)
     for fact in facts.values():
         fact["at_risk"] = fact["breaches"] >= 2 or fact["over_the_head"] >= 1
     return facts

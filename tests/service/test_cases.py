@@ -324,11 +324,11 @@ def test_an_over_the_head_complaint_puts_the_account_at_risk(make_key_account, m
     assert facts[calm.id]["at_risk"] is False and facts[987654]["open"] == 0
 
 
-def test_account_facts_take_two_queries_whatever_the_number_of_accounts(make_key_account, make_case, queries):
+def test_account_facts_take_one_query_whatever_the_number_of_accounts(make_key_account, make_case, queries):
     companies = [make_key_account() for _ in range(6)]
     for company in companies:
         make_case(company)
     ids = [c.id for c in companies]
     with queries() as q:
         facts = services.account_service_facts(ids)
-    assert len(q) == 2 and sum(f["open"] for f in facts.values()) == 6
+    assert len(q) == 1 and sum(f["open"] for f in facts.values()) == 6

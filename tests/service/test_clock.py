@@ -128,7 +128,7 @@ def test_a_pause_without_an_end_holds_the_clock():
     start = sh(2026, 3, 2, 9, 0)
     assert add(start, 2, pauses=[(sh(2026, 3, 2, 10, 0), None)]) is None
     assert add(start, 1, pauses=[(sh(2026, 3, 2, 10, 0), None)]) == sh(2026, 3, 2, 10, 0)
-    # Paused on a Friday evening: still None, not a search through three years.
+    # Paused on a Friday evening: still None, found at once rather than after a century of days.
     assert add(start, 50, pauses=[(sh(2026, 3, 6, 18, 0), None)]) is None
     assert business_time_between(CHINA, start, sh(2026, 3, 9, 12, 0), [(sh(2026, 3, 2, 10, 0), None)]) == H
 
@@ -167,6 +167,13 @@ def test_shanghai_never_shifts_its_working_day():
     for month in range(1, 13):
         opening = CHINA.hours_of(date(2026, month, 10)) or CHINA.hours_of(date(2026, month, 12))
         assert opening[0].hour == 0 and opening[0].minute == 30  # 08:30 is 00:30 UTC all year
+
+
+def test_the_longest_policy_on_the_thinnest_calendar_is_still_reached():
+    # 5,000 business hours (the most a policy takes) at one working hour on Mondays.
+    thin = BusinessCalendar(zone=SHANGHAI, day_starts=time(9), day_ends=time(10), weekdays=frozenset({0}))
+    due = add_business_time(thin, sh(2026, 3, 2, 9, 0), 5000 * H)
+    assert due == sh(2026, 3, 2, 10, 0) + timedelta(weeks=4999)
 
 
 def test_wrong_calendars_and_naive_times_are_refused():

@@ -415,6 +415,9 @@ def test_a_manager_keeps_the_working_hours_of_their_region_only(client, world, m
                                                       "day_ends": "09:00", "weekdays": []})
     assert response.status_code == 422 and "must end after it starts" in body(response)
     assert "Tick at least one working weekday." in body(response)
+    response = client.post("/service/calendar", data={"region": region_id, "day_starts": "09:00",
+                                                      "day_ends": "09:30", "weekdays": ["0"]})
+    assert response.status_code == 422 and "A working day lasts at least an hour." in body(response)
     assert client.post("/service/calendar", data={"region": wuxi.id, "day_starts": "09:00", "day_ends": "18:00",
                                                   "weekdays": ["0"]}).status_code == 404
     assert client.post("/service/calendar/days", data={"region": region_id, "day": "2026-05-06",
@@ -439,3 +442,21 @@ def test_an_admin_keeps_the_public_holidays(client, login_as, world):
     assert db.session.scalar(select(func.count(CalendarDay.id))) == 0
     assert client.post("/service/calendar/days/remove", data={"region": region_id, "day": "2027-04-05"}
                        ).status_code == 422
+
+
+# ---- the check job, as cron runs it (no request around it)
+
+
+def test_check_sla_from_the_command_line(client, world, runner, clock):
+    from app.notifications.models import Notification
+    case = world["case"]  # tier A, high: respond within 2 business hours
+    clock.set(sh(2026, 3, 2, 11, 30))
+    result = runner.invoke(args=["check-sla"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "SLA check: 0 warnings, 1 breach notified."
+    note = db.session.scalar(select(Notification))
+    assert note.kind == "sla_breach" and note.link == f"/service/{case.id}" and note.user_id == world["manager"].id
+    assert "overdue" in note.subject and "温州华信眼镜" in note.subject
+    assert runner.invoke(args=["check-sla"]).output.strip() == "SLA check: 0 warnings, 0 breaches notified."
+    page = body(client.get(f"/service/{case.id}"))
+    assert "SLA breach" in page and "told 王经理" in page
