@@ -214,9 +214,14 @@ def _page_context(service_case: ServiceCase, **forms) -> dict:
         candidates=candidates, can_write=_can_write(), **forms)
 
 
-def _case(case_id: int) -> ServiceCase:
+def _case(case_id: int, *, lock: bool = False) -> ServiceCase:
+    """The case with what its page shows (404 outside the user's regions); `lock` first takes the
+    case's row until the commit, so two people moving one case at once take turns (PostgreSQL; a
+    write on SQLite holds the database's write lock from its BEGIN)."""
     if not in_range(case_id):
         abort(404)
+    if lock:
+        db.session.scalar(select(ServiceCase.id).where(ServiceCase.id == case_id).with_for_update())
     return services.case_for_page(case_id) or abort(404)
 
 
@@ -244,7 +249,7 @@ def _refused(service_case: ServiceCase, status: int, **forms):
 @bp.post("/<int:case_id>/act")
 def act(case_id: int):
     """Acknowledge, go on site, wait for the customer, resume, resolve, close or reopen."""
-    service_case = _case(case_id)
+    service_case = _case(case_id, lock=True)
     form = ActionForm()
     if not form.validate_on_submit():
         return _refused(service_case, 422, action_form=form)
