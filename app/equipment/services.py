@@ -17,7 +17,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
@@ -262,7 +262,7 @@ class Suggestion:
 
 
 def suggestions(region_id: int, parts: list[SparePart], lead_days: dict[int, int]) -> dict[int, Suggestion]:
-    """The suggested minimum of each part in the region, from its installed base (one query).
+    """The suggested minimum of each part in the region, from its installed base (two queries).
 
     The machines are counted per model, and a part's units are the sum over the models it fits: a
     machine has one model, so no machine counts twice for a part."""
@@ -276,16 +276,20 @@ def suggestions(region_id: int, parts: list[SparePart], lead_days: dict[int, int
 
 
 def machines_per_model(region_id: int, model_ids) -> dict[int, tuple[int, bool]]:
-    """{model_id: (machines installed in the region, whether a tier-A key account runs one)}."""
+    """{model_id: (machines installed in the region, whether a tier-A key account runs one)}, in two
+    queries that the indexes answer (counting through a join with every machine's company is slower)."""
     ids = list(model_ids)
     if not ids:
         return {}
-    tier_a = and_(Company.stage == Stage.KEY_ACCOUNT, Company.tier == Tier.A)
-    return {model_id: (n, bool(a)) for model_id, n, a in db.session.execute(
-        select(InstalledEquipment.model_id, func.count(), func.max(case((tier_a, 1), else_=0)))
-        .join(Company, Company.id == InstalledEquipment.company_id)
-        .where(InstalledEquipment.region_id == region_id, InstalledEquipment.model_id.in_(ids))
-        .group_by(InstalledEquipment.model_id).execution_options(**ALL))}
+    here = (InstalledEquipment.region_id == region_id, InstalledEquipment.model_id.in_(ids))
+    counts = db.session.execute(
+        select(InstalledEquipment.model_id, func.count()).where(*here)
+        .group_by(InstalledEquipment.model_id).execution_options(**ALL)).all()
+    tier_a = set(db.session.scalars(
+        select(InstalledEquipment.model_id).distinct().join(Company, Company.id == InstalledEquipment.company_id)
+        .where(*here, Company.region_id == region_id, Company.stage == Stage.KEY_ACCOUNT, Company.tier == Tier.A)
+        .execution_options(**ALL)))
+    return {model_id: (n, model_id in tier_a) for model_id, n in counts}
 
 
 DEFAULT_LEAD_DAYS = 30
@@ -444,23 +448,28 @@ def installed_by_model(region_id: int, model_ids) -> dict[int, tuple[int, list[A
     counts = dict(db.session.execute(
         select(InstalledEquipment.model_id, func.count()).where(*here)
         .group_by(InstalledEquipment.model_id).execution_options(**ALL)).all())
-    pairs = db.session.execute(
-        select(InstalledEquipment.model_id, InstalledEquipment.company_id, Company.tier).distinct()
-        .join(Company, Company.id == InstalledEquipment.company_id)
-        .where(*here, Company.region_id == region_id, Company.stage == Stage.KEY_ACCOUNT)
-        .execution_options(**ALL)).all()
-    by_model = defaultdict(list)
-    for model_id, company_id, tier in pairs:
-        by_model[model_id].append(((tier or "Z"), company_id))
-    shown = {model_id: [company_id for _tier, company_id in sorted(accounts)[:ACCOUNTS_SHOWN]]
-             for model_id, accounts in by_model.items()}
+    # Each model's key accounts ranked in the database (tier A first), so only the few shown come back;
+    # the company's region and stage in the condition let the index answer the join.
+    pairs = (select(InstalledEquipment.model_id, InstalledEquipment.company_id, Company.tier).distinct()
+             .join(Company, Company.id == InstalledEquipment.company_id)
+             .where(*here, Company.region_id == region_id, Company.stage == Stage.KEY_ACCOUNT).subquery())
+    ranked = select(pairs.c.model_id, pairs.c.company_id,
+                    func.row_number().over(partition_by=pairs.c.model_id,
+                                           order_by=(pairs.c.tier, pairs.c.company_id)).label("rank"),
+                    func.count().over(partition_by=pairs.c.model_id).label("total")).subquery()
+    top = db.session.execute(select(ranked.c.model_id, ranked.c.company_id, ranked.c.total)
+                             .where(ranked.c.rank <= ACCOUNTS_SHOWN)
+                             .order_by(ranked.c.model_id, ranked.c.rank).execution_options(**ALL)).all()
     names = {}
-    if shown:
+    if top:
         names = {row.id: row for row in db.session.execute(
             select(Company.id, Company.name, Company.short_name, Company.tier)
-            .where(Company.id.in_({c for ids in shown.values() for c in ids})).execution_options(**ALL))}
-    return {model_id: (n, [AccountRef(*names[c]) for c in shown.get(model_id, [])], len(by_model.get(model_id, ())))
-            for model_id, n in counts.items()}
+            .where(Company.id.in_({company_id for _m, company_id, _t in top})).execution_options(**ALL))}
+    shown, totals = defaultdict(list), {}
+    for model_id, company_id, total in top:
+        shown[model_id].append(AccountRef(*names[company_id]))
+        totals[model_id] = total
+    return {model_id: (n, shown.get(model_id, []), totals.get(model_id, 0)) for model_id, n in counts.items()}
 
 
 def parts_availability(company_ids: Iterable[int]) -> dict[int, float]:
