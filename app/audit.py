@@ -10,6 +10,9 @@ Rows that only say "this parent has this value" (a contact's role tags, a visit'
 expert's tags) are folded into their parent's entry as one list change, e.g.
 `roles: [["node"], ["node", "key_person"]]`, instead of one entry per tag row.
 
+A model that is itself a record of changes the trail already holds (a company's stage history)
+says `__audited__ = False`.
+
 Bulk statements (`update(Model)`, `insert(Model)` with a list) bypass the unit of work and so
 this hook: a service that uses them for domain data writes its entries itself, as the
 directory import does; derived bookkeeping such as renumbering a waiting list is not recorded.
@@ -249,7 +252,7 @@ def _record(session, flush_context) -> None:
     states = sorted(flush_context.states.items(), key=lambda item: getattr(item[0], "insert_order", None) or 0)
     for state, (isdelete, listonly) in states:
         obj = state.obj()
-        if listonly or obj is None or isinstance(obj, AuditEntry):
+        if listonly or obj is None or isinstance(obj, AuditEntry) or not vars(type(obj)).get("__audited__", True):
             continue
         if isdelete:
             action = AuditAction.DELETE

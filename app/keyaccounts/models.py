@@ -110,6 +110,7 @@ class StageChange(db.Model):
 
     __tablename__ = "stage_changes"
     __audit_label__ = _l("Stage change")
+    __audited__ = False  # the company's own entry already records the change of stage and tier
     __parent__ = "company_id"
     __region_via__ = "company"
     __table_args__ = (sa.Index("ix_stage_changes_company_at", "company_id", "changed_at"),)
