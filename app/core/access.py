@@ -5,7 +5,7 @@ is unset (admins, anonymous public pages, the CLI) queries are not limited. A st
 opt out with `execution_options(all_regions=True)`, which only code that checks access in
 another way may do.
 """
-from functools import cache, wraps
+from functools import cache, lru_cache, wraps
 
 from flask import abort, current_app, g, has_request_context, request
 from flask_login import current_user
@@ -37,16 +37,20 @@ def _region_owned() -> tuple[list, list]:
     return owned, children
 
 
-def _criteria(region_ids: list[int]):
+@lru_cache(maxsize=1024)
+def _criteria(region_ids: tuple[int, ...]) -> tuple:
+    """The loader criteria for these regions, built once per set of regions (every query adds them)."""
     owned, children = _region_owned()
+    options = []
     for model in owned:
         criterion = model.region_id.in_(region_ids)
         if vars(model).get("__region_optional__"):
             criterion = or_(model.region_id.is_(None), criterion)
-        yield with_loader_criteria(model, criterion, include_aliases=True)
+        options.append(with_loader_criteria(model, criterion, include_aliases=True))
     for model, parent_key, parent in children:
-        yield with_loader_criteria(
-            model, parent_key.in_(select(parent.id).where(parent.region_id.in_(region_ids))), include_aliases=True)
+        options.append(with_loader_criteria(
+            model, parent_key.in_(select(parent.id).where(parent.region_id.in_(region_ids))), include_aliases=True))
+    return tuple(options)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -57,7 +61,7 @@ def _limit_to_regions(state) -> None:
     region_ids = g.get("region_scope") if has_request_context() else None
     if region_ids is None:
         return
-    state.statement = state.statement.options(*_criteria(region_ids))
+    state.statement = state.statement.options(*_criteria(tuple(region_ids)))
 
 
 # Blueprints whose pages anyone may open: a signed-in rep who follows another region's public
