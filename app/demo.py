@@ -30,6 +30,7 @@ from app.accounts.naming import name_key
 from app.associations.models import Association, Membership, MembershipStatus
 from app.auth.models import Region, Role, User
 from app.auth.services import create_user, get_or_create_region
+from app.equipment.demo import seed_equipment_demo
 from app.experts.models import Expert, ExpertTag, Organisation, Unavailability
 from app.extensions import db
 from app.keyaccounts.demo import seed_keeping
@@ -44,6 +45,7 @@ from app.seminars.models import (
     SeminarStatus,
     Speaker,
 )
+from app.service.demo import seed_service_demo
 from app.visits import services as visit_services
 from app.visits.models import MemberResponse, Purpose, Visit, VisitMember, VisitStatus
 
@@ -237,6 +239,9 @@ class _Seeder:
         self._escalations()
         seed_keeping(seed=SEED + 9, today=self.today, zone=TZ, regions=regions, companies=self.companies,
                      staff=self.region_staff, expert=self.users["expert"])
+        seed_equipment_demo(seed=SEED + 10, today=self.today, regions=regions, companies=self.companies,
+                            staff=self.region_staff)
+        seed_service_demo(seed=SEED + 11, regions=regions, companies=self.companies, staff=self.region_staff)
         return self._seminars(regions)
 
     # People -----------------------------------------------------------------------------
