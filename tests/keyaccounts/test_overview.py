@@ -140,3 +140,39 @@ def test_a_rule_created_through_its_region_recounts_the_region(app, clock, make_
     db.session.add(CadenceRule(region=make_region("Wenzhou"), tier=Tier.A, max_gap_days=10))
     db.session.commit()
     assert care_of(company).due_on == date(2026, 3, 12)
+
+
+def _bulk_key_accounts(n: int, region, prefix: str) -> None:
+    from app.accounts.naming import name_key
+    tiers = list(Tier)
+    db.session.add_all(Company(name=f"温州{prefix}{i:05d}号眼镜有限公司", name_key=name_key(f"温州{prefix}{i:05d}号眼镜有限公司"),
+                               region=region, stage=Stage.KEY_ACCOUNT, tier=tiers[i % 3]) for i in range(n))
+    db.session.commit()
+
+
+def test_a_key_account_page_and_the_lists_keep_their_queries_from_10_to_1000_accounts(
+        client, login_as, make_key_account, make_tie, make_region, make_visit):
+    """The key-account page, the overview, and the companies list filtered by attention due and sorted by health."""
+    manager = login_as("manager")
+    company = make_key_account("温州华信眼镜有限公司", tier="A", owner=manager)
+    make_tie(company, "workshop_director", "business", holder=manager, last=date.today() - timedelta(days=20))
+    make_tie(company, "equipment_manager", "technical", holder=manager, last=date.today() - timedelta(days=3))
+    db.session.add(Order(company=company, amount_cents=1_200_000_00, ordered_on=date.today() - timedelta(days=10)))
+    db.session.commit()
+    urls = [f"/companies/{company.id}", "/key-accounts/", "/companies/?due=1", "/companies/?sort=health",
+            "/key-accounts/due", "/key-accounts/gaps"]
+    region = make_region("Wenzhou")
+    _bulk_key_accounts(9, region, "少量")
+    few = {}
+    for url in urls:
+        with count_queries() as statements:
+            assert client.get(url).status_code == 200, url
+        few[url] = len(statements)
+    _bulk_key_accounts(990, region, "大量")
+    from app.keyaccounts import care
+    care.refresh([c for c in db.session.scalars(select(Company.id))])
+    db.session.commit()
+    for url in urls:
+        with count_queries() as statements:
+            assert client.get(url).status_code == 200, url
+        assert len(statements) == few[url], (url, few[url], len(statements))
