@@ -708,10 +708,10 @@ REORDER_COLUMNS = (_l("Part number"), _l("Part name"), _l("On hand"), _l("Minimu
 def _reorder_rows(lines) -> list[list]:
     rows = []
     for line in lines:
-        machines = "; ".join(f"{need.model.name} ×{need.installed}" for need in line.machines)
+        machines = "; ".join(f"{need.model_name} ×{need.installed}" for need in line.machines)
         accounts = "; ".join(dict.fromkeys(c.name for need in line.machines for c in need.accounts))
-        rows.append([line.part.number, line.part.name, line.on_hand, line.minimum, line.stock.order_up_to,
-                     line.to_order, Decimal(line.part.unit_cost_cents).scaleb(-2), Decimal(line.order_cents).scaleb(-2),
+        rows.append([line.number, line.name, line.on_hand, line.minimum, line.order_up_to,
+                     line.to_order, Decimal(line.unit_cost_cents).scaleb(-2), Decimal(line.order_cents).scaleb(-2),
                      machines, accounts])
     return rows
 

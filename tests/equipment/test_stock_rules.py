@@ -199,9 +199,9 @@ def test_reorder_lists_parts_below_minimum_with_what_to_order_and_the_machines(
     row = stock(none_max, minimum=2)
     stock(make_part("D-1"), region="Wuxi", minimum=5)
     lines = services.reorder_lines(row.region_id)
-    assert [(line.part.number, line.on_hand, line.minimum, line.to_order) for line in lines] == [("A-1", 1, 3, 9), ("C-1", 0, 2, 2)]
+    assert [(line.number, line.on_hand, line.minimum, line.to_order) for line in lines] == [("A-1", 1, 3, 9), ("C-1", 0, 2, 2)]
     (need,) = lines[0].machines
-    assert (need.model.name, need.installed, [c.name for c in need.accounts], need.more_accounts) == (
+    assert (need.model_name, need.installed, [c.name for c in need.accounts], need.more_accounts) == (
         "GX-500", 3, ["温州华信眼镜有限公司"], 0)
     assert lines[0].order_cents == 9 * 12_000
     assert lines[1].machines == []
