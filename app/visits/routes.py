@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.accounts.models import Company, Opportunity, OpportunityStage
 from app.auth.models import MANAGING_ROLES, Role, User
 from app.auth.services import regions_for, users_in
+from app.core import time as grove_time
 from app.core.access import allow_experts, allowed_region_ids, check_region, load, require_role
 from app.core.forms import page_number
 from app.core.inputs import in_range
@@ -19,7 +20,7 @@ from app.experts.models import Expert
 from app.extensions import db, limiter
 from app.htmx import invalid, redirect_after_write, render
 from app.markets.models import Market
-from app.visits import bp, calendar, services
+from app.visits import bp, calendar, links, services
 from app.visits.conflicts import ALL, settings_for
 from app.visits.forms import (
     LEVEL_CHOICES,
@@ -34,6 +35,7 @@ from app.visits.models import (
     ConflictOverride,
     Escalation,
     EscalationStatus,
+    Purpose,
     Visit,
     VisitMember,
     VisitSettings,
@@ -66,7 +68,7 @@ def _monday_arg(zone: ZoneInfo) -> date:
     try:
         day = date.fromisoformat(request.args.get("week", ""))
     except ValueError:
-        day = datetime.now(zone).date()
+        day = grove_time.now_utc().astimezone(zone).date()
     return services.monday_of(day)
 
 
@@ -136,7 +138,7 @@ def _week_context(with_contacts: bool = False) -> dict:
                     current_user.name if person == ("u", current_user.id) else None), region=region, regions=regions,
                 users=users, experts=experts, level_labels=LEVEL_LABELS,
                 prev_week=(monday - timedelta(days=7)).isoformat(), next_week=(monday + timedelta(days=7)).isoformat(),
-                this_week=services.monday_of(datetime.now(tz).date()).isoformat())
+                this_week=services.monday_of(grove_time.now_utc().astimezone(tz).date()).isoformat())
 
 
 @bp.get("/week")
@@ -154,16 +156,21 @@ def schedule():
 # ---- scheduling
 
 
-def _visit_form(visit: Visit | None = None, data: dict | None = None) -> tuple[VisitForm, Company | None]:
+def _visit_form(visit: Visit | None = None, data: dict | None = None,
+                target: links.ScheduledFor | None = None) -> tuple[VisitForm, Company | None]:
     form = VisitForm(obj=visit, data=data)
     company_id = form.company_id.data if request.method == "POST" else (
-        (data or {}).get("company_id")
+        (target.company_id if target else None)
+        or (data or {}).get("company_id")
         or (visit.company_id if visit else request.args.get("company", type=int)
             or request.args.get("company_id", type=int)))
     company = _company(company_id)
     form.in_zone(zone_of(company.region if company else None))
     region_ids = [company.region_id] if company else [r.id for r in regions_for(current_user)]
-    options = _company_options(request.args.get("company_q", ""), limit=200)
+    if target is not None:  # a visit for a case goes to the case's company: the one choice
+        options = [company] if company else []
+    else:
+        options = _company_options(request.args.get("company_q", ""), limit=200)
     if company and company.id not in {c.id for c in options}:
         options.insert(0, company)
     form.company_id.choices = [(c.id, c.name) for c in options]
@@ -186,8 +193,11 @@ def _visit_form(visit: Visit | None = None, data: dict | None = None) -> tuple[V
             for key in ("starts_at", "ends_at"):
                 if data.get(key):
                     getattr(form, key).data = data[key]
+        if visit is None and not (data or {}).get("purpose") and \
+                request.args.get("purpose") in {p.value for p in Purpose}:
+            form.purpose.data = request.args["purpose"]  # e.g. a service case's technical consulting
         if not form.starts_at.data:
-            day = datetime.now(tz).date() + timedelta(days=1)
+            day = grove_time.now_utc().astimezone(tz).date() + timedelta(days=1)
             while day.weekday() >= 5:
                 day += timedelta(days=1)
             form.starts_at.data = to_utc(datetime.combine(day, time(9, 30)), tz)
@@ -227,17 +237,37 @@ def _acknowledged() -> set[str]:
     return set()
 
 
+def _scheduled_for() -> links.ScheduledFor | None:
+    """The record a new visit is scheduled for (`?case=12` from a service case), or None.
+
+    A value that is no id is ignored on the way in and refused on a save (the hidden field was
+    tampered with); an id the person may not see is a 404, as anywhere.
+    """
+    values = request.form if request.method == "POST" else request.args
+    named = links.named_in(values)
+    if named is None:
+        return None
+    arg, text = named
+    record_id = int(text) if text.isascii() and text.isdigit() else None
+    if record_id is None or not in_range(record_id):
+        if request.method == "POST":
+            abort(400)
+        return None
+    return links.find(arg, record_id) or abort(404)
+
+
 def _schedule(visit: Visit | None):
     _require_scheduler()
     escalation = None
     data = None
+    target = _scheduled_for() if visit is None else None
     if request.method == "GET" and visit is None:
         if (esc_id := request.args.get("escalation", type=int)) is not None:
             escalation = _escalation_or_404(esc_id)
             data = services.escalation_draft(escalation)
         elif (follow := request.args.get("follow_up", type=int)) is not None:
             data = services.follow_up_of(load(Visit, follow))
-    form, company = _visit_form(visit, data)
+    form, company = _visit_form(visit, data, target)
     if escalation is not None:
         form.escalation_id.data = str(escalation.id)
     conflicts = []
@@ -248,12 +278,17 @@ def _schedule(visit: Visit | None):
         if company is None and form.company_id.data:
             form.company_id.errors = [_("Choose the company to visit.")]
         valid = form.validate_on_submit() and company is not None
+        if valid and target is not None and company.id != target.company_id:
+            form.company_id.errors = [_("A visit for %(what)s is a visit to its company.", what=target.label)]
+            valid = False
         if valid:
             saved, conflicts = services.save_visit(_draft(form, company), by=current_user,
                                                    acknowledged=_acknowledged(), visit=visit, escalation=escalation)
             if saved is not None:
+                if target is not None:
+                    target.link(saved)
                 db.session.commit()
-                return redirect_after_write(url_for("visits.detail", visit_id=saved.id))
+                return redirect_after_write(target.url if target else url_for("visits.detail", visit_id=saved.id))
             db.session.rollback()
             must_confirm = True  # conflicts to look at again (409)
         elif company is not None and form.starts_at.data and form.ends_at.data and not form.ends_at.errors:
@@ -261,7 +296,7 @@ def _schedule(visit: Visit | None):
     elif company is not None:
         conflicts = services.check_draft(_draft(form, company), visit)
     context = dict(form=form, visit=visit, company=company, conflicts=conflicts, escalation=escalation,
-                   must_confirm=must_confirm)
+                   must_confirm=must_confirm, scheduled_for=target)
     if must_confirm:
         return render("visits/form.html", status=409, **context)
     return invalid("visits/form.html", **context)

@@ -23,6 +23,7 @@ from app.visits.models import (
     Escalation,
     EscalationStatus,
     MemberResponse,
+    Purpose,
     Visit,
     VisitMember,
     VisitStatus,
@@ -113,7 +114,7 @@ def save_visit(draft: Draft, *, by: User, acknowledged: set[str], visit: Visit |
     visit.company, visit.region_id = draft.company, draft.company.region_id
     visit.starts_at, visit.ends_at = draft.starts_at, draft.ends_at
     visit.place = draft.place.strip() or _address(draft.company)
-    visit.purpose, visit.level, visit.agenda = draft.purpose, draft.level, draft.agenda.strip()
+    visit.purpose, visit.level, visit.agenda = Purpose(draft.purpose), draft.level, draft.agenda.strip()
     visit.opportunity_id = draft.opportunity_id
     _set_team(visit, draft)
     db.session.flush()

@@ -329,6 +329,89 @@ def test_visits_are_scheduled_from_the_case_and_linked(client, world, make_visit
     assert client.post(f"/service/{case.id}/visits/unlink", data={"visit_id": visit.id}).status_code == 422
 
 
+
+def visit_form(company, users, start="2026-03-03T10:00", end="2026-03-03T12:00", **kw) -> dict:
+    return {"company_id": company.id, "starts_at": start, "ends_at": end, "purpose": "technical_consulting",
+            "level": "2", "user_ids": [u.id for u in users], "expert_ids": [], "place": "", "agenda": "换主轴轴承",
+            "lead": "", "opportunity_id": "", **kw}
+
+
+def test_a_service_visit_scheduled_from_the_case_is_linked_and_lands_on_it(client, world, queries):
+    case, company, manager = world["case"], world["company"], world["manager"]
+    link = f"/visits/new?company={company.id}&purpose=technical_consulting&case={case.id}"
+    assert link.replace("&", "&amp;") in body(client.get(f"/service/{case.id}"))
+    with queries() as q:
+        page = body(client.get(link))
+    assert f'<input type="hidden" name="case" value="{case.id}">' in page
+    assert f"This visit is for Case #{case.id} · " in page and '<option selected value="technical_consulting">' in page
+    # The case's company is the one choice (no search through the region's companies), and Cancel goes back.
+    company_select = page.split('id="company_id"', 1)[1].split("</select>", 1)[0]
+    assert company_select.count("<option") == 1 and f'value="{company.id}"' in company_select
+    assert 'name="company_q"' not in page
+    assert f'href="/service/{case.id}#visits">Cancel' in page
+    assert not any("FROM companies" in s and "LIMIT" in s and "name_key" in s for s in q), "no company search"
+    before = audit_count()
+    response = client.post("/visits/new", data=visit_form(company, [manager], case=case.id))
+    assert response.status_code == 303 and response.headers["Location"] == f"/service/{case.id}#visits"
+    linked = fresh(case)
+    assert [v.company_id for v in linked.visits] == [company.id] and linked.visits[0].purpose.value == \
+        "technical_consulting"
+    assert [e.kind for e in linked.events].count(EventKind.VISIT) == 1 and audit_count() > before
+    page = body(client.get(f"/service/{case.id}"))
+    assert f"/visits/{linked.visits[0].id}" in page and "Technical consulting" in page
+
+
+def test_a_service_visit_with_conflicts_keeps_its_case_until_confirmed(client, world, make_visit):
+    case, company, manager = world["case"], world["company"], world["manager"]
+    busy = make_visit(company, sh(2026, 3, 3, 9), sh(2026, 3, 3, 11), users=[manager])
+    response = client.post("/visits/new", data=visit_form(company, [manager], case=case.id))
+    page = body(response)
+    assert response.status_code == 409 and "already visiting" in page
+    assert f'<input type="hidden" name="case" value="{case.id}">' in page and fresh(case).visits == []
+    keys = f"visit:{busy.id}:u{manager.id}"
+    response = client.htmx("post", "/visits/new", target="visit-form",
+                           data=visit_form(company, [manager], case=case.id, conflict_keys=keys, confirm_conflicts="1"))
+    assert response.status_code == 204 and response.headers["HX-Location"] == f"/service/{case.id}#visits"
+    assert len(fresh(case).visits) == 1 and fresh(case).visits[0].id != busy.id
+
+
+def test_a_service_visit_goes_to_the_cases_company(client, world, make_key_account):
+    case, manager = world["case"], world["manager"]
+    other = make_key_account("温州远大包装有限公司")
+    before = audit_count()
+    response = client.post("/visits/new", data=visit_form(other, [manager], case=case.id))
+    assert response.status_code == 422 and 'id="company_id-error"' in body(response)
+    assert "is a visit to its company" in body(response)
+    assert audit_count() == before and fresh(case).visits == []
+
+
+def test_a_service_visit_for_a_case_out_of_reach(client, world, far):
+    company, manager = world["company"], world["manager"]
+    before = audit_count()
+    assert client.get(f"/visits/new?company={company.id}&case={far.id}").status_code == 404
+    assert client.post("/visits/new", data=visit_form(company, [manager], case=far.id)).status_code == 404
+    assert client.get(f"/visits/new?case={2**31}").status_code == 200  # no id at all: a plain form
+    assert client.post("/visits/new", data=visit_form(company, [manager], case="x")).status_code == 400
+    assert audit_count() == before and fresh(far).visits == []
+
+
+@pytest.mark.parametrize("target", ["//evil.example", "https://evil.example", "/\\evil"])
+def test_a_service_visit_lands_on_the_case_whatever_next_says(client, world, target):
+    case, company, manager = world["case"], world["company"], world["manager"]
+    response = client.post("/visits/new", query_string={"next": target},
+                           data=visit_form(company, [manager], case=case.id, next=target))
+    assert response.status_code == 303 and response.headers["Location"] == f"/service/{case.id}#visits"
+
+
+def test_an_expert_schedules_no_service_visit(client, world, login_as):
+    case, company = world["case"], world["company"]
+    client.post("/logout")
+    expert = login_as("expert", "Wenzhou")
+    assert "/visits/new" not in body(client.get(f"/service/{case.id}"))
+    assert client.get(f"/visits/new?case={case.id}").status_code == 403
+    assert client.post("/visits/new", data=visit_form(company, [expert], case=case.id)).status_code == 403
+    assert fresh(case).visits == []
+
 def test_issuing_parts(client, world):
     case, part = world["case"], world["part"]
     page = client.get(f"/service/{case.id}/parts")

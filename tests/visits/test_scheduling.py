@@ -1,4 +1,5 @@
 """Scheduling through HTTP: the live check, saving, conflicts needing confirmation, overrides recorded."""
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -150,3 +151,39 @@ def test_head_office_expert_sees_own_bookings_in_full(client, make_user, make_co
     assert "13800001111" in schedule
     assert "华信" in client.get(f"/experts/{expert.id}").get_data(as_text=True)
     assert client.get(f"/visits/{visit.id}/edit").status_code in (403, 404)
+
+
+def test_a_link_may_name_the_purpose(client, login_as, make_company):
+    login_as("rep")
+    company = make_company()
+    page = client.get(f"/visits/new?company={company.id}&purpose=technical_consulting").get_data(as_text=True)
+    assert '<option selected value="technical_consulting">' in page
+    for junk in ["nonsense", "", "TECHNICAL_CONSULTING", "technical_consulting\r\n"]:
+        response = client.get("/visits/new", query_string={"company": company.id, "purpose": junk})
+        assert response.status_code == 200
+        assert '<option selected value="introduction">' in response.get_data(as_text=True), junk
+
+
+@pytest.mark.parametrize("target", ["//evil.example", "https://evil.example", "/\\evil", "/visits/", "javascript:x"])
+def test_a_save_never_goes_where_the_request_says(client, login_as, make_company, target):
+    rep = login_as("rep")
+    company = make_company()
+    response = client.post("/visits/new", query_string={"next": target}, data=form(company, users=[rep], next=target))
+    visit = db.session.scalar(select(Visit))
+    assert response.status_code == 303 and response.headers["Location"] == f"/visits/{visit.id}"
+    response = client.htmx("post", "/visits/new", data=form(company, start="2026-12-02T09:00",
+                                                             end="2026-12-02T11:00", users=[rep], next=target))
+    assert response.status_code == 204 and response.headers["HX-Location"].startswith("/visits/")
+    assert "evil" not in response.headers["HX-Location"]
+
+
+@pytest.mark.parametrize("junk", ["abc", "-1", "1.5", "²", str(2**31), " ", ""])
+def test_a_case_argument_that_is_no_id(client, login_as, make_company, junk):
+    rep = login_as("rep")
+    company = make_company()
+    page = client.get("/visits/new", query_string={"company": company.id, "case": junk})
+    assert page.status_code == 200 and 'name="case"' not in page.get_data(as_text=True)
+    response = client.post("/visits/new", data=form(company, users=[rep], case=junk))
+    # A hidden field that was tampered with saves nothing; an empty one is no case.
+    assert response.status_code == (303 if junk == "" else 400)
+    assert db.session.query(Visit).count() == (1 if junk == "" else 0)
