@@ -387,8 +387,6 @@ class _Seeder:
                     created_at=created, updated_at=created + timedelta(days=self.rng.randint(0, 29)))
                 if stage is Stage.KEY_ACCOUNT:
                     company.tier = [Tier.A, Tier.B, Tier.C][n % 3]
-                elif stage is Stage.WON and n % 2:
-                    company.tier = Tier.C
                 company.contacts = self._contacts(company, staff)
                 companies.append(company)
         db.session.add_all(companies)

@@ -18,13 +18,13 @@ from werkzeug.routing import AnyConverter
 
 from app import create_app
 from app.accounts.models import Company, Contact, ContactRole, Opportunity, Order, Tier
-from app.keyaccounts.models import CadenceRule
 from app.associations.models import Association, Membership
 from app.audit import AuditEntry
 from app.auth.models import Region, User
 from app.config import TestConfig
 from app.experts.models import Expert, ExpertTag, Organisation, Unavailability
 from app.extensions import db
+from app.keyaccounts.models import CadenceRule
 from app.markets.models import Market
 from app.seminars.models import Registration, RegistrationStatus, Seminar, Speaker
 from app.visits.models import Visit, VisitMember

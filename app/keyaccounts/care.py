@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from flask import g, has_request_context
 from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
@@ -236,6 +237,20 @@ def assess(companies: list[Company]) -> dict[int, Care]:
                 care.due_on, care.due_reason = cell.due_on, cell.line.value
         _health(care, orders.get(company.id, []), service.get(company.id), parts.get(company.id, 1.0))
     return result
+
+
+def assess_one(company: Company) -> Care:
+    """One company's care, assessed once per request however many sections of its page show it
+    (a commit forgets it: app/keyaccounts/hooks.py)."""
+    cache = g.setdefault("keyaccounts_care", {}) if has_request_context() else {}
+    if company.id not in cache:
+        cache[company.id] = assess([company])[company.id]
+    return cache[company.id]
+
+
+def forget_assessed() -> None:
+    if has_request_context():
+        g.pop("keyaccounts_care", None)
 
 
 def _service_score(facts: dict | None) -> int:

@@ -61,7 +61,7 @@ def seed_keeping(*, seed: int, today: date, zone: ZoneInfo, regions: dict[str, R
             yearly = sum(o.amount_cents for o in won.orders if o.ordered_on.year == today.year)
             db.session.add(KeyAccountProposal(
                 company=won, proposed_tier=Tier.B if yearly >= 2_000_000_00 else Tier.C, yearly_cents=yearly,
-                order_count=len(won.orders), reason="第二笔订单", proposed_at=_at(day, 17, zone)))
+                order_count=len(won.orders), reason="orders", proposed_at=_at(day, 17, zone)))
 
 
 def _at(day: date, hour: int, zone: ZoneInfo) -> datetime:

@@ -90,6 +90,7 @@ def _company_id(kind: str, obj) -> int | None:
 def _refresh_care(session) -> None:
     if not has_app_context() or session is not db.session():
         return
+    care.forget_assessed()  # what a page assessed before this commit may have changed
     for _round in range(5):  # each round's writes may note more; they settle at once in practice
         # Flush first: changes still pending (no autoflush since they were made) are noted by
         # this flush, and must count in this commit, not linger until the next one.

@@ -885,3 +885,13 @@ def test_managers_order_the_product_lines(client, login_as, summer, grid):
     client.post("/logout")
     login_as("rep")
     assert client.post(f"/key-accounts/product-lines/{moulding.id}/up").status_code == 403
+
+
+def test_product_lines_of_a_region_the_manager_lacks_are_a_404(client, login_as, make_region):
+    login_as("manager", region="Wuxi")
+    wenzhou = make_region("Wenzhou")
+    assert client.get(f"/key-accounts/product-lines?region={wenzhou.id}").status_code == 404
+    response = client.post(f"/key-accounts/product-lines?region={wenzhou.id}", data={"name": "激光焊接"})
+    assert response.status_code == 404
+    from app.keyaccounts.models import ProductLine
+    assert db.session.scalars(select(ProductLine)).all() == []

@@ -3,7 +3,7 @@ from dataclasses import dataclass, field
 
 from app.core import panels
 from app.keyaccounts.cadence import services
-from app.keyaccounts.care import CARE_STAGES, KEPT_STAGES, Care, assess, health_band, health_reasons
+from app.keyaccounts.care import CARE_STAGES, KEPT_STAGES, Care, assess_one, health_band, health_reasons
 
 
 @dataclass
@@ -27,7 +27,7 @@ def company_care(company) -> dict:
     health with its reasons; nothing for a company not in care."""
     if company.stage not in CARE_STAGES:
         return {"company_care": None}
-    result = assess([company])[company.id]
+    result = assess_one(company)
     reasons = health_reasons(result.health_parts) if result.health is not None else []
     return {"company_care": CompanyCare(result, services.due_label(result.due_reason), health_band(result.health),
                                         reasons)}

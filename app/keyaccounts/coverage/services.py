@@ -113,7 +113,7 @@ def coverage_for(company: Company, contacts: list[Contact]) -> CoverageMap | Non
     their holders loaded. A fixed number of queries (care.assess and the touches)."""
     if not is_kept(company):
         return None
-    account = care.assess([company])[company.id]
+    account = care.assess_one(company)
     tier = company.tier or Tier.C
     rules, _settings = care.rules_for([company.region_id])
     rule = rules[company.region_id, tier]

@@ -10,6 +10,8 @@ from app.accounts.models import Tier
 from app.core.forms import OptionalSelectField
 from app.core.money import MoneyField
 
+MAX_ORDER_CENTS = 100_000_000_000_000
+
 STRIP = [lambda value: value.strip() if isinstance(value, str) else value]
 # Orders before this are typing mistakes, not history anyone records in Grove.
 EARLIEST_ORDER = date(2000, 1, 1)
@@ -22,7 +24,9 @@ def at_most(n: int) -> Length:
 class OrderForm(FlaskForm):
     """An order: the route sets `today` (the region's) and the opportunity choices (the company's)."""
 
-    amount = MoneyField(_l("Amount (CNY)"), validators=[InputRequired(_l("Enter the order's amount in CNY."))])
+    # At most 1,000,000,000,000 CNY: a region's yearly and per-market sums stay far inside BIGINT.
+    amount = MoneyField(_l("Amount (CNY)"), maximum=MAX_ORDER_CENTS,
+                        validators=[InputRequired(_l("Enter the order's amount in CNY."))])
     ordered_on = DateField(_l("Ordered on"), validators=[InputRequired(_l("Enter the day of the order."))])
     opportunity_id = OptionalSelectField(_l("Purchase opportunity"), coerce=int, blank_label=_l("— none —"))
     description = StringField(_l("Products / lines"), filters=STRIP, validators=[at_most(300)])

@@ -360,9 +360,10 @@ def _line_valid(form: ProductLineForm, region_id: int, line: ProductLine | None 
 
 def _region():
     regions = regions_for(current_user)
+    if "region" not in request.args:
+        return (regions[0] if regions else abort(404)), regions
     wanted = request.args.get("region", type=int)
-    region = next((r for r in regions if r.id == wanted), regions[0] if regions else None)
-    return region or abort(404), regions
+    return next((r for r in regions if r.id == wanted), None) or abort(404), regions
 
 
 def _lines_context(region, regions, **extra) -> dict:

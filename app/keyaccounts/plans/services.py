@@ -132,7 +132,10 @@ def actuals(company: Company, year: int) -> Actuals:
     visits = db.session.execute(
         select(Visit.starts_at, Visit.ends_at, Visit.purpose, Visit.level)
         .where(Visit.company_id == company.id, Visit.status == VisitStatus.DONE,
-               Visit.starts_at < end, Visit.ends_at > start)).all()
+               Visit.starts_at < end, Visit.ends_at > start)
+        # The company was loaded through the region scope: its visits need no region filter, which
+        # would lead SQLite to walk the whole region's visits by date instead of this company's.
+        .execution_options(all_regions=True)).all()
     touches = db.session.scalar(select(func.count(Touch.id)).where(
         Touch.company_id == company.id, Touch.touched_on.between(first, last)))
     result = Actuals(order_cents=int(cents), orders=count, touches=touches)
