@@ -23,6 +23,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import Company, Stage, Tier
 from app.auth.models import User
+from app.core import time as grove_time
 from app.core.access import check_region
 from app.equipment.models import (
     WARRANTY_SOON_DAYS,
@@ -134,7 +135,7 @@ def _one_line(text) -> str:
 
 
 def _move(region_id, part_id, kind, quantity, *, by, reference="", reason="", transfer_id=None) -> StockMove:
-    move = StockMove(region_id=region_id, part_id=part_id, kind=kind, quantity=quantity,
+    move = StockMove(region_id=region_id, part_id=part_id, kind=kind, quantity=quantity, at=grove_time.now_utc(),
                      reference=_one_line(reference)[:120], reason=_one_line(reason)[:300], transfer_id=transfer_id,
                      by_id=by.id if isinstance(by, User) else by)
     db.session.add(move)

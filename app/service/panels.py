@@ -33,4 +33,6 @@ def case_to_visit(case_id: int) -> links.ScheduledFor | None:
         arg="case", id=service_case.id, company_id=service_case.company_id,
         label=f"{_('Case %(ref)s', ref=service_case.reference)} · {service_case.company.display_name}",
         url=url_for("service.detail", case_id=service_case.id) + "#visits",
-        link=lambda visit: services.link_visit(service_case, visit, by=current_user))
+        link=lambda visit: services.link_visit(service_case, visit, by=current_user),
+        agenda=_("Case %(ref)s: %(description)s", ref=service_case.reference,
+                 description=service_case.description)[:1000])

@@ -211,7 +211,9 @@ def _page_context(service_case: ServiceCase, **forms) -> dict:
         actions=[(name, label) for name, label in ACTION_LABELS.items() if service_case.can(name)],
         action_form=forms.pop("action_form", None) or ActionForm(formdata=None),
         note_form=forms.pop("note_form", None) or NoteForm(formdata=None), link_form=link_form,
-        candidates=candidates, can_write=_can_write(), **forms)
+        candidates=candidates, can_write=_can_write(),
+        left=on_hand(service_case.region_id, list({m.part_id for m in service_case.moves})) if service_case.moves
+        else {}, **forms)
 
 
 def _case(case_id: int, *, lock: bool = False) -> ServiceCase:

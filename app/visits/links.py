@@ -24,6 +24,7 @@ class ScheduledFor:
     url: str  # the record's page, where the person lands after the save
     company_id: int  # a visit for it is a visit to this company
     link: Callable[[Visit], None]  # records the saved visit on it (flushes; the route commits)
+    agenda: str = ""  # what the form's agenda starts with
 
 
 _FINDERS: dict[str, Callable[[int], ScheduledFor | None]] = {}

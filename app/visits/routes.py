@@ -206,6 +206,8 @@ def _visit_form(visit: Visit | None = None, data: dict | None = None,
             form.user_ids.data = [current_user.id] if current_user.id in {u.id for u in users} else []
         if company and not form.place.data:
             form.place.data = services._address(company)
+        if target is not None and not form.agenda.data:
+            form.agenda.data = target.agenda
     return form, company
 
 
