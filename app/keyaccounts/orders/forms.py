@@ -30,7 +30,8 @@ class OrderForm(FlaskForm):
     ordered_on = DateField(_l("Ordered on"), validators=[InputRequired(_l("Enter the day of the order."))])
     opportunity_id = OptionalSelectField(_l("Purchase opportunity"), coerce=int, blank_label=_l("— none —"))
     description = StringField(_l("Products / lines"), filters=STRIP, validators=[at_most(300)])
-    notes = TextAreaField(_l("Notes"), filters=STRIP, validators=[at_most(5000)])
+    # The company page also holds the contact form, whose notes are #notes: labels find inputs by id.
+    notes = TextAreaField(_l("Notes"), id="order-notes", filters=STRIP, validators=[at_most(5000)])
 
     today: date | None = None
 
