@@ -127,7 +127,8 @@ def actuals(company: Company, year: int) -> Actuals:
     first, last = date(year, 1, 1), date(year, 12, 31)
     cents, count = db.session.execute(
         select(func.coalesce(func.sum(Order.amount_cents), 0), func.count(Order.id))
-        .where(Order.company_id == company.id, Order.ordered_on.between(first, last))).one()
+        .where(Order.company_id == company.id, Order.ordered_on.between(first, last))
+        .execution_options(all_regions=True)).one()
     start, end = year_window(year, company.region)
     visits = db.session.execute(
         select(Visit.starts_at, Visit.ends_at, Visit.purpose, Visit.level)
@@ -137,7 +138,7 @@ def actuals(company: Company, year: int) -> Actuals:
         # would lead SQLite to walk the whole region's visits by date instead of this company's.
         .execution_options(all_regions=True)).all()
     touches = db.session.scalar(select(func.count(Touch.id)).where(
-        Touch.company_id == company.id, Touch.touched_on.between(first, last)))
+        Touch.company_id == company.id, Touch.touched_on.between(first, last)).execution_options(all_regions=True))
     result = Actuals(order_cents=int(cents), orders=count, touches=touches)
     days: set[date] = set()
     for starts_at, ends_at, purpose, level in visits:
@@ -292,8 +293,10 @@ def company_summary(company: Company) -> dict:
     if company.stage != Stage.KEY_ACCOUNT:
         return {"account_plan": None, "account_plan_year": None}
     year = this_year(company)
+    # `company` was loaded through the region scope: its own rows need no region filter again.
     plan = db.session.scalar(select(AccountPlan).where(AccountPlan.company_id == company.id, AccountPlan.year == year)
-                             .options(selectinload(AccountPlan.objectives), selectinload(AccountPlan.spends)))
+                             .options(selectinload(AccountPlan.objectives), selectinload(AccountPlan.spends))
+                             .execution_options(all_regions=True))
     if plan is None:
         return {"account_plan": None, "account_plan_year": year}
     found = actuals(company, year)
