@@ -118,6 +118,13 @@ def _lock(company: Company) -> None:
     db.session.execute(select(Company.id).where(Company.id == company.id).with_for_update())
 
 
+def _lock_proposal(proposal: KeyAccountProposal) -> None:
+    """Hold the proposal's row, then read it as committed. Its own row only: a refresh FOR UPDATE
+    would repeat the eager loads it was read with, and PostgreSQL locks no outer join's side."""
+    db.session.execute(select(KeyAccountProposal.id).where(KeyAccountProposal.id == proposal.id).with_for_update())
+    db.session.refresh(proposal)
+
+
 def _apply(order: Order, data: dict) -> None:
     for field in ORDER_FIELDS:
         if field in data:
@@ -186,7 +193,7 @@ def confirm_proposal(proposal: KeyAccountProposal, tier: Tier, note: str, by: Us
     """A manager confirms: the company becomes a key account of the tier chosen."""
     company = proposal.company
     check_region(company.region_id)
-    db.session.refresh(proposal, with_for_update=True)  # another manager may have decided meanwhile
+    _lock_proposal(proposal)  # another manager may have decided meanwhile
     proposal.status = proposal.require("confirm")
     proposal.decided_by_id, proposal.decided_at = by.id, clock.now_utc()
     proposal.decided_tier, proposal.note = tier, note
@@ -199,7 +206,7 @@ def confirm_proposal(proposal: KeyAccountProposal, tier: Tier, note: str, by: Us
 
 def decline_proposal(proposal: KeyAccountProposal, note: str, by: User) -> None:
     check_region(proposal.company.region_id)
-    db.session.refresh(proposal, with_for_update=True)
+    _lock_proposal(proposal)
     proposal.status = proposal.require("decline")
     proposal.decided_by_id, proposal.decided_at, proposal.note = by.id, clock.now_utc(), note
     db.session.flush()
