@@ -7,6 +7,7 @@ own on the server named by TEST_DATABASE_URL, created for the run and dropped af
 import os
 import re
 import secrets
+import time
 import uuid
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -68,8 +69,19 @@ def _migrated_app(database_url, tmp_path_factory):
 def _empty_all_tables() -> None:
     tables = [t for t in reversed(db.metadata.sorted_tables)]
     if db.engine.dialect.name == "postgresql":
-        db.session.execute(sa.text(
-            "TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        truncate = sa.text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " RESTART IDENTITY CASCADE")
+        for attempt in range(5):
+            try:
+                db.session.execute(truncate)
+                db.session.commit()
+                return
+            except sa.exc.OperationalError:
+                # A browser test's live server may still answer the page's last request: PostgreSQL
+                # breaks the deadlock by failing the TRUNCATE, which succeeds once that request ends.
+                db.session.rollback()
+                if attempt == 4:
+                    raise
+                time.sleep(0.5)
     else:
         for table in tables:
             db.session.execute(table.delete())
