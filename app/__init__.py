@@ -70,12 +70,14 @@ def domains() -> tuple:
         admin,
         associations,
         auth,
+        dashboard,
         equipment,
         experts,
         imports,
         keyaccounts,
         markets,
         notifications,
+        search,
         seminars,
         service,
         visits,
@@ -83,6 +85,8 @@ def domains() -> tuple:
     from app.core.domains import Domain, Nav
     return (
         Domain(auth.bp),
+        Domain(dashboard.bp),
+        Domain(search.bp),
         Domain(notifications.bp),
         Domain(markets.bp, Nav("markets.index", _l("Markets"))),
         Domain(associations.bp, Nav("associations.index", _l("Associations"))),
