@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("dashboard", __name__)
 
-from app.dashboard import routes  # noqa: E402,F401  (the blueprint above must exist first)
+from app.dashboard import funnel, routes  # noqa: E402,F401  (the blueprint above must exist first)
