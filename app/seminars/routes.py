@@ -1,7 +1,7 @@
 """Staff side of seminars: plan and publish, registrations, check-in desk, printables, exports, leads."""
 from datetime import datetime
 
-from flask import Response, abort, current_app, flash, request, url_for
+from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from app.associations.models import Association
 from app.auth.services import regions_for
 from app.core.access import check_region, load
+from app.core.exports import send_export
 from app.core.forms import page_number
 from app.core.time import zone_of
 from app.extensions import db
@@ -402,14 +403,8 @@ def printable(seminar_id: int, kind: str):
 def export(seminar_id: int, kind: str):
     """Every registration as CSV (UTF-8 with BOM) or .xlsx; no cell can start a formula."""
     seminar = services.seminar_for_page(seminar_id)
-    rows = services.registrations_of(seminar)
-    if kind == "csv":
-        response = Response(exports.to_csv(seminar, rows), mimetype="text/csv")
-    else:
-        response = Response(exports.to_xlsx(seminar, rows),
-                            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response.headers["Content-Disposition"] = f'attachment; filename="seminar-{seminar.id}-registrations.{kind}"'
-    return response
+    return send_export(exports.registrations(seminar), services.registrations_of(seminar),
+                       f"seminar-{seminar.id}-registrations", kind)
 
 
 # ---- leads -------------------------------------------------------------------------------------

@@ -5,8 +5,9 @@ import io
 import pytest
 from openpyxl import load_workbook
 
+from app.core import exports
 from app.core.cells import formula_safe
-from app.seminars import exports
+from app.seminars.exports import registrations
 from app.seminars.models import Registration, RegistrationStatus, Seminar
 
 LEADS = ["=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠"]
@@ -32,9 +33,9 @@ def _registrations(lead: str):
 def test_seminar_exports_quote_every_lead(app, lead):
     with app.test_request_context():
         seminar, rows = _registrations(lead)
-        csv_cells = [c for row in csv.reader(io.StringIO(exports.to_csv(seminar, rows).decode("utf-8-sig")))
+        csv_cells = [c for row in csv.reader(io.StringIO(exports.to_csv(registrations(seminar), rows).decode("utf-8-sig")))
                      for c in row]
-        sheet = load_workbook(io.BytesIO(exports.to_xlsx(seminar, rows))).active
+        sheet = load_workbook(io.BytesIO(exports.to_xlsx(registrations(seminar), rows))).active
     xlsx_cells = [c.value for row in sheet.iter_rows() for c in row if c.value]
     assert f"'{lead}cmd" in csv_cells
     for cells in (csv_cells, xlsx_cells):  # (.xlsx keeps a CR as _x000D_)

@@ -1,19 +1,21 @@
 """Orders on the company page, winning an opportunity with its order, key-account proposals and
 tiers, and the orders export. Routes carry their whole path (the blueprint has no prefix)."""
-from flask import Response, abort, request, url_for
+from flask import abort, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
+from app.accounts.exports import ORDERS
 from app.accounts.models import Company, Opportunity, OpportunityStage, Order, Tier
 from app.auth.services import regions_for
 from app.core.access import load
+from app.core.exports import TooManyRows, load_rows, send_export, too_many
 from app.core.time import today_in
 from app.extensions import db
 from app.htmx import invalid, redirect_after_write, render, swap_or_redirect, wants_fragment
 from app.keyaccounts import bp
 from app.keyaccounts.models import KeyAccountProposal
-from app.keyaccounts.orders import exports, services
+from app.keyaccounts.orders import services
 from app.keyaccounts.orders.forms import ConfirmForm, DeclineForm, TierForm, WinForm
 from app.keyaccounts.orders.panels import (
     CARD_CHANGES,
@@ -261,12 +263,9 @@ def export_orders(kind: str):
     year = args.get("year", type=int)
     filters = {"region_id": args.get("region", type=int), "market_id": args.get("market", type=int),
                "year": year if year is not None and 2000 <= year <= 2100 else None}
-    export = services.orders_for_export(**filters)
+    try:
+        orders = load_rows(services.orders_for_export(**filters))
+    except TooManyRows as error:
+        return too_many(error)
     name = "orders" + "".join(f"-{filters[k]}" for k in ("year",) if filters[k])
-    if kind == "csv":
-        response = Response(exports.to_csv(export), mimetype="text/csv")
-    else:
-        response = Response(exports.to_xlsx(export),
-                            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{kind}"'
-    return response
+    return send_export(ORDERS, orders, name, kind)

@@ -22,7 +22,6 @@ from app.core.money import money_input
 from app.extensions import db
 from app.keyaccounts.hooks import stage_cause
 from app.keyaccounts.models import AccountSettings, ChangeCause, KeyAccountProposal, ProposalStatus, StageChange
-from app.markets.models import Market
 
 KEPT = (Stage.WON, Stage.KEY_ACCOUNT)
 TIER_RANK = {None: -1, Tier.C: 0, Tier.B: 1, Tier.A: 2}
@@ -282,20 +281,12 @@ def market_latest_orders(market_id: int, limit: int = 10) -> list[Order]:
         .order_by(Order.ordered_on.desc(), Order.id.desc()).limit(limit)))
 
 
-@dataclass
-class OrderExport:
-    """The orders of an export, with each company's market names (one query for them all)."""
-
-    orders: list[Order]
-    markets: dict[int, list[str]]
-
-
-def orders_for_export(*, region_id: int | None = None, market_id: int | None = None,
-                      year: int | None = None) -> OrderExport:
-    """The orders in the user's regions (the region scope applies), filtered, newest first: two
-    queries however many there are."""
+def orders_for_export(*, region_id: int | None = None, market_id: int | None = None, year: int | None = None):
+    """The select of the orders export: the orders in the user's regions (the region scope applies),
+    filtered, newest first, each with its company (region, markets) and opportunity."""
     stmt = (select(Order).join(Order.company)
-            .options(contains_eager(Order.company).joinedload(Company.region), joinedload(Order.opportunity))
+            .options(contains_eager(Order.company).joinedload(Company.region),
+                     contains_eager(Order.company).selectinload(Company.markets), joinedload(Order.opportunity))
             .order_by(Order.ordered_on.desc(), Order.id.desc()))
     if region_id is not None:
         stmt = stmt.where(Company.region_id == region_id)
@@ -304,11 +295,4 @@ def orders_for_export(*, region_id: int | None = None, market_id: int | None = N
                                          .where(company_markets.c.market_id == market_id)))
     if year is not None:
         stmt = stmt.where(Order.ordered_on.between(date(year, 1, 1), date(year, 12, 31)))
-    orders = list(db.session.scalars(stmt).unique())
-    markets: dict[int, list[str]] = {}
-    companies = stmt.with_only_columns(Order.company_id).order_by(None).distinct()
-    for company_id, name in db.session.execute(
-            select(company_markets.c.company_id, Market.name).join(Market, Market.id == company_markets.c.market_id)
-            .where(company_markets.c.company_id.in_(companies)).order_by(Market.id)):
-        markets.setdefault(company_id, []).append(name)
-    return OrderExport(orders, markets)
+    return stmt
