@@ -15,6 +15,7 @@ from flask_migrate import downgrade, upgrade
 from app import create_app
 from app.config import TestConfig
 from app.extensions import db
+from app.search.models import include_name as search_index_excluded
 
 BACKEND = os.environ.get("GROVE_TEST_BACKEND", "sqlite")
 
@@ -53,7 +54,8 @@ def _tables() -> set[str]:
 
 def _differences() -> list:
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True})
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True,
+                                                         "include_name": search_index_excluded})
         return compare_metadata(context, db.metadata)
 
 

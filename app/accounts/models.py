@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import Region, User
 from app.core.enums import LabelledEnum
+from app.core.pinyin import keep_sort_key, sort_key_column
 from app.core.types import UTCDateTime, enum_column, utcnow
 from app.extensions import db
 
@@ -99,6 +100,8 @@ class Company(db.Model):
     region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     name_key: Mapped[str] = mapped_column(sa.String(200))
+    # Pinyin of the name without city and legal form (app/core/pinyin.py): the lists' name order.
+    name_sort: Mapped[str] = sort_key_column("name_key", index=True)
     short_name: Mapped[str] = mapped_column(sa.String(80), default="")
     city: Mapped[str] = mapped_column(sa.String(80), default="")
     district: Mapped[str] = mapped_column(sa.String(80), default="")
@@ -121,7 +124,7 @@ class Company(db.Model):
     markets: Mapped[list["Market"]] = relationship(secondary=company_markets)
     associations: Mapped[list["Association"]] = relationship(secondary=association_members)
     contacts: Mapped[list["Contact"]] = relationship(
-        back_populates="company", cascade="all, delete-orphan", order_by="Contact.name")
+        back_populates="company", cascade="all, delete-orphan", order_by="[Contact.name_sort, Contact.id]")
     opportunities: Mapped[list["Opportunity"]] = relationship(
         back_populates="company", cascade="all, delete-orphan", order_by="Opportunity.id.desc()")
     orders: Mapped[list["Order"]] = relationship(
@@ -149,11 +152,13 @@ class Contact(db.Model):
     __region_via__ = "company"
     __table_args__ = (
         sa.CheckConstraint("strength IS NULL OR (strength BETWEEN 1 AND 5)", name="strength_1_to_5"),
+        sa.Index("ix_contacts_company_name_sort", "company_id", "name_sort"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(sa.ForeignKey("companies.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(sa.String(80))
+    name_sort: Mapped[str] = sort_key_column("name", person=True)
     title: Mapped[str] = mapped_column(sa.String(80), default="")
     department: Mapped[str] = mapped_column(sa.String(80), default="")
     phone: Mapped[str] = mapped_column(sa.String(40), default="", index=True)
@@ -187,6 +192,10 @@ class Contact(db.Model):
         wanted = {ContactRole(r) for r in roles}
         self.role_rows = [row for row in self.role_rows if row.role in wanted] + [
             ContactRoleTag(role=r) for r in sorted(wanted - {row.role for row in self.role_rows})]
+
+
+keep_sort_key(Company.name_key, "name_sort")
+keep_sort_key(Contact.name, "name_sort", person=True)
 
 
 class ContactRoleTag(db.Model):

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import Region, User
 from app.core.enums import HasLifecycle, LabelledEnum, Lifecycle
+from app.core.pinyin import keep_sort_key, sort_key_column
 from app.core.types import enum_column
 from app.extensions import db
 from app.markets.models import Market
@@ -48,6 +49,7 @@ class Association(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
     name: Mapped[str] = mapped_column(sa.String(200))
+    name_sort: Mapped[str] = sort_key_column("name", index=True)
     contact_name: Mapped[str] = mapped_column(sa.String(120), default="")
     contact_phone: Mapped[str] = mapped_column(sa.String(40), default="")
     address: Mapped[str] = mapped_column(sa.String(300), default="")
@@ -59,6 +61,9 @@ class Association(db.Model):
     markets: Mapped[list[Market]] = relationship(secondary=association_markets)
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="association", order_by="Membership.joined_on.desc()")
+
+
+keep_sort_key(Association.name, "name_sort")
 
 
 class Membership(HasLifecycle, db.Model):

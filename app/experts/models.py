@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import Region, User
 from app.core.enums import LabelledEnum
+from app.core.pinyin import keep_sort_key, sort_key_column
 from app.core.types import enum_column
 from app.extensions import db
 from app.markets.models import Market
@@ -35,6 +36,7 @@ class Expert(db.Model):
     region_id: Mapped[int | None] = mapped_column(sa.ForeignKey("regions.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), unique=True)
     name: Mapped[str] = mapped_column(sa.String(80))
+    name_sort: Mapped[str] = sort_key_column("name", person=True, index=True)
     organisation: Mapped[Organisation] = mapped_column(enum_column(Organisation))
     title: Mapped[str] = mapped_column(sa.String(120), default="")
     email: Mapped[str] = mapped_column(sa.String(254), default="")
@@ -53,6 +55,9 @@ class Expert(db.Model):
     @property
     def head_office(self) -> bool:
         return self.region_id is None
+
+
+keep_sort_key(Expert.name, "name_sort", person=True)
 
 
 class ExpertTag(db.Model):
