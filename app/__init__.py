@@ -85,7 +85,7 @@ def domains() -> tuple:
     from app.core.domains import Domain, Nav
     return (
         Domain(auth.bp),
-        Domain(dashboard.bp),
+        Domain(dashboard.bp, Nav("dashboard.funnel", _l("Funnel"))),
         Domain(search.bp),
         Domain(notifications.bp),
         Domain(markets.bp, Nav("markets.index", _l("Markets"))),
