@@ -37,7 +37,6 @@ PUBLIC_ENDPOINTS = {
     "auth.login": "the sign-in page",
     "auth.set_language": "the language switch works before signing in",
     "auth.healthz": "load balancer check",
-    "auth.home": "redirects to the companies list, which asks for a login",
     "auth.forgot_password": "asks for a reset link before signing in",
     "auth.reset_password": "a new password behind a signed, one-hour, single-use link",
     "auth.accept_invitation": "the invited person's first password, behind a signed single-use link",
@@ -300,6 +299,21 @@ def test_scope_hides_other_regions_rows(client, make_user, two_worlds, key, mode
     client.user_id = make_user("rep", "Wenzhou").id
     visible = _visible(client, model)
     assert wenzhou[key].id in visible and wuxi[key].id not in visible
+
+
+@pytest.mark.parametrize("key, model", SCOPED, ids=[k for k, _m in SCOPED])
+def test_the_same_statement_in_two_regions_keeps_each_to_its_own(client, make_user, two_worlds, key, model):
+    """The region criteria's part of the statement cache key is computed once per set of regions
+    and replayed (app/core/access.py): the same statement, compiled once and run for a rep of each
+    region in turn, must still bind each rep's own regions."""
+    wenzhou, wuxi = two_worlds
+    model = model or type(wenzhou[key])
+    reps = {"Wenzhou": make_user("rep", "Wenzhou").id, OTHER_REGION: make_user("rep", OTHER_REGION).id}
+    for _round in range(2):
+        for region, world, other in (("Wenzhou", wenzhou, wuxi), (OTHER_REGION, wuxi, wenzhou)):
+            client.user_id = reps[region]
+            visible = _visible(client, model)
+            assert world[key].id in visible and other[key].id not in visible
 
 
 @pytest.mark.parametrize("key, model", SCOPED, ids=[k for k, _m in SCOPED])

@@ -10,7 +10,9 @@ from functools import cache, lru_cache, wraps
 from flask import abort, current_app, g, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import event, exists, or_, select
-from sqlalchemy.orm import Session, aliased, with_loader_criteria
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.util import LoaderCriteriaOption
+from sqlalchemy.sql.cache_key import anon_map
 
 from app.core.inputs import in_range
 from app.extensions import db
@@ -37,6 +39,32 @@ def _region_owned() -> tuple[list, list]:
     return owned, children
 
 
+class _RegionCriterion(LoaderCriteriaOption):
+    """A region criterion whose part of every statement's cache key is worked out once.
+
+    Every statement of a signed-in request carries one criterion per region-owned model (about
+    forty), and SQLAlchemy walks each criterion's expression to build the statement's cache key,
+    statement after statement: a third of the time of a page of forty queries. A criterion is
+    immutable and built once per set of regions (`_criteria`), so its key and the bound
+    parameters the walk collects (the region ids, in walking order) are kept on it and replayed:
+    the statement's key is the same tuple the walk would give, and the same parameters are
+    extracted for a cached statement.
+    """
+
+    _traverse_internals = LoaderCriteriaOption._traverse_internals
+
+    def _gen_cache_key(self, anon, bindparams):
+        try:
+            key, params = self._region_key
+        except AttributeError:
+            params = []
+            key = super()._gen_cache_key(anon_map(), params)
+            self._region_key = key, tuple(params)
+            params = self._region_key[1]
+        bindparams.extend(params)
+        return key
+
+
 @lru_cache(maxsize=1024)
 def _criteria(region_ids: tuple[int, ...]) -> tuple:
     """The loader criteria for these regions, built once per set of regions (every query adds them)."""
@@ -46,13 +74,13 @@ def _criteria(region_ids: tuple[int, ...]) -> tuple:
         criterion = model.region_id.in_(region_ids)
         if vars(model).get("__region_optional__"):
             criterion = or_(model.region_id.is_(None), criterion)
-        options.append(with_loader_criteria(model, criterion, include_aliases=True))
+        options.append(_RegionCriterion(model, criterion, include_aliases=True))
     for model, parent_key, parent in children:
         # A correlated EXISTS on the parent's key: one index lookup per row, where an IN over the
         # region's parents would read every company of the region for each query.
         p = aliased(parent)
         visible = exists().where(p.id == parent_key, p.region_id.in_(region_ids)).correlate_except(p)
-        options.append(with_loader_criteria(model, visible, include_aliases=True))
+        options.append(_RegionCriterion(model, visible, include_aliases=True))
     return tuple(options)
 
 
