@@ -45,7 +45,7 @@ $(MO): $(PO) $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run $(MO)
 	$(FLASK) db upgrade
-	$(FLASK) seed-demo --if-empty
+	GROVE_BASE_URL=http://$(HOST):$(PORT) $(FLASK) seed-demo --if-empty
 	@echo "Grove: http://$(HOST):$(PORT)  (Ctrl-C stops it)"
 	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 

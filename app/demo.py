@@ -52,7 +52,8 @@ from app.visits.models import MemberResponse, Purpose, Visit, VisitMember, Visit
 SEED = 20260127
 DOMAIN = "grove.example.com"
 TZ = ZoneInfo("Asia/Shanghai")
-BASE_URL = "http://127.0.0.1:5000"
+# Where the printed links point: `make run` passes the address it serves on (HOST and PORT).
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 
 # One login per role; the extra staff own accounts and sit on visiting teams.
 DEMO_USERS = [
@@ -166,12 +167,21 @@ BAND_EMPLOYEES = {RevenueBand.UNDER_10M: (20, 80), RevenueBand.FROM_10M_TO_50M: 
                   RevenueBand.FROM_50M_TO_200M: (200, 800), RevenueBand.OVER_200M: (600, 3000)}
 
 
+def base_url() -> str:
+    """The address Grove is served at, from GROVE_BASE_URL (without a trailing slash)."""
+    return (os.environ.get("GROVE_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+
+
 def seed_demo(if_empty: bool = False, echo: Callable[[str], None] = print) -> None:
     """Fill the demo regions once; a second run adds nothing and says so."""
     loaded = db.session.scalar(select(User).where(User.email == f"admin@{DOMAIN}")) is not None
     if loaded:
         echo("Demo data is already loaded: nothing added.")
         _echo_logins(echo, password=None)
+        seminar = db.session.scalar(select(Seminar).where(Seminar.status == SeminarStatus.OPEN)
+                                    .order_by(Seminar.starts_at, Seminar.id).limit(1))
+        if seminar is not None:
+            echo(f"Open seminar sign-up page: {base_url()}/s/{seminar.slug}")
         return
     if if_empty and db.session.scalar(select(func.count(User.id))):
         echo("The database already has users: demo data not loaded.")
@@ -188,7 +198,7 @@ def seed_demo(if_empty: bool = False, echo: Callable[[str], None] = print) -> No
     finally:
         db.session.info.pop("skip_audit", None)
     _echo_logins(echo, password=password)
-    echo(f"Open seminar sign-up page: {BASE_URL}/s/{seminar.slug}")
+    echo(f"Open seminar sign-up page: {base_url()}/s/{seminar.slug}")
 
 
 def _echo_logins(echo, password: str | None) -> None:
