@@ -6,6 +6,25 @@ from app.auth.models import Role
 from app.extensions import db
 
 
+@click.command("send-reminders")
+def send_reminders():
+    """Send the reminders that are due (renewals, the weekly attention digest, SLA warnings and breaches), each once."""
+    from app.associations.reminders import send_renewal_reminders
+    from app.keyaccounts.digest import send_attention_digests
+    from app.outbox.services import deliver, pending_mail_ids
+    from app.service.services import check_sla
+
+    renewals, renewal_mail = send_renewal_reminders()
+    digests, digest_mail = send_attention_digests()
+    warned, breached = check_sla()
+    sla_mail = pending_mail_ids()
+    db.session.rollback()  # a sender's claim must be its transaction's first statement (SQLite)
+    # Sent at once when a mail server is set, like the e-mail of a request; outbox-send retries failures.
+    sent, failed = deliver(renewal_mail + digest_mail + sla_mail, retry_failed=False)
+    click.echo(f"Renewal reminders: {renewals}. Attention digests: {digests}. "
+               f"SLA warnings: {warned}, breaches: {breached}. E-mail sent: {sent}, failed: {failed}.")
+
+
 def register_cli(app: Flask) -> None:
     from app.backup import backup, restore
     from app.keyaccounts.cli import refresh_accounts
@@ -13,6 +32,7 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(outbox_send)
     app.cli.add_command(refresh_accounts)
+    app.cli.add_command(send_reminders)
     app.cli.add_command(backup)
     app.cli.add_command(restore)
 

@@ -25,6 +25,7 @@ from app.accounts.models import Company, Stage, Tier
 from app.auth.models import User
 from app.core import time as grove_time
 from app.core.access import check_region
+from app.equipment import notices
 from app.equipment.models import (
     WARRANTY_SOON_DAYS,
     InstalledEquipment,
@@ -159,6 +160,7 @@ def issue_part(region_id: int, part_id: int, quantity: int, *, reference: str = 
         raise _short(have)
     move = _move(region_id, part_id, MoveKind.ISSUE, -quantity, by=by, reference=reference)
     db.session.flush()
+    notices.stock_moved(stock, have, have - quantity, move, by=by)
     return move
 
 
@@ -195,6 +197,7 @@ def transfer_part(from_region_id: int, to_region_id: int, part_id: int, quantity
     into = _move(to_region_id, part_id, MoveKind.TRANSFER_IN, quantity, by=by, reference=reference,
                  transfer_id=token)
     db.session.flush()
+    notices.stock_moved(rows[from_region_id], have, have - quantity, out, by=by)
     return out, into
 
 
@@ -211,6 +214,7 @@ def correct_stock(region_id: int, part_id: int, delta: int, *, reason: str, by=N
         raise StockError(_l("Only %(n)s on hand: a correction cannot take the stock below zero.", n=have))
     move = _move(region_id, part_id, MoveKind.CORRECTION, delta, by=by, reason=reason)
     db.session.flush()
+    notices.stock_moved(stock, have, have + delta, move, by=by)
     return move
 
 

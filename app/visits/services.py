@@ -17,6 +17,7 @@ from app.core.types import utcnow
 from app.experts.models import Expert, ExpertTag
 from app.extensions import db
 from app.seminars.models import Seminar, SeminarStatus, Speaker
+from app.visits import notices
 from app.visits.conflicts import ALL, Conflict, Team, find_conflicts, overlapping, settings_for, week_bounds
 from app.visits.models import (
     ConflictOverride,
@@ -117,7 +118,9 @@ def save_visit(draft: Draft, *, by: User, acknowledged: set[str], visit: Visit |
     visit.purpose, visit.level, visit.agenda = Purpose(draft.purpose), draft.level, draft.agenda.strip()
     visit.opportunity_id = draft.opportunity_id
     _set_team(visit, draft)
+    added = [m for m in visit.members if m.id is None]
     db.session.flush()
+    notices.team_added(visit, added, by=by)
     if conflicts:
         db.session.add(ConflictOverride(visit_id=visit.id, user_id=by.id,
                                         conflicts=[{"key": c.key, "message": c.message} for c in conflicts]))
@@ -362,6 +365,7 @@ def propose_escalation(opportunity: Opportunity) -> Escalation | None:
         expert_ids=[e.id for e in market_experts(company)[:1]])
     db.session.add(escalation)
     db.session.flush()
+    notices.escalation_proposed(escalation)
     return escalation
 
 
