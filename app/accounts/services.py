@@ -32,7 +32,7 @@ _STAGE_ORDER = case({s.value: i for i, s in enumerate(reversed(list(Stage)[:-1])
 
 
 SORTS = {
-    "name": Company.name_key.asc(),
+    "name": Company.name_sort.asc(),  # pinyin (app/core/pinyin.py)
     "-updated": Company.updated_at.desc(),
     "stage": _STAGE_ORDER.asc(),
     "-score": Company.score.desc(),
@@ -195,7 +195,7 @@ def members_query(association: Association):
     """The companies recorded as members of an association, by name."""
     return (select(Company).join(association_members, association_members.c.company_id == Company.id)
             .where(association_members.c.association_id == association.id)
-            .options(joinedload(Company.owner)).order_by(Company.name_key, Company.id))
+            .options(joinedload(Company.owner)).order_by(Company.name_sort, Company.id))
 
 
 def market_companies(market: Market) -> dict:
@@ -203,12 +203,12 @@ def market_companies(market: Market) -> dict:
     targets = list(db.session.scalars(
         select(Company).join(company_markets).where(company_markets.c.market_id == market.id,
                                                     Company.stage == Stage.TARGET)
-        .options(joinedload(Company.owner)).order_by(Company.score.desc(), Company.name_key)))
+        .options(joinedload(Company.owner)).order_by(Company.score.desc(), Company.name_sort, Company.id)))
     accounts = list(db.session.scalars(
         select(Company).join(company_markets).where(
             company_markets.c.market_id == market.id,
             Company.stage.in_([Stage.ENGAGED, Stage.OPPORTUNITY, Stage.WON, Stage.KEY_ACCOUNT]))
-        .options(joinedload(Company.owner)).order_by(Company.stage, Company.name_key).limit(100)))
+        .options(joinedload(Company.owner)).order_by(Company.stage, Company.name_sort, Company.id).limit(100)))
     return {"targets": targets, "accounts": accounts}
 
 
@@ -287,7 +287,7 @@ def targets_of(market: Market) -> list[Company]:
     return list(db.session.scalars(
         select(Company).join(company_markets).where(company_markets.c.market_id == market.id,
                                                     Company.stage == Stage.TARGET)
-        .options(joinedload(Company.owner)).order_by(Company.name_key)))
+        .options(joinedload(Company.owner)).order_by(Company.name_sort, Company.id)))
 
 
 def promote_to_target(market: Market, company: Company, owner_id: int, score: int) -> None:

@@ -11,7 +11,7 @@ from app.extensions import db
 def market_associations(market) -> dict:
     associations = list(db.session.scalars(
         select(Association).join(association_markets).where(association_markets.c.market_id == market.id)
-        .order_by(Association.name)))
+        .order_by(Association.name_sort, Association.id)))
     terms = current_terms([a.id for a in associations])
     return {"associations": associations, "terms": terms,
             "due": {a.id for a in associations if renewal_due(terms.get(a.id))}}

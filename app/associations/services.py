@@ -21,7 +21,7 @@ def _latest_term_id():
 def search_associations(*, q: str = "", market_id=None, status: str | None = None):
     stmt = (select(Association)
             .options(selectinload(Association.markets), joinedload(Association.region))
-            .order_by(Association.name, Association.id))
+            .order_by(Association.name_sort, Association.id))
     if q := q.strip():
         like = f"%{q}%"
         stmt = stmt.where(or_(Association.name.ilike(like), Association.contact_name.ilike(like),

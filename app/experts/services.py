@@ -22,7 +22,7 @@ def search_experts(*, q: str = "", market_id=None, organisation=None):
     stmt = (select(Expert).where(_visible())
             .options(joinedload(Expert.region), selectinload(Expert.tags).joinedload(ExpertTag.market),
                      selectinload(Expert.unavailable))
-            .order_by(Expert.name, Expert.id).execution_options(all_regions=True))
+            .order_by(Expert.name_sort, Expert.id).execution_options(all_regions=True))
     if q := q.strip():
         stmt = stmt.where(or_(Expert.name.ilike(f"%{q}%"), Expert.title.ilike(f"%{q}%"),
                               exists().where(ExpertTag.expert_id == Expert.id, ExpertTag.tag.ilike(f"%{q}%"))))
