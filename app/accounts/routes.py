@@ -2,13 +2,15 @@ from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.accounts import bp, services
+from app.accounts import bp, exports, services
 from app.accounts.forms import CompanyForm, ContactForm
 from app.accounts.models import Company, Contact, Stage, Tier
 from app.auth.services import regions_for, users_in
 from app.core import panels
 from app.core.access import load
+from app.core.exports import TooManyRows, check_size, load_rows, send_export, too_many
 from app.core.forms import page_number
+from app.core.time import today_in
 from app.extensions import db
 from app.htmx import invalid, redirect_after_write, render, swap_or_redirect, wants_fragment
 from app.markets.models import Market
@@ -58,11 +60,10 @@ def _check_unique_name(form: CompanyForm, region_id: int, except_id: int | None 
     return True
 
 
-@bp.get("/")
-def index():
-    """Companies: live search, filters and pagination."""
+def _company_filters() -> dict:
+    """The companies list's filters from the query string: the list and its exports read them alike."""
     args = request.args
-    filters = {
+    return {
         "q": args.get("q", "")[:100],
         "market_id": args.get("market", type=int),
         "stage": args.get("stage") if args.get("stage") in {s.value for s in Stage} else None,
@@ -71,6 +72,12 @@ def index():
         "sort": args.get("sort") if args.get("sort") in services.SORTS else "name",
         "due": args.get("due") == "1",
     }
+
+
+@bp.get("/")
+def index():
+    """Companies: live search, filters and pagination."""
+    filters = _company_filters()
     regions = regions_for(current_user)
     page = db.paginate(services.search_companies(**filters, regions=regions), page=page_number(),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False, count=True)
@@ -79,6 +86,39 @@ def index():
                   markets=Market.in_regions(region_ids), owners=users_in(region_ids),
                   stages=list(Stage), tiers=list(Tier), sorts=services.SORT_LABELS,
                   **panels.context("accounts.index", companies=page.items, regions=regions))
+
+
+# What the list exports: its companies, or their contacts, opportunities or orders.
+EXPORTS = {
+    "companies": (exports.COMPANIES, exports.COMPANY_LOADS, None),
+    "contacts": (exports.CONTACTS, exports.CONTACT_LOADS, exports.contacts_of),
+    "opportunities": (exports.OPPORTUNITIES, exports.OPPORTUNITY_LOADS, exports.opportunities_of),
+    "orders": (exports.ORDERS, exports.ORDER_LOADS, exports.orders_of),
+}
+
+
+@bp.get("/export.<any(csv, xlsx):fmt>")
+def export(fmt: str):
+    """The list's companies as CSV or .xlsx: the list's filters and order, every page."""
+    return _export("companies", fmt)
+
+
+@bp.get("/export/<any(contacts, opportunities, orders):what>.<any(csv, xlsx):fmt>")
+def export_related(what: str, fmt: str):
+    """The contacts, opportunities or orders of the list's companies, company by company in the list's order."""
+    return _export(what, fmt)
+
+
+def _export(what: str, fmt: str):
+    table, loads, rows_of = EXPORTS[what]
+    regions = regions_for(current_user)
+    try:
+        companies = load_rows(services.search_companies(**_company_filters(), regions=regions), *loads)
+        rows = rows_of(companies) if rows_of else companies
+        check_size(len(rows))
+    except TooManyRows as error:
+        return too_many(error)
+    return send_export(table, rows, f"{what}-{today_in(regions[0] if regions else None).isoformat()}", fmt)
 
 
 @bp.route("/new", methods=["GET", "POST"])
