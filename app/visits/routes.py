@@ -13,6 +13,7 @@ from app.auth.models import MANAGING_ROLES, Role, User
 from app.auth.services import regions_for, users_in
 from app.core import time as grove_time
 from app.core.access import allow_experts, allowed_region_ids, check_region, load, require_role
+from app.core.exports import TooManyRows, load_rows, send_export, too_many
 from app.core.forms import page_number
 from app.core.inputs import in_range
 from app.core.time import to_utc, zone_of
@@ -20,7 +21,7 @@ from app.experts.models import Expert
 from app.extensions import db, limiter
 from app.htmx import invalid, redirect_after_write, render
 from app.markets.models import Market
-from app.visits import bp, calendar, links, services
+from app.visits import bp, calendar, exports, links, services
 from app.visits.conflicts import ALL, settings_for
 from app.visits.forms import (
     LEVEL_CHOICES,
@@ -94,18 +95,24 @@ def _person_name(person, users, experts) -> str | None:
 # ---- lists, week, printable schedule
 
 
-@bp.get("/")
-def index():
-    """Visits: upcoming or all, filtered by person, company, market, status, level."""
+def _visit_filters() -> dict:
+    """The visits list's filters from the query string: the list and its export read them alike."""
     args = request.args
-    region_ids = [r.id for r in regions_for(current_user)]
-    filters = {
+    return {
         "person": _person_arg(args.get("who")), "q": args.get("q", "")[:100],
         "market_id": args.get("market", type=int),
         "status": args.get("status") if args.get("status") in {s.value for s in VisitStatus} else None,
         "level": args.get("level", type=int) if args.get("level", type=int) in (1, 2, 3, 4) else None,
         "upcoming": args.get("when", "upcoming") == "upcoming",
     }
+
+
+@bp.get("/")
+def index():
+    """Visits: upcoming or all, filtered by person, company, market, status, level."""
+    args = request.args
+    region_ids = [r.id for r in regions_for(current_user)]
+    filters = _visit_filters()
     page = db.paginate(services.search_visits(**filters), page=page_number(),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False, count=True)
     users, experts = _people(region_ids)
@@ -115,6 +122,16 @@ def index():
     return render("visits/index.html", "visits/_list.html", page=page, filters=filters, users=users,
                   experts=experts, markets=markets, statuses=list(VisitStatus), levels=LEVEL_CHOICES,
                   level_labels=LEVEL_LABELS, pending=pending, who=args.get("who", ""))
+
+
+@bp.get("/export.<any(csv, xlsx):fmt>")
+def export(fmt: str):
+    """The visits list as CSV or .xlsx: its filters and order, every page, times on each region's clock."""
+    try:
+        visits = load_rows(services.search_visits(**_visit_filters()), *exports.VISIT_LOADS)
+    except TooManyRows as error:
+        return too_many(error)
+    return send_export(exports.VISITS, visits, f"visits-{grove_time.today_in().isoformat()}", fmt)
 
 
 def _week_context(with_contacts: bool = False) -> dict:
