@@ -4,13 +4,17 @@ company, scored and promoted by the accounts domain.
 """
 import csv
 import io
+from datetime import timedelta
 
-from flask import Response, abort, current_app, request, url_for
+from flask import Response, abort, current_app, flash, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.accounts import services
-from app.accounts.models import Company
+from app.accounts.models import Company, Stage
+from app.auth.models import Role, User
 from app.auth.services import users_in
+from app.core import time as grove_time
 from app.core.access import load
 from app.core.cells import formula_safe
 from app.core.forms import page_number
@@ -22,8 +26,25 @@ from app.markets.models import Market
 from app.markets.services import RECOMMENDED_TARGETS, RowPage
 
 
+FILTER_ARGS = ("q", "association", "city", "no_competitor", "sort")
+# The factors of a score, in the order the weights form lists them, with its labels.
+FACTORS = (("size", _l("Size")), ("fit", _l("Product fit")), ("equipment", _l("Equipment on site")),
+           ("relationship", _l("Existing relationship")), ("competitor", _l("Incumbent competitor")))
+# How long a promotion can be taken back from the board.
+UNDO_WINDOW = timedelta(minutes=5)
+UNDO_KEY = "screening_undo"
+
+
+def _filter_source():
+    """Where the board's filters are: the query string, or on a save of the weights by htmx, the filter
+    form that travels with it (hx-include), since the page's filters may have changed since it loaded."""
+    if request.method == "POST" and "sort" in request.form:
+        return request.form
+    return request.args
+
+
 def _board_filters() -> dict:
-    args = request.args
+    args = _filter_source()
     return {"q": args.get("q", "")[:100], "association_id": args.get("association", type=int),
             "city": args.get("city", "")[:80], "no_competitor": args.get("no_competitor") == "1",
             "sort": args.get("sort") if args.get("sort") in services.SCREENING_SORTS else "score"}
@@ -35,11 +56,26 @@ def _board_context(market: Market, weights=None, weights_form=None) -> dict:
     page = RowPage(services.screening_query(market, weights, **filters),
                    page_number(), current_app.config["PAGE_SIZE"])
     targets = services.targets_of(market)
-    owners = users_in([market.region_id])
     return {"market": market, "weights": weights, "filters": filters, "page": page, "targets": targets,
-            "owners": owners, "recommended": RECOMMENDED_TARGETS,
-            "associations": services.association_choices(market),
+            "owners": owners_for(market), "recommended": RECOMMENDED_TARGETS, "factors": FACTORS,
+            "associations": services.association_choices(market), "undo": _undo_offer(market),
             "weights_form": weights_form or WeightsForm(formdata=None, obj=weights)}
+
+
+def owners_for(market: Market) -> list[User]:
+    """Who may own a target: the region's reps and managers (an expert is booked for visits, not an owner)."""
+    return [u for u in users_in([market.region_id]) if u.role in (Role.REP, Role.MANAGER)]
+
+
+def _undo_offer(market: Market) -> dict | None:
+    """The promotion on this board that can still be taken back (for a few minutes), or None."""
+    offer = session.get(UNDO_KEY)
+    if not offer or offer.get("market_id") != market.id:
+        return None
+    if grove_time.now_utc().timestamp() - offer["at"] > UNDO_WINDOW.total_seconds():
+        session.pop(UNDO_KEY, None)
+        return None
+    return offer
 
 
 @bp.get("/<int:market_id>/screening")
@@ -57,10 +93,11 @@ def save_weights(market_id: int):
     if not form.validate_on_submit():
         return invalid("markets/screening.html", "markets/_board_body.html",
                        **_board_context(market, weights_form=form))
-    weights = services.save_weights(market, form.data)
+    services.save_weights(market, form.data)
     db.session.commit()
-    return swap_or_redirect(url_for("markets.screening", market_id=market.id), "markets/screening.html",
-                            "markets/_board_body.html", **_board_context(market, weights))
+    flash(_("Weights saved: the board is scored with them."), "success")
+    # The whole board again, with the filters the person was looking at.
+    return redirect_after_write(url_with_filters(market, keep_page=False))
 
 
 @bp.post("/<int:market_id>/screening/<int:company_id>/promote")
@@ -71,16 +108,44 @@ def promote(market_id: int, company_id: int):
     if company.region_id != market.region_id:
         abort(404)
     form = PromoteForm()
-    form.owner_id.choices = [(u.id, u.name) for u in users_in([market.region_id])]
+    owners = owners_for(market)
+    form.owner_id.choices = [(u.id, u.name) for u in owners]
     if not form.validate_on_submit():
         return invalid("errors/error.html", "errors/_error.html", code=422, title=_("Not promoted"),
-                       text=_("Choose an owner of the company's region."))
+                       text=_("Choose a sales rep or manager of the company's region as its owner."))
     weights = services.weights_for(market)
     row = db.session.execute(services.screening_query(market, weights).where(Company.id == company.id)).first()
+    before = {"stage": company.stage.value, "owner_id": company.owner_id, "score": company.score,
+              "added_market": market not in company.markets}
     services.promote_to_target(market, company, form.owner_id.data, int(row.board_score) if row else company.score)
     db.session.commit()
+    owner = next(u.name for u in owners if u.id == form.owner_id.data)
+    session[UNDO_KEY] = {"market_id": market.id, "company_id": company.id, "name": company.name, "owner": owner,
+                         "at": grove_time.now_utc().timestamp(), **before}
     return swap_or_redirect(url_with_filters(market), "markets/screening.html", "markets/_board_body.html",
                             trigger="targetsChanged", **_board_context(market))
+
+
+@bp.post("/<int:market_id>/screening/<int:company_id>/undo")
+def undo_promote(market_id: int, company_id: int):
+    """Take back the promotion just made on this board: the company returns to its stage and owner."""
+    market = load(Market, market_id)
+    company = load(Company, company_id)
+    offer = _undo_offer(market)
+    if offer is None or offer["company_id"] != company.id or company.stage != Stage.TARGET:
+        session.pop(UNDO_KEY, None)
+        return render("errors/error.html", "errors/_error.html", status=409, code=409, title=_("Not undone"),
+                       text=_("The promotion can be undone only for a few minutes, while the company is still a target."))
+    services.undo_promotion(market, company, stage=Stage(offer["stage"]), owner_id=offer["owner_id"],
+                            score=offer["score"], added_market=offer["added_market"])
+    db.session.commit()
+    session.pop(UNDO_KEY, None)
+    message = _("%(name)s is back on the board (%(stage)s).", name=company.name, stage=company.stage.label)
+    if wants_fragment():
+        return render("markets/screening.html", "markets/_board_body.html", trigger="targetsChanged",
+                      undone=message, **_board_context(market))
+    flash(message, "success")
+    return redirect_after_write(url_with_filters(market))
 
 
 @bp.post("/<int:market_id>/screening/<int:company_id>/notes")
@@ -103,11 +168,13 @@ def save_notes(market_id: int, company_id: int):
         return redirect_after_write(url_with_filters(market) + f"#candidate-{company.id}")
     row = db.session.execute(services.screening_query(market, weights).where(Company.id == company.id)).first()
     return render("markets/screening.html", "markets/_candidate_row.html", row=row, market=market,
-                  owners=users_in([market.region_id]), notes_open=True)
+                  owners=owners_for(market), factors=FACTORS, weights=weights, notes_open=True)
 
 
-def url_with_filters(market: Market) -> str:
-    keep = {k: v for k, v in request.args.items() if k in ("q", "association", "city", "no_competitor", "sort", "page")}
+def url_with_filters(market: Market, keep_page: bool = True) -> str:
+    source = _filter_source()
+    names = FILTER_ARGS + (("page",) if keep_page else ())
+    keep = {k: v for k, v in source.items() if k in names and v}
     return url_for("markets.screening", market_id=market.id, **keep)
 
 

@@ -301,6 +301,17 @@ def promote_to_target(market: Market, company: Company, owner_id: int, score: in
     db.session.flush()
 
 
+def undo_promotion(market: Market, company: Company, *, stage: Stage, owner_id: int | None, score: int,
+                   added_market: bool) -> None:
+    """Put a company promoted by mistake back as it was: stage, owner, score, and out of the market
+    if the promotion put it there. The stage change is recorded like any other."""
+    check_region(company.region_id)
+    company.stage, company.owner_id, company.score = stage, owner_id, score
+    if added_market and market in company.markets:
+        company.markets.remove(market)
+    db.session.flush()
+
+
 def update_background(company: Company, text: str) -> None:
     """The board's inline notes: what the team learned about a company while screening."""
     check_region(company.region_id)

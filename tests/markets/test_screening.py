@@ -42,8 +42,10 @@ def test_weights_are_stored_per_market_and_rescore(client, login_as, board, make
     other = make_market("制笔")
     response = client.htmx("post", f"/markets/{market.id}/screening/weights", data={
         "size": "0", "fit": "10", "equipment": "0", "relationship": "0", "competitor": "-10", "fit_keywords": "太阳镜"})
-    body = response.get_data(as_text=True)
-    assert response.status_code == 200 and "<html" not in body and 'id="screening"' in body
+    # The board is loaded again in place (HX-Location), its links those of the board's page.
+    assert response.status_code == 204 and response.headers["HX-Location"].endswith(f"/markets/{market.id}/screening")
+    body = client.follow_like_htmx(response).get_data(as_text=True)
+    assert 'id="screening"' in body
     weights = db.session.get(ScreeningWeights, market.id)
     assert (weights.fit, weights.competitor, weights.keywords) == (10, -10, ["太阳镜"])
     assert db.session.get(ScreeningWeights, other.id) is None
