@@ -45,7 +45,7 @@ def unauthorized():
 def _safe_next(target: str | None) -> str:
     if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
         return target
-    return url_for("accounts.index")
+    return url_for("dashboard.home")
 
 
 def _account_key() -> str:
@@ -138,7 +138,7 @@ def _new_password_page(purpose: str, token: str):
     db.session.commit()
     flash(_("Welcome to Grove. Your password is set.") if purpose == "invitation"
           else _("Your password has been changed."), "info")
-    return redirect_after_write(url_for("auth.home"))
+    return redirect_after_write(url_for("dashboard.home"))
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
@@ -200,11 +200,6 @@ def set_language():
             current_user.locale = locale
             db.session.commit()
     return redirect_after_write(_safe_next(request.form.get("next")))
-
-
-@bp.get("/")
-def home():
-    return redirect_after_write(url_for("accounts.index"))
 
 
 @bp.get("/healthz")

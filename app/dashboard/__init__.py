@@ -1,5 +1,6 @@
 """The dashboard (DESIGN.md sections 4 and 6): the home page by role and the breakthrough funnel
-of each market. The highest domain but admin: it reads every domain below and changes none."""
+of each market. The highest domain but admin: it reads every domain below and writes only through
+their services (an escalation approved from the home page)."""
 from flask import Blueprint
 
 bp = Blueprint("dashboard", __name__)

@@ -1,0 +1,274 @@
+"""What the home page shows each person (DESIGN.md sections 4 and 6): the few things that need
+them today, each section its first rows and its count, read with each domain's own queries.
+
+Every statement of a signed-in request carries the region criteria of every region-owned model
+(app/core/access.py), so a section is one statement where it can be: its first rows with the
+whole count beside them (`count(*) OVER ()`), not a list and a count apart.
+"""
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from app.accounts.models import AccountCare, Company, Opportunity, OpportunityStage
+from app.associations.models import Association, Membership, MembershipStatus
+from app.associations.services import renewals_due
+from app.auth.models import Region, User
+from app.core import time as grove_time
+from app.core.time import today_in, zone_of
+from app.equipment.models import PartStock, SparePart, StockMove
+from app.experts.models import Expert
+from app.extensions import db
+from app.keyaccounts.cadence.services import due_query
+from app.keyaccounts.care import KEPT_STAGES
+from app.markets.models import Market
+from app.seminars.models import Seminar, SeminarStatus, Speaker
+from app.seminars.services import list_seminars, seats_of
+from app.service.models import ServiceCase
+from app.service.services import queue_query
+from app.visits.conflicts import ALL, overlapping
+from app.visits.models import (
+    Escalation,
+    EscalationStatus,
+    MemberResponse,
+    Visit,
+    VisitMember,
+    VisitStatus,
+)
+from app.visits.services import VISIT_OPTIONS, escalation_query
+
+# How many rows a section shows before its "see all" link: enough to act on, few enough to scan.
+SHOWN = 6
+# An approved escalation stays on the home page, to be scheduled, for this long.
+APPROVED_KEPT = timedelta(days=30)
+OPEN_OPPORTUNITY = ~Opportunity.stage.in_([OpportunityStage.WON, OpportunityStage.LOST])
+
+
+@dataclass
+class Section:
+    """The first rows of a list and how many it has in all."""
+
+    rows: list = field(default_factory=list)
+    total: int = 0
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.rows)
+
+
+def first_rows(stmt, limit: int = SHOWN) -> Section:
+    """The first `limit` rows of a select of one entity, and the count of all, in one statement."""
+    rows = db.session.execute(stmt.add_columns(func.count().over()).limit(limit)).all()
+    return Section([row[0] for row in rows], rows[0][-1] if rows else 0)
+
+
+@dataclass
+class Week:
+    """The seven days from today, on the wall clock of the person's first region: what is coming,
+    whatever the weekday (on a Sunday the calendar week is over)."""
+
+    today: date
+    start: datetime
+    end: datetime
+
+
+def coming_week(regions: list[Region]) -> Week:
+    region = regions[0] if regions else None
+    today = today_in(region)
+    start = datetime.combine(today, time(0), tzinfo=zone_of(region))
+    return Week(today, start, start + timedelta(days=7))
+
+
+# ---- the region's push and the coming week (managers, admins)
+
+
+def week_visits(week: Week, *, user_id: int | None = None) -> Section:
+    """The week's visits that are not cancelled, soonest first; `user_id`: only that person's."""
+    stmt = (select(Visit).where(overlapping(Visit.starts_at, Visit.ends_at, week.start, week.end, timedelta(0)),
+                                Visit.status != VisitStatus.CANCELLED)
+            .options(*VISIT_OPTIONS, joinedload(Visit.region)).order_by(Visit.starts_at, Visit.id))
+    if user_id is not None:
+        stmt = stmt.where(exists().where(VisitMember.visit_id == Visit.id, VisitMember.user_id == user_id))
+    return first_rows(stmt, limit=8)
+
+
+def week_seminars(week: Week) -> tuple[Section, dict]:
+    """The week's seminars that are not cancelled (drafts too: they need publishing), with their seats."""
+    stmt = (list_seminars().order_by(None)
+            .where(overlapping(Seminar.starts_at, Seminar.ends_at, week.start, week.end, timedelta(0)),
+                   Seminar.status != SeminarStatus.CANCELLED)
+            .options(joinedload(Seminar.region)).order_by(Seminar.starts_at, Seminar.id))
+    section = first_rows(stmt, limit=4)
+    return section, seats_of(section.rows)
+
+
+def escalations_to_act_on() -> Section:
+    """Escalations waiting for approval, then approved ones (of the last 30 days) whose visit is not
+    scheduled yet: both need the manager."""
+    waiting = Escalation.status == EscalationStatus.PENDING
+    to_schedule = and_(Escalation.status == EscalationStatus.APPROVED, Escalation.visit_id.is_(None),
+                       Escalation.decided_at >= grove_time.now_utc() - APPROVED_KEPT)
+    stmt = (escalation_query().where(or_(waiting, to_schedule))
+            .options(joinedload(Escalation.decided_by).lazyload(User.regions))
+            .order_by(None).order_by(waiting.desc(), Escalation.proposed_at, Escalation.id))
+    return first_rows(stmt)
+
+
+def renewals(today: date) -> Section:
+    """Memberships whose renewal is due (within 60 days or lapsed unrenewed), soonest first."""
+    terms = renewals_due(today)
+    return Section(terms[:SHOWN], len(terms))
+
+
+def accounts_due(regions: list[Region], *, owner_id: int | None = None) -> Section:
+    """Accounts with attention due: won and key accounts first (a neglected big customer turns to the
+    competitor), then targets, each the longest overdue first."""
+    kept_first = case((Company.stage.in_(KEPT_STAGES), 0), else_=1)
+    return first_rows(due_query(regions, owner_id=owner_id).order_by(None)
+                      .order_by(kept_first, AccountCare.due_on, Company.name_key, Company.id))
+
+
+def sla_breaches() -> Section:
+    """Open cases with a running clock past due, the longest overdue first."""
+    return first_rows(queue_query().where(ServiceCase.next_due_at < grove_time.now_utc()))
+
+
+def open_cases(owner_id: int) -> Section:
+    """A person's open cases, the most urgent clock first."""
+    return first_rows(queue_query(owner_id=owner_id))
+
+
+def parts_below_minimum() -> Section:
+    """Parts below their minimum in the person's regions, the furthest below first.
+
+    The reorder page's own query (equipment.services.reorder_lines) reads one region with the
+    machines behind each line; the home page needs only the lines, of every region at once.
+    """
+    on_hand = (select(func.coalesce(func.sum(StockMove.quantity), 0))
+               .where(StockMove.region_id == PartStock.region_id, StockMove.part_id == PartStock.part_id)
+               .scalar_subquery())
+    rows = db.session.execute(
+        select(PartStock.id, PartStock.region_id, SparePart.number, SparePart.name, on_hand, PartStock.minimum,
+               func.count().over())
+        .join(SparePart, SparePart.id == PartStock.part_id).where(PartStock.minimum > on_hand)
+        .order_by((on_hand - PartStock.minimum), SparePart.number).limit(SHOWN)).all()
+    return Section([row[:-1] for row in rows], rows[0][-1] if rows else 0)
+
+
+@dataclass
+class Beginnings:
+    """How far a region has come: what to do first when it has nothing yet."""
+
+    markets: int
+    associations: int
+    memberships: int
+    has_companies: bool
+
+    @property
+    def is_new(self) -> bool:
+        return not (self.memberships or self.has_companies)
+
+
+def beginnings() -> Beginnings:
+    """Markets, associations and active memberships counted, and whether any company is on record
+    (the region scope applies to each), in one statement."""
+    def count(column, *where):
+        return select(func.count(column)).where(*where).scalar_subquery()
+    row = db.session.execute(select(
+        count(Market.id), count(Association.id),
+        count(Membership.id, Membership.status == MembershipStatus.ACTIVE),
+        exists().where(Company.id.is_not(None)))).one()
+    return Beginnings(*row)
+
+
+# ---- the rep's own
+
+
+def my_opportunities(user_id: int) -> Section:
+    """A person's open purchase opportunities, the nearest decision first."""
+    stmt = (select(Opportunity).where(Opportunity.owner_id == user_id, OPEN_OPPORTUNITY)
+            .options(joinedload(Opportunity.company))
+            .order_by(Opportunity.expected_decision_on.is_(None), Opportunity.expected_decision_on,
+                      Opportunity.value_cents.desc(), Opportunity.id))
+    return first_rows(stmt)
+
+
+# ---- the expert's own
+
+
+def expert_of(user: User) -> Expert | None:
+    """The expert record a signed-in expert is (a head-office expert belongs to no region)."""
+    return db.session.scalar(select(Expert).where(Expert.user_id == user.id).execution_options(**ALL))
+
+
+def _booked(user: User, expert: Expert | None):
+    person = VisitMember.user_id == user.id
+    if expert is not None:
+        person = or_(person, VisitMember.expert_id == expert.id)
+    # A head-office expert's request is booked once confirmed (until then it is a request to answer).
+    answered = or_(VisitMember.response.is_(None), VisitMember.response == MemberResponse.CONFIRMED)
+    return exists().where(VisitMember.visit_id == Visit.id, person, answered)
+
+
+def bookings(user: User, expert: Expert | None) -> Section:
+    """The visits a person is booked on from today, in every region that booked them (their own
+    bookings show in full, as on their expert page)."""
+    stmt = (select(Visit).where(Visit.ends_at >= grove_time.now_utc(), Visit.status != VisitStatus.CANCELLED,
+                                _booked(user, expert))
+            .options(*VISIT_OPTIONS, joinedload(Visit.region)).order_by(Visit.starts_at, Visit.id)
+            .execution_options(**ALL))
+    return first_rows(stmt, limit=8)
+
+
+def talks(expert: Expert | None) -> Section:
+    """The seminars an expert speaks at from today."""
+    if expert is None:
+        return Section()
+    rows = db.session.execute(
+        select(Seminar, func.count().over()).join(Speaker, Speaker.seminar_id == Seminar.id)
+        .where(Speaker.expert_id == expert.id, Seminar.ends_at >= grove_time.now_utc(),
+               Seminar.status != SeminarStatus.CANCELLED)
+        .options(joinedload(Seminar.region)).order_by(Seminar.starts_at).limit(4).execution_options(**ALL)).all()
+    return Section([row[0] for row in rows], rows[0][-1] if rows else 0)
+
+
+def requests_to_answer(expert: Expert | None) -> Section:
+    """A head-office expert's requests to join a visit, not yet answered, the soonest visit first."""
+    if expert is None:
+        return Section()
+    rows = db.session.execute(
+        select(VisitMember, Visit, func.count().over()).join(Visit, Visit.id == VisitMember.visit_id)
+        .where(VisitMember.expert_id == expert.id, VisitMember.response == MemberResponse.REQUESTED,
+               Visit.ends_at >= grove_time.now_utc(), Visit.status != VisitStatus.CANCELLED)
+        .options(joinedload(Visit.company), joinedload(Visit.region))
+        .order_by(Visit.starts_at, VisitMember.id).limit(SHOWN).execution_options(**ALL)).all()
+    return Section([(member, visit) for member, visit, _total in rows], rows[0][-1] if rows else 0)
+
+
+# ---- each role's page
+
+
+def manager_home(regions: list[Region]) -> dict:
+    """A manager's (and an admin's, over every region) home: the push, the coming week, what needs approving
+    and what is overdue."""
+    week = coming_week(regions)
+    seminars, seats = week_seminars(week)
+    return dict(view="manager", week=week, beginnings=beginnings(), visits=week_visits(week),
+                seminars=seminars, seats=seats, escalations=escalations_to_act_on(), renewals=renewals(week.today),
+                due=accounts_due(regions), breaches=sla_breaches(), parts=parts_below_minimum())
+
+
+def rep_home(user: User, regions: list[Region]) -> dict:
+    """A rep's home: my accounts due, my visits in the coming week, my open opportunities and cases."""
+    week = coming_week(regions)
+    return dict(view="rep", week=week, due=accounts_due(regions, owner_id=user.id),
+                visits=week_visits(week, user_id=user.id), opportunities=my_opportunities(user.id),
+                cases=open_cases(user.id))
+
+
+def expert_home(user: User, regions: list[Region]) -> dict:
+    """An expert's home: the visits and talks I am booked for, and the requests I have to answer."""
+    expert = expert_of(user)
+    return dict(view="expert", week=coming_week(regions), expert=expert, bookings=bookings(user, expert),
+                talks=talks(expert), requests=requests_to_answer(expert))
