@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite calls, when they are missing: Chromium for the
-# browser tests and a CJK font so Chinese pages render (and print) with real glyphs.
+# browser tests, a CJK font so Chinese pages render (and print) with real glyphs, and nginx for
+# the two-host test when TEST_DATABASE_URL is set.
 # As root it runs apt-get itself, with sudo when that works without a password; otherwise it
 # stops at once and prints the one command to run.
 set -euo pipefail
 
-# The packages come from the Makefile (SYSTEM_PACKAGES); run by hand, the same default.
-if (($#)); then PACKAGES=("$@"); else PACKAGES=(chromium fonts-wqy-zenhei); fi
+# The packages come from the Makefile (SYSTEM_PACKAGES); run by hand, the same default: with
+# TEST_DATABASE_URL set, also nginx for the two-host test (tests/deploy/).
+if (($#)); then
+    PACKAGES=("$@")
+else
+    PACKAGES=(chromium fonts-wqy-zenhei)
+    if [[ -n "${TEST_DATABASE_URL:-}" ]]; then PACKAGES+=(nginx); fi
+fi
 # The PostgreSQL run backs up and restores with pg_dump and pg_restore, which must match the server.
 # (the server's machine has them already; a client-only machine gets Debian's postgresql-client).
 NEED_PG_CLIENT=0
