@@ -10,6 +10,7 @@ from app.auth.models import MANAGING_ROLES, Role, User
 from app.auth.services import regions_for, users_in
 from app.core import time as grove_time
 from app.core.access import check_region, load, require_role
+from app.core.exports import TooManyRows, load_rows, send_export, too_many
 from app.core.forms import page_number
 from app.core.inputs import in_range
 from app.core.time import zone_of
@@ -17,7 +18,7 @@ from app.equipment.models import InstalledEquipment, SparePart
 from app.equipment.services import StockError, on_hand
 from app.extensions import db
 from app.htmx import invalid, redirect_after_write, render, wants_fragment
-from app.service import bp, services
+from app.service import bp, exports, services
 from app.service.forms import (
     ActionForm,
     CaseForm,
@@ -56,18 +57,24 @@ def _can_write() -> bool:
 # ---- the queue
 
 
-@bp.get("/")
-def index():
-    """The case queue: open cases with their clocks, the most urgent first."""
+def _queue_filters() -> dict:
+    """The queue's filters from the query string: the queue and its export read them alike."""
     args = request.args
     statuses = {s.value for s in CaseStatus} | {"open", "all"}
-    filters = {
+    return {
         "owner_id": current_user.id if args.get("owner") == "me" else args.get("owner", type=int),
         "severity": Severity(args["severity"]) if args.get("severity") in {s.value for s in Severity} else None,
         "status": args.get("status") if args.get("status") in statuses else "open",
         "company_id": args.get("company", type=int),
         "q": args.get("q", "")[:100],
     }
+
+
+@bp.get("/")
+def index():
+    """The case queue: open cases with their clocks, the most urgent first."""
+    args = request.args
+    filters = _queue_filters()
     page = db.paginate(services.queue_query(**filters), page=page_number(),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False, count=True)
     now = grove_time.now_utc()
@@ -78,6 +85,16 @@ def index():
                   filters=filters, owner_arg=args.get("owner", ""), owners=users_in(region_ids),
                   severities=list(Severity), statuses=list(CaseStatus), company=company,
                   facts=services.account_service_facts({c.company_id for c in page.items}), now=now)
+
+
+@bp.get("/export.<any(csv, xlsx):fmt>")
+def export(fmt: str):
+    """The queue as CSV or .xlsx: its filters and order, every page, times on each region's clock."""
+    try:
+        cases = load_rows(services.queue_query(**_queue_filters()), *exports.CASE_LOADS)
+    except TooManyRows as error:
+        return too_many(error)
+    return send_export(exports.cases(), cases, f"service-cases-{grove_time.today_in().isoformat()}", fmt)
 
 
 # ---- opening and editing a case
