@@ -99,6 +99,7 @@ def domains() -> tuple:
         Domain(equipment.bp, Nav("equipment.stock", _l("Service parts"))),
         Domain(keyaccounts.bp, Nav("keyaccounts.index", _l("Key accounts"))),
         Domain(admin.bp, Nav("admin.users", _l("Users"), admin_only=True),
+               Nav("admin.regions", _l("Regions"), admin_only=True),
                Nav("admin.audit", _l("Audit log"), admin_only=True),
                Nav("seminars.outbox", _l("Outbox"), admin_only=True)),
     )

@@ -234,6 +234,8 @@ class _Seeder:
 
     def run(self) -> Seminar:
         regions = {name: get_or_create_region(name) for name in ("Wenzhou", "Wuxi")}
+        for name, region in regions.items():
+            region.name_zh = CITY[name]
         self._users(regions)
         for region_name, region in regions.items():
             self._cadence(region)

@@ -23,7 +23,7 @@ def _markets(company: Company) -> str:
 COMPANIES = Table(_l("Companies"), [
     Column(_l("Company name"), lambda c: c.name, 32),
     Column(_l("Short name"), lambda c: c.short_name, 12),
-    Column(_l("Region"), lambda c: c.region.name, 10),
+    Column(_l("Region"), lambda c: c.region.display_name, 10),
     Column(_l("Stage"), lambda c: c.stage, 12),
     Column(_l("Tier"), lambda c: c.tier, 8),
     Column(_l("Markets"), lambda c: _markets(c), 18),
@@ -57,7 +57,7 @@ CONTACTS = Table(_l("Contacts"), [
     Column(_l("Relationship strength"), lambda p: p.strength, 8),
     Column(_l("Last contact"), lambda p: p.last_contact_on, 12),
     Column(_l("Notes"), lambda p: p.notes, 30),
-    Column(_l("Region"), lambda p: p.company.region.name, 10),
+    Column(_l("Region"), lambda p: p.company.region.display_name, 10),
 ])
 
 CONTACT_LOADS = (joinedload(Company.region),
@@ -71,7 +71,7 @@ OPPORTUNITIES = Table(_l("Purchase opportunities"), [
     Column(_l("Expected decision"), lambda o: o.expected_decision_on, 12),
     Column(_l("Owner"), lambda o: _owner(o.owner), 12),
     Column(_l("Entered on"), lambda o: local_date(o.created_at, o.company.region), 12),
-    Column(_l("Region"), lambda o: o.company.region.name, 10),
+    Column(_l("Region"), lambda o: o.company.region.display_name, 10),
 ])
 
 OPPORTUNITY_LOADS = (joinedload(Company.region),
@@ -80,7 +80,7 @@ OPPORTUNITY_LOADS = (joinedload(Company.region),
 ORDERS = Table(_l("Orders"), [
     Column(_l("Ordered on"), lambda o: o.ordered_on, 12),
     Column(_l("Company"), lambda o: o.company.name, 30),
-    Column(_l("Region"), lambda o: o.company.region.name, 12),
+    Column(_l("Region"), lambda o: o.company.region.display_name, 12),
     Column(_l("Markets"), lambda o: _markets(o.company), 16),
     Column(_l("Amount (CNY)"), lambda o: money(o.amount_cents), 16),
     Column(_l("Products / lines"), lambda o: o.description, 28),

@@ -1,4 +1,8 @@
-"""The admin area's forms: the audit log's filters (read from the query string, so no CSRF token) and users."""
+"""The admin area's forms: the audit log's filters (read from the query string, so no CSRF token), users
+and regions."""
+from functools import cache
+from zoneinfo import available_timezones
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, SearchField, SelectField, StringField
@@ -37,8 +41,31 @@ class UserForm(FlaskForm):
 
     def __init__(self, *args, regions=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.region_ids.choices = [(r.id, r.name) for r in regions]
+        self.region_ids.choices = [(r.id, r.display_name) for r in regions]
 
     def validate_region_ids(self, field):
         if self.role.data != Role.ADMIN.value and not field.data:
             raise ValidationError(_l("Choose at least one region."))
+
+
+@cache
+def _time_zones() -> list[tuple[str, str]]:
+    return [(zone, zone) for zone in sorted(available_timezones()) if "/" in zone and not zone.startswith("Etc/")]
+
+
+class RegionForm(FlaskForm):
+    """A region's names in both languages and the time zone its records are shown in."""
+
+    name = StringField(_l("Name in Latin letters"), validators=[
+        DataRequired(_l("Enter the region's name in Latin letters, such as Wenzhou.")), Length(max=80)],
+        description=_l("How the command line and imports name the region, and what the English pages show."))
+    name_zh = StringField(_l("Chinese name"), validators=[Optional(), Length(max=80)],
+                          description=_l("What the Chinese pages show, such as 温州."))
+    timezone = SelectField(_l("Time zone"), validate_choice=True,
+                           description=_l("Times of the region's visits, seminars and cases are entered and shown "
+                                          "on this clock."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = _time_zones()
+        self.timezone.validators = [DataRequired(_l("Choose the region's time zone."))]

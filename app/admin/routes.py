@@ -1,14 +1,14 @@
-"""The admin area: users and the audit log."""
+"""The admin area: users, regions and the audit log."""
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.admin import bp, services
-from app.admin.forms import AuditFilterForm, UserForm
+from app.admin.forms import AuditFilterForm, RegionForm, UserForm
 from app.audit import AuditAction
 from app.auth import services as accounts
-from app.auth.models import Role, User
+from app.auth.models import Region, Role, User
 from app.core.forms import page_number
 from app.experts.models import Expert
 from app.extensions import db
@@ -30,7 +30,7 @@ def audit():
     form = AuditFilterForm(request.args)
     choices = services.filter_choices()
     form.user.choices = [(u.id, u.name) for u in choices["users"]]
-    form.region.choices = [(r.id, r.name) for r in choices["regions"]]
+    form.region.choices = [(r.id, r.display_name) for r in choices["regions"]]
     form.table.choices = services.record_types()
     form.action.choices = [(a.value, a.label) for a in AuditAction]
     valid = form.validate()
@@ -64,6 +64,32 @@ def _email_taken(form: UserForm, user: User | None = None) -> bool:
         form.email.errors.append(_("Another account has this e-mail address."))
         return True
     return False
+
+
+def _region_name_taken(form: RegionForm, region: Region) -> bool:
+    if accounts.region_name_taken(form.name.data, except_id=region.id):
+        form.name.errors.append(_("Another region has this name."))
+        return True
+    return False
+
+
+@bp.get("/regions")
+def regions():
+    """Every region: its names in both languages and its time zone."""
+    return render("admin/regions.html", regions=accounts.all_regions())
+
+
+@bp.route("/regions/<int:region_id>", methods=["GET", "POST"])
+def edit_region(region_id: int):
+    """Change a region's names and time zone."""
+    region = db.get_or_404(Region, region_id)
+    form = RegionForm(obj=region)
+    if not form.validate_on_submit() or _region_name_taken(form, region):
+        return invalid("admin/region_form.html", form=form, region=region)
+    accounts.update_region(region, name=form.name.data, name_zh=form.name_zh.data or "", timezone=form.timezone.data)
+    db.session.commit()
+    flash(_("%(name)s is saved.", name=region.display_name), "info")
+    return redirect_after_write(url_for("admin.regions"))
 
 
 @bp.get("/users")

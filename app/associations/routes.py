@@ -24,9 +24,9 @@ def _require_login():
 def _association_form(association: Association | None = None) -> AssociationForm:
     form = AssociationForm(obj=association)
     regions = regions_for(current_user)
-    form.region_id.choices = [(r.id, r.name) for r in regions]
+    form.region_id.choices = [(r.id, r.display_name) for r in regions]
     if association is not None:
-        form.region_id.choices = [(association.region_id, association.region.name)]
+        form.region_id.choices = [(association.region_id, association.region.display_name)]
         region_ids = [association.region_id]
         if request.method == "GET":
             form.market_ids.data = [m.id for m in association.markets]

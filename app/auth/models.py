@@ -3,6 +3,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -39,8 +40,18 @@ class Region(db.Model):
     __region_via__ = None
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The name in Latin letters (unique, what the CLI and imports name a region by) and in Chinese.
     name: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    name_zh: Mapped[str | None] = mapped_column(sa.String(80))
     timezone: Mapped[str] = mapped_column(sa.String(64), default="Asia/Shanghai")
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language: the Chinese one in the Chinese interface, when it has one."""
+        locale = get_locale()
+        if self.name_zh and locale is not None and locale.language == "zh":
+            return self.name_zh
+        return self.name
 
     def __repr__(self) -> str:
         return f"<Region {self.name}>"

@@ -205,5 +205,15 @@ def all_users() -> list[User]:
     return list(db.session.scalars(select(User).order_by(User.active.desc(), User.name)))
 
 
+def region_name_taken(name: str, *, except_id: int) -> bool:
+    return db.session.scalar(select(Region.id).where(func.lower(Region.name) == name.strip().lower(),
+                                                     Region.id != except_id)) is not None
+
+
+def update_region(region: Region, *, name: str, name_zh: str, timezone: str) -> None:
+    region.name, region.name_zh, region.timezone = name.strip(), name_zh.strip() or None, timezone
+    db.session.flush()
+
+
 def all_regions() -> list[Region]:
     return list(db.session.scalars(select(Region).order_by(Region.name)))

@@ -18,7 +18,7 @@ def stock_moved(stock: PartStock | None, before: int, after: int, move: StockMov
     if stock is None or not (after < stock.minimum <= before):
         return
     part, region = stock.part, stock.region
-    number, name, region_name = part.number, part.name, region.name
+    number, name = part.number, part.name
     minimum, order_up_to, lead_days = stock.minimum, stock.order_up_to, stock.lead_days
     kind, quantity = move.kind, abs(move.quantity)
     mover = by if isinstance(by, User) else (db.session.get(User, by) if by else None)
@@ -26,11 +26,11 @@ def stock_moved(stock: PartStock | None, before: int, after: int, move: StockMov
 
     def subject() -> str:
         return _("Below minimum: %(part)s in %(region)s (%(left)s left, minimum %(minimum)s)",
-                 part=name, region=region_name, left=format_decimal(after), minimum=format_decimal(minimum))
+                 part=name, region=region.display_name, left=format_decimal(after), minimum=format_decimal(minimum))
 
     def body() -> str:
         lines = [_("%(number)s %(name)s: %(left)s on hand in %(region)s, below the minimum of %(minimum)s.",
-                   number=number, name=name, left=format_decimal(after), region=region_name,
+                   number=number, name=name, left=format_decimal(after), region=region.display_name,
                    minimum=format_decimal(minimum))]
         last = (_("Last move: %(kind)s %(quantity)s by %(by)s.", kind=kind.label, quantity=format_decimal(quantity),
                   by=mover_name) if mover_name else

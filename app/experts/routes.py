@@ -42,7 +42,7 @@ def index():
 def _form(expert=None) -> tuple[ExpertForm, list[Market]]:
     form = ExpertForm(obj=expert)
     regions = regions_for(current_user)
-    form.region_id.choices = [(r.id, r.name) for r in regions]
+    form.region_id.choices = [(r.id, r.display_name) for r in regions]
     if not current_user.is_admin:
         # Only admins keep head-office experts; a manager's experts belong to a region.
         form.region_id.blank_label = form.region_id.choices[0][1] if regions else "—"

@@ -21,9 +21,9 @@ def _require_login():
 def _market_form(market: Market | None = None) -> MarketForm:
     form = MarketForm(obj=market)
     regions = regions_for(current_user)
-    form.region_id.choices = [(r.id, r.name) for r in regions]
+    form.region_id.choices = [(r.id, r.display_name) for r in regions]
     if market is not None:
-        form.region_id.choices = [(market.region_id, market.region.name)]
+        form.region_id.choices = [(market.region_id, market.region.display_name)]
         if request.method == "GET":
             form.status.data = market.status.value
         region_ids = [market.region_id]

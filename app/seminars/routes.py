@@ -59,9 +59,9 @@ def index():
 def _seminar_form(seminar: Seminar | None = None) -> SeminarForm:
     form = SeminarForm(obj=seminar)
     regions = regions_for(current_user)
-    form.region_id.choices = [(r.id, r.name) for r in regions]
+    form.region_id.choices = [(r.id, r.display_name) for r in regions]
     if seminar is not None:
-        form.region_id.choices = [(seminar.region_id, seminar.region.name)]
+        form.region_id.choices = [(seminar.region_id, seminar.region.display_name)]
         region_ids = [seminar.region_id]
         form.in_zone(zone_of(seminar.region))
     else:

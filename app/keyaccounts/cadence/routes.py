@@ -39,7 +39,7 @@ def rules():
         services.save_rules(rules, form.data)
         db.session.commit()
         flash(_("The key-account rules of %(region)s were saved; attention due is counted by them now.",
-                region=region.name), "success")
+                region=region.display_name), "success")
         return redirect_after_write(url_for("keyaccounts.rules", region=region.id))
     # Only a manager's page has the form that htmx swaps; everyone else reads the whole page.
     fragment = "keyaccounts/cadence/_rules_form.html" if current_user.can_manage else None
