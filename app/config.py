@@ -83,6 +83,8 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "0") == "1"
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "grove@localhost")
+    # Where Grove is served (e.g. https://grove.example.com): links in e-mail written by a job, not a request.
+    BASE_URL = os.environ.get("GROVE_BASE_URL", "").rstrip("/")
     # Shared by every gunicorn worker: Redis when configured, else a small SQLite file in the instance folder.
     RATELIMIT_STORAGE_URI = (os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL")
                              or f"grove+sqlite:///{INSTANCE_DIR / 'ratelimits.sqlite'}")

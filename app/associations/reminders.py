@@ -55,13 +55,16 @@ class Renewal:
                         association=self.association)
 
     def body(self) -> str:
-        terms = ", ".join(p for p in (self.level, _("fee %(fee)s", fee=format_money(self.fee_cents))
-                                      if self.fee_cents else "") if p)
-        first = _("Our membership of %(association)s ends on %(day)s.", association=self.association,
-                  day=format_date(self.expires_on, "long"))
-        if terms:
-            first += " " + _("Current term: %(terms)s.", terms=terms)
-        return first + "\n" + _("Renew it on the association's page, or mark it lapsed if we leave.")
+        lines = [_("Our membership of %(association)s ends on %(day)s.", association=self.association,
+                   day=format_date(self.expires_on, "long"))]
+        fee = format_money(self.fee_cents) if self.fee_cents else ""
+        if self.level and fee:
+            lines.append(_("Current term: %(level)s, fee %(fee)s.", level=self.level, fee=fee))
+        elif self.level or fee:
+            lines.append(_("Current term: %(level)s.", level=self.level) if self.level
+                         else _("Current term: fee %(fee)s.", fee=fee))
+        lines.append(_("Renew it on the association's page, or mark it lapsed if we leave."))
+        return "\n".join(lines)
 
 
 def _latest_terms_ending(first: date, last: date) -> list[Membership]:

@@ -66,7 +66,7 @@ class Digest:
                         "%(num)s of your accounts newly need attention", len(self.accounts))
 
     def body(self) -> str:
-        lines = [_("Since %(day)s these accounts of yours fell due:", day=format_date(self.since, "long"))]
+        lines = [_("Since %(day)s, these accounts of yours fell due:", day=format_date(self.since, "long"))]
         lines += [account.line() for account in self.accounts[:LISTED]]
         if len(self.accounts) > LISTED:
             lines.append(_("… and %(num)s more.", num=len(self.accounts) - LISTED))

@@ -84,7 +84,8 @@ def link_to(endpoint: str, **values) -> str:
     """The path of a page inside Grove, for a notification's link: in a request or in a job."""
     if has_request_context():
         return url_for(endpoint, **values)
-    with current_app.test_request_context():  # a job without SERVER_NAME: the path is what is stored
+    # A job: the path under BASE_URL (which may hold a prefix that Grove is served under).
+    with current_app.test_request_context(base_url=current_app.config.get("BASE_URL") or None):
         return url_for(endpoint, **values)
 
 
@@ -178,12 +179,11 @@ def raise_due(due: list[Due]) -> tuple[int, list[int]]:
 
 
 def _absolute(link: str) -> str:
-    """The link as a full URL for an e-mail: from the request, or SERVER_NAME outside one."""
-    try:
-        root = url_for("notifications.index", _external=True)
-    except RuntimeError:  # a job without SERVER_NAME: the path is the best there is
-        return link
-    return urljoin(root, link)
+    """The link as a full URL for an e-mail: from the request, else from BASE_URL (GROVE_BASE_URL)."""
+    if has_request_context():
+        return urljoin(url_for("notifications.index", _external=True), link)
+    base = current_app.config.get("BASE_URL")
+    return urljoin(base + "/", link) if base else link  # a job without BASE_URL: the path is the best there is
 
 
 def _email_body(body: str, link: str) -> str:

@@ -10,6 +10,7 @@ themselves); an escalation is a decision waiting, so every manager of the region
 """
 from datetime import datetime
 
+from babel.lists import format_list
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -80,7 +81,7 @@ def team_added(visit: Visit, members: list[VisitMember], *, by: User | None) -> 
     starts_at, ends_at = local(visit.starts_at, zone), local(visit.ends_at, zone)
     company, place, level = visit.company.display_name, visit.place, visit.level
     purpose, agenda = visit.purpose, visit.agenda
-    team = "、".join(m.name for m in visit.active_members)
+    team = [m.name for m in visit.active_members]
     by_name = by.name if by is not None else ""
     link = link_to("visits.detail", visit_id=visit.id)
     calendars: dict[str, str] = {}
@@ -97,7 +98,7 @@ def team_added(visit: Visit, members: list[VisitMember], *, by: User | None) -> 
         lines = [_("When: %(when)s", when=_when(starts_at, ends_at))]
         if place:
             lines.append(_("Place: %(place)s", place=place))
-        lines.append(_("Team: %(team)s", team=team))
+        lines.append(_("Team: %(team)s", team=format_list(team, locale=get_locale())))
         if agenda:
             lines.append(_("Agenda: %(agenda)s", agenda=agenda))
         return lines

@@ -92,14 +92,25 @@ def test_the_reminder_reads_well_in_english_and_in_chinese(renewal_world):
     _send_renewals()
     english = _notifications(user_id=w.manager.id)[0]
     assert english.subject == "Membership of 温州市眼镜商会 ends in 60 days"
-    assert english.body.startswith("Our membership of 温州市眼镜商会 ends on January 30, 2027. "
-                                   "Current term: 理事单位, fee ¥12,000.00.")
+    assert english.body.splitlines() == [
+        "Our membership of 温州市眼镜商会 ends on January 30, 2027.",
+        "Current term: 理事单位, fee ¥12,000.00.",
+        "Renew it on the association's page, or mark it lapsed if we leave."]
     chinese = _notifications(user_id=w.manager_zh.id)[0]
     assert "2027年1月30日" in chinese.body and "January" not in chinese.body
     assert "¥12,000.00" in chinese.body and "温州市眼镜商会" in chinese.subject
     mail = db.session.scalar(select(OutboxMessage).where(OutboxMessage.to == w.manager.email))
     assert mail.subject == english.subject and english.body in mail.body
     assert f"/associations/{w.association.id}#membership" in mail.body
+
+
+def test_e_mail_from_the_job_links_to_grove_by_its_base_url(renewal_world, app, monkeypatch):
+    w = renewal_world
+    monkeypatch.setitem(app.config, "BASE_URL", "https://grove.example.com")
+    _send_renewals()
+    mail = db.session.scalar(select(OutboxMessage).where(OutboxMessage.to == w.rep.email))
+    assert f"\nhttps://grove.example.com/associations/{w.association.id}#membership\n" in mail.body
+    assert _notifications(user_id=w.rep.id)[0].link == f"/associations/{w.association.id}#membership"
 
 
 def test_a_term_found_late_gets_the_nearest_reminder_only(renewal_world, now):
@@ -218,7 +229,7 @@ def test_each_owner_gets_one_digest_of_the_accounts_newly_due(digest_world):
     assert digest_note.link == "/key-accounts/due?owner=me"
     assert digest_note.subject == "2 of your accounts newly need attention"
     assert digest_note.body.splitlines() == [
-        "Since November 24, 2026 these accounts of yours fell due:",
+        "Since November 24, 2026, these accounts of yours fell due:",
         "• 龙湾上周到期光学有限公司 · A visit · 6 days over · Tier A",
         "• 瑞安新到期眼镜有限公司 · A visit · 1 day over · Tier A",
         "",
@@ -240,7 +251,7 @@ def test_one_digest_a_week_then_only_what_fell_due_since(digest_world, now, make
     second = _notifications(user_id=w.owner.id)[-1]
     assert second.key == "attention-digest:2026-W50"
     assert second.body.splitlines()[:3] == [
-        "Since December 1, 2026 these accounts of yours fell due:",
+        "Since December 1, 2026, these accounts of yours fell due:",
         "• 今天才到期笔业有限公司 · A visit · 6 days over · Tier A",
         "• 周五到期机械有限公司 · A visit · 3 days over · Tier A"]
     assert "In all, 5 of your accounts have attention due" in second.body

@@ -57,7 +57,7 @@ def test_everyone_put_on_the_team_is_invited_with_the_calendar_file(client, team
         "王业务 put you on the team of a level 1 visit to 明光眼镜 (Introduction).",
         "When: Tuesday, December 1, 2026 09:00–11:00",
         "Place: 温州 瓯海大道1号",
-        "Team: 王业务、李同事、Manager Zhao",
+        "Team: 王业务, 李同事, and Manager Zhao",
         "Agenda: 试机方案"]
     chinese = _notifications(user_id=t.colleague.id)[0]
     assert "2026年12月1日星期二 09:00–11:00" in chinese.body and "December" not in chinese.body
