@@ -15,9 +15,10 @@ from app.auth.models import Region, User
 from app.auth.services import regions_for
 from app.core.access import load
 from app.core.cells import formula_safe
+from app.core.exports import TooManyRows, load_rows, send_export, too_many
 from app.core.forms import page_number
 from app.core.time import now_utc, today_in
-from app.equipment import bp, importer, services
+from app.equipment import bp, exports, importer, services
 from app.equipment.forms import (
     AddStockForm,
     CorrectionForm,
@@ -91,9 +92,9 @@ def _page(stmt):
 # ---- the installed base
 
 
-@bp.get("/equipment/")
-def index():
-    """The machines installed at the customers of the user's regions: search, filters, pages."""
+def _installed_base() -> dict:
+    """The installed-base list's filters from the query string, and the regions, company and day they
+    name: the list and its export read them alike."""
     args = request.args
     regions = regions_for(current_user)
     region = _region_arg(regions, required=False)
@@ -110,10 +111,28 @@ def index():
         filters["company_id"] = None
     today = today_in(region or (regions[0] if regions else None))
     region_ids = [region.id] if region else [r.id for r in regions]
-    page = _page(services.search_equipment(region_ids=region_ids, today=today, **filters))
-    return render("equipment/index.html", "equipment/_results.html", target="results", page=page, filters=filters,
-                  models=models, regions=regions, region=region, company=company, today=today,
+    return dict(filters=filters, regions=regions, region=region, models=models, company=company, today=today,
+                stmt=services.search_equipment(region_ids=region_ids, today=today, **filters), region_ids=region_ids)
+
+
+@bp.get("/equipment/")
+def index():
+    """The machines installed at the customers of the user's regions: search, filters, pages."""
+    listed = _installed_base()
+    page, region_ids = _page(listed.pop("stmt")), listed.pop("region_ids")
+    return render("equipment/index.html", "equipment/_results.html", target="results", page=page, **listed,
                   can_write=_can_write(), imports=importer.recent_imports(region_ids) if _can_write() else [])
+
+
+@bp.get("/equipment/export.<any(csv, xlsx):fmt>")
+def export(fmt: str):
+    """The installed-base list as CSV or .xlsx: its filters and order, every page."""
+    listed = _installed_base()
+    try:
+        machines = load_rows(listed["stmt"], *exports.MACHINE_LOADS)
+    except TooManyRows as error:
+        return too_many(error)
+    return send_export(exports.MACHINES, machines, f"installed-base-{listed['today'].isoformat()}", fmt)
 
 
 def _machine_form(machine: InstalledEquipment | None = None) -> MachineForm:
