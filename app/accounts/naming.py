@@ -49,3 +49,22 @@ def name_key(name: str) -> str:
             if key.startswith(place) and len(key) > len(place) + 1:
                 key, changed = key[len(place):], True
     return key or (name or "").strip()
+
+
+def name_parts(name: str) -> list[str]:
+    """A company's name cut where a line may break: leading place names, the name itself, the legal
+    form (`温州市` `鹿城科达镜业` `有限公司`), so a narrow column never splits `有限公司` or a place."""
+    rest, head, tail = (name or "").strip(), [], []
+    changed = True
+    while changed:
+        changed = False
+        for place in PLACES:
+            if rest.startswith(place) and len(rest) > len(place) + 1:
+                head.append(place)
+                rest, changed = rest[len(place):], True
+                break
+    for suffix in SUFFIXES:
+        if rest.endswith(suffix) and len(rest) > len(suffix):
+            tail, rest = [suffix], rest[: -len(suffix)]
+            break
+    return [*head, rest, *tail] if rest else [*head, *tail]

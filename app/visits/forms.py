@@ -24,8 +24,9 @@ LEVEL_LABELS = dict(LEVEL_CHOICES)
 
 
 class VisitForm(FlaskForm):
-    company_id = SelectField(_l("Company"), coerce=int, validate_choice=False,
-                             validators=[InputRequired(_l("Choose the company to visit."))])
+    # Blank until the person picks one: the first company of a list is nobody's choice.
+    company_id = OptionalSelectField(_l("Company"), coerce=int, blank_label=_l("Choose a company…"),
+                                     validators=[InputRequired(_l("Choose the company to visit."))])
     starts_at = LocalDateTimeField(_l("Starts"), validators=[InputRequired(_l("Enter when the visit starts."))])
     ends_at = LocalDateTimeField(_l("Ends"), validators=[InputRequired(_l("Enter when the visit ends."))])
     place = StringField(_l("Place"), validators=[Length(max=300)])

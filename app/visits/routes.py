@@ -2,13 +2,14 @@ import secrets
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, make_response, request, url_for
+from flask import abort, current_app, flash, make_response, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
 
 from app.accounts.models import Company, Opportunity, OpportunityStage
+from app.accounts.naming import name_parts
 from app.auth.models import MANAGING_ROLES, Role, User
 from app.auth.services import regions_for, users_in
 from app.core import time as grove_time
@@ -21,6 +22,7 @@ from app.experts.models import Expert
 from app.extensions import db, limiter
 from app.htmx import invalid, redirect_after_write, render
 from app.markets.models import Market
+from app.templating import localdate
 from app.visits import bp, calendar, exports, links, services
 from app.visits.conflicts import ALL, settings_for
 from app.visits.forms import (
@@ -82,7 +84,20 @@ def _default_region_id() -> int | None:
 
 
 def _people(region_ids) -> tuple[list[User], list[Expert]]:
-    return users_in(region_ids), services.experts_for(region_ids)
+    """Who can be picked: staff and experts, each person once (a user who is an expert is listed as the expert)."""
+    experts = services.experts_for(region_ids)
+    linked = {e.user_id for e in experts if e.user_id}
+    return [u for u in users_in(region_ids) if u.id not in linked], experts
+
+
+def _as_experts(user_ids, expert_ids, lead, experts) -> tuple[list[int], list[int], str | None]:
+    """A team as the form lists it: a user who is an expert is ticked as that expert."""
+    expert_of = {e.user_id: e.id for e in experts if e.user_id}
+    users = [i for i in user_ids or [] if i not in expert_of]
+    moved = [expert_of[i] for i in user_ids or [] if i in expert_of]
+    if lead and lead.startswith("u:") and lead[2:].isdigit() and int(lead[2:]) in expert_of:
+        lead = f"e:{expert_of[int(lead[2:])]}"
+    return users, list(dict.fromkeys([*(expert_ids or []), *moved])), lead
 
 
 def _person_name(person, users, experts) -> str | None:
@@ -137,7 +152,9 @@ def export(fmt: str):
 def _week_context(with_contacts: bool = False) -> dict:
     who = request.args.get("who", "")
     if not who and current_user.role == Role.EXPERT:
-        who = f"u:{current_user.id}"  # an expert opens on their own week
+        # An expert opens on their own week, as the expert the pickers list them as.
+        own = db.session.scalar(select(Expert.id).where(Expert.user_id == current_user.id).execution_options(**ALL))
+        who = f"e:{own}" if own else f"u:{current_user.id}"
     person = _person_arg(who)
     region_id = None if person else _default_region_id()
     regions = regions_for(current_user)
@@ -155,7 +172,8 @@ def _week_context(with_contacts: bool = False) -> dict:
                     current_user.name if person == ("u", current_user.id) else None), region=region, regions=regions,
                 users=users, experts=experts, level_labels=LEVEL_LABELS,
                 prev_week=(monday - timedelta(days=7)).isoformat(), next_week=(monday + timedelta(days=7)).isoformat(),
-                this_week=services.monday_of(grove_time.now_utc().astimezone(tz).date()).isoformat())
+                this_week=services.monday_of(grove_time.now_utc().astimezone(tz).date()).isoformat(),
+                today=grove_time.now_utc().astimezone(tz).date(), printed_at=grove_time.now_utc())
 
 
 @bp.get("/week")
@@ -167,7 +185,7 @@ def week():
 @bp.get("/schedule")
 def schedule():
     """The printable week schedule of a region or a person: A4, day by day."""
-    return render("visits/schedule.html", **_week_context(with_contacts=True))
+    return render("visits/schedule.html", name_parts=name_parts, **_week_context(with_contacts=True))
 
 
 # ---- scheduling
@@ -221,6 +239,8 @@ def _visit_form(visit: Visit | None = None, data: dict | None = None,
             form.ends_at.data = to_utc(datetime.combine(day, time(11, 30)), tz)
         if visit is None and not form.user_ids.data and not form.expert_ids.data and current_user.role != Role.EXPERT:
             form.user_ids.data = [current_user.id] if current_user.id in {u.id for u in users} else []
+        form.user_ids.data, form.expert_ids.data, form.lead.data = _as_experts(
+            form.user_ids.data, form.expert_ids.data, form.lead.data, experts)
         if company and not form.place.data:
             form.place.data = services._address(company)
         if target is not None and not form.agenda.data:
@@ -307,6 +327,8 @@ def _schedule(visit: Visit | None):
                 if target is not None:
                     target.link(saved)
                 db.session.commit()
+                flash(_("The visit to %(company)s on %(day)s is saved.", company=saved.company.name,
+                        day=localdate(saved.starts_at, "medium", saved.region)), "success")
                 return redirect_after_write(target.url if target else url_for("visits.detail", visit_id=saved.id))
             db.session.rollback()
             must_confirm = True  # conflicts to look at again (409)

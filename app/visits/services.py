@@ -1,6 +1,6 @@
 """Visits: scheduling with conflict checks, statuses and reports, week data, opportunities and
 escalations. Services flush; routes commit."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -231,13 +231,32 @@ class Week:
     busy: list[Visit]          # another region's bookings of this person: shown without details
 
     def on(self, day: date, tz: ZoneInfo) -> list:
-        """What happens on a local day: visits and talks, multi-day ones on every day they cover."""
+        """What happens on a local day: visits and talks, multi-day ones on every day they cover.
+
+        A seminar with several of the week's speakers is one item, its speakers' names with it."""
         start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
         end = start + timedelta(days=1)
         items = [("visit", v) for v in self.visits if v.starts_at < end and v.ends_at > start]
         items += [("busy", v) for v in self.busy if v.starts_at < end and v.ends_at > start]
-        items += [("talk", s) for _sp, s in self.talks if s.starts_at < end and s.ends_at > start]
+        seminars: dict[int, Talk] = {}
+        for speaker, seminar in self.talks:
+            if seminar.starts_at < end and seminar.ends_at > start:
+                talk = seminars.setdefault(seminar.id, Talk(seminar))
+                if speaker.expert is not None and speaker.expert.name not in talk.speakers:
+                    talk.speakers.append(speaker.expert.name)
+        items += [("talk", talk) for talk in seminars.values()]
         return sorted(items, key=lambda item: item[1].starts_at)
+
+
+@dataclass
+class Talk:
+    """A seminar in a week, with the names of the speakers the week shows."""
+
+    seminar: Seminar
+    speakers: list[str] = field(default_factory=list)
+
+    def __getattr__(self, name):  # starts_at, title, venue... are the seminar's
+        return getattr(self.seminar, name)
 
 
 def monday_of(day: date) -> date:
@@ -256,7 +275,9 @@ def week_data(monday: date, tz: ZoneInfo, *, region_id: int | None = None, perso
     talks_stmt = (select(Speaker, Seminar).join(Seminar, Seminar.id == Speaker.seminar_id)
                   .where(Seminar.status != SeminarStatus.CANCELLED,
                          overlapping(Seminar.starts_at, Seminar.ends_at, start, end, timedelta(0)))
-                  .order_by(Seminar.starts_at))
+                  # A head-office speaker belongs to no region: read every expert's name.
+                  .options(joinedload(Speaker.expert).lazyload(Expert.tags))
+                  .order_by(Seminar.starts_at, Speaker.position, Speaker.id))
     busy = []
     if person:
         kind, ident = person
@@ -274,7 +295,7 @@ def week_data(monday: date, tz: ZoneInfo, *, region_id: int | None = None, perso
                                          .execution_options(**ALL)))
     else:
         visits = list(db.session.scalars(stmt.where(Visit.region_id == region_id)))
-        talks = list(db.session.execute(talks_stmt.where(Seminar.region_id == region_id)))
+        talks = list(db.session.execute(talks_stmt.where(Seminar.region_id == region_id).execution_options(**ALL)))
     return Week(monday, [monday + timedelta(days=i) for i in range(7)], visits, talks, busy)
 
 
