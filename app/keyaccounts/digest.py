@@ -62,8 +62,8 @@ class Digest:
     total_due: int
 
     def subject(self) -> str:
-        return ngettext("%(num)s of your accounts newly needs attention",
-                        "%(num)s of your accounts newly need attention", len(self.accounts))
+        return ngettext("%(num)s of your accounts is newly due for attention",
+                        "%(num)s of your accounts are newly due for attention", len(self.accounts))
 
     def body(self) -> str:
         lines = [_("Since %(day)s, these accounts of yours fell due:", day=format_date(self.since, "long"))]

@@ -56,6 +56,10 @@ def test_an_issue_through_the_page_that_crosses_the_minimum_tells_the_managers(c
         "Last move: Issued 1 by 王业务.",
         "Order 6 to fill it up to 8 (lead time 20 days)."]
     assert db.session.scalar(select(func.count(OutboxMessage.id))) == 2
+    client.post("/logout")
+    client.post("/login", data={"email": w.manager.email, "password": "correct horse battery"})
+    page = client.get(english.link)
+    assert page.status_code == 200 and "P-100" in page.get_data(as_text=True)  # where parts are received
     # Further down: still below, nothing new.
     assert client.post(f"/stock/{w.row.id}/issue", data={"issue-quantity": "2"}).status_code == 303
     assert len(_notifications()) == 2

@@ -113,6 +113,19 @@ def test_e_mail_from_the_job_links_to_grove_by_its_base_url(renewal_world, app, 
     assert _notifications(user_id=w.rep.id)[0].link == f"/associations/{w.association.id}#membership"
 
 
+def test_the_links_open_where_the_person_acts(renewal_world, digest_world, client):
+    _send_renewals()
+    _send_digests()
+    for person, text in [(renewal_world.manager, "Renew"), (digest_world.owner, "龙湾上周到期光学有限公司")]:
+        client.post("/login", data={"email": person.email, "password": "correct horse battery"})
+        (note,) = _notifications(user_id=person.id)
+        opened = client.post("/notifications/open", data={"notification": note.id})
+        assert opened.status_code == 303 and opened.headers["Location"].endswith(note.link)
+        page = client.get(note.link)
+        assert page.status_code == 200 and text in page.get_data(as_text=True)
+        client.post("/logout")
+
+
 def test_a_term_found_late_gets_the_nearest_reminder_only(renewal_world, now):
     w = renewal_world
     now.set(NOW + timedelta(days=55))  # 5 days left, never reminded
@@ -227,7 +240,7 @@ def test_each_owner_gets_one_digest_of_the_accounts_newly_due(digest_world):
     digest_note = mine[0]
     assert (digest_note.kind, digest_note.key) == ("attention_due", "attention-digest:2026-W49")
     assert digest_note.link == "/key-accounts/due?owner=me"
-    assert digest_note.subject == "2 of your accounts newly need attention"
+    assert digest_note.subject == "2 of your accounts are newly due for attention"
     assert digest_note.body.splitlines() == [
         "Since November 24, 2026, these accounts of yours fell due:",
         "• 龙湾上周到期光学有限公司 · A visit · 6 days over · Tier A",
@@ -276,7 +289,7 @@ def test_a_long_digest_names_twenty_and_counts_the_rest(app, now, make_user, mak
     lines = _notifications()[0].body.splitlines()
     assert sum(line.startswith("• ") for line in lines) == 20
     assert "… and 3 more." in lines
-    assert _notifications()[0].subject == "23 of your accounts newly need attention"
+    assert _notifications()[0].subject == "23 of your accounts are newly due for attention"
 
 
 # ---- the command

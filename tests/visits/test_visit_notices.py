@@ -165,6 +165,11 @@ def test_an_escalation_tells_the_regions_managers_when_it_is_proposed(client, lo
                 data={"title": "整线改造", "value": "600000", "stage": "negotiation"})
     assert len(_notifications()) == 2
     assert db.session.scalar(select(func.count(OutboxMessage.id))) == 2
+    # The link opens the proposal with its decision for the manager.
+    client.post("/logout")
+    client.post("/login", data={"email": managers.one.email, "password": "correct horse battery"})
+    page = client.get(english.link).get_data(as_text=True)
+    assert "Approve and schedule the visit" in page
 
 
 def test_the_notice_is_part_of_the_escalations_transaction(app, make_company, managers):
