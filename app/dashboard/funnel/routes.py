@@ -9,15 +9,14 @@ from app.dashboard import bp
 from app.dashboard.funnel import charts, services
 from app.dashboard.funnel.services import Mode, Quarter, Step
 from app.htmx import render
-from app.markets.services import RowPage
+from app.markets.models import Market
 
 
-def _market_arg(regions):
-    """`?market=`: a market of the user's regions (another's is a 404); blank or junk is the region."""
-    market_id = request.args.get("market", type=int)
+def _chosen_market(choices: list[Market], market_id: int | None) -> Market | None:
+    """The market of `?market=` among the user's (`choices`); another region's, or none such, is a 404."""
     if market_id is None:
         return None
-    market = services.market_in(regions, market_id)
+    market = next((m for m in choices if m.id == market_id), None)
     if market is None:
         abort(404)
     return market
@@ -28,7 +27,9 @@ def _market_arg(regions):
 def funnel():
     """The breakthrough funnel of the region and of each market, with the quarter-by-quarter trend."""
     regions = regions_for(current_user)
-    market = _market_arg(regions)
+    choices = services.market_choices(regions)
+    # Junk (`?market=abc`) or blank is the whole region, as the chooser's first option says.
+    market = _chosen_market(choices, request.args.get("market", type=int))
     mode = services.parse_mode(request.args.get("mode"))
     market_id = market.id if market else None
     total = services.funnel_for(regions, market_id=market_id, mode=mode)
@@ -37,7 +38,7 @@ def funnel():
     return render("dashboard/funnel.html", "dashboard/_funnel_body.html", target="funnel-body",
                   regions=regions, market=market, mode=mode, modes=list(Mode), total=total, funnels=markets,
                   trend=trend, trend_chart=charts.trend_chart(trend),
-                  market_choices=services.market_choices(regions))
+                  market_choices=choices)
 
 
 @bp.get("/funnel/companies")
@@ -56,21 +57,17 @@ def funnel_companies():
         quarter = Quarter.parse(request.args.get("quarter"))
         if quarter is None:
             errors["quarter"] = [_("Write a quarter like 2026Q3.")]
-    market = None
-    if request.args.get("market", "").strip():
-        market_id = request.args.get("market", type=int)
-        market = services.market_in(regions, market_id) if market_id is not None else None
-        if market_id is None:
-            errors["market"] = [_("Choose a market from the list.")]
-        elif market is None:
-            abort(404)
+    choices = services.market_choices(regions)
+    market_id = request.args.get("market", type=int)
+    if request.args.get("market", "").strip() and market_id is None:
+        errors["market"] = [_("Choose a market from the list.")]
+    market = _chosen_market(choices, market_id)
     mode = services.parse_mode(request.args.get("mode"))
     page = None
     if not errors:
-        stmt = services.companies_at(regions, step, market_id=market.id if market else None, mode=mode,
-                                     quarter=quarter)
-        page = RowPage(stmt, page_number(), current_app.config["PAGE_SIZE"])
+        behind = services.companies_behind(regions, step, market_id=market_id, mode=mode, quarter=quarter)
+        page = services.CompanyPage(behind, page_number(), current_app.config["PAGE_SIZE"])
     return render("dashboard/funnel_companies.html", "dashboard/_funnel_companies.html", target="results",
                   status=400 if errors else 200, page=page, errors=errors, step=step, market=market, mode=mode,
                   quarter=quarter, steps=list(Step), modes=list(Mode), quarters=services.last_quarters(regions),
-                  market_choices=services.market_choices(regions), funnel_url=services.funnel_url(market, mode))
+                  market_choices=choices, funnel_url=services.funnel_url(market, mode))

@@ -29,15 +29,18 @@ every market of the regions in two statements whatever the number of companies, 
 in one or two, ``trend_for`` in one. Quarters are calendar quarters in the region's time zone.
 """
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from time import monotonic
 
 import sqlalchemy as sa
-from flask import url_for
+from flask import g, has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, literal, null, or_, select, union
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import and_, case, event, func, literal, null, or_, select, union
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.accounts.models import (
     Company,
@@ -49,6 +52,7 @@ from app.accounts.models import (
     company_markets,
 )
 from app.associations.models import Membership, MembershipStatus, association_markets
+from app.audit import AuditEntry
 from app.auth.models import Region, User
 from app.core.enums import LabelledEnum
 from app.core.time import today_in, zone_of
@@ -251,72 +255,106 @@ def funnel_for(regions, *, market_id: int | None = None, mode: Mode | str = Mode
     """The funnel of one market of `regions` (`market_id`), or of the whole regions (None).
 
     `regions` are the caller's regions (Region rows or ids: `regions_for(current_user)`); a market
-    outside them gives an empty funnel. One statement for the region, two for a market.
+    outside them gives an empty funnel named "". See `funnels_by_market` for the statements.
     """
-    mode = parse_mode(getattr(mode, "value", mode))
-    region_ids = _ids(regions)
-    if market_id is None:
-        row = db.session.execute(_aggregate(region_ids, mode, per_market=False),
-                                 execution_options={"all_regions": True}).one()
-        return _funnel(None, "", mode, row)
-    market = _markets(region_ids, market_id).get(market_id)
-    if market is None:
-        return _funnel(market_id, "", mode, None)
-    rows = {r.market_id: r for r in db.session.execute(
-        _aggregate(region_ids, mode, per_market=True, market_id=market_id), execution_options={"all_regions": True})}
-    return _funnel(market_id, market.name, mode, rows.get(market_id))
+    mode, region_ids = parse_mode(getattr(mode, "value", mode)), _ids(regions)
+
+    def compute() -> Funnel:
+        if market_id is None:
+            row = db.session.execute(_aggregate(region_ids, mode, per_market=False),
+                                     execution_options={"all_regions": True}).one()
+            return _funnel(None, "", mode, row)
+        market = _markets(region_ids, market_id).get(market_id)
+        if market is None:
+            return _funnel(market_id, "", mode, None)
+        rows = {r.market_id: r for r in db.session.execute(
+            _aggregate(region_ids, mode, per_market=True, market_id=market_id),
+            execution_options={"all_regions": True})}
+        return _funnel(market_id, market.name, mode, rows.get(market_id))
+    return _cached(("funnel", region_ids, mode, market_id), compute)
 
 
 def funnels_by_market(regions, *, mode: Mode | str = Mode.STRICT) -> list[Funnel]:
     """One Funnel per market of `regions`, by region then market name (markets with no company too).
 
-    Two statements whatever the number of markets and companies: the markets, and one aggregate
-    grouped by market. Each Funnel has `.name` (the market), `.steps`, `.top` and `.url`.
+    Each Funnel has `.name` (the market), `.steps`, `.top` and `.url`. A constant number of
+    statements whatever the number of markets and companies: one to learn whether the data changed
+    since the figures were last counted (see `_cached`), and when it did, two more: the markets,
+    and one aggregate grouped by market.
     """
-    mode = parse_mode(getattr(mode, "value", mode))
-    region_ids = _ids(regions)
-    markets = _markets(region_ids)
-    if not markets:
-        return []
-    rows = {r.market_id: r for r in db.session.execute(
-        _aggregate(region_ids, mode, per_market=True), execution_options={"all_regions": True})}
-    return [_funnel(m.id, m.name, mode, rows.get(m.id)) for m in markets.values()]
+    mode, region_ids = parse_mode(getattr(mode, "value", mode)), _ids(regions)
+
+    def compute() -> list[Funnel]:
+        markets = _markets(region_ids)
+        if not markets:
+            return []
+        rows = {r.market_id: r for r in db.session.execute(
+            _aggregate(region_ids, mode, per_market=True), execution_options={"all_regions": True})}
+        return [_funnel(m.id, m.name, mode, rows.get(m.id)) for m in markets.values()]
+    return list(_cached(("by_market", region_ids, mode), compute))
 
 
 def trend_for(regions, *, market_id: int | None = None, mode: Mode | str = Mode.STRICT,
               quarters: int = TREND_QUARTERS) -> Trend:
-    """How many companies reached each step in each of the last `quarters` quarters (one statement)."""
-    mode = parse_mode(getattr(mode, "value", mode))
-    region_ids = _ids(regions)
-    window = last_quarters(regions, quarters)
-    bounds = [q.starts_on for q in window] + [window[-1].next.starts_on]
-    stmt = _aggregate(region_ids, mode, per_market=market_id is not None, market_id=market_id,
-                      bounds=_Bounds(bounds, _zone_name(regions)), trend=len(window))
-    row = next(iter(db.session.execute(stmt, execution_options={"all_regions": True})), None)
-    rows = tuple(TrendRow(step, tuple(int(getattr(row, f"t_{k}_{q}") or 0) if row is not None else 0
-                                      for q in range(1, len(window) + 1)))
-                 for k, step in enumerate(STEPS))
-    return Trend(market_id, mode, tuple(window), rows)
+    """How many companies reached each step in each of the last `quarters` quarters (one aggregate)."""
+    mode, region_ids = parse_mode(getattr(mode, "value", mode)), _ids(regions)
+    window = tuple(last_quarters(regions, quarters))
+    zone = _zone_name(regions)
+
+    def compute() -> Trend:
+        bounds = _Bounds([q.starts_on for q in window] + [window[-1].next.starts_on], zone)
+        stmt = _aggregate(region_ids, mode, per_market=market_id is not None, market_id=market_id,
+                          bounds=bounds, trend=len(window))
+        row = next(iter(db.session.execute(stmt, execution_options={"all_regions": True})), None)
+        rows = tuple(TrendRow(step, tuple(int(getattr(row, f"t_{k}_{q}") or 0) if row is not None else 0
+                                          for q in range(1, len(window) + 1)))
+                     for k, step in enumerate(STEPS))
+        return Trend(market_id, mode, window, rows)
+    return _cached(("trend", region_ids, mode, market_id, window, zone), compute)
 
 
-def companies_at(regions, step: Step, *, market_id: int | None = None, mode: Mode | str = Mode.STRICT,
-                 quarter: Quarter | None = None) -> sa.Select:
-    """The select of the companies behind a bar (Company, order value in cents), by name.
+def companies_behind(regions, step: Step, *, market_id: int | None = None, mode: Mode | str = Mode.STRICT,
+                     quarter: Quarter | None = None) -> tuple[tuple[int, int], ...]:
+    """The companies behind a bar as (company id, order value in cents), by name.
 
     With `quarter`, only those that reached the step in that quarter (as the trend counts them).
-    Paginate it with `db.paginate`-like helpers; it is limited to `regions` by itself.
+    `CompanyPage` turns them into a page of Company rows.
     """
-    mode = parse_mode(getattr(mode, "value", mode))
-    region_ids = _ids(regions)
-    bounds = _Bounds([quarter.starts_on, quarter.next.starts_on], _zone_name(regions)) if quarter else None
-    facts = _facts(region_ids, per_market=market_id is not None, market_id=market_id,
-                   bounds=bounds or _Bounds([], "UTC"))
-    reached = _reached(facts, mode)[STEPS.index(step)]
-    where = reached == 1 if quarter else reached.isnot(None)
-    ids = select(facts.c.company_id, facts.c.value).where(where).subquery("behind")
-    return (select(Company, ids.c.value).join(ids, ids.c.company_id == Company.id)
-            .where(Company.region_id.in_(region_ids)).order_by(Company.name_key, Company.id)
-            .options(selectinload(Company.markets), joinedload(Company.owner).lazyload(User.regions)))
+    mode, region_ids = parse_mode(getattr(mode, "value", mode)), _ids(regions)
+    zone = _zone_name(regions) if quarter else "UTC"
+
+    def compute() -> tuple[tuple[int, int], ...]:
+        bounds = _Bounds([quarter.starts_on, quarter.next.starts_on], zone) if quarter else _Bounds([], zone)
+        counted = _counted(region_ids, mode, per_market=market_id is not None, market_id=market_id, bounds=bounds)
+        at = getattr(counted.c, f"s_{STEPS.index(step)}")
+        c = Company.__table__
+        stmt = (select(counted.c.company_id, counted.c.value).join(c, c.c.id == counted.c.company_id)
+                .where(at == 1 if quarter else at.isnot(None)).order_by(c.c.name_key, c.c.id))
+        return tuple((int(i), int(v or 0)) for i, v in db.session.execute(
+            stmt, execution_options={"all_regions": True}))
+    return _cached(("companies", region_ids, mode, market_id, step, quarter, zone), compute)
+
+
+class CompanyPage:
+    """One page of the companies behind a bar, shaped like Flask-SQLAlchemy's pagination: `items`
+    are (Company, order value in cents), loaded with their markets and owner (two statements)."""
+
+    def __init__(self, behind: tuple[tuple[int, int], ...], page: int, per_page: int):
+        self.total = len(behind)
+        self.per_page = per_page
+        self.pages = max(1, -(-self.total // per_page))
+        self.page = min(max(page, 1), self.pages)
+        chosen = behind[(self.page - 1) * per_page: self.page * per_page]
+        companies = {c.id: c for c in db.session.scalars(
+            select(Company).where(Company.id.in_([i for i, _v in chosen]))
+            .options(selectinload(Company.markets), joinedload(Company.owner).lazyload(User.regions)))} \
+            if chosen else {}
+        self.items = [(companies[i], value) for i, value in chosen if i in companies]
+        self.first = (self.page - 1) * per_page + 1 if self.items else 0
+        self.last = self.first + len(self.items) - 1 if self.items else 0
+        self.has_prev, self.has_next = self.page > 1, self.page < self.pages
+        self.prev_num = self.page - 1 if self.has_prev else None
+        self.next_num = self.page + 1 if self.has_next else None
 
 
 def last_quarters(regions, n: int = TREND_QUARTERS) -> list[Quarter]:
@@ -326,6 +364,86 @@ def last_quarters(regions, n: int = TREND_QUARTERS) -> list[Quarter]:
     for _i in range(n - 1):
         window.insert(0, window[0].previous)
     return window
+
+
+# ---- counting once per change of the data -------------------------------------------------
+#
+# Counting the funnel reads every company of the region with its visits, seminars, opportunities,
+# orders and stage history: tens of milliseconds at a few thousand companies, hundreds at a large
+# region's 20,000, where the home page must answer in 50. The figures change only when someone
+# writes, so they are kept per process and counted again when the data changed. Whether it did is
+# one cheap statement: every write through the ORM adds an audit entry (app/audit.py), and the
+# bulk writes that bypass it (the directory import, loading demo data) add rows with new ids, so
+# the newest audit entry and the highest ids of the tables the funnel reads name the state of the
+# data. That state is read once per request (again after a commit) and is the same for every
+# process and host on the database, so no process serves figures older than its last request.
+
+
+_CACHE_SIZE = 256
+# However the data looks, figures older than this are counted again.
+_CACHE_SECONDS = 600
+_VERSION = "funnel_data_version"
+
+
+class _Results:
+    """Counted figures by (database, state of the data, question), the most recently used kept."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._items: OrderedDict = OrderedDict()
+
+    def get(self, key):
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is None or monotonic() - hit[0] > _CACHE_SECONDS:
+                return None
+            self._items.move_to_end(key)
+            return hit[1]
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = (monotonic(), value)
+            self._items.move_to_end(key)
+            while len(self._items) > _CACHE_SIZE:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_results = _Results()
+
+
+def _data_version() -> tuple:
+    """The state of the data the funnel reads: one statement, each part an index's last entry."""
+    if has_request_context() and _VERSION in g:
+        return g.get(_VERSION)
+    audit = AuditEntry.__table__
+    tables = (audit, Company.__table__, Visit.__table__, Registration.__table__, Opportunity.__table__,
+              Order.__table__, StageChange.__table__, Membership.__table__, Market.__table__)
+    parts = [select(func.max(t.c.id)).scalar_subquery() for t in tables]
+    parts.append(select(func.max(audit.c.at)).scalar_subquery())
+    version = tuple(db.session.execute(select(*parts), execution_options={"all_regions": True}).one())
+    if has_request_context():
+        setattr(g, _VERSION, version)
+    return version
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_version(session) -> None:
+    # What this request wrote changes the state: the next figures it asks for read it again.
+    if has_request_context():
+        g.pop(_VERSION, None)
+
+
+def _cached(question: tuple, compute):
+    key = (str(db.engine.url), _data_version(), question)
+    value = _results.get(key)
+    if value is None:
+        value = compute()
+        _results.put(key, value)
+    return value
 
 
 # ---- building the SQL ----------------------------------------------------------------------
@@ -408,12 +526,16 @@ def _companies_of_markets(market_id: int | None):
     return union(listed, via).subquery("pairs")
 
 
-def _facts(region_ids, *, per_market: bool, market_id: int | None, bounds: _Bounds):
-    """One row per company (and market): the quarter bucket in which it reached each step."""
+def _raw(region_ids, *, per_market: bool, market_id: int | None):
+    """One row per company (and market) with the facts each step reads, as dates and moments.
+
+    Materialized: the steps below read its columns many times, and a subquery inlined into them
+    would be evaluated again at each read.
+    """
     c = Company.__table__
     in_regions = select(c.c.id).where(c.c.region_id.in_(region_ids))
 
-    # Our active memberships: their associations, and when we first joined each.
+    # Our active memberships' associations, and when we first joined each.
     m = Membership.__table__
     active = select(m.c.association_id).where(m.c.status == MembershipStatus.ACTIVE)
     terms = (select(m.c.association_id, func.min(func.coalesce(m.c.joined_on, _FIRST_DAY)).label("joined_on"))
@@ -428,19 +550,12 @@ def _facts(region_ids, *, per_market: bool, market_id: int | None, bounds: _Boun
             joined = joined.where(amk.c.market_id == market_id)
     joined = joined.where(am.c.company_id.in_(in_regions)).group_by(*j_cols).subquery("j")
 
-    r, s = Registration.__table__, Seminar.__table__
-    a_cols = [r.c.company_id] + ([s.c.market_id] if per_market else [])
-    attended = (select(*a_cols, func.min(s.c.starts_at).label("first_at"))
-                .select_from(r.join(s, s.c.id == r.c.seminar_id))
-                .where(r.c.status == RegistrationStatus.ATTENDED, r.c.company_id.in_(in_regions)))
-    if market_id is not None:
-        attended = attended.where(s.c.market_id == market_id)
-    attended = attended.group_by(*a_cols).subquery("a")
-
-    v = Visit.__table__
-    visited = (select(v.c.company_id, func.min(v.c.starts_at).label("first_at"))
-               .where(v.c.status == VisitStatus.DONE, v.c.company_id.in_(in_regions))
-               .group_by(v.c.company_id).subquery("v"))
+    # The first seminar attended and the first visit done: one index lookup per company (a scan of
+    # every visit and registration would read far more rows than there are companies).
+    r, s, v = Registration.__table__, Seminar.__table__, Visit.__table__
+    first_attended = (select(func.min(s.c.starts_at)).select_from(r.join(s, s.c.id == r.c.seminar_id))
+                      .where(r.c.company_id == c.c.id, r.c.status == RegistrationStatus.ATTENDED))
+    first_visit = select(func.min(v.c.starts_at)).where(v.c.company_id == c.c.id, v.c.status == VisitStatus.DONE)
 
     o = Opportunity.__table__
     is_won = o.c.stage == OpportunityStage.WON
@@ -470,64 +585,75 @@ def _facts(region_ids, *, per_market: bool, market_id: int | None, bounds: _Boun
 
     if per_market:
         pairs = _companies_of_markets(market_id)
-        base = pairs.join(c, c.c.id == pairs.c.company_id)
         market_col = pairs.c.market_id
-        base = (base.outerjoin(joined, and_(joined.c.company_id == c.c.id, joined.c.market_id == market_col))
-                .outerjoin(attended, and_(attended.c.company_id == c.c.id, attended.c.market_id == market_col)))
+        base = pairs.join(c, c.c.id == pairs.c.company_id).outerjoin(
+            joined, and_(joined.c.company_id == c.c.id, joined.c.market_id == market_col))
+        first_attended = first_attended.where(s.c.market_id == market_col)
     else:
-        base = c
         market_col = null()
-        base = (base.outerjoin(joined, joined.c.company_id == c.c.id)
-                .outerjoin(attended, attended.c.company_id == c.c.id))
-    base = (base.outerjoin(visited, visited.c.company_id == c.c.id).outerjoin(opps, opps.c.company_id == c.c.id)
-            .outerjoin(orders, orders.c.company_id == c.c.id).outerjoin(history, history.c.company_id == c.c.id))
+        base = c.outerjoin(joined, joined.c.company_id == c.c.id)
+    base = (base.outerjoin(opps, opps.c.company_id == c.c.id).outerjoin(orders, orders.c.company_id == c.c.id)
+            .outerjoin(history, history.c.company_id == c.c.id))
+    columns = [c.c.id.label("company_id"), market_col.label("market_id"),
+               func.coalesce(orders.c.total, 0).label("value"), c.c.created_at, c.c.stage, c.c.tier,
+               joined.c.joined_on, first_attended.scalar_subquery().label("first_attended"),
+               first_visit.scalar_subquery().label("first_visit"), opps.c.first_at.label("first_opportunity"),
+               opps.c.has_won, opps.c.won_on, opps.c.won_at, orders.c.first_on.label("first_order")]
+    columns += [getattr(history.c, f"{kind}_{step.value}") for step in _LADDER for kind in ("ever", "into")]
+    return (select(*columns).select_from(base).where(c.c.region_id.in_(region_ids))
+            .cte("funnel_raw").prefix_with("MATERIALIZED"))
 
-    entered = bounds.bucket(c.c.created_at, is_date=False)
+
+def _buckets(raw, bounds: _Bounds):
+    """Per company (and market): the quarter bucket in which it reached each step (NULL: never)."""
+    entered = bounds.bucket(raw.c.created_at, is_date=False)
 
     def ladder(step: Step):
-        stages = _LADDER[step]
-        now = c.c.stage.in_(stages)
+        now = raw.c.stage.in_(_LADDER[step])
         if step is Step.KEY_ACCOUNT:
-            now = or_(now, c.c.tier.isnot(None))
-        was = or_(now, getattr(history.c, f"ever_{step.value}") == 1)
-        return case((was, func.coalesce(bounds.bucket(getattr(history.c, f"into_{step.value}"), is_date=False),
-                                        entered)), else_=null())
+            now = or_(now, raw.c.tier.isnot(None))
+        was = or_(now, getattr(raw.c, f"ever_{step.value}") == 1)
+        into = bounds.bucket(getattr(raw.c, f"into_{step.value}"), is_date=False)
+        return case((was, func.coalesce(into, entered)), else_=null())
 
-    first_order = bounds.bucket(orders.c.first_on, is_date=True)
-    won_opportunity = case((opps.c.has_won == 1, func.coalesce(bounds.bucket(opps.c.won_on, is_date=True),
-                                                                bounds.bucket(opps.c.won_at, is_date=False))),
+    first_order = bounds.bucket(raw.c.first_order, is_date=True)
+    won_opportunity = case((raw.c.has_won == 1, func.coalesce(bounds.bucket(raw.c.won_on, is_date=True),
+                                                               bounds.bucket(raw.c.won_at, is_date=False))),
                            else_=null())
     reached = {
-        Step.JOINED: case((joined.c.joined_on.isnot(None),
-                           _greatest(entered, bounds.bucket(joined.c.joined_on, is_date=True))), else_=null()),
-        Step.ATTENDED: bounds.bucket(attended.c.first_at, is_date=False),
+        Step.JOINED: case((raw.c.joined_on.isnot(None),
+                           _greatest(entered, bounds.bucket(raw.c.joined_on, is_date=True))), else_=null()),
+        Step.ATTENDED: bounds.bucket(raw.c.first_attended, is_date=False),
         Step.TARGET: ladder(Step.TARGET),
-        Step.VISITED: bounds.bucket(visited.c.first_at, is_date=False),
-        Step.OPPORTUNITY: _least(bounds.bucket(opps.c.first_at, is_date=False), first_order, ladder(Step.OPPORTUNITY)),
+        Step.VISITED: bounds.bucket(raw.c.first_visit, is_date=False),
+        Step.OPPORTUNITY: _least(bounds.bucket(raw.c.first_opportunity, is_date=False), first_order,
+                                 ladder(Step.OPPORTUNITY)),
         Step.WON: _least(first_order, won_opportunity, ladder(Step.WON)),
         Step.KEY_ACCOUNT: ladder(Step.KEY_ACCOUNT),
     }
-    columns = [c.c.id.label("company_id"), market_col.label("market_id"),
-               func.coalesce(orders.c.total, 0).label("value")]
-    columns += [reached[step].label(f"b_{k}") for k, step in enumerate(STEPS)]
-    return select(*columns).select_from(base).where(c.c.region_id.in_(region_ids)).subquery("facts")
+    return (select(raw.c.company_id, raw.c.market_id, raw.c.value,
+                   *(reached[step].label(f"b_{k}") for k, step in enumerate(STEPS)))
+            .cte("funnel_buckets").prefix_with("MATERIALIZED"))
 
 
-def _reached(facts, mode: Mode) -> list:
-    """Per step, the quarter bucket in which the company counts there (NULL: it does not)."""
-    buckets = [getattr(facts.c, f"b_{k}") for k in range(len(STEPS))]
-    if mode is Mode.ANY:
-        return buckets
-    return [_greatest(*buckets[: k + 1]) for k in range(len(STEPS))]
+def _counted(region_ids, mode: Mode, *, per_market: bool, market_id: int | None, bounds: _Bounds):
+    """Per company (and market): `s_0`..`s_6`, the bucket in which it counts at each step (NULL: it does not).
+
+    Strict counting counts a step once every earlier step is passed too, in the latest of their quarters.
+    """
+    buckets = _buckets(_raw(region_ids, per_market=per_market, market_id=market_id), bounds)
+    b = [getattr(buckets.c, f"b_{k}") for k in range(len(STEPS))]
+    reached = b if mode is Mode.ANY else [_greatest(*b[: k + 1]) for k in range(len(STEPS))]
+    return (select(buckets.c.company_id, buckets.c.market_id, buckets.c.value,
+                   *(expr.label(f"s_{k}") for k, expr in enumerate(reached)))
+            .cte("funnel_counted").prefix_with("MATERIALIZED"))
 
 
 def _aggregate(region_ids, mode: Mode, *, per_market: bool, market_id: int | None = None,
                bounds: _Bounds | None = None, trend: int = 0):
-    facts = _facts(region_ids, per_market=per_market, market_id=market_id, bounds=bounds or _Bounds([], "UTC"))
-    # The strict buckets are computed once per row in a derived table; the sums below read columns.
-    reached = _reached(facts, mode)
-    counted = select(facts.c.market_id, facts.c.value,
-                     *(b.label(f"s_{k}") for k, b in enumerate(reached))).subquery("counted")
+    """Counts (`n_k`), order values (`v_k`) and, with `trend` quarters, counts by quarter (`t_k_q`)."""
+    counted = _counted(region_ids, mode, per_market=per_market, market_id=market_id,
+                       bounds=bounds or _Bounds([], "UTC"))
     columns = []
     for k in range(len(STEPS)):
         at = getattr(counted.c, f"s_{k}")
@@ -551,11 +677,6 @@ def _funnel(market_id: int | None, name: str, mode: Mode, row) -> Funnel:
             cumulative_conversion=counts[k] / counts[0] if counts[0] else None,
             market_id=market_id, mode=mode))
     return Funnel(market_id, name, mode, tuple(steps))
-
-
-def market_in(regions, market_id: int) -> Market | None:
-    """The market of this id if it is one of `regions`' (else None)."""
-    return _markets(_ids(regions), market_id).get(market_id)
 
 
 def market_choices(regions) -> list[Market]:
