@@ -256,7 +256,8 @@ def test_a_public_sign_up_is_recorded_without_a_user_in_the_seminars_region(clie
     seminar.ends_at = seminar.starts_at + timedelta(hours=2)
     db.session.commit()
     response = client.post(f"/s/{seminar.slug}", data={"name": "张三", "company": "无锡明光电器有限公司",
-                                                       "email": "zhang@example.com", "consent": "y"})
+                                                       "phone": "13800001234", "email": "zhang@example.com",
+                                                       "consent": "y"})
     assert response.status_code in (200, 303), response.get_data(as_text=True)[:300]
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.table_name == "registrations",
                                                        AuditEntry.summary.like("张三%")))

@@ -61,8 +61,10 @@ def _sign_up_until(port: int, slug: str, stop: threading.Event, acknowledged: li
         n += 1
         visitor = Visitor(port)
         visitor.request("GET", f"/s/{slug}")
-        email = f"{uuid.uuid4().hex[:12]}@example.com"
-        body = urlencode({"csrf_token": visitor.token, "name": f"参会人{n}", "email": email, "consent": "y"})
+        person = uuid.uuid4()
+        email, phone = f"{person.hex[:12]}@example.com", f"139{person.int % 10**8:08d}"
+        body = urlencode({"csrf_token": visitor.token, "name": f"参会人{n}", "phone": phone, "email": email,
+                          "consent": "y"})
         status, location, _page = visitor.request("POST", f"/s/{slug}", body)
         if status == 303:
             acknowledged.append((time.monotonic(), location.rsplit("/", 1)[1], email))

@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 
 from app.core.forms import OptionalSelectField
 from app.core.time import LocalDateTimeField
+from app.seminars import phones
 from app.seminars.models import QuestionKind
 
 PHONE_CHARS = set("0123456789+-() ")
@@ -16,18 +17,36 @@ def _phone(form, field):
         raise ValidationError(_l("Enter a phone number with digits only, e.g. 138 0000 0000."))
 
 
+def _mobile(form, field):
+    if field.data and phones.china_mobile(field.data) is None:
+        raise ValidationError(_l("This is not a mainland China mobile number: 11 digits starting with 1, "
+                                 "e.g. 138 0000 0000."))
+
+
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def _mobile_digits(value):
+    """A valid mobile number becomes its 11 digits; anything else stays for the validator to name."""
+    return phones.china_mobile(value) or _strip(value)
+
+
 class SignupForm(FlaskForm):
+    """The public sign-up. The mobile number is required and identifies the registration: people
+    sign up inside WeChat, where a phone number is at hand and an e-mail address often is not."""
+
     # Labels of their own ("Your name", not "Name"): the catalog's shared "Name" may mean a company's.
-    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=80)])
-    company = StringField(_l("Your company"), validators=[Optional(), Length(max=200)])
-    title = StringField(_l("Your job title"), validators=[Optional(), Length(max=80)])
-    phone = StringField(_l("Your mobile phone"), validators=[Optional(), Length(max=40), _phone])
-    email = EmailField(_l("Your e-mail"), filters=[_strip], validators=[
-        DataRequired(), Email(message=_l("Enter a valid e-mail address.")), Length(max=254)])
+    name = StringField(_l("Your name"), filters=[_strip], validators=[
+        DataRequired(message=_l("Please enter your name, so that we know who is coming.")), Length(max=80)])
+    phone = StringField(_l("Your mobile phone"), filters=[_mobile_digits], validators=[
+        DataRequired(message=_l("Please enter your mobile number: we use it to confirm your registration.")),
+        Length(max=40), _mobile])
+    company = StringField(_l("Your company"), filters=[_strip], validators=[Optional(), Length(max=200)])
+    title = StringField(_l("Your job title"), filters=[_strip], validators=[Optional(), Length(max=80)])
+    email = EmailField(_l("Your e-mail (optional)"), filters=[_strip], validators=[
+        Optional(), Email(message=_l("This e-mail address is not complete: check it (like name@example.com), "
+                                     "or leave the field empty.")), Length(max=254)])
     consent = BooleanField(
         _l("I agree that the organiser keeps my details to run this seminar and contact me about it."),
         validators=[DataRequired(message=_l("Please agree so that we can register you."))])
@@ -73,7 +92,7 @@ class RegistrationForm(FlaskForm):
     name = StringField(_l("Attendee name"), validators=[DataRequired(), Length(max=80)])
     company = StringField(_l("Attendee company"), validators=[Optional(), Length(max=200)])
     title = StringField(_l("Attendee job title"), validators=[Optional(), Length(max=80)])
-    phone = StringField(_l("Attendee phone"), validators=[Optional(), Length(max=40), _phone])
+    phone = StringField(_l("Attendee phone"), filters=[_mobile_digits], validators=[Optional(), Length(max=40), _phone])
     email = EmailField(_l("Attendee e-mail"), filters=[_strip], validators=[
         Optional(), Email(message=_l("Enter a valid e-mail address.")), Length(max=254)])
 

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from app.extensions import db, limiter
 from app.htmx import invalid, redirect_after_write, render
 from app.outbox.services import deliver_after_response, pending_mail_ids
-from app.seminars import public_bp, services
+from app.seminars import phones, public_bp, services
 from app.seminars.forms import answers_from, question_field_name, signup_form
 
 
@@ -17,14 +17,40 @@ def seminar_when(seminar) -> str:
     return services.when(seminar)
 
 
+@public_bp.app_template_filter("mobile")
+def mobile(phone: str | None) -> str:
+    """A mobile number grouped as people read it (138 0000 1234)."""
+    return phones.grouped(phone)
+
+
 def _public_limit() -> str:
     return current_app.config["RATELIMIT_PUBLIC"]
 
 
+# Per person and per seminar: a stranger posting someone's number or address here must not lock
+# them out of every seminar. The number and the address are counted apart (a repeat sign-up mails
+# the private link to the address the registration holds).
+def _phone_key() -> str:
+    slug = (request.view_args or {}).get("slug", "")
+    return f"signup-phone:{slug}:" + phones.normalised(request.form.get("phone"))[:40]
+
+
 def _email_key() -> str:
-    # Per seminar: a stranger posting someone's address here must not lock them out of every seminar.
     slug = (request.view_args or {}).get("slug", "")
     return f"signup-email:{slug}:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _no_phone() -> bool:
+    return not (request.form.get("phone") or "").strip()
+
+
+def _no_email() -> bool:
+    return not (request.form.get("email") or "").strip()
+
+
+def in_wechat() -> bool:
+    """The page is open in WeChat's own browser, which neither downloads files nor opens calendars."""
+    return "MicroMessenger" in request.headers.get("User-Agent", "")
 
 
 def _page(seminar, form, status=200, *, failed: bool = False):
@@ -49,12 +75,14 @@ def signup(slug: str):
 
 @public_bp.post("/s/<slug>")
 @limiter.limit(lambda: current_app.config["RATELIMIT_SIGNUP_IP"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_SIGNUP_EMAIL"], key_func=_email_key)
+@limiter.limit(lambda: current_app.config["RATELIMIT_SIGNUP_EMAIL"], key_func=_phone_key, exempt_when=_no_phone)
+@limiter.limit(lambda: current_app.config["RATELIMIT_SIGNUP_EMAIL"], key_func=_email_key, exempt_when=_no_email)
 def register(slug: str):
     """Sign up: a seat or a place on the waiting list, then the registration page.
 
-    An address already registered gets its private link by e-mail; the page says only that, so
-    typing someone's address never opens their registration.
+    A number or address already registered is told only that (the registration's private link
+    goes to the e-mail address it holds, if any), so typing someone's number never opens their
+    registration.
     """
     seminar = services.public_seminar(slug)
     if seminar is None or seminar.status.value == "draft":
@@ -71,7 +99,8 @@ def register(slug: str):
         form.form_errors.append(_("Sign-up is not possible any more."))
         return _page(services.public_seminar(slug), form, status=409)
     if not created:
-        services.mail_private_link(registration)
+        if registration.email:
+            services.mail_private_link(registration)
         outbox_ids = pending_mail_ids()
         db.session.commit()
         page = render("public/link_sent.html", "public/_link_sent.html", seminar=seminar)
@@ -95,8 +124,14 @@ def _registration_or_404(token: str):
 def registration(token: str):
     """The attendee's private page: status, waiting-list position, calendar file, QR code, cancel."""
     registration = _registration_or_404(token)
-    return render("public/registration.html", registration=registration, seminar=registration.seminar,
-                  code=services.checkin_code(registration))
+    seminar = registration.seminar
+    # A cancelled registration offers to sign up again while the seminar still takes sign-ups.
+    again = (registration.status.is_cancelled
+             and services.signup_state(seminar, services.seats(seminar)) in ("open", "waitlist"))
+    response = render("public/registration.html", registration=registration, seminar=seminar,
+                      code=services.checkin_code(registration), wechat=in_wechat(), sign_up_again=again)
+    response.headers["Vary"] += ", User-Agent"
+    return response
 
 
 @public_bp.post("/s/r/<token>/cancel")
@@ -147,6 +182,6 @@ def checkin_qr(token: str, kind: str):
 def signup_qr(slug: str, kind: str):
     """The QR code of a seminar's public link, for posters and WeChat groups."""
     seminar = services.public_seminar(slug)
-    if seminar is None:
-        abort(404)
+    if seminar is None or seminar.status.is_draft:
+        abort(404)  # a draft has no public page yet; staff print its code from the seminar's page
     return _qr(url_for("public.signup", slug=slug, _external=True), kind)

@@ -27,6 +27,7 @@ from app.core.types import utcnow
 from app.experts.models import Expert
 from app.extensions import db
 from app.outbox.services import queue_mail
+from app.seminars import phones
 from app.seminars.models import Registration, RegistrationStatus, Seminar, SeminarStatus, Speaker
 
 SEAT_HOLDERS = (RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED, RegistrationStatus.NO_SHOW)
@@ -54,6 +55,11 @@ class Seats:
     @property
     def over(self) -> int:
         return max(self.taken - self.capacity, 0)
+
+    @property
+    def free(self) -> int:
+        """Seats a newcomer can still get: people already waiting come first."""
+        return max(self.left - self.waiting, 0)
 
 
 # ---- reading -------------------------------------------------------------------------------
@@ -89,7 +95,7 @@ def signup_state(seminar: Seminar, seat_info: Seats, now: datetime | None = None
         return "not_yet"
     if seminar.signup_closes_at and now >= seminar.signup_closes_at:
         return "closed"
-    if seat_info.left > 0:
+    if seat_info.free > 0:
         return "open"
     return "waitlist" if seminar.waitlist_enabled else "full"
 
@@ -206,27 +212,44 @@ def _seat_or_wait(seminar: Seminar, registration: Registration, seat_info: Seats
 def register_attendee(slug: str, data: dict, answers: dict) -> tuple[Registration, bool]:
     """Sign someone up: a seat while seats remain, else the waiting list; (registration, created).
 
-    The same e-mail signing up again gets its existing registration back, unchanged: the caller
-    must not show it (whoever typed the address may not own it) but mail its link to the address.
+    A registration is one person's: their mobile number (its 11 digits, as the form leaves it)
+    identifies it, and so does an e-mail address when one is given (one per seminar, the
+    table's constraint). The same number or address signing up again gets its registration
+    back, unchanged: the caller must not show it (whoever typed the number may not own it). A
+    cancelled one is taken up again with the new details. All of it runs under the seminar's
+    lock, so two sign-ups of one person cannot both pass the check.
     """
     seminar = _lock_by_slug(slug)
     if seminar is None:
         raise LookupError(slug)
-    email = data["email"].strip().lower()
-    existing = db.session.scalar(select(Registration).where(Registration.seminar_id == seminar.id,
-                                                            Registration.email == email))
-    if existing is not None and existing.status is not RegistrationStatus.CANCELLED:
-        return existing, False
+    phone = phones.normalised(data["phone"])
+    email = (data.get("email") or "").strip().lower() or None
+    same_person = [phones.same_mobile(Registration.phone, phone)]
+    if email:
+        same_person.append(Registration.email == email)
+    matches = list(db.session.scalars(select(Registration).where(
+        Registration.seminar_id == seminar.id, or_(*same_person)).order_by(Registration.id)))
+    active = [r for r in matches if r.status is not RegistrationStatus.CANCELLED]
+    if active:
+        return active[0], False
     seat_info = seats(seminar)
     state = signup_state(seminar, seat_info)
     if state not in ("open", "waitlist"):
         raise SignupRefused(state)
-    registration = existing or Registration(seminar_id=seminar.id, email=email)
+    if seat_info.left and seat_info.waiting:
+        # A seat is free while people wait (capacity was raised, a seat was held back): it goes
+        # to them, in order, before the newcomer is seated or queued.
+        fill_seats(seminar)
+        seat_info = seats(seminar)
+    # The row that holds this address, if any, is the one to take up again (the address is unique).
+    existing = next((r for r in matches if email and r.email == email), None) or next(iter(matches), None)
+    registration = existing or Registration(seminar_id=seminar.id)
     registration.seminar = seminar
+    registration.email = email
     registration.name = data["name"].strip()
     registration.company_name = (data.get("company") or "").strip()
     registration.title = (data.get("title") or "").strip()
-    registration.phone = (data.get("phone") or "").strip()
+    registration.phone = phone
     registration.consent = bool(data.get("consent"))
     registration.answers = answers
     registration.locale = str(get_locale())
@@ -237,7 +260,8 @@ def register_attendee(slug: str, data: dict, answers: dict) -> tuple[Registratio
     if existing is None:
         db.session.add(registration)
     db.session.flush()
-    _mail_registration(registration)
+    if registration.email:
+        _mail_registration(registration)
     return registration, True
 
 

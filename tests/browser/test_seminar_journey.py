@@ -80,6 +80,7 @@ def test_public_page_english_desktop(new_page, make_seminar, make_region, shot):
     page.goto(f"/s/{seminar.slug}")
     expect(page.locator("#seats")).to_contain_text("30 of 30 seats left")
     page.get_by_label("Your name").fill("Li Wei")
+    page.get_by_label("Your mobile phone").fill("139 1234 5678")
     page.get_by_label("Your e-mail").fill("liwei@example.com")
     page.get_by_label("Yes").check()
     page.get_by_label("I agree").check()

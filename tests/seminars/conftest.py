@@ -50,3 +50,8 @@ def signup_data(**kw) -> dict:
             "email": "zhang@example.com", "consent": "y"}
     data.update(kw)
     return data
+
+
+def person(n: int, **kw) -> dict:
+    """The sign-up of the n-th of several different people (each their own mobile number and address)."""
+    return signup_data(name=f"参会人{n}", phone=f"139 0000 {n:04d}", email=f"p{n}@example.com", **kw)

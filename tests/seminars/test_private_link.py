@@ -1,5 +1,6 @@
-"""Typing someone's e-mail address never opens their registration: a repeat sign-up is told the
-address is registered and the private link goes by e-mail to that address, nowhere else."""
+"""Typing someone's mobile number or e-mail address never opens their registration: a repeat
+sign-up is told it is registered and the private link goes by e-mail to the registration's own
+address, nowhere else."""
 import pytest
 from sqlalchemy import select
 
@@ -12,7 +13,10 @@ from tests.conftest import GroveClient
 from tests.seminars.conftest import signup_data
 
 VICTIM = signup_data(name="李秘书", phone="139 1234 5678", company="温州华信眼镜有限公司", email="li@example.com")
-STRANGER = signup_data(name="Mallory", phone="100 200 300", company="Nobody Ltd", email="LI@example.com ")
+# The victim's number typed another way, with the stranger's own address.
+STRANGER = signup_data(name="Mallory", phone="+86 139-1234-5678", company="Nobody Ltd", email="mallory@example.com")
+# Another number, with the victim's address.
+STRANGER_BY_EMAIL = signup_data(name="Mallory", phone="137 0000 0000", company="Nobody Ltd", email="LI@example.com ")
 
 
 def _sign_up_victim(client, seminar, **headers):
@@ -23,22 +27,22 @@ def _sign_up_victim(client, seminar, **headers):
 
 def _private_parts(page: str, token: str) -> list[str]:
     """What of the victim's private page shows up in `page`."""
-    secrets = ["李秘书", "139 1234 5678", "温州华信眼镜有限公司", token, "qr.svg", "/cancel", "Your seat is confirmed",
+    secrets = ["李秘书", "139 1234 5678", "13912345678", "li@example.com", "温州华信眼镜有限公司", token, "qr.svg", "/cancel", "Your seat is confirmed",
                "waiting list", "Cancel my registration"]
     return [s for s in secrets if s in page]
 
 
-@pytest.mark.parametrize("htmx", [False, True])
-def test_repeat_sign_up_shows_nothing_private(client, make_seminar, htmx):
+@pytest.mark.parametrize("htmx,stranger_data", [(False, STRANGER), (True, STRANGER), (False, STRANGER_BY_EMAIL)])
+def test_repeat_sign_up_shows_nothing_private(client, make_seminar, htmx, stranger_data):
     seminar = make_seminar()
     link = _sign_up_victim(client, seminar)
     token = link.rsplit("/", 1)[1]
     stranger = client.application.test_client()
     stranger.__class__ = GroveClient
     if htmx:
-        response = stranger.htmx("post", f"/s/{seminar.slug}", target="signup", data=STRANGER)
+        response = stranger.htmx("post", f"/s/{seminar.slug}", target="signup", data=stranger_data)
     else:
-        response = stranger.post(f"/s/{seminar.slug}", data=STRANGER)
+        response = stranger.post(f"/s/{seminar.slug}", data=stranger_data)
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "HX-Location" not in response.headers and "Location" not in response.headers
@@ -48,7 +52,7 @@ def test_repeat_sign_up_shows_nothing_private(client, make_seminar, htmx):
     # Nothing changed: the registration is the victim's, with its secret link.
     db.session.expire_all()
     (row,) = db.session.scalars(select(Registration).where(Registration.seminar_id == seminar.id))
-    assert (row.name, row.phone, row.cancel_token) == ("李秘书", "139 1234 5678", token)
+    assert (row.name, row.phone, row.email, row.cancel_token) == ("李秘书", "13912345678", "li@example.com", token)
     # The private page opens with its secret link only.
     assert "李秘书" in stranger.get(link).get_data(as_text=True)
     assert stranger.get(f"/s/r/{token[::-1]}").status_code == 404
@@ -94,10 +98,11 @@ def limited_client(_migrated_app, app):
         limiter.enabled = False  # the limiter is one object shared by every app in this process
 
 
-def test_email_rate_limit_is_per_seminar(limited_client, make_seminar):
+@pytest.mark.parametrize("bad", [signup_data(email="li@example.com", consent=""),
+                                 signup_data(phone="+86 13912345678", email="", consent="")])
+def test_person_rate_limit_is_per_seminar(limited_client, make_seminar, bad):
     one, two = make_seminar(), make_seminar()
-    bad = signup_data(email="li@example.com", consent="")
-    # Five bad posts with someone's address on one seminar use up that seminar's allowance only.
+    # Five bad posts with someone's address (or number) on one seminar use up that seminar's allowance only.
     assert [limited_client.post(f"/s/{one.slug}", data=bad).status_code for _ in range(5)] == [422] * 5
     assert limited_client.post(f"/s/{one.slug}", data=VICTIM).status_code == 429
     assert limited_client.post(f"/s/{two.slug}", data=VICTIM).status_code == 303

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.outbox.models import OutboxMessage
 from app.seminars.models import Question, QuestionKind, Registration, RegistrationStatus, SeminarStatus
-from tests.seminars.conftest import signup_data
+from tests.seminars.conftest import person, signup_data
 
 W = RegistrationStatus.WAITLISTED
 C = RegistrationStatus.CONFIRMED
@@ -53,8 +53,8 @@ def test_sign_up_confirms_then_waitlists_with_positions(client, make_seminar):
     assert first.status_code == 303
     page = client.get(first.headers["Location"]).get_data(as_text=True)
     assert "Your seat is confirmed" in page and "qr.svg" in page and "seminar.ics" in page
-    second = client.post(f"/s/{seminar.slug}", data=signup_data(email="b@example.com", name="李四"))
-    third = client.post(f"/s/{seminar.slug}", data=signup_data(email="c@example.com", name="王五"))
+    second = client.post(f"/s/{seminar.slug}", data=signup_data(email="b@example.com", name="李四", phone="13900000002"))
+    third = client.post(f"/s/{seminar.slug}", data=signup_data(email="c@example.com", name="王五", phone="13900000003"))
     page = client.get(third.headers["Location"]).get_data(as_text=True)
     assert "number 2 on the waiting list" in page
     rows = regs(seminar)
@@ -82,9 +82,10 @@ def test_htmx_sign_up_redirects_with_hx_location(client, make_seminar):
 
 
 @pytest.mark.parametrize("field,value,message", [
-    ("email", "not-an-email", "Enter a valid e-mail address."),
-    ("name", "", "This field is required."),
-    ("phone", "call me", "Enter a phone number"),
+    ("email", "not-an-email", "This e-mail address is not complete: check it (like name@example.com), or leave the field empty."),
+    ("name", "", "Please enter your name, so that we know who is coming."),
+    ("phone", "", "Please enter your mobile number: we use it to confirm your registration."),
+    ("phone", "call me", "This is not a mainland China mobile number"),
     ("consent", "", "Please agree"),
 ])
 def test_bad_input_is_422_at_the_field_and_changes_nothing(client, make_seminar, field, value, message):
@@ -93,8 +94,13 @@ def test_bad_input_is_422_at_the_field_and_changes_nothing(client, make_seminar,
     if field == "consent":
         data.pop("consent")
     response = client.post(f"/s/{seminar.slug}", data=data)
+    html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert message in response.get_data(as_text=True)
+    # The message sits at its field, and the summary above the form links to that field.
+    field_id = "consent" if field == "consent" else field
+    assert re.search(rf'id="{field_id}-error">{re.escape(message)}', html)
+    assert re.search(rf'<a href="#{field_id}">{re.escape(message)}', html)
+    assert "This field is required." not in html
     assert regs(seminar) == []
     fragment = client.htmx("post", f"/s/{seminar.slug}", data=data)
     assert fragment.status_code == 422 and "<html" not in fragment.get_data(as_text=True)
@@ -103,10 +109,12 @@ def test_bad_input_is_422_at_the_field_and_changes_nothing(client, make_seminar,
 
 def test_bad_input_in_chinese(client, make_seminar):
     seminar = make_seminar()
-    response = client.post(f"/s/{seminar.slug}", data=signup_data(email="x"), headers={"Accept-Language": "zh-CN"})
+    response = client.post(f"/s/{seminar.slug}", data=signup_data(email="x", phone=""),
+                           headers={"Accept-Language": "zh-CN"})
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and 'id="email-error"' in html
-    assert re.search(r'id="email-error">请输入有效的', html) and "Enter a valid" not in html
+    assert re.search(r'id="email-error">这个电子邮箱地址不完整', html) and "not complete" not in html
+    assert re.search(r'id="phone-error">请填写手机号码，我们用它确认您的报名。', html)
 
 
 def test_required_question_and_answers_are_kept(client, make_seminar):
@@ -156,8 +164,8 @@ def test_sign_up_window_not_yet_open(client, make_seminar):
 def test_attendee_cancel_promotes_first_waiting_and_mails_them(client, make_seminar):
     seminar = make_seminar(capacity=1)
     first = client.post(f"/s/{seminar.slug}", data=signup_data(email="a@example.com"))
-    for letter in "bcd":
-        client.post(f"/s/{seminar.slug}", data=signup_data(email=f"{letter}@example.com"))
+    for n, letter in enumerate("bcd", 2):
+        client.post(f"/s/{seminar.slug}", data=signup_data(email=f"{letter}@example.com", phone=f"1390000000{n}"))
     token = first.headers["Location"].rsplit("/", 1)[1]
     response = client.post(f"/s/r/{token}/cancel")
     assert response.status_code == 303
@@ -175,8 +183,7 @@ def test_attendee_cancel_promotes_first_waiting_and_mails_them(client, make_semi
 
 def test_waitlisted_cancel_closes_the_gap(client, make_seminar):
     seminar = make_seminar(capacity=1)
-    locations = [client.post(f"/s/{seminar.slug}", data=signup_data(email=f"{c}@example.com")).headers["Location"]
-                 for c in "abcd"]
+    locations = [client.post(f"/s/{seminar.slug}", data=person(n)).headers["Location"] for n in range(4)]
     client.post(locations[2] + "/cancel")
     rows = regs(seminar)
     assert [(r.status, r.waitlist_position) for r in rows] == [

@@ -334,14 +334,14 @@ def test_company_page_shows_seminar_attendance(client, login_as, make_seminar, m
 
 def test_outbox_page_is_for_admins(client, login_as, make_seminar):
     seminar = make_seminar()
-    client.post(f"/s/{seminar.slug}", data={"name": "张三", "email": "z@example.com", "consent": "y"})
+    client.post(f"/s/{seminar.slug}", data={"name": "张三", "phone": "13800001234", "email": "z@example.com", "consent": "y"})
     login_as("rep")
     assert client.get("/seminars/outbox").status_code == 403
 
 
 def test_outbox_page_shows_mail(client, login_as, make_seminar):
     seminar = make_seminar()
-    client.post(f"/s/{seminar.slug}", data={"name": "张三", "email": "z@example.com", "consent": "y"})
+    client.post(f"/s/{seminar.slug}", data={"name": "张三", "phone": "13800001234", "email": "z@example.com", "consent": "y"})
     login_as("admin", None)
     html = client.get("/seminars/outbox").get_data(as_text=True)
     assert "z@example.com" in html and "Confirmed:" in html and "not sent" in html
