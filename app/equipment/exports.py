@@ -13,7 +13,7 @@ MACHINES = Table(_l("Installed base"), [
     Column(_l("Site"), lambda m: m.site, 20),
     Column(_l("Installed on"), lambda m: m.installed_on, 12),
     Column(_l("Warranty until"), lambda m: m.warranty_until, 12),
-    Column(_l("Region"), lambda m: m.company.region.name, 10),
+    Column(_l("Region"), lambda m: m.company.region.display_name, 10),
 ])
 
 # What the table reads beyond the list's own loads (company, model).

@@ -24,7 +24,7 @@ def cases(now=None) -> Table:
         Column(_l("Case"), lambda c: c.reference, 8),
         Column(_l("Came in"), _time("received_at"), 16),
         Column(_l("Company"), lambda c: c.company.name, 30),
-        Column(_l("Region"), lambda c: c.region.name, 10),
+        Column(_l("Region"), lambda c: c.region.display_name, 10),
         Column(_l("Severity"), lambda c: c.severity, 10),
         Column(_l("Status"), lambda c: c.status, 14),
         Column(_l("Channel"), lambda c: c.channel, 14),

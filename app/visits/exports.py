@@ -16,7 +16,7 @@ VISITS = Table(_l("Visits"), [
     Column(_l("Starts"), lambda v: wall_clock(v.starts_at, v.region), 16),
     Column(_l("Ends"), lambda v: wall_clock(v.ends_at, v.region), 16),
     Column(_l("Company"), lambda v: v.company.name, 30),
-    Column(_l("Region"), lambda v: v.region.name, 10),
+    Column(_l("Region"), lambda v: v.region.display_name, 10),
     Column(_l("Place"), lambda v: v.place, 24),
     Column(_l("Purpose"), lambda v: v.purpose, 14),
     Column(_l("Level"), lambda v: str(LEVEL_LABELS.get(v.level, v.level)), 18),
