@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask_babel import format_datetime, format_time
-from flask_babel import gettext as _
+from flask_babel import format_date, format_datetime, format_time
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.auth.models import User
 from app.experts.models import Expert, Unavailability
@@ -63,12 +63,55 @@ class Team:
         return bool(self.user_ids or self.expert_ids)
 
 
+# What each conflict says, filled in at the time it is read, in the reader's language: a conflict
+# saved over is stored as its code and facts (names, ISO times, the zone), never as a sentence.
+MESSAGES = {
+    "travel": _l("%(name)s is at %(company)s %(when)s: less than %(minutes)s minutes to travel."),
+    "visiting": _l("%(name)s is already visiting %(company)s %(when)s."),
+    "busy": _l("%(name)s is busy %(when)s (booked by another region)."),
+    "talk": _l("%(name)s gives a talk at the seminar “%(title)s” %(when)s."),
+    "unavailable": _l("%(name)s is unavailable from %(start)s to %(end)s."),
+    "weekly_limit": _l("%(name)s already has %(count)s visits that week (limit %(limit)s)."),
+    "hours": _l("Outside working hours (%(start)s–%(end)s)."),
+    "weekend": _l("The visit falls on a weekend."),
+    "same_company": _l("%(company)s already has a visit of ours %(when)s (%(team)s)."),
+}
+
+
+def describe(code: str, facts: dict) -> str:
+    """A conflict as a sentence in the current language, from its code and facts."""
+    values = dict(facts)
+    if "starts_at" in values:
+        values["when"] = _when(datetime.fromisoformat(values["starts_at"]), datetime.fromisoformat(values["ends_at"]),
+                               ZoneInfo(values.get("zone") or "UTC"))
+    if code == "unavailable":
+        values["start"], values["end"] = (_short_date(date.fromisoformat(values[k])) for k in ("start", "end"))
+    text = str(MESSAGES[code]) % values
+    return text + (f" ({values['reason']})" if values.get("reason") else "")
+
+
+def describe_saved(entry: dict) -> str:
+    """A conflict stored on an override: its facts in the reader's language (older rows kept a sentence)."""
+    if entry.get("code") in MESSAGES:
+        return describe(entry["code"], entry.get("facts") or {})
+    return entry.get("message", "")
+
+
 @dataclass(frozen=True)
 class Conflict:
     key: str          # stable while the conflict is the same one: what "save anyway" acknowledges
-    kind: str         # visit, talk, unavailable, weekly_limit, hours
+    kind: str         # visit, talk, unavailable, weekly_limit, hours, company
     person: str
-    message: str
+    code: str
+    facts: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def message(self) -> str:
+        return describe(self.code, self.facts)
+
+    def stored(self) -> dict:
+        """What an override keeps of it: the facts, not the words."""
+        return {"key": self.key, "kind": self.kind, "code": self.code, "facts": self.facts}
 
 
 def settings_for(region_id: int) -> VisitSettings:
@@ -92,8 +135,13 @@ def _when(starts_at: datetime, ends_at: datetime, tz: ZoneInfo) -> str:
     return f"{format_datetime(start, 'short', rebase=False)} – {format_datetime(end, 'short', rebase=False)}"
 
 
+def _span(starts_at: datetime, ends_at: datetime, tz: ZoneInfo) -> dict:
+    return {"starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(), "zone": tz.key}
+
+
 def find_conflicts(*, region_id: int, zone: ZoneInfo, starts_at: datetime, ends_at: datetime, team: Team,
-                   exclude_visit_id: int | None = None, visible_region_ids=None) -> list[Conflict]:
+                   exclude_visit_id: int | None = None, visible_region_ids=None,
+                   company_id: int | None = None) -> list[Conflict]:
     """Every conflict of this team in this interval, in a fixed number of queries."""
     if not starts_at or not ends_at or ends_at <= starts_at:
         return []
@@ -101,6 +149,8 @@ def find_conflicts(*, region_id: int, zone: ZoneInfo, starts_at: datetime, ends_
     rules = settings_for(region_id)
     buffer = timedelta(minutes=rules.travel_buffer_minutes)
     conflicts: list[Conflict] = []
+    if company_id is not None:
+        conflicts += _same_company(company_id, starts_at, ends_at, tz, exclude_visit_id)
 
     def visible(other_region_id) -> bool:
         return visible_region_ids is None or other_region_id in visible_region_ids
@@ -122,19 +172,17 @@ def find_conflicts(*, region_id: int, zone: ZoneInfo, starts_at: datetime, ends_
                 continue
             seen.add((visit.id, who))
             name = team.name_of(member)
-            when = _when(visit.starts_at, visit.ends_at, tz)
+            facts = {"name": name, **_span(visit.starts_at, visit.ends_at, tz)}
             touching = visit.ends_at <= starts_at or visit.starts_at >= ends_at
             if visible(visit.region_id):
+                facts["company"] = visit.company.display_name
                 if touching:
-                    message = _("%(name)s is at %(company)s %(when)s: less than %(minutes)s minutes to travel.",
-                                name=name, company=visit.company.display_name, when=when,
-                                minutes=rules.travel_buffer_minutes)
+                    code, facts["minutes"] = "travel", rules.travel_buffer_minutes
                 else:
-                    message = _("%(name)s is already visiting %(company)s %(when)s.",
-                                name=name, company=visit.company.display_name, when=when)
+                    code = "visiting"
             else:
-                message = _("%(name)s is busy %(when)s (booked by another region).", name=name, when=when)
-            conflicts.append(Conflict(f"visit:{visit.id}:{who[0]}{who[1]}", "visit", name, message))
+                code = "busy"
+            conflicts.append(Conflict(f"visit:{visit.id}:{who[0]}{who[1]}", "visit", name, code, facts))
 
         if team.expert_ids:
             talks = db.session.execute(
@@ -144,13 +192,11 @@ def find_conflicts(*, region_id: int, zone: ZoneInfo, starts_at: datetime, ends_
                 .order_by(Seminar.starts_at).execution_options(**ALL))
             for speaker, seminar in talks:
                 name = team.names.get(("e", speaker.expert_id), "")
-                when = _when(seminar.starts_at, seminar.ends_at, tz)
+                facts = {"name": name, **_span(seminar.starts_at, seminar.ends_at, tz)}
+                code = "busy"
                 if visible(seminar.region_id):
-                    message = _("%(name)s gives a talk at the seminar “%(title)s” %(when)s.",
-                                name=name, title=seminar.title, when=when)
-                else:
-                    message = _("%(name)s is busy %(when)s (booked by another region).", name=name, when=when)
-                conflicts.append(Conflict(f"talk:{seminar.id}:e{speaker.expert_id}", "talk", name, message))
+                    code, facts["title"] = "talk", seminar.title
+                conflicts.append(Conflict(f"talk:{seminar.id}:e{speaker.expert_id}", "talk", name, code, facts))
 
             first_day = starts_at.astimezone(tz).date()
             last_day = (ends_at - timedelta(microseconds=1)).astimezone(tz).date()
@@ -161,10 +207,9 @@ def find_conflicts(*, region_id: int, zone: ZoneInfo, starts_at: datetime, ends_
                     .order_by(Unavailability.starts_on)):
                 name = team.names.get(("e", period.expert_id), "")
                 conflicts.append(Conflict(
-                    f"unavailable:{period.id}", "unavailable", name,
-                    _("%(name)s is unavailable from %(start)s to %(end)s.", name=name,
-                      start=_short_date(period.starts_on), end=_short_date(period.ends_on))
-                    + (f" ({period.reason})" if period.reason else "")))
+                    f"unavailable:{period.id}", "unavailable", name, "unavailable",
+                    {"name": name, "start": period.starts_on.isoformat(), "end": period.ends_on.isoformat(),
+                     "reason": period.reason or ""}))
 
             conflicts += _weekly_limits(team, starts_at, tz, exclude_visit_id)
 
@@ -173,8 +218,22 @@ def find_conflicts(*, region_id: int, zone: ZoneInfo, starts_at: datetime, ends_
 
 
 def _short_date(day: date) -> str:
-    from flask_babel import format_date
     return format_date(day, "medium")
+
+
+def _same_company(company_id: int, starts_at: datetime, ends_at: datetime, tz: ZoneInfo,
+                  exclude_visit_id) -> list[Conflict]:
+    """Another visit of ours to the same company at the same time: two teams would meet at the door."""
+    stmt = (select(Visit).where(Visit.company_id == company_id, Visit.status != VisitStatus.CANCELLED,
+                                overlapping(Visit.starts_at, Visit.ends_at, starts_at, ends_at, timedelta(0)))
+            .options(joinedload(Visit.company), selectinload(Visit.members).options(
+                joinedload(VisitMember.user).lazyload(User.regions), joinedload(VisitMember.expert).lazyload(Expert.tags)))
+            .order_by(Visit.starts_at, Visit.id))
+    if exclude_visit_id:
+        stmt = stmt.where(Visit.id != exclude_visit_id)
+    return [Conflict(f"company:{visit.id}", "company", "", "same_company", {
+        "company": visit.company.display_name, "team": "、".join(m.name for m in visit.members),
+        **_span(visit.starts_at, visit.ends_at, tz)}) for visit in db.session.scalars(stmt)]
 
 
 def week_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -202,9 +261,8 @@ def _weekly_limits(team: Team, starts_at: datetime, tz: ZoneInfo, exclude_visit_
         expert = limited[expert_id]
         if count >= expert.max_visits_per_week:
             out.append(Conflict(
-                f"weekly_limit:{expert_id}:{count}", "weekly_limit", expert.name,
-                _("%(name)s already has %(count)s visits that week (limit %(limit)s).",
-                  name=expert.name, count=count, limit=expert.max_visits_per_week)))
+                f"weekly_limit:{expert_id}:{count}", "weekly_limit", expert.name, "weekly_limit",
+                {"name": expert.name, "count": count, "limit": expert.max_visits_per_week}))
     return out
 
 
@@ -213,14 +271,13 @@ def _working_hours(rules: VisitSettings, starts_at: datetime, ends_at: datetime,
     out = []
     if start.time() < rules.day_starts or end.time() > rules.day_ends or (
             end.date() > start.date() and end.time() == time(0) and rules.day_ends < time(23, 59)):
-        out.append(Conflict("hours", "hours", "", _(
-            "Outside working hours (%(start)s–%(end)s).",
-            start=rules.day_starts.strftime("%H:%M"), end=rules.day_ends.strftime("%H:%M"))))
+        out.append(Conflict("hours", "hours", "", "hours", {
+            "start": rules.day_starts.strftime("%H:%M"), "end": rules.day_ends.strftime("%H:%M")}))
     if not rules.work_weekends:
         day, last = start.date(), end.date()
         while day <= last:
             if day.weekday() >= 5:
-                out.append(Conflict("weekend", "hours", "", _("The visit falls on a weekend.")))
+                out.append(Conflict("weekend", "hours", "", "weekend"))
                 break
             day += timedelta(days=1)
     return out

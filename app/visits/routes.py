@@ -24,7 +24,7 @@ from app.htmx import invalid, redirect_after_write, render
 from app.markets.models import Market
 from app.templating import localdate
 from app.visits import bp, calendar, exports, links, services
-from app.visits.conflicts import ALL, settings_for
+from app.visits.conflicts import ALL, describe_saved, settings_for
 from app.visits.forms import (
     LEVEL_CHOICES,
     LEVEL_LABELS,
@@ -392,6 +392,7 @@ def detail(visit_id: int):
                                         .order_by(ConflictOverride.at)))
     in_region = allowed_region_ids() is None or visit.region_id in allowed_region_ids()
     return render("visits/detail.html", visit=visit, overrides=overrides, level_labels=LEVEL_LABELS,
+                  describe_conflict=describe_saved,
                   can_answer=_can_answer, can_change=in_region and current_user.role != Role.EXPERT)
 
 

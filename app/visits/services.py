@@ -72,7 +72,8 @@ def check_draft(draft: Draft, visit: Visit | None = None) -> list[Conflict]:
     team = Team.load(draft.user_ids, draft.expert_ids)
     return find_conflicts(region_id=draft.company.region_id, zone=zone_of(draft.company.region),
                           starts_at=draft.starts_at, ends_at=draft.ends_at, team=team,
-                          exclude_visit_id=visit.id if visit else None, visible_region_ids=allowed_region_ids())
+                          exclude_visit_id=visit.id if visit else None, visible_region_ids=allowed_region_ids(),
+                          company_id=draft.company.id)
 
 
 def _lock_people(user_ids, expert_ids) -> None:
@@ -102,7 +103,7 @@ def save_visit(draft: Draft, *, by: User, acknowledged: set[str], visit: Visit |
     conflicts = find_conflicts(region_id=draft.company.region_id, zone=zone_of(draft.company.region),
                                starts_at=draft.starts_at, ends_at=draft.ends_at, team=team,
                                exclude_visit_id=visit.id if visit else None,
-                               visible_region_ids=allowed_region_ids())
+                               visible_region_ids=allowed_region_ids(), company_id=draft.company.id)
     if any(c.key not in acknowledged for c in conflicts):
         return None, conflicts
 
@@ -123,7 +124,7 @@ def save_visit(draft: Draft, *, by: User, acknowledged: set[str], visit: Visit |
     notices.team_added(visit, added, by=by)
     if conflicts:
         db.session.add(ConflictOverride(visit_id=visit.id, user_id=by.id,
-                                        conflicts=[{"key": c.key, "message": c.message} for c in conflicts]))
+                                        conflicts=[c.stored() for c in conflicts]))
     if escalation is not None and escalation.company_id == visit.company_id:
         escalation.visit_id = visit.id
     db.session.flush()

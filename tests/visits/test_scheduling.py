@@ -41,7 +41,7 @@ def test_live_check_fragment(client, login_as, make_company, make_visit):
 def test_conflict_needs_confirmation_and_is_recorded(client, login_as, make_company, make_visit):
     rep = login_as("rep")
     company = make_company()
-    make_visit(company, local(2026, 12, 1, 10), local(2026, 12, 1, 12), users=[rep])
+    make_visit(make_company("温州明光笔业有限公司"), local(2026, 12, 1, 10), local(2026, 12, 1, 12), users=[rep])
     r = client.post("/visits/new", data=form(company, users=[rep]))
     assert r.status_code == 409 and "already visiting" in r.get_data(as_text=True)
     assert db.session.query(Visit).count() == 1
