@@ -48,6 +48,7 @@ from app.htmx import invalid, redirect_after_write, render, swap_or_redirect, wa
 from app.imports.forms import ENCODING_CHOICES
 from app.imports.reader import ImportFileError
 from app.imports.services import max_bytes
+from app.outbox.services import deliver_after_response, pending_mail_ids
 
 WARRANTY_FILTERS = ("soon", "expired", "none")
 
@@ -635,8 +636,9 @@ def _move(stock_id: int, name: str, act, *, managers_only: bool = False):
             stock = _stock_row(stock_id)
             getattr(form, error.field).errors = [*getattr(form, error.field).errors, str(error)]
         else:
+            outbox_ids = pending_mail_ids()  # a part fallen below its minimum tells the managers
             db.session.commit()
-            return _item_changed(stock_id, message)
+            return deliver_after_response(_item_changed(stock_id, message), outbox_ids)
     return invalid("equipment/stock_item.html", "equipment/_stock_item.html", target="stock-item",
                    **_item_context(stock, forms))
 

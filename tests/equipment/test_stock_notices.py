@@ -11,6 +11,7 @@ from app.extensions import db
 from app.notifications.models import Delivery, Notification
 from app.notifications.services import set_delivery
 from app.outbox.models import OutboxMessage
+from tests.outbox.smtp_server import smtp_server
 
 
 def _notifications(**where) -> list[Notification]:
@@ -63,6 +64,22 @@ def test_an_issue_through_the_page_that_crosses_the_minimum_tells_the_managers(c
     # Further down: still below, nothing new.
     assert client.post(f"/stock/{w.row.id}/issue", data={"issue-quantity": "2"}).status_code == 303
     assert len(_notifications()) == 2
+
+
+def test_the_managers_e_mail_goes_right_after_the_response(client, login_as, world, app, monkeypatch):
+    with smtp_server() as (port, handler):
+        monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+        monkeypatch.setitem(app.config, "MAIL_PORT", port)
+        login_as("rep")
+        response = client.post(f"/stock/{world.row.id}/issue", data={"issue-quantity": "3"})
+        assert response.status_code == 303
+        # A server ends the request's session before it closes the response; the test's app context
+        # outlives the request, so end it here (the page read after the commit holds SQLite's lock).
+        db.session.rollback()
+        response.close()  # the send after the response
+        received = sorted(str(m["To"]) for m in handler.messages)
+    assert received == sorted([world.manager.email, world.manager_zh.email])
+    assert all(m.sent_at for m in db.session.scalars(select(OutboxMessage)))
 
 
 def test_refilled_and_fallen_again_tells_again(world):
