@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import Company, Contact, Opportunity
 from app.auth.models import Region, User
+from app.core import time as grove_time
 from app.core.enums import HasLifecycle, LabelledEnum, Lifecycle
 from app.core.types import UTCDateTime, enum_column, utcnow
 from app.experts.models import Expert
@@ -111,6 +112,11 @@ class Visit(HasLifecycle, db.Model):
     @property
     def lead(self) -> "VisitMember | None":
         return next((m for m in self.members if m.is_lead), self.members[0] if self.members else None)
+
+    @property
+    def has_started(self) -> bool:
+        """A report tells what happened: it can be written once the visit has begun, not before."""
+        return self.starts_at <= grove_time.now_utc()
 
     @property
     def active_members(self) -> list["VisitMember"]:

@@ -437,6 +437,10 @@ def report(visit_id: int):
     form.contact_ids.choices = [(c.id, f"{c.name} {c.title}".strip()) for c in visit.company.contacts]
     if request.method == "GET":
         form.contact_ids.data = [c.id for c in visit.contacts_met]
+    if not visit.has_started:
+        # Nothing has happened yet: the page says when the report can be written, a POST changes nothing.
+        return render("visits/report.html", visit=visit, form=form, too_early=True,
+                      status=409 if request.method == "POST" else 200)
     if form.validate_on_submit():
         services.file_report(visit, outcome=form.outcome.data, next_steps=form.next_steps.data,
                              contact_ids=form.contact_ids.data or [])

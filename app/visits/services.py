@@ -12,7 +12,7 @@ from app.accounts.models import Company, Opportunity, OpportunityStage, company_
 from app.auth.models import Role, User
 from app.auth.services import users_in
 from app.core.access import allowed_region_ids, check_region
-from app.core.time import local, zone_of
+from app.core.time import local, today_in, zone_of
 from app.core.types import utcnow
 from app.experts.models import Expert, ExpertTag
 from app.extensions import db
@@ -169,14 +169,21 @@ def set_status(visit: Visit, action: str) -> None:
 def file_report(visit: Visit, *, outcome: str, next_steps: str, contact_ids: list[int]) -> None:
     """Close a visit: what came of it, whom we met (their last contact moves up), what is next."""
     check_region(visit.region_id)
+    if not visit.has_started:
+        raise VisitNotStarted(visit)
     visit.status = visit.require("report")
     visit.outcome, visit.next_steps = outcome.strip(), next_steps.strip()
     met = [c for c in visit.company.contacts if c.id in set(contact_ids)]
     visit.contacts_met = met
-    day = local(visit.starts_at, zone_of(visit.region)).date()
+    # The day they were met, and never a day still to come (a visit may span midnight into tomorrow).
+    day = min(local(visit.starts_at, zone_of(visit.region)).date(), today_in(visit.region))
     for contact in met:
         if contact.last_contact_on is None or contact.last_contact_on < day:
             contact.last_contact_on = day
+
+
+class VisitNotStarted(Exception):
+    """A report was filed for a visit that has not begun."""
 
 
 def follow_up_of(visit: Visit, days: int = 14) -> dict:

@@ -95,6 +95,9 @@ def _world(request):
     start = utcnow().replace(microsecond=0, second=0, minute=0) + timedelta(days=3)
     visit = make_visit(company, start, start + timedelta(hours=2), users=[rep], experts=[expert], level=2,
                        purpose="technical_consulting", place="瓯海经济开发区东方南路38号")
+    # A report is written once a visit has begun.
+    visited = make_visit(company, start - timedelta(days=5), start - timedelta(days=5, hours=-2), users=[rep],
+                         place="瓯海经济开发区东方南路38号")
     opportunity = Opportunity(company=company, title="激光焊接生产线", value_cents=320000000,
                               stage=OpportunityStage.PROPOSAL, owner_id=rep.id)
     db.session.add(opportunity)
@@ -140,7 +143,7 @@ def _world(request):
         Form("visits", "/visits/"),
         Form("visit-new", "/visits/new", "#visit-form button[type=submit]", fill={"#visit-form #starts_at": ""}),
         Form("visit-edit", f"/visits/{visit.id}/edit"),
-        Form("visit-report", f"/visits/{visit.id}/report", "main form button[type=submit]"),
+        Form("visit-report", f"/visits/{visited.id}/report", "main form button[type=submit]"),
         Form("week", "/visits/week"),
         Form("scheduling-rules", "/visits/settings"),
         Form("opportunity-new", f"/visits/opportunities/new?company={c}", "main form button[type=submit]"),
