@@ -105,3 +105,16 @@ def opportunities_of(companies: list[Company]) -> list[Opportunity]:
 
 def orders_of(companies: list[Company]) -> list[Order]:
     return [o for c in companies for o in c.orders]
+
+
+# The screening board of a market (rows of app/accounts/services.screening_query: the company and its score).
+SCREENING = Table(_l("Screening board"), [
+    Column(_l("Company"), lambda r: r.Company.name, 32),
+    Column(_l("Score"), lambda r: int(r.board_score), 8),
+    Column(_l("City"), lambda r: r.Company.city, 10),
+    Column(_l("Employees"), lambda r: r.Company.employees, 10),
+    Column(_l("Products"), lambda r: r.Company.products, 30),
+    Column(_l("Equipment on site"), lambda r: r.Company.equipment, 30),
+    Column(_l("Incumbent competitor"), lambda r: r.Company.competitor, 16),
+    Column(_l("Background"), lambda r: r.Company.background, 40),
+])

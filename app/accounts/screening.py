@@ -2,21 +2,19 @@
 markets.*) because it is one of the market's pages, and kept here because every row on it is a
 company, scored and promoted by the accounts domain.
 """
-import csv
-import io
 from datetime import timedelta
 
-from flask import Response, abort, current_app, flash, request, session, url_for
+from flask import abort, current_app, flash, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.accounts import services
+from app.accounts import exports, services
 from app.accounts.models import Company, Stage
 from app.auth.models import Role, User
 from app.auth.services import users_in
 from app.core import time as grove_time
 from app.core.access import load
-from app.core.cells import formula_safe
+from app.core.exports import send_export
 from app.core.forms import page_number
 from app.extensions import db
 from app.htmx import invalid, redirect_after_write, render, swap_or_redirect, wants_fragment
@@ -184,15 +182,4 @@ def screening_csv(market_id: int):
     market = load(Market, market_id)
     weights = services.weights_for(market)
     rows = db.session.execute(services.screening_query(market, weights, **_board_filters()).limit(20000))
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow([_("Company"), _("Score"), _("City"), _("Employees"), _("Products"), _("Equipment on site"),
-                     _("Incumbent competitor"), _("Background")])
-    for row in rows:
-        c = row.Company
-        employees = c.employees if c.employees is not None else ""
-        writer.writerow([formula_safe(v) for v in (c.name, int(row.board_score), c.city, employees, c.products,
-                                                   c.equipment, c.competitor, c.background)])
-    return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f"attachment; filename=screening-{market.id}.csv"})
+    return send_export(exports.SCREENING, rows, f"screening-{market.id}", "csv")

@@ -83,6 +83,12 @@ class Table:
         return [cell_value(c.value(row)) for c in self.columns]
 
 
+def list_table(title, header: Sequence) -> Table:
+    """A table whose rows are lists of values already in the header's order (a report built row by row);
+    a short row (an uploaded file's ragged line) leaves its last cells empty."""
+    return Table(title, [Column(h, lambda row, i=i: row[i] if i < len(row) else None) for i, h in enumerate(header)])
+
+
 class TooManyRows(Exception):
     """The filters select more rows than one file holds."""
 

@@ -1,13 +1,10 @@
-import csv
-import io
-
-from flask import Response, request, url_for
+from flask import request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.associations.models import Association
 from app.core.access import load
-from app.core.cells import formula_safe
+from app.core.exports import list_table, send_export
 from app.extensions import db
 from app.htmx import invalid, redirect_after_write, render
 from app.imports import bp, services
@@ -161,14 +158,8 @@ def report_csv(batch_id: int):
     plan = services.plan_import(batch, table)
     labels = {"create": _("New company"), "match": _("Matched"), "doubt": _("Doubtful match"),
               "merge": _("Repeats an earlier row"), "reject": _("Rejected")}
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow([_("Row"), _("Result"), _("Reason"), _("Existing company"), *table.header])
     cells = dict(table.rows)
-    for row in plan.rows:
-        writer.writerow([row.number, labels[row.action], formula_safe(row.reason), formula_safe(row.company_name),
-                         *[formula_safe(v) for v in cells[row.number]]])
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename=import-{batch.id}-report.csv"})
+    rows = [[row.number, labels[row.action], row.reason, row.company_name, *cells[row.number]] for row in plan.rows]
+    report = list_table(_("Import report"), [_("Row"), _("Result"), _("Reason"), _("Existing company"), *table.header])
+    return send_export(report, rows, f"import-{batch.id}-report", "csv")
 

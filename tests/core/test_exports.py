@@ -170,3 +170,10 @@ def test_sheet_titles_lose_what_excel_refuses():
 
 def test_money_is_exact():
     assert money(48_000_050) == Decimal("480000.50") and money(5) == Decimal("0.05") and money(None) is None
+
+
+def test_a_list_table_writes_rows_built_as_lists_and_pads_short_ones(app):
+    table = exports.list_table("Report", ["Row", "Result", "=Column"])
+    with app.test_request_context():
+        rows = list(csv.reader(io.StringIO(exports.to_csv(table, [[1, "New", "+x"], [2]]).decode("utf-8-sig"))))
+    assert rows == [["Row", "Result", "'=Column"], ["1", "New", "'+x"], ["2", "", ""]]
