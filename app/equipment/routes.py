@@ -1,9 +1,7 @@
 """Installed base, machine models, parts catalogue, regional stock and the to-reorder list."""
-import csv
-import io
 from decimal import Decimal
 
-from flask import Response, abort, current_app, flash, request, url_for
+from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -14,8 +12,7 @@ from app.accounts.models import Company
 from app.auth.models import Region, User
 from app.auth.services import regions_for
 from app.core.access import load
-from app.core.cells import formula_safe
-from app.core.exports import TooManyRows, load_rows, send_export, too_many
+from app.core.exports import TooManyRows, list_table, load_rows, send_export, too_many
 from app.core.forms import page_number
 from app.core.time import now_utc, today_in
 from app.equipment import bp, exports, importer, services
@@ -335,18 +332,8 @@ def import_report(import_id: int):
     labels = {"create": _("New machine"), "reject": _("Rejected")}
     cells = dict(table.rows)
     rows = [[row.number, labels[row.action], row.reason, row.company_name, *cells[row.number]] for row in plan.rows]
-    return _csv([_("Row"), _("Result"), _("Reason"), _("Company"), *table.header], rows,
-                f"equipment-import-{batch.id}-report.csv")
-
-
-def _csv(header: list, rows: list[list], filename: str) -> Response:
-    out = io.StringIO()
-    out.write("\ufeff")  # Excel opens UTF-8 with a BOM as UTF-8
-    writer = csv.writer(out)
-    writer.writerow([formula_safe(h) for h in header])
-    writer.writerows([formula_safe(v) for v in row] for row in rows)
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+    report = list_table(_("Import report"), [_("Row"), _("Result"), _("Reason"), _("Company"), *table.header])
+    return send_export(report, rows, f"equipment-import-{batch.id}-report", "csv")
 
 
 # ---- machine models
@@ -741,23 +728,5 @@ def _reorder_rows(lines) -> list[list]:
 def reorder_export(fmt: str):
     """The to-reorder list as CSV or an Excel workbook; no cell can start a formula."""
     context = _reorder_context()
-    header = [str(c) for c in REORDER_COLUMNS]
-    rows = _reorder_rows(context["lines"])
-    name = f"reorder-{context['region'].id}-{today_in(context['region']).isoformat()}.{fmt}"
-    if fmt == "csv":
-        return _csv(header, [[f"{v:.2f}" if isinstance(v, Decimal) else v for v in row] for row in rows], name)
-    return _xlsx(header, [[float(v) if isinstance(v, Decimal) else v for v in row] for row in rows], name,
-                 title=_("To reorder"))
-
-
-def _xlsx(header: list, rows: list[list], filename: str, *, title: str) -> Response:
-    from openpyxl import Workbook
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31])
-    sheet.append([formula_safe(h) for h in header])
-    for row in rows:
-        sheet.append([formula_safe(v) for v in row])
-    out = io.BytesIO()
-    workbook.save(out)
-    return Response(out.getvalue(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+    name = f"reorder-{context['region'].id}-{today_in(context['region']).isoformat()}"
+    return send_export(list_table(_("To reorder"), REORDER_COLUMNS), _reorder_rows(context["lines"]), name, fmt)
