@@ -5,12 +5,14 @@ Revises: 0011_notifications
 
 - `name_sort` (pinyin sort key, app/core/pinyin.py) on companies, contacts, associations and
   experts, filled for the rows there are, indexed.
-- `search_entries`, one row per company, contact, seminar and association with the text the
-  header search matches, kept current by triggers on those tables (so bulk inserts and any
-  other writer keep it too), filled for the rows there are; a company's former names come from
-  the renames in the audit trail.
-- SQLite: the FTS5 table `search_fts` (trigram tokenizer, external content `search_entries`)
-  with its triggers. PostgreSQL: the `pg_trgm` extension and a GIN trigram index on the text.
+- `search_entries`, one row per company, contact, seminar and association with its region, its
+  name and second name (short name, phone digits, venue), sort key, the text the header search
+  matches and the one- and two-character grams of its names; kept current by triggers on those
+  tables (so bulk inserts and any other writer keep it too), filled for the rows there are; a
+  company's former names come from the renames in the audit trail.
+- SQLite: the FTS5 tables `search_fts` (trigram tokenizer on the text) and `search_grams` (the
+  grams as words), external content `search_entries`, with their triggers. PostgreSQL: the
+  `pg_trgm` extension, a GIN trigram index on the text and a GIN index on the grams.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -29,6 +31,7 @@ SORTED = (("companies", False, "name_key"), ("contacts", True, "name"), ("associ
           ("experts", True, "name"))
 
 NL = {"sqlite": "char(10)", "postgresql": "E'\\n'"}
+GRAM_CHARS = 40  # the first 40 characters of a name are indexed by one and two characters
 
 
 def _digits(column: str, dialect: str) -> str:
@@ -45,60 +48,124 @@ def _join(parts: list[str], dialect: str) -> str:
     return f" || {NL[dialect]} || ".join(f"coalesce({p}, '')" for p in parts)
 
 
-# kind: (table, the columns whose change rewrites the text, the text from a row `r`)
-def _sources(dialect: str) -> dict:
-    return {
-        "company": ("companies", ("name", "short_name"), lambda r: _join([f"{r}.name", f"{r}.short_name"], dialect)),
-        "contact": ("contacts", ("name", "phone", "email"),
-                    lambda r: _join([f"{r}.name", _digits(f"{r}.phone", dialect), f"lower({r}.email)"], dialect)),
-        "seminar": ("seminars", ("title", "venue"), lambda r: _join([f"{r}.title", f"{r}.venue"], dialect)),
-        "association": ("associations", ("name",), lambda r: _join([f"{r}.name"], dialect)),
-    }
+def _grams(parts: list[str], dialect: str) -> str:
+    """Every character and pair of characters of the names, lower case, separated by spaces: what a
+    query of one or two characters looks up (a trigram index has nothing for it)."""
+    if dialect == "postgresql":
+        return " || ' ' || ".join(
+            f"array_to_string(ARRAY(SELECT DISTINCT substr(lower(coalesce({p}, '')), i, n) FROM generate_series(1, "
+            f"least(length(coalesce({p}, '')), {GRAM_CHARS})) i CROSS JOIN (VALUES (1), (2)) v(n)), ' ')"
+            for p in parts)
+    grams = []
+    for p in parts:
+        lowered = f"lower(coalesce({p}, ''))"
+        grams += [f"substr({lowered}, {i}, {n})" for i in range(1, GRAM_CHARS + 1) for n in (1, 2)]
+    return " || ' ' || ".join(grams)
 
 
-def _with_former(text: str, dialect: str) -> str:
-    return f"{text} || {NL[dialect]} || former_names"
+class Source:
+    """How one kind of record is written into search_entries, as SQL on a row `r`."""
+
+    def __init__(self, kind, table, watched, title, alt, sort, region, text, grams):
+        self.kind, self.table, self.watched = kind, table, watched
+        self._columns = dict(title=title, alt=alt, sort=sort, region_id=region, text=text, grams=grams)
+
+    def values(self, r: str) -> dict[str, str]:
+        return {name: make(r) for name, make in self._columns.items()}
+
+
+def _sources(dialect: str) -> list[Source]:
+    def j(*parts):
+        return lambda r: _join([p.format(r=r) for p in parts], dialect)
+
+    def g(*parts):
+        return lambda r: _grams([p.format(r=r) for p in parts], dialect)
+    return [
+        Source("company", "companies", ("name", "short_name", "name_sort", "region_id"),
+               title=lambda r: f"{r}.name", alt=lambda r: f"{r}.short_name", sort=lambda r: f"{r}.name_sort",
+               region=lambda r: f"{r}.region_id", text=j("{r}.name", "{r}.short_name"),
+               grams=g("{r}.name", "{r}.short_name")),
+        Source("contact", "contacts", ("name", "phone", "email", "name_sort", "company_id"),
+               title=lambda r: f"{r}.name", alt=lambda r: _digits(f"{r}.phone", dialect),
+               sort=lambda r: f"{r}.name_sort",
+               region=lambda r: f"(SELECT c.region_id FROM companies c WHERE c.id = {r}.company_id)",
+               text=lambda r: _join([f"{r}.name", _digits(f"{r}.phone", dialect), f"lower({r}.email)"], dialect),
+               grams=g("{r}.name")),
+        Source("seminar", "seminars", ("title", "venue", "region_id"),
+               title=lambda r: f"{r}.title", alt=lambda r: f"{r}.venue", sort=lambda r: "''",
+               region=lambda r: f"{r}.region_id", text=j("{r}.title", "{r}.venue"), grams=g("{r}.title", "{r}.venue")),
+        Source("association", "associations", ("name", "name_sort", "region_id"),
+               title=lambda r: f"{r}.name", alt=lambda r: "''", sort=lambda r: f"{r}.name_sort",
+               region=lambda r: f"{r}.region_id", text=j("{r}.name"), grams=g("{r}.name")),
+    ]
+
+
+COLUMNS = ("title", "alt", "sort", "region_id", "text", "grams")
+
+
+def _insert(source: Source, r: str, conflict: str) -> str:
+    values = source.values(r)
+    return (f"INSERT INTO search_entries (kind, row_id, former_names, {', '.join(COLUMNS)}) "
+            f"VALUES ('{source.kind}', {r}.id, '', {', '.join(values[c] for c in COLUMNS)}) "
+            f"ON CONFLICT (kind, row_id) DO UPDATE SET former_names = '', "
+            + ", ".join(f"{c} = {conflict}.{c}" for c in COLUMNS))
+
+
+def _update(source: Source, r: str, dialect: str) -> str:
+    """The statements an update of a watched column runs (a company's old name joins its former names)."""
+    values = source.values(r)
+    old = "old" if dialect == "sqlite" else "OLD"
+    nl = NL[dialect]
+    statements = []
+    if source.kind == "company":
+        found = ("instr(char(10) || former_names || char(10), char(10) || old.name || char(10)) = 0"
+                 if dialect == "sqlite"
+                 else f"position({nl} || OLD.name || {nl} in {nl} || former_names || {nl}) = 0")
+        statements.append(
+            f"UPDATE search_entries SET former_names = ltrim(former_names || {nl} || {old}.name, {nl}) "
+            f"WHERE kind = 'company' AND row_id = {r}.id AND {old}.name <> {r}.name AND {found}")
+        values["text"] = f"{values['text']} || {nl} || former_names"
+        # The contacts' entries carry their company's region.
+        statements.append(
+            f"UPDATE search_entries SET region_id = {r}.region_id "
+            f"WHERE kind = 'contact' AND {old}.region_id <> {r}.region_id "
+            f"AND row_id IN (SELECT id FROM contacts WHERE company_id = {r}.id)")
+    statements.append(f"UPDATE search_entries SET {', '.join(f'{c} = {values[c]}' for c in COLUMNS)} "
+                      f"WHERE kind = '{source.kind}' AND row_id = {r}.id")
+    return ";\n".join(statements) + ";"
 
 
 def _sqlite_triggers() -> list[str]:
     statements = []
-    for kind, (table, columns, text) in _sources("sqlite").items():
-        statements.append(f"""
-            CREATE TRIGGER search_{table}_ai AFTER INSERT ON {table} BEGIN
-              INSERT INTO search_entries (kind, row_id, former_names, text) VALUES ('{kind}', new.id, '', {text('new')})
-              ON CONFLICT (kind, row_id) DO UPDATE SET former_names = '', text = excluded.text;
-            END""")
-        if kind == "company":
-            # The old name joins the former names when it changes (once), then the text is rewritten.
-            update = f"""
-              UPDATE search_entries SET former_names = ltrim(former_names || char(10) || old.name, char(10))
-               WHERE kind = 'company' AND row_id = new.id AND old.name <> new.name
-                 AND instr(char(10) || former_names || char(10), char(10) || old.name || char(10)) = 0;
-              UPDATE search_entries SET text = {_with_former(text('new'), 'sqlite')}
-               WHERE kind = 'company' AND row_id = new.id;"""
-        else:
-            update = f"""
-              UPDATE search_entries SET text = {text('new')} WHERE kind = '{kind}' AND row_id = new.id;"""
-        statements.append(f"""
-            CREATE TRIGGER search_{table}_au AFTER UPDATE OF {', '.join(columns)} ON {table} BEGIN{update}
-            END""")
-        statements.append(f"""
-            CREATE TRIGGER search_{table}_ad AFTER DELETE ON {table} BEGIN
-              DELETE FROM search_entries WHERE kind = '{kind}' AND row_id = old.id;
-            END""")
-    # The FTS5 table reads its text from search_entries (external content) and is told of each change.
+    for source in _sources("sqlite"):
+        table = source.table
+        statements += [
+            f"CREATE TRIGGER search_{table}_ai AFTER INSERT ON {table} BEGIN {_insert(source, 'new', 'excluded')}; END",
+            f"CREATE TRIGGER search_{table}_au AFTER UPDATE OF {', '.join(source.watched)} ON {table} "
+            f"BEGIN {_update(source, 'new', 'sqlite')} END",
+            f"CREATE TRIGGER search_{table}_ad AFTER DELETE ON {table} BEGIN "
+            f"DELETE FROM search_entries WHERE kind = '{source.kind}' AND row_id = old.id; END",
+        ]
+    # Two FTS5 tables read search_entries (external content) and are told of each change: trigrams
+    # of the text, and the one- and two-character grams as words.
     statements += [
         "CREATE VIRTUAL TABLE search_fts USING fts5(text, content='search_entries', content_rowid='id', "
         "tokenize='trigram')",
+        "CREATE VIRTUAL TABLE search_grams USING fts5(grams, content='search_entries', content_rowid='id', "
+        "tokenize='unicode61', detail='none')",
         """CREATE TRIGGER search_entries_ai AFTER INSERT ON search_entries BEGIN
              INSERT INTO search_fts (rowid, text) VALUES (new.id, new.text);
+             INSERT INTO search_grams (rowid, grams) VALUES (new.id, new.grams);
            END""",
         """CREATE TRIGGER search_entries_ad AFTER DELETE ON search_entries BEGIN
              INSERT INTO search_fts (search_fts, rowid, text) VALUES ('delete', old.id, old.text);
+             INSERT INTO search_grams (search_grams, rowid, grams) VALUES ('delete', old.id, old.grams);
            END""",
         """CREATE TRIGGER search_entries_au AFTER UPDATE ON search_entries BEGIN
              INSERT INTO search_fts (search_fts, rowid, text) VALUES ('delete', old.id, old.text);
+             INSERT INTO search_grams (search_grams, rowid, grams) VALUES ('delete', old.id, old.grams);
              INSERT INTO search_fts (rowid, text) VALUES (new.id, new.text);
+             INSERT INTO search_grams (rowid, grams) VALUES (new.id, new.grams);
            END""",
     ]
     return statements
@@ -106,43 +173,37 @@ def _sqlite_triggers() -> list[str]:
 
 def _postgres_triggers() -> list[str]:
     statements = []
-    for kind, (table, columns, text) in _sources("postgresql").items():
-        if kind == "company":
-            update = f"""
-                IF OLD.name <> NEW.name THEN
-                  UPDATE search_entries SET former_names = ltrim(former_names || E'\\n' || OLD.name, E'\\n')
-                   WHERE kind = 'company' AND row_id = NEW.id
-                     AND position(E'\\n' || OLD.name || E'\\n' in E'\\n' || former_names || E'\\n') = 0;
-                END IF;
-                UPDATE search_entries SET text = {_with_former(text('NEW'), 'postgresql')}
-                 WHERE kind = 'company' AND row_id = NEW.id;"""
-        else:
-            update = f"""
-                UPDATE search_entries SET text = {text('NEW')} WHERE kind = '{kind}' AND row_id = NEW.id;"""
+    for source in _sources("postgresql"):
+        table = source.table
         statements.append(f"""
             CREATE FUNCTION search_{table}_sync() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
               IF TG_OP = 'DELETE' THEN
-                DELETE FROM search_entries WHERE kind = '{kind}' AND row_id = OLD.id;
+                DELETE FROM search_entries WHERE kind = '{source.kind}' AND row_id = OLD.id;
                 RETURN OLD;
               ELSIF TG_OP = 'INSERT' THEN
-                INSERT INTO search_entries (kind, row_id, former_names, text) VALUES ('{kind}', NEW.id, '', {text('NEW')})
-                ON CONFLICT (kind, row_id) DO UPDATE SET former_names = '', text = EXCLUDED.text;
-              ELSE{update}
+                {_insert(source, 'NEW', 'EXCLUDED')};
+              ELSE
+                {_update(source, 'NEW', 'postgresql')}
               END IF;
               RETURN NEW;
             END $$""")
         statements.append(f"""
-            CREATE TRIGGER search_{table}_sync AFTER INSERT OR DELETE OR UPDATE OF {', '.join(columns)} ON {table}
+            CREATE TRIGGER search_{table}_sync
+            AFTER INSERT OR DELETE OR UPDATE OF {', '.join(source.watched)} ON {table}
             FOR EACH ROW EXECUTE FUNCTION search_{table}_sync()""")
-    statements.append("CREATE INDEX ix_search_entries_text_trgm ON search_entries USING gin (text gin_trgm_ops)")
+    statements += [
+        "CREATE INDEX ix_search_entries_text_trgm ON search_entries USING gin (text gin_trgm_ops)",
+        "CREATE INDEX ix_search_entries_grams ON search_entries USING gin (string_to_array(grams, ' '))",
+    ]
     return statements
 
 
 def _fill_search(dialect: str) -> None:
-    for kind, (table, _columns, text) in _sources(dialect).items():
-        op.execute(f"INSERT INTO search_entries (kind, row_id, former_names, text) "
-                   f"SELECT '{kind}', r.id, '', {text('r')} FROM {table} r")
+    for source in _sources(dialect):
+        values = source.values("r")
+        op.execute(f"INSERT INTO search_entries (kind, row_id, former_names, {', '.join(COLUMNS)}) "
+                   f"SELECT '{source.kind}', r.id, '', {', '.join(values[c] for c in COLUMNS)} FROM {source.table} r")
     # Former names: each rename the audit trail recorded (changes {"name": [old, new]}), oldest first.
     conn = op.get_bind()
     audit = sa.table("audit_entries", sa.column("id", sa.Integer), sa.column("table_name", sa.String),
@@ -151,8 +212,8 @@ def _fill_search(dialect: str) -> None:
     rows = conn.execute(sa.select(audit.c.row_id, audit.c.changes)
                         .where(audit.c.table_name == "companies", audit.c.action == "update").order_by(audit.c.id))
     for row_id, changes in rows:
-        name = (changes or {}).get("name") if isinstance(changes, dict) else None
-        if isinstance(name, list) and len(name) == 2 and name[0] and name[0] != name[1] and row_id.isdigit():
+        name = changes.get("name") if isinstance(changes, dict) else None
+        if isinstance(name, list) and len(name) == 2 and name[0] and name[0] != name[1] and str(row_id).isdigit():
             names = former.setdefault(int(row_id), [])
             if name[0] not in names:
                 names.append(name[0])
@@ -167,7 +228,8 @@ def _fill_search(dialect: str) -> None:
 def _fill_sort_keys() -> None:
     conn = op.get_bind()
     for table, person, source in SORTED:
-        t = sa.table(table, sa.column("id", sa.Integer), sa.column(source, sa.String), sa.column("name_sort", sa.String))
+        t = sa.table(table, sa.column("id", sa.Integer), sa.column(source, sa.String),
+                     sa.column("name_sort", sa.String))
         rows = conn.execute(sa.select(t.c.id, t.c[source])).all()
         for start in range(0, len(rows), 1000):
             chunk = [{"row": i, "key": sort_key(name, person=person)} for i, name in rows[start:start + 1000]]
@@ -190,8 +252,13 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("row_id", sa.Integer(), nullable=False),
+        sa.Column("region_id", sa.Integer(), nullable=True),
+        sa.Column("title", sa.Text(), server_default="", nullable=False),
+        sa.Column("alt", sa.Text(), server_default="", nullable=False),
+        sa.Column("sort", SORT_KEY, server_default="", nullable=False),
         sa.Column("former_names", sa.Text(), server_default="", nullable=False),
         sa.Column("text", sa.Text(), server_default="", nullable=False),
+        sa.Column("grams", sa.Text(), server_default="", nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_search_entries")),
         sa.UniqueConstraint("kind", "row_id", name=op.f("uq_search_entries_kind_row_id")),
     )
@@ -205,16 +272,18 @@ def upgrade():
         for statement in _sqlite_triggers():
             op.execute(statement)
         op.execute("INSERT INTO search_fts (search_fts) VALUES ('rebuild')")
+        op.execute("INSERT INTO search_grams (search_grams) VALUES ('rebuild')")
 
 
 def downgrade():
     dialect = op.get_bind().dialect.name
-    tables = [table for table, _columns, _text in _sources(dialect).values()]
+    tables = [source.table for source in _sources(dialect)]
     if dialect == "postgresql":
         for table in tables:
             op.execute(f"DROP TRIGGER IF EXISTS search_{table}_sync ON {table}")
             op.execute(f"DROP FUNCTION IF EXISTS search_{table}_sync()")
         op.execute("DROP INDEX IF EXISTS ix_search_entries_text_trgm")
+        op.execute("DROP INDEX IF EXISTS ix_search_entries_grams")
         # pg_trgm stays: another database object may use it, and it holds no data.
     else:
         for table in tables:
@@ -223,6 +292,7 @@ def downgrade():
         for suffix in ("ai", "au", "ad"):
             op.execute(f"DROP TRIGGER IF EXISTS search_entries_{suffix}")
         op.execute("DROP TABLE IF EXISTS search_fts")
+        op.execute("DROP TABLE IF EXISTS search_grams")
     op.drop_table("search_entries")
     op.drop_index("ix_experts_name_sort", table_name="experts")
     op.drop_index("ix_associations_name_sort", table_name="associations")

@@ -19,7 +19,6 @@
     if (event.detail.target === panel) show(hasResults() && form.contains(document.activeElement));
   });
   input.addEventListener("input", () => { if (!input.value.trim()) show(false); });
-  input.addEventListener("focus", () => { if (hasResults()) show(true); });
 
   form.addEventListener("keydown", (event) => {
     if (event.key === "Escape") {
