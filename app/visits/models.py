@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.accounts.models import Company, Contact, Opportunity
+from app.accounts.models import Company, Contact, Opportunity, OpportunityStage
 from app.auth.models import Region, User
 from app.core import time as grove_time
 from app.core.enums import HasLifecycle, LabelledEnum, Lifecycle
@@ -55,10 +55,20 @@ class EscalationStatus(LabelledEnum):
     PENDING = "pending", _l("Waiting for approval")
     APPROVED = "approved", _l("Approved")
     DECLINED = "declined", _l("Declined")
+    CLOSED = "closed", _l("Closed")
+
+
+class ClosedBecause(LabelledEnum):
+    """Why an escalation closed without a decision: its opportunity ended."""
+
+    WON = "won", _l("The opportunity was won before a decision.")
+    LOST = "lost", _l("The opportunity was lost before a decision.")
 
 
 E = EscalationStatus
-ESCALATION_LIFECYCLE = Lifecycle(approve=({E.PENDING}, E.APPROVED), decline=({E.PENDING}, E.DECLINED))
+# A pending escalation closes on its own when its opportunity is won or lost.
+ESCALATION_LIFECYCLE = Lifecycle(approve=({E.PENDING}, E.APPROVED), decline=({E.PENDING}, E.DECLINED),
+                                 close=({E.PENDING}, E.CLOSED))
 del E
 
 visit_contacts = sa.Table(
@@ -215,6 +225,9 @@ class Escalation(HasLifecycle, db.Model):
     from_level: Mapped[int] = mapped_column(default=1)
     proposed_level: Mapped[int]
     reason: Mapped[str] = mapped_column(sa.String(300), default="")
+    # The opportunity's stage when it raised the escalation (it moves on; the reason stays).
+    stage: Mapped[OpportunityStage | None] = mapped_column(enum_column(OpportunityStage, name="escalation_stage"))
+    closed_because: Mapped[ClosedBecause | None] = mapped_column(enum_column(ClosedBecause))
     user_ids: Mapped[list] = mapped_column(sa.JSON, default=list)
     expert_ids: Mapped[list] = mapped_column(sa.JSON, default=list)
     status: Mapped[EscalationStatus] = mapped_column(enum_column(EscalationStatus), default=EscalationStatus.PENDING)
@@ -224,6 +237,7 @@ class Escalation(HasLifecycle, db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     visit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("visits.id", ondelete="SET NULL"))
 
+    region: Mapped[Region] = relationship()
     company: Mapped[Company] = relationship()
     opportunity: Mapped[Opportunity | None] = relationship()
     decided_by: Mapped[User | None] = relationship()

@@ -20,6 +20,7 @@ from app.seminars.models import Seminar, SeminarStatus, Speaker
 from app.visits import notices
 from app.visits.conflicts import ALL, Conflict, Team, find_conflicts, overlapping, settings_for, week_bounds
 from app.visits.models import (
+    ClosedBecause,
     ConflictOverride,
     Escalation,
     EscalationStatus,
@@ -390,7 +391,7 @@ def propose_escalation(opportunity: Opportunity) -> Escalation | None:
     team_users += [u.id for u in users if u.role == Role.MANAGER][:1]
     escalation = Escalation(
         region_id=company.region_id, company=company, opportunity=opportunity, from_level=current,
-        proposed_level=proposed, reason=reason, user_ids=list(dict.fromkeys(team_users)),
+        proposed_level=proposed, reason=reason, stage=opportunity.stage, user_ids=list(dict.fromkeys(team_users)),
         expert_ids=[e.id for e in market_experts(company)[:1]])
     db.session.add(escalation)
     db.session.flush()
@@ -408,6 +409,12 @@ def market_experts(company: Company) -> list[Expert]:
     return sorted(experts, key=lambda e: (e.region_id is None, e.name))
 
 
+def close_escalation(escalation: Escalation, because: ClosedBecause) -> None:
+    """Its opportunity ended before a manager decided: nothing is left to approve."""
+    escalation.status = escalation.require("close")
+    escalation.closed_because, escalation.decided_at = because, utcnow()
+
+
 def decide_escalation(escalation: Escalation, *, approve: bool, by: User, note: str = "") -> None:
     check_region(escalation.region_id)
     escalation.status = escalation.require("approve" if approve else "decline")
@@ -415,7 +422,8 @@ def decide_escalation(escalation: Escalation, *, approve: bool, by: User, note: 
 
 
 def escalation_query(*, status: EscalationStatus | None = None, company_id: int | None = None):
-    stmt = select(Escalation).options(joinedload(Escalation.company), joinedload(Escalation.opportunity),
+    stmt = select(Escalation).options(joinedload(Escalation.region), joinedload(Escalation.company),
+                                      joinedload(Escalation.opportunity),
                                       joinedload(Escalation.decided_by), joinedload(Escalation.visit))
     if (regions := allowed_region_ids()) is not None:
         stmt = stmt.where(Escalation.region_id.in_(regions))
