@@ -65,9 +65,9 @@ def _email(message: OutboxMessage) -> EmailMessage:
     email["To"] = message.to
     email["Subject"] = header_text(message.subject)
     email.set_content(message.body)
-    if message.ics:
+    if message.ics:  # a seminar's confirmation, a visit's invitation
         email.add_attachment(message.ics.encode(), maintype="text", subtype="calendar",
-                             filename="seminar.ics", params={"method": "PUBLISH"})
+                             filename="invite.ics", params={"method": "PUBLISH"})
     # Serialise now, so a header that cannot be encoded fails here, for this message alone.
     email.as_bytes()
     return email

@@ -9,8 +9,10 @@ from app.extensions import db
 from app.notifications.models import Delivery, Notification
 from app.notifications.services import set_delivery
 from app.outbox.models import OutboxMessage
+from app.outbox.services import deliver
 from app.visits import services
 from app.visits.models import Escalation, Visit, VisitMember
+from tests.outbox.smtp_server import smtp_server
 from tests.visits.test_scheduling import form
 
 
@@ -68,6 +70,21 @@ def test_everyone_put_on_the_team_is_invited_with_the_calendar_file(client, team
     (mail_zh,) = _mail_to(t.colleague)
     assert "SUMMARY:明光眼镜 · L1 初次拜访" in _unfolded(mail_zh.ics)  # the calendar in the reader's language
     assert _mail_to(t.rep) == []
+
+
+def test_the_invitation_e_mail_carries_the_calendar_file(client, team, app, monkeypatch):
+    t = team
+    client.post("/visits/new", data=form(t.company, users=[t.rep, t.manager]))
+    with smtp_server() as (port, handler):
+        monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+        monkeypatch.setitem(app.config, "MAIL_PORT", port)
+        db.session.rollback()
+        assert deliver() == (1, 0)
+    (email,) = handler.messages
+    assert email["To"] == t.manager.email and email["Subject"] == "Invitation: visit to 明光眼镜, Dec 1, 2026"
+    (attachment,) = list(email.iter_attachments())
+    assert attachment.get_content_type() == "text/calendar" and attachment.get_filename() == "invite.ics"
+    assert "BEGIN:VEVENT" in attachment.get_content()
 
 
 def test_an_edit_invites_only_who_is_new_and_a_re_added_person_again(client, team):
