@@ -23,7 +23,6 @@ from app.markets.forms import PromoteForm, WeightsForm
 from app.markets.models import Market
 from app.markets.services import RECOMMENDED_TARGETS, RowPage
 
-
 FILTER_ARGS = ("q", "association", "city", "no_competitor", "sort")
 # The factors of a score, in the order the weights form lists them, with its labels.
 FACTORS = (("size", _l("Size")), ("fit", _l("Product fit")), ("equipment", _l("Equipment on site")),
