@@ -6,11 +6,11 @@ from app.associations.models import Association
 from app.core.access import load
 from app.core.exports import list_table, send_export
 from app.extensions import db
-from app.htmx import invalid, redirect_after_write, render
+from app.htmx import invalid, redirect_after_write, render, wants_fragment
 from app.imports import bp, services
 from app.imports.forms import ENCODING_CHOICES, UploadForm
 from app.imports.models import ImportBatch
-from app.imports.reader import FIELDS, ImportFileError
+from app.imports.reader import ALIASES, FIELDS, ImportFileError
 
 PREVIEW_ROWS = 8
 REPORT_ROWS = 50
@@ -38,7 +38,8 @@ def upload(association_id: int):
         else:
             db.session.commit()
             return redirect_after_write(url_for("associations.imports.preview", batch_id=batch.id))
-    return invalid("imports/upload.html", "imports/_upload_form.html", association=association, form=form)
+    return invalid("imports/upload.html", "imports/_upload_form.html", association=association, form=form,
+                   fields=FIELDS, aliases=ALIASES)
 
 
 def _columns_from_form(header: list[str]) -> dict[str, str]:
@@ -68,7 +69,9 @@ def preview(batch_id: int):
     """The first rows and the column mapping Grove guessed (or, once committed, the import's report)."""
     batch = load(ImportBatch, batch_id)
     if not batch.can("commit"):
-        return render("imports/batch.html", batch=batch, association=batch.association)
+        contacts, contacts_total = services.contacts_added(batch, REPORT_ROWS)
+        return render("imports/batch.html", batch=batch, association=batch.association, contacts=contacts,
+                      contacts_total=contacts_total)
     try:
         table = services.load_table(batch, limit=PREVIEW_ROWS)
     except ImportFileError as error:
@@ -109,7 +112,8 @@ def dry_run(batch_id: int):
     elif len(set(batch.mapping["columns"].values())) < len(batch.mapping["columns"]):
         mapping_error = _("Each Grove field can take one column only.")
     respond = invalid if mapping_error else render
-    return respond("imports/preview.html", "imports/_report.html",
+    # Swapped in by htmx, the report brings the step indicator along (out of band).
+    return respond("imports/preview.html", "imports/_report.html", oob_steps=wants_fragment(),
                    **_preview_context(batch, table, plan=plan, mapping_error=mapping_error))
 
 
@@ -141,10 +145,23 @@ def undo(batch_id: int):
         services.undo_import(batch)
     except ImportFileError as error:
         db.session.rollback()
+        contacts, contacts_total = services.contacts_added(batch, REPORT_ROWS)
         return render("imports/batch.html", "imports/_batch_summary.html", status=409, batch=batch,
-                      association=batch.association, undo_error=str(error.message))
+                      association=batch.association, undo_error=str(error.message), contacts=contacts,
+                      contacts_total=contacts_total)
     db.session.commit()
     return redirect_after_write(url_for("associations.imports.preview", batch_id=batch.id))
+
+
+@bp.get("/<int:association_id>/import/template.<any(csv, xlsx):fmt>")
+def template(association_id: int, fmt: str):
+    """An empty directory with the columns Grove reads, headed in the user's language, and one example row."""
+    load(Association, association_id)
+    example = {"name": _("Wenzhou Huaxin Optical Co., Ltd."), "contact_name": _("Wang Jianguo"),
+               "title": _("Equipment manager"), "phone": "138 0000 1111", "city": _("Wenzhou"),
+               "products": _("Optical frames"), "employees": "300"}
+    table = list_table(_("Member directory"), [label for _key, label in FIELDS])
+    return send_export(table, [[example.get(key, "") for key, _label in FIELDS]], "member-directory-template", fmt)
 
 
 @bp.get("/imports/<int:batch_id>/report.csv")

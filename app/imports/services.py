@@ -12,9 +12,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, func, insert, select
 from sqlalchemy.orm import selectinload
 
-from app.accounts.models import Company, Contact, Opportunity, Order, Stage, association_members
+from app.accounts.models import Company, Contact, Opportunity, Order, Stage, association_members, company_markets
 from app.accounts.naming import CITIES, COUNTIES, clean_text, name_key
-from app.associations.models import Association
+from app.associations.models import Association, association_markets
 from app.audit import AuditAction, AuditEntry
 from app.core.access import check_region
 from app.core.types import utcnow
@@ -23,6 +23,7 @@ from app.imports.models import BatchStatus, ImportBatch, ImportItem, ItemAction
 from app.imports.reader import (
     DIRECTORY,
     FIELD_KEYS,
+    FIELDS,
     ImportFileError,
     Table,
     Vocabulary,
@@ -163,6 +164,7 @@ class RowPlan:
     merge_row: int | None = None
     new_contact: bool = False
     key: str = ""
+    shortened: list[str] = field(default_factory=list)  # "Address: 300 of 412 characters", said in the dry run
 
 
 @dataclass
@@ -199,8 +201,16 @@ def _place_of(address: str) -> tuple[str, str]:
     return city, district
 
 
+LONG_TEXT = 5000
+FIELD_LABELS = dict(FIELDS)
+
+
 def _row_values(cells: list[str], columns: dict[str, str], header: list[str]):
-    values, problems, formula_columns = {}, [], set()
+    """A row's values by field, the problems that reject it, and the fields cut to fit their column.
+
+    A company name that does not fit is a problem (cut, it could name another company); any other
+    value is cut to its column's length and the dry run says so."""
+    values, problems, formula_columns, shortened = {}, [], set(), []
     for index, fieldname in columns.items():
         i = int(index)
         raw = str(cells[i]) if i < len(cells) and cells[i] is not None else ""
@@ -210,10 +220,15 @@ def _row_values(cells: list[str], columns: dict[str, str], header: list[str]):
             formula_columns.add(fieldname)
             continue
         text = clean_text(raw)
-        if fieldname in ("products", "equipment", "background"):
-            text = text[:5000]
-        elif fieldname in LIMITS:
-            text = text[:LIMITS[fieldname]]
+        limit = LONG_TEXT if fieldname in ("products", "equipment", "background") else LIMITS.get(fieldname)
+        if limit and len(text) > limit:
+            if fieldname == "name":
+                problems.append(_l("The company name has %(n)s characters; Grove keeps at most %(limit)s.",
+                                   n=len(text), limit=limit))
+            else:
+                shortened.append(str(_l("%(field)s: %(limit)s of %(n)s characters kept",
+                                        field=FIELD_LABELS[fieldname], limit=limit, n=len(text))))
+            text = text[:limit]
         values[fieldname] = text
     if values.get("address") and not values.get("city"):
         values["city"], district = _place_of(values["address"])
@@ -225,7 +240,7 @@ def _row_values(cells: list[str], columns: dict[str, str], header: list[str]):
         problems.append(problem)
     if not values.get("name") and "name" not in formula_columns:
         problems.insert(0, _l("No company name."))
-    return values, problems
+    return values, problems, shortened
 
 
 def plan_import(batch: ImportBatch, table: Table, confirmed: set[int] = frozenset(), progress=None) -> Plan:
@@ -254,7 +269,7 @@ def plan_import(batch: ImportBatch, table: Table, confirmed: set[int] = frozense
     for number, cells in table.rows:
         if progress:
             progress(1)
-        values, problems = _row_values(cells, columns, table.header)
+        values, problems, shortened = _row_values(cells, columns, table.header)
         if problems:
             plan.rows.append(RowPlan(number, values, "reject", "; ".join(str(p) for p in problems)))
             continue
@@ -264,7 +279,7 @@ def plan_import(batch: ImportBatch, table: Table, confirmed: set[int] = frozense
             first = seen[key]
             target = first.company_id if first.action == "match" else None
             row = RowPlan(number, values, "merge", company_id=target, company_name=first.values["name"],
-                          merge_row=first.number)
+                          merge_row=first.number, shortened=shortened)
             row.new_contact = bool(contact_name) and (target or -first.number, contact_name) not in contacts
             if row.new_contact:
                 contacts.add((target or -first.number, contact_name))
@@ -291,7 +306,7 @@ def plan_import(batch: ImportBatch, table: Table, confirmed: set[int] = frozense
         row.new_contact = bool(contact_name) and (target or -number, contact_name) not in contacts
         if row.new_contact:
             contacts.add((target or -number, contact_name))
-        row.key = key
+        row.key, row.shortened = key, shortened
         seen[key] = row
         plan.rows.append(row)
     return plan
@@ -336,6 +351,13 @@ def apply_import(batch: ImportBatch, plan: Plan, progress=None) -> None:
                                                            Company.name_key.in_(keys[chunk:chunk + CHUNK]))
                 .execution_options(all_regions=True)).all())
         created = {row.number: ids[v["name_key"]] for row, v in zip(new_rows, company_values)}
+        # A new company is in the association's markets, so a market's filter and board find it.
+        market_ids = list(db.session.scalars(select(association_markets.c.market_id).where(
+            association_markets.c.association_id == batch.association_id)))
+        if market_ids:
+            db.session.execute(insert(company_markets), [
+                {"company_id": company_id, "market_id": market_id}
+                for company_id in created.values() for market_id in market_ids])
     if progress:
         progress(len(plan.rows) // 3)
 
@@ -474,6 +496,16 @@ def undo_import(batch: ImportBatch) -> None:
     batch.status = BatchStatus.UNDONE
     batch.undone_at = utcnow()
     db.session.flush()
+
+
+def contacts_added(batch: ImportBatch, limit: int = 200) -> tuple[list, int]:
+    """The contacts this import added (name, title, phone, their company), up to `limit`, and how many in all."""
+    added = (select(Contact.id, Contact.name, Contact.title, Contact.phone, Company.id.label("company_id"),
+                    Company.name.label("company_name"))
+             .join(ImportItem, ImportItem.contact_id == Contact.id).join(Company, Company.id == Contact.company_id)
+             .where(ImportItem.batch_id == batch.id).execution_options(all_regions=True))
+    total = db.session.scalar(select(func.count()).select_from(added.subquery()))
+    return list(db.session.execute(added.order_by(ImportItem.row_number).limit(limit))), total
 
 
 def batches_of(association: Association) -> list[ImportBatch]:
