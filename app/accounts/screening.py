@@ -132,7 +132,8 @@ def undo_promote(market_id: int, company_id: int):
     if offer is None or offer["company_id"] != company.id or company.stage != Stage.TARGET:
         session.pop(UNDO_KEY, None)
         return render("errors/error.html", "errors/_error.html", status=409, code=409, title=_("Not undone"),
-                       text=_("The promotion can be undone only for a few minutes, while the company is still a target."))
+                       text=_("The promotion can be undone only for a few minutes, "
+                              "while the company is still a target."))
     services.undo_promotion(market, company, stage=Stage(offer["stage"]), owner_id=offer["owner_id"],
                             score=offer["score"], added_market=offer["added_market"])
     db.session.commit()

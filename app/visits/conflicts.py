@@ -227,7 +227,8 @@ def _same_company(company_id: int, starts_at: datetime, ends_at: datetime, tz: Z
     stmt = (select(Visit).where(Visit.company_id == company_id, Visit.status != VisitStatus.CANCELLED,
                                 overlapping(Visit.starts_at, Visit.ends_at, starts_at, ends_at, timedelta(0)))
             .options(joinedload(Visit.company), selectinload(Visit.members).options(
-                joinedload(VisitMember.user).lazyload(User.regions), joinedload(VisitMember.expert).lazyload(Expert.tags)))
+                joinedload(VisitMember.user).lazyload(User.regions),
+                joinedload(VisitMember.expert).lazyload(Expert.tags)))
             .order_by(Visit.starts_at, Visit.id))
     if exclude_visit_id:
         stmt = stmt.where(Visit.id != exclude_visit_id)
