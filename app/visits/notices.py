@@ -42,7 +42,7 @@ def escalation_proposed(escalation: Escalation) -> None:
     opportunity = escalation.opportunity
     title = opportunity.title if opportunity else ""
     value = opportunity.value_cents if opportunity else 0
-    stage = opportunity.stage if opportunity else None
+    stage = escalation.stage or (opportunity.stage if opportunity else None)  # the stage that raised it
     reason, level, from_level = escalation.reason, escalation.proposed_level, escalation.from_level
 
     def subject() -> str:

@@ -22,6 +22,7 @@ from app.experts.models import Expert
 from app.extensions import db, limiter
 from app.htmx import invalid, redirect_after_write, render
 from app.markets.models import Market
+from app.outbox.services import deliver_after_response, pending_mail_ids
 from app.templating import localdate
 from app.visits import bp, calendar, exports, links, services
 from app.visits.conflicts import ALL, describe_saved, settings_for
@@ -326,10 +327,13 @@ def _schedule(visit: Visit | None):
             if saved is not None:
                 if target is not None:
                     target.link(saved)
+                outbox_ids = pending_mail_ids()  # invitations and requests to the people added to the team
                 db.session.commit()
                 flash(_("The visit to %(company)s on %(day)s is saved.", company=saved.company.name,
                         day=localdate(saved.starts_at, "medium", saved.region)), "success")
-                return redirect_after_write(target.url if target else url_for("visits.detail", visit_id=saved.id))
+                return deliver_after_response(
+                    redirect_after_write(target.url if target else url_for("visits.detail", visit_id=saved.id)),
+                    outbox_ids)
             db.session.rollback()
             must_confirm = True  # conflicts to look at again (409)
         elif company is not None and form.starts_at.data and form.ends_at.data and not form.ends_at.errors:
@@ -566,9 +570,11 @@ def _save_opportunity(company: Company, opportunity: Opportunity | None):
         opportunity = services.save_opportunity(
             company, form.data | {"value_cents": form.value.data}, opportunity)
         escalation = services.propose_escalation(opportunity)
+        outbox_ids = pending_mail_ids()  # an escalation tells the region's managers
         db.session.commit()
         if escalation is not None:
-            return redirect_after_write(url_for("visits.escalation", escalation_id=escalation.id))
+            page = url_for("visits.escalation", escalation_id=escalation.id)
+            return deliver_after_response(redirect_after_write(page), outbox_ids)
         return redirect_after_write(url_for("accounts.detail", company_id=company.id) + "#opportunities")
     return invalid("visits/opportunity_form.html", form=form, company=company, opportunity=opportunity)
 
