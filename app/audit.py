@@ -59,7 +59,8 @@ class AuditEntry(db.Model):
     region: Mapped[Region | None] = relationship()
 
 
-_SKIP_COLUMNS = {"password_hash", "session_token", "ics_token", "cancel_token", "updated_at"}
+# name_sort: the pinyin key derived from a name (app/core/pinyin.py); the name's own change says it.
+_SKIP_COLUMNS = {"password_hash", "session_token", "ics_token", "cancel_token", "updated_at", "name_sort"}
 
 
 def _folded_list(model, relationship: str) -> tuple[str, str] | None:

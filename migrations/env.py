@@ -92,6 +92,10 @@ def run_migrations_online():
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    # The search index's FTS5 tables and trigram/grams indexes live outside the models (0012_search):
+    # autogenerate must not drop them.
+    from app.search.models import include_name
+    conf_args.setdefault("include_name", include_name)
 
     connectable = get_engine()
 

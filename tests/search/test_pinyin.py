@@ -120,3 +120,14 @@ def test_contacts_associations_and_experts_sort_by_pinyin(client, login_as, make
 def test_the_sort_keys_are_indexed(app, model, column):
     indexes = sa.inspect(db.engine).get_indexes(model.__tablename__)
     assert any(column in (i["column_names"] or []) for i in indexes), model.__tablename__
+
+
+def test_the_audit_trail_records_the_name_not_its_key(app, make_company):
+    from app.audit import AuditEntry
+
+    company = make_company("温州市重庆眼镜有限公司")
+    company.name, company.name_key = "安徽光学有限公司", name_key("安徽光学有限公司")
+    db.session.commit()
+    entries = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.table_name == "companies")).all()
+    assert entries and all("name_sort" not in e.changes for e in entries)
+    assert any(e.changes.get("name") == ["温州市重庆眼镜有限公司", "安徽光学有限公司"] for e in entries)
