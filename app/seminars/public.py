@@ -157,7 +157,9 @@ def ics(token: str):
 
 
 def _qr(data: str, kind: str):
-    qr = segno.make(data, error="m")
+    # Never a Micro QR (segno picks one for short data such as a check-in code): WeChat, phone
+    # cameras and the desk's scanner read only full QR codes.
+    qr = segno.make(data, error="m", micro=False)
     out = io.BytesIO()
     if kind == "png":
         qr.save(out, kind="png", scale=8, border=2)

@@ -276,12 +276,13 @@ def act(seminar_id: int, registration_id: int, action: str):
                        names="、".join(r.name for r in promoted))
     elif action == "check_in":
         services.check_in(registration)
+        notice = _("%(name)s checked in.", name=registration.name)
     else:
         services.undo_check_in(registration)
     ids = pending_mail_ids()
     db.session.commit()
     if request.form.get("from") == "desk":
-        return deliver_after_response(_desk(seminar), ids)
+        return deliver_after_response(_desk(seminar, message=notice), ids)
     return deliver_after_response(_registrations(seminar, notice=notice), ids)
 
 
@@ -316,11 +317,27 @@ def _desk(seminar: Seminar, status: int = 200, *, failed: bool = False, **extra)
     q = request.values.get("q", "")[:100]
     rows = services.registrations_of(seminar, q=q, limit=50) if q else []
     context = dict(seminar=seminar, seats=services.seats(seminar), q=q, rows=rows,
-                   walkin_form=extra.pop("walkin_form", None) or RegistrationForm(prefix="walkin"),
+                   walkin_form=extra.pop("walkin_form", None) or _walkin_form(q),
                    checked_in=_checked_in(seminar), **extra)
     if failed:
         return invalid("seminars/checkin.html", "seminars/_desk_results.html", **context)
     return render("seminars/checkin.html", "seminars/_desk_results.html", status=status, **context)
+
+
+def _walkin_form(q: str) -> RegistrationForm:
+    """The walk-in form, holding what the desk just searched for: a number as the phone, else the name."""
+    if request.method != "GET" or not q.strip():
+        return RegistrationForm(prefix="walkin")
+    digits = sum(c.isdigit() for c in q)
+    guess = {"phone": q.strip()} if digits >= 7 and digits >= len(q.strip()) - 4 else {"name": q.strip()}
+    return RegistrationForm(prefix="walkin", data=guess)
+
+
+WALK_IN_MESSAGES = {
+    "added": lambda name: _("%(name)s added and checked in.", name=name),
+    "checked_in": lambda name: _("%(name)s was on the list already: checked in.", name=name),
+    "already": lambda name: _("%(name)s was already checked in.", name=name),
+}
 
 
 def _checked_in(seminar: Seminar) -> int:
@@ -331,7 +348,16 @@ def _checked_in(seminar: Seminar) -> int:
 @bp.get("/<int:seminar_id>/checkin")
 def checkin(seminar_id: int):
     """The check-in desk, made for a phone: search, scan, one tap."""
-    return _desk(_seminar(seminar_id))
+    seminar = _seminar(seminar_id)
+    extra = {"walkin_open": request.args.get("walkin") == "1"}
+    # After a walk-in (POST, then this page): what happened, read back from the registration.
+    outcome = request.args.get("outcome", "")
+    done = request.args.get("done", type=int)
+    if outcome in WALK_IN_MESSAGES and done:
+        registration = services.registration_of(seminar, done)
+        if registration is not None and registration.status is RegistrationStatus.ATTENDED:
+            extra["message"] = WALK_IN_MESSAGES[outcome](registration.name)
+    return _desk(seminar, **extra)
 
 
 @bp.get("/<int:seminar_id>/checkin/count")
@@ -359,19 +385,22 @@ def checkin_code(seminar_id: int):
     db.session.commit()
     message = (_("%(name)s checked in.", name=registration.name) if done
                else _("%(name)s was already checked in.", name=registration.name))
-    return _desk(seminar, message=message, scanned=True)
+    return _desk(seminar, message=message)
 
 
 @bp.post("/<int:seminar_id>/checkin/walk-in")
 def walk_in(seminar_id: int):
-    """Someone who did not sign up stands at the desk: add them, checked in."""
+    """Someone who did not sign up stands at the desk: add them, checked in, then back to the desk
+    (a redirect, so a refresh adds nobody; the same person sent twice is not added twice)."""
     seminar = _seminar(seminar_id, write=True)
     form = RegistrationForm(prefix="walkin")
-    if form.validate_on_submit() and not (form.email.data and services.email_taken(seminar, form.email.data)):
-        services.add_registration(seminar, form.data, walk_in=True)
-        db.session.commit()
-        return _desk(seminar, message=_("%(name)s added and checked in.", name=form.name.data))
-    if form.email.data and services.email_taken(seminar, form.email.data):
+    if form.validate_on_submit():
+        registration, outcome = services.walk_in(seminar, form.data)
+        if registration is not None:
+            # Read before commit: touching expired rows afterwards would open a new write transaction.
+            location = url_for("seminars.checkin", seminar_id=seminar.id, done=registration.id, outcome=outcome)
+            db.session.commit()
+            return redirect_after_write(location)
         form.email.errors = [_("This e-mail is already registered for this seminar: search for it instead.")]
     return _desk(seminar, failed=True, walkin_form=form, walkin_open=True)
 

@@ -7,7 +7,9 @@ and written by one request at a time per seminar, on both databases.
 """
 import hashlib
 import hmac
+import re
 import secrets
+import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -115,12 +117,20 @@ def checkin_code(registration: Registration) -> str:
     return f"G{registration.id}-{sig}"
 
 
+# Spaces, dashes of every width and full-width letters as phones' keyboards type them.
+_CODE_NOISE = re.compile(r"[\s\-‐‑‒–—―]")
+
+
 def registration_id_from_code(code: str) -> int | None:
-    """The registration id in a scanned code, or None if the code is not one of ours."""
-    code = (code or "").strip().upper()
-    if not code.startswith("G") or "-" not in code:
+    """The registration id in a scanned or typed code, or None if the code is not one of ours.
+
+    A code is read as people type it: lower case, spaces, another dash or none (the signature is
+    always its last eight characters), full-width characters from a Chinese keyboard.
+    """
+    code = _CODE_NOISE.sub("", unicodedata.normalize("NFKC", code or "")).upper()
+    if not code.startswith("G") or len(code) < 10 or not code.isascii():
         return None
-    ident, _sep, sig = code[1:].partition("-")
+    ident, sig = code[1:-8], code[-8:]
     if not ident.isdigit() or len(ident) > 12:
         return None
     key = current_app.secret_key.encode()
@@ -356,6 +366,40 @@ def add_registration(seminar: Seminar, data: dict, *, walk_in: bool = False,
     db.session.add(registration)
     db.session.flush()
     return registration
+
+
+def walk_in(seminar: Seminar, data: dict) -> tuple[Registration | None, str]:
+    """Someone at the desk: (registration, "added") when they were not on the list, else their
+    registration checked in, "checked_in" (or "already" when it was); (None, "email_taken") when
+    the address belongs to another registration.
+
+    The same person twice (the form sent twice, or someone who signed up and gives the same
+    name with the same mobile number, or without one the same company) is not added again. The
+    check runs under the seminar's lock, so a double submit cannot slip two rows past it.
+    """
+    seminar = _lock(seminar.id)
+    existing = _at_desk(seminar, data)
+    if existing is not None:
+        return existing, "checked_in" if check_in(existing) else "already"
+    if data.get("email") and email_taken(seminar, data["email"]):
+        return None, "email_taken"
+    return add_registration(seminar, data, walk_in=True), "added"
+
+
+def _at_desk(seminar: Seminar, data: dict) -> Registration | None:
+    """The registration of the person described at the desk, if they already have one."""
+    name = data["name"].strip().lower()
+    phone = phones.normalised(data.get("phone"))
+    company = (data.get("company") or "").strip().lower()
+    rows = db.session.scalars(select(Registration).where(
+        Registration.seminar_id == seminar.id, Registration.status != RegistrationStatus.CANCELLED,
+        func.lower(Registration.name) == name).order_by(Registration.id))
+    for registration in rows:
+        if phone and phones.normalised(registration.phone) == phone:
+            return registration
+        if not phone and (registration.company_name or "").strip().lower() == company:
+            return registration
+    return None
 
 
 def email_taken(seminar: Seminar, email: str, except_id: int | None = None) -> bool:

@@ -1,9 +1,12 @@
 """Seminars in Chromium at phone width: an attendee signs up, waits, is promoted by a cancellation,
 opens the confirmation and downloads the calendar file; a desk helper checks people in; the
 sign-in sheet prints on A4."""
+import io
 import re
 from pathlib import Path
+from urllib.request import urlopen
 
+from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -11,7 +14,7 @@ from app.experts.models import Expert, Organisation
 from app.extensions import db
 from app.seminars.models import Question, QuestionKind, Registration, RegistrationStatus, Speaker
 from app.seminars.services import checkin_code
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, CHROMIUM, PHONE
 from tests.browser.pdf import page_texts, render_pages
 from tests.seminars.conftest import make_registration, make_seminar
 
@@ -93,7 +96,8 @@ def test_check_in_desk_on_a_phone(new_page, login, make_user, make_seminar, make
     seminar = _seminar_with_program(make_seminar, make_region, capacity=40)
     zhang = make_registration(seminar, name="张建国", company_name="温州华信眼镜有限公司", phone="138 0000 1111")
     li = make_registration(seminar, name="李明", company_name="瑞安新光眼镜厂", phone="139 1234 5678")
-    for i in range(6):
+    wang = make_registration(seminar, name="王五", company_name="乐清精工光学股份有限公司")
+    for i in range(5):
         make_registration(seminar, name=f"参会人{i}", company_name="温州明光眼镜有限公司")
     helper = make_user("rep", "Wenzhou", name="前台小王", locale="zh_Hans_CN")
     page = new_page(locale="zh-CN", phone=True)
@@ -111,7 +115,7 @@ def test_check_in_desk_on_a_phone(new_page, login, make_user, make_seminar, make
     # A scanner app types the QR code into the code field and presses enter.
     page.get_by_label("扫描或输入确认码").fill(checkin_code(li))
     page.get_by_label("扫描或输入确认码").press("Enter")
-    expect(page.locator(".desk-message")).to_contain_text("李明 已签到。")
+    expect(page.locator(".desk-message")).to_have_text("李明已签到。")
     expect(page.get_by_label("扫描或输入确认码")).to_have_value("")
     expect(page.locator("#desk-count")).to_contain_text("已签到 2 / 应到 8")
     page.wait_for_load_state("networkidle")  # the code's swap has settled before the next search
@@ -120,17 +124,88 @@ def test_check_in_desk_on_a_phone(new_page, login, make_user, make_seminar, make
     expect(page.locator(".desk-list li", has_text="李明")).to_contain_text("✓")
     shot(page, "seminar-checkin-desk-zh-phone")
 
+    # The walk-in form takes the name just searched.
+    page.get_by_label("按姓名、公司或电话查找").fill("赵现场")
+    expect(page.locator("#desk-results")).to_contain_text("未找到")
     page.get_by_text("添加现场报名").click()
-    page.locator("#walkin-name").fill("赵现场")
+    expect(page.locator("#walkin-name")).to_have_value("赵现场")
     page.locator("#walkin-company").fill("永嘉新客户阀门厂")
     page.get_by_role("button", name="添加并签到").click()
-    expect(page.locator(".desk-message")).to_contain_text("已添加 赵现场 并签到。")
+    expect(page.locator(".desk-message")).to_have_text("已添加赵现场并签到。")
     expect(page.locator("#desk-count")).to_contain_text("已签到 3 / 应到 9")
+    assert "/checkin/walk-in" not in page.url  # a page of its own after the POST: a refresh only reads
+    page.reload()
+    expect(page.locator("#desk-count")).to_contain_text("已签到 3 / 应到 9")
+    shot(page, "seminar-checkin-walk-in-zh-phone")
+
+    # A phone without a camera (this browser has none): it says so and the code is typed.
+    page.get_by_role("button", name="用摄像头扫码").click()
+    expect(page.locator("#scan-status")).to_contain_text("无法使用摄像头")
+    expect(page.get_by_label("扫描或输入确认码")).to_be_focused()
+    page.get_by_label("扫描或输入确认码").fill(checkin_code(wang).lower().replace("-", " "))
+    page.get_by_label("扫描或输入确认码").press("Enter")
+    expect(page.locator(".desk-message")).to_have_text("王五已签到。")
+    # After each check-in the cursor is back in the code field, for the next person.
+    expect(page.get_by_label("扫描或输入确认码")).to_be_focused()
+    expect(page.get_by_label("扫描或输入确认码")).to_have_value("")
 
     db.session.rollback()
     statuses = {r.name: r.status for r in db.session.scalars(select(Registration))}
-    assert statuses["张建国"] is statuses["李明"] is statuses["赵现场"] is RegistrationStatus.ATTENDED
+    assert statuses["张建国"] is statuses["李明"] is statuses["赵现场"] is statuses["王五"] is RegistrationStatus.ATTENDED
+    assert len(db.session.scalars(select(Registration).where(Registration.name == "赵现场")).all()) == 1
     assert zhang.id
+
+
+def _camera_file(path: Path, png: bytes) -> Path:
+    """A Y4M video (what Chromium's fake camera plays) of a QR code image held up on white."""
+    width, height = 640, 480
+    code = Image.open(io.BytesIO(png)).convert("L")
+    code = code.resize((300, 300), Image.NEAREST)
+    picture = Image.new("L", (width, height), 255)
+    picture.paste(code, ((width - 300) // 2, (height - 300) // 2))
+    luma = bytes(16 + v * 219 // 255 for v in picture.tobytes())
+    chroma = bytes([128]) * (width * height // 4)
+    frame = b"FRAME\n" + luma + chroma + chroma
+    path.write_bytes(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode() + frame * 10)
+    return path
+
+
+def test_check_in_desk_scans_the_confirmation_with_the_camera(browser, live_server, login, make_user, make_seminar,
+                                                              make_registration, make_region, shot, tmp_path):
+    seminar = _seminar_with_program(make_seminar, make_region, capacity=40)
+    li = make_registration(seminar, name="李明", company_name="瑞安新光眼镜厂")
+    helper = make_user("rep", "Wenzhou", name="前台小王", locale="zh_Hans_CN")
+    # A phone whose camera sees the attendee's confirmation code, as their registration page shows it.
+    with urlopen(f"{live_server}/s/r/{li.cancel_token}/qr.png") as answer:
+        camera = _camera_file(tmp_path / "camera.y4m", answer.read())
+    phone = browser.browser_type.launch(executable_path=CHROMIUM, args=[
+        "--no-sandbox", "--disable-gpu", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={camera}"])
+    try:
+        context = phone.new_context(base_url=live_server, locale="zh-CN", viewport=PHONE,
+                                    extra_http_headers={"Accept-Language": "zh-CN"})
+        context.grant_permissions(["camera"])
+        page = context.new_page()
+        errors = []
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        login(page, helper)
+        page.goto(f"/seminars/{seminar.id}/checkin")
+        expect(page.locator("#desk-count")).to_contain_text("已签到 0 / 应到 1")
+        page.get_by_role("button", name="用摄像头扫码").click()
+        expect(page.locator("#scan-video")).to_be_visible()
+        expect(page.locator(".desk-message")).to_have_text("李明已签到。", timeout=20_000)
+        expect(page.locator("#desk-count")).to_contain_text("已签到 1 / 应到 1")
+        shot(page, "seminar-checkin-camera-zh-phone")
+        # The same code still in front of the camera is not sent again and again.
+        page.wait_for_timeout(1500)
+        expect(page.locator(".desk-message")).to_have_text("李明已签到。")
+        page.get_by_role("button", name="关闭摄像头").click()
+        expect(page.locator("#scan-video")).to_be_hidden()
+        assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e], errors
+    finally:
+        phone.close()
+    db.session.rollback()
+    assert db.session.get(Registration, li.id).status is RegistrationStatus.ATTENDED
 
 
 def test_sign_in_sheet_prints_on_a4(new_page, login, make_user, make_seminar, make_registration, make_region, shot):

@@ -40,7 +40,7 @@ def test_a_chinese_attendee_promoted_by_an_english_manager_reads_chinese(client,
     assert waiting.status is RegistrationStatus.CONFIRMED
     mail = _last_mail_to("waiting@example.com")
     assert mail.subject == "已为您空出座位：注塑机节能改造技术讲座"
-    assert mail.body.startswith("张三 您好，有座位空出") and "年" in mail.body and "星期" in mail.body
+    assert mail.body.startswith("张三您好，有座位空出") and "年" in mail.body and "星期" in mail.body
     assert "Dear" not in mail.body and mail.ics and "BEGIN:VCALENDAR" in mail.ics
 
 
