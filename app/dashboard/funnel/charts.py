@@ -6,17 +6,19 @@ SVG uses the page's fonts, so Chinese renders with the page's font stack.
 """
 from dataclasses import dataclass
 
-from flask_babel import format_decimal, format_percent
+from babel.numbers import format_percent, get_group_symbol
+from flask import g
+from flask_babel import get_locale
 
 from app.dashboard import bp
 from app.dashboard.funnel.services import STEPS, Funnel, FunnelStep, Trend
 
 # The funnel chart's box (SVG user units, about CSS pixels at its natural size).
-WIDTH = 360
-ROW = 30
-BAR = 22
-LABEL = 118  # the step names, right-aligned against the bars
-NUMBERS = 70  # the count and conversion, right-aligned at the right edge
+WIDTH = 300
+ROW = 28
+BAR = 20
+LABEL = 84  # the steps' short names, right-aligned against the bars
+NUMBERS = 64  # the count and conversion, right-aligned at the right edge
 GAP = 6
 
 
@@ -42,16 +44,27 @@ class FunnelChart:
     bars: tuple[Bar, ...]
 
 
+def _symbols() -> tuple[str, str]:
+    # A page writes hundreds of numbers: the locale's symbols are looked up once per request
+    # (Babel's formatters parse the locale's patterns at every call).
+    symbols = g.get("funnel_symbols")
+    if symbols is None:
+        locale = get_locale() or "en"
+        # The percent pattern with the number cut out: "%" in English and Chinese, "\xa0%" in French.
+        symbols = g.funnel_symbols = (get_group_symbol(locale), format_percent(0, locale=locale)[1:])
+    return symbols
+
+
 @bp.app_template_filter("funnel_percent")
 def percent(fraction: float | None) -> str:
     """0.256 → "26%" in the user's locale; "—" when there is nothing to divide by."""
-    return "—" if fraction is None else format_percent(fraction)
+    return "—" if fraction is None else f"{round(fraction * 100)}{_symbols()[1]}"
 
 
 @bp.app_template_filter("funnel_count")
 def count(n: int) -> str:
     """1234 → "1,234" in the user's locale."""
-    return format_decimal(n)
+    return f"{n:,}".replace(",", _symbols()[0])
 
 
 @bp.app_template_global("funnel_chart")
@@ -72,9 +85,9 @@ def funnel_chart(funnel: Funnel) -> FunnelChart:
 
 
 # The trend chart: one line per step over the quarters.
-T_WIDTH = 560
-T_HEIGHT = 240
-T_LEFT = 40
+T_WIDTH = 420
+T_HEIGHT = 230
+T_LEFT = 36
 T_RIGHT = 12
 T_TOP = 12
 T_BOTTOM = 28

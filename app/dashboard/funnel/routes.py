@@ -68,6 +68,7 @@ def funnel_companies():
         behind = services.companies_behind(regions, step, market_id=market_id, mode=mode, quarter=quarter)
         page = services.CompanyPage(behind, page_number(), current_app.config["PAGE_SIZE"])
     return render("dashboard/funnel_companies.html", "dashboard/_funnel_companies.html", target="results",
-                  status=400 if errors else 200, page=page, errors=errors, step=step, market=market, mode=mode,
-                  quarter=quarter, steps=list(Step), modes=list(Mode), quarters=services.last_quarters(regions),
-                  market_choices=choices, funnel_url=services.funnel_url(market, mode))
+                  status=400 if errors else 200, regions=regions, page=page, errors=errors, step=step,
+                  market=market, mode=mode, quarter=quarter, steps=list(Step), modes=list(Mode),
+                  quarters=services.last_quarters(regions), market_choices=choices,
+                  funnel_url=services.funnel_url(market, mode))

@@ -40,7 +40,7 @@ from flask import g, has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, event, func, literal, null, or_, select, union
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from app.accounts.models import (
     Company,
@@ -79,11 +79,15 @@ class Step(LabelledEnum):
 class Mode(LabelledEnum):
     """How a company is counted at a step."""
 
-    STRICT = "strict", _l("Passed every earlier step")
-    ANY = "any", _l("Reached the step")
+    STRICT = "strict", _l("Strict")
+    ANY = "any", _l("Any stage")
 
 
 STEPS = tuple(Step)
+# What a chart writes beside its bars, where the full names would not fit.
+SHORT_LABELS = {Step.JOINED: _l("Member firms"), Step.ATTENDED: _l("Attendees"), Step.TARGET: _l("Targets"),
+                Step.VISITED: _l("Visited"), Step.OPPORTUNITY: _l("Opportunities"), Step.WON: _l("Won"),
+                Step.KEY_ACCOUNT: _l("Key accounts")}
 # The quarters the trend shows, the current one last.
 TREND_QUARTERS = 8
 
@@ -137,6 +141,10 @@ class FunnelStep:
         return self.step.label
 
     @property
+    def short_label(self) -> str:
+        return str(SHORT_LABELS[self.step])
+
+    @property
     def order(self) -> int:
         """1 for the first step, 7 for key accounts."""
         return STEPS.index(self.step) + 1
@@ -149,7 +157,8 @@ class FunnelStep:
 
 @dataclass(frozen=True)
 class Funnel:
-    """The funnel of one market (`market_id`, `name`) or of the region (`market_id` None, `name` "").
+    """The funnel of one market (`market_id`, `name`, its region's `region_id` and
+    `region_display_name`) or of the region (`market_id` None, `name` "").
 
     `steps` are the seven FunnelSteps in order; `top` is the largest count (the scale of the bars);
     `url` opens the funnel page on this market.
@@ -159,6 +168,9 @@ class Funnel:
     name: str
     mode: Mode
     steps: tuple[FunnelStep, ...]
+    region_id: int | None = None  # the market's region, its names in Latin letters and in Chinese
+    region_name: str = ""
+    region_name_zh: str | None = None
 
     @property
     def top(self) -> int:
@@ -175,6 +187,11 @@ class Funnel:
 
     def step(self, step: Step | str) -> FunnelStep:
         return self.steps[STEPS.index(Step(step))]
+
+    @property
+    def region_display_name(self) -> str:
+        """The market's region in the reader's language (as Region.display_name says it)."""
+        return Region(name=self.region_name, name_zh=self.region_name_zh).display_name
 
     @property
     def url(self) -> str:
@@ -270,14 +287,14 @@ def funnel_for(regions, *, market_id: int | None = None, mode: Mode | str = Mode
         rows = {r.market_id: r for r in db.session.execute(
             _aggregate(region_ids, mode, per_market=True, market_id=market_id),
             execution_options={"all_regions": True})}
-        return _funnel(market_id, market.name, mode, rows.get(market_id))
+        return _funnel(market_id, market.name, mode, rows.get(market_id), market.region)
     return _cached(("funnel", region_ids, mode, market_id), compute)
 
 
 def funnels_by_market(regions, *, mode: Mode | str = Mode.STRICT) -> list[Funnel]:
     """One Funnel per market of `regions`, by region then market name (markets with no company too).
 
-    Each Funnel has `.name` (the market), `.steps`, `.top` and `.url`. A constant number of
+    Each Funnel has `.name` (the market), `.region_display_name`, `.steps`, `.top` and `.url`. A constant number of
     statements whatever the number of markets and companies: one to learn whether the data changed
     since the figures were last counted (see `_cached`), and when it did, two more: the markets,
     and one aggregate grouped by market.
@@ -290,7 +307,7 @@ def funnels_by_market(regions, *, mode: Mode | str = Mode.STRICT) -> list[Funnel
             return []
         rows = {r.market_id: r for r in db.session.execute(
             _aggregate(region_ids, mode, per_market=True), execution_options={"all_regions": True})}
-        return [_funnel(m.id, m.name, mode, rows.get(m.id)) for m in markets.values()]
+        return [_funnel(m.id, m.name, mode, rows.get(m.id), m.region) for m in markets.values()]
     return list(_cached(("by_market", region_ids, mode), compute))
 
 
@@ -466,8 +483,9 @@ def _zone_name(regions) -> str:
 
 
 def _markets(region_ids: tuple[int, ...], market_id: int | None = None) -> dict[int, Market]:
-    stmt = (select(Market).join(Region, Region.id == Market.region_id).where(Market.region_id.in_(region_ids))
-            .order_by(Region.name, Market.name, Market.id))
+    """The markets of these regions with their region loaded, by region then name."""
+    stmt = (select(Market).join(Market.region).options(contains_eager(Market.region))
+            .where(Market.region_id.in_(region_ids)).order_by(Region.name, Market.name, Market.id))
     if market_id is not None:
         stmt = stmt.where(Market.id == market_id)
     return {m.id: m for m in db.session.scalars(stmt, execution_options={"all_regions": True})}
@@ -665,7 +683,7 @@ def _aggregate(region_ids, mode: Mode, *, per_market: bool, market_id: int | Non
     return select(null().label("market_id"), *columns)
 
 
-def _funnel(market_id: int | None, name: str, mode: Mode, row) -> Funnel:
+def _funnel(market_id: int | None, name: str, mode: Mode, row, region: Region | None = None) -> Funnel:
     counts = [int(getattr(row, f"n_{k}") or 0) if row is not None else 0 for k in range(len(STEPS))]
     values = [int(getattr(row, f"v_{k}") or 0) if row is not None else 0 for k in range(len(STEPS))]
     steps = []
@@ -676,7 +694,9 @@ def _funnel(market_id: int | None, name: str, mode: Mode, row) -> Funnel:
             step_conversion=counts[k] / previous if previous else None,
             cumulative_conversion=counts[k] / counts[0] if counts[0] else None,
             market_id=market_id, mode=mode))
-    return Funnel(market_id, name, mode, tuple(steps))
+    if region is None:
+        return Funnel(market_id, name, mode, tuple(steps))
+    return Funnel(market_id, name, mode, tuple(steps), region.id, region.name, region.name_zh)
 
 
 def market_choices(regions) -> list[Market]:
