@@ -51,7 +51,7 @@ CONTACTS = Table(_l("Contacts"), [
     Column(_l("Phone"), lambda p: p.phone, 16),
     Column(_l("E-mail"), lambda p: p.email, 24),
     Column(_l("WeChat ID"), lambda p: p.wechat, 14),
-    Column(_l("Roles"), lambda p: joined(r.label for r in p.roles), 18),
+    Column(_l("Roles"), lambda p: joined(p.roles), 18),
     Column(_l("Our line"), lambda p: p.line, 12),
     Column(_l("Held by (our side)"), lambda p: _owner(p.holder), 12),
     Column(_l("Relationship strength"), lambda p: p.strength, 8),

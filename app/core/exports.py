@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from flask import Response
+from flask import Response, g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
@@ -107,19 +107,34 @@ def wall_clock(moment: datetime | None, region=None) -> datetime | None:
     return None if moment is None else local(moment, zone_of(region)).replace(tzinfo=None)
 
 
+def label(member) -> str:
+    """An enumeration's label, Yes/No, or a lazy string kept in a module (a level's name), in the
+    reader's language and translated once per request: a large export repeats a few labels thousands
+    of times, and each translation looks up the catalog."""
+    labels = g.setdefault("export_labels", {})
+    # Stage.WON and OpportunityStage.WON are equal strings: the type is part of the key.
+    key = (type(member), member if isinstance(member, (LabelledEnum, bool)) else id(member))
+    if key not in labels:
+        if isinstance(member, bool):
+            labels[key] = _("Yes") if member else _("No")
+        else:
+            labels[key] = member.label if isinstance(member, LabelledEnum) else str(member)
+    return labels[key]
+
+
 def joined(items: Iterable) -> str:
-    """Several names in one cell, as the lists show them: 眼镜、制笔."""
-    return "、".join(str(i) for i in items if i)
+    """Several names or labels in one cell, as the lists show them: 眼镜、制笔."""
+    return "、".join(label(i) if isinstance(i, LabelledEnum) else str(i) for i in items if i)
 
 
 def cell_value(value):
     """A row's value as a cell holds it: labels for enumerations, Yes/No, numbers, dates, safe text."""
     if value is None:
         return ""
-    if isinstance(value, LabelledEnum):
-        value = value.label
-    elif isinstance(value, bool):
-        value = _("Yes") if value else _("No")
+    if type(value) is str:
+        return formula_safe(ILLEGAL_CHARACTERS_RE.sub("", value))
+    if isinstance(value, (LabelledEnum, bool)):
+        value = label(value)
     elif isinstance(value, datetime):
         if value.tzinfo is not None:
             raise ValueError("an export shows local wall-clock times: pass wall_clock(moment, region)")
