@@ -177,3 +177,15 @@ def test_a_list_table_writes_rows_built_as_lists_and_pads_short_ones(app):
     with app.test_request_context():
         rows = list(csv.reader(io.StringIO(exports.to_csv(table, [[1, "New", "+x"], [2]]).decode("utf-8-sig"))))
     assert rows == [["Row", "Result", "'=Column"], ["1", "New", "'+x"], ["2", "", ""]]
+
+
+def test_labels_are_translated_once_per_request_and_never_mixed_up(app):
+    from app.visits.models import Purpose
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        # Equal strings ("opportunity") of two enumerations keep their own labels.
+        assert exports.label(Stage.OPPORTUNITY) != exports.label(Purpose.OPPORTUNITY)
+        assert exports.label(Purpose.OPPORTUNITY) == Purpose.OPPORTUNITY.label
+        assert (exports.label(True), exports.label(False)) == ("是", "否")
+        assert exports.joined([Stage.TARGET, "制笔", None]) == "目标客户、制笔"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert exports.label(Stage.TARGET) == "Target"  # a new request reads the new language
