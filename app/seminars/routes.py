@@ -3,6 +3,7 @@ from datetime import datetime
 
 from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -80,7 +81,7 @@ def new():
     form = _seminar_form()
     if form.validate_on_submit():
         check_region(form.region_id.data)
-        seminar = services.save_seminar(None, form.data)
+        seminar = services.save_seminar(None, form.data).seminar
         db.session.commit()
         return redirect_after_write(url_for("seminars.detail", seminar_id=seminar.id))
     return invalid("seminars/form.html", "seminars/_form.html", form=form, seminar=None)
@@ -92,10 +93,31 @@ def edit(seminar_id: int):
     seminar = _seminar(seminar_id, write=request.method == "POST")
     form = _seminar_form(seminar)
     if form.validate_on_submit():
-        services.save_seminar(seminar, form.data | {"region_id": seminar.region_id})
+        saved = services.save_seminar(seminar, form.data | {"region_id": seminar.region_id})
+        for notice in _saved_notices(saved):
+            flash(notice, "info")
+        ids = pending_mail_ids()
+        location = url_for("seminars.detail", seminar_id=seminar.id)
         db.session.commit()
-        return redirect_after_write(url_for("seminars.detail", seminar_id=seminar.id))
+        return deliver_after_response(redirect_after_write(location), ids)
     return invalid("seminars/form.html", "seminars/_form.html", form=form, seminar=seminar)
+
+
+def _saved_notices(saved: services.Saved) -> list[str]:
+    """What an edit did to the registrants, said to the person who made it."""
+    notices = []
+    if saved.promoted:
+        notices.append(_("%(names)s moved up from the waiting list and will be told by e-mail.",
+                         names="、".join(r.name for r in saved.promoted)))
+    if saved.told:
+        notices.append(ngettext("%(num)s registrant was sent the new time and place by e-mail.",
+                                "%(num)s registrants were sent the new time and place by e-mail.", saved.told))
+    if saved.not_told:
+        notices.append(ngettext(
+            "%(num)s registrant gave no e-mail address: call them (the number is in the registrations below).",
+            "%(num)s registrants gave no e-mail address: call them (their numbers are in the registrations below).",
+            saved.not_told))
+    return notices
 
 
 def _detail_context(seminar: Seminar, **extra) -> dict:

@@ -140,9 +140,13 @@ def registration_id_from_code(code: str) -> int | None:
 
 def when(seminar: Seminar) -> str:
     """Day, start and end in the seminar region's time zone, in the current language."""
-    tz = zone_of(seminar.region)
+    return _when(seminar.starts_at, seminar.ends_at, seminar.region)
+
+
+def _when(starts_at: datetime, ends_at: datetime, region) -> str:
+    tz = zone_of(region)
     locale = get_locale()
-    start, end = seminar.starts_at.astimezone(tz), seminar.ends_at.astimezone(tz)
+    start, end = starts_at.astimezone(tz), ends_at.astimezone(tz)
     text = f"{format_date(start, 'full', locale=locale)} {start:%H:%M}"
     same_day = start.date() == end.date()
     text += f"–{end:%H:%M}" if same_day else f" – {format_date(end, 'full', locale=locale)} {end:%H:%M}"
@@ -158,7 +162,11 @@ def ics_for(seminar: Seminar, registration: Registration | None = None) -> str:
     cal.add("method", "PUBLISH")
     event = icalendar.Event()
     event.add("uid", f"seminar-{seminar.id}@grove")
-    event.add("dtstamp", utcnow())
+    now = utcnow()
+    event.add("dtstamp", now)
+    # A later file of the same event replaces the earlier one in a calendar when its sequence is
+    # higher: seconds since the seminar was planned grow with every change sent.
+    event.add("sequence", max(int((now - (seminar.created_at or now)).total_seconds()), 0))
     event.add("dtstart", seminar.starts_at.astimezone(tz))
     event.add("dtend", seminar.ends_at.astimezone(tz))
     event.add("summary", ics_text(seminar.title))
@@ -605,18 +613,89 @@ def registration_of(seminar: Seminar, registration_id: int) -> Registration | No
                                                         Registration.seminar_id == seminar.id))
 
 
-def save_seminar(seminar: Seminar | None, data: dict) -> Seminar:
-    """Create or update a seminar from the staff form (times as aware datetimes)."""
+@dataclass
+class Saved:
+    """A seminar saved from the staff form, and who was affected."""
+
+    seminar: Seminar
+    promoted: list[Registration]   # moved up into seats that a raised capacity freed, in order
+    told: int = 0                  # registrants e-mailed about a new time or place
+    not_told: int = 0              # registrants without an e-mail address, to be called
+
+
+# What registrants are told about when it changes.
+WHEN_AND_WHERE = ("starts_at", "ends_at", "venue", "address")
+
+
+def save_seminar(seminar: Seminar | None, data: dict) -> Saved:
+    """Create or update a seminar from the staff form (times as aware datetimes).
+
+    An update runs under the seminar's lock, like every change of who holds a seat: a raised
+    capacity goes first to the people waiting, in order (a sign-up at the same moment cannot take
+    it ahead of them), and a new time or place is e-mailed to every registrant in their language.
+    """
     if seminar is None:
         seminar = Seminar(slug=new_slug(), status=SeminarStatus.DRAFT, region_id=data["region_id"])
         db.session.add(seminar)
+        before = None
+    else:
+        seminar = _lock(seminar.id)
+        before = {key: getattr(seminar, key) for key in WHEN_AND_WHERE}
     for key in ("market_id", "association_id", "title", "abstract", "venue", "address", "capacity",
                 "waitlist_enabled"):
         setattr(seminar, key, data[key] if not isinstance(data[key], str) else data[key].strip())
     for key in ("starts_at", "ends_at", "signup_opens_at", "signup_closes_at"):
         setattr(seminar, key, data[key])
     db.session.flush()
-    return seminar
+    if before is None:
+        return Saved(seminar, [])
+    saved = Saved(seminar, fill_seats(seminar))
+    if any(getattr(seminar, key) != value for key, value in before.items()):
+        saved.told, saved.not_told = _tell_of_change(seminar, before)
+    return saved
+
+
+def _tell_of_change(seminar: Seminar, before: dict) -> tuple[int, int]:
+    """E-mail everyone holding a seat or waiting the new time or place (and an updated calendar
+    file to those with a seat); (how many were told, how many have no address)."""
+    if seminar.status not in (SeminarStatus.OPEN, SeminarStatus.CLOSED):
+        return 0, 0  # a draft has told nobody anything; a held or cancelled seminar has no next time
+    people = list(db.session.scalars(select(Registration).where(
+        Registration.seminar_id == seminar.id,
+        Registration.status.in_((RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)))
+        .order_by(Registration.id)))
+    time_changed = (before["starts_at"], before["ends_at"]) != (seminar.starts_at, seminar.ends_at)
+    place_changed = (before["venue"], before["address"]) != (seminar.venue, seminar.address)
+    told = 0
+    for registration in people:
+        if not registration.email:
+            continue
+        with in_language_of(registration):
+            lines = [_("Dear %(name)s, the seminar \"%(title)s\" has changed.", name=registration.name,
+                       title=seminar.title), ""]
+            if time_changed:
+                lines.append(_("New time: %(when)s", when=when(seminar)))
+                lines.append(_("(It was: %(when)s)", when=_when(before["starts_at"], before["ends_at"],
+                                                                   seminar.region)))
+            else:
+                lines.append(_("Time: %(when)s", when=when(seminar)))
+            place = ", ".join(p for p in (seminar.venue, seminar.address) if p) or _("to be announced")
+            lines.append(_("New place: %(where)s", where=place) if place_changed
+                         else _("Place: %(where)s", where=place))
+            lines.append("")
+            if registration.status is RegistrationStatus.CONFIRMED:
+                lines.append(_("Your seat is kept. The calendar file attached replaces the earlier one."))
+            else:
+                lines.append(_("You are still number %(position)s on the waiting list.",
+                               position=registration.waitlist_position))
+            lines.append(_("View or cancel your registration: %(url)s",
+                           url=url_for("public.registration", token=registration.cancel_token, _external=True)))
+            confirmed = registration.status is RegistrationStatus.CONFIRMED
+            queue_mail(registration.email, _("Changed: %(title)s", title=seminar.title), "\n".join(lines),
+                       ics=ics_for(seminar, registration) if confirmed else None,
+                       topic=f"registration:{registration.id}")
+        told += 1
+    return told, len(people) - told
 
 
 def add_speaker(seminar: Seminar, expert_id: int, talk_title: str) -> Speaker:
