@@ -3,13 +3,14 @@
     .venv/bin/python benchmarks/bench_pages.py                      # SQLite, 20,000 companies
     .venv/bin/python benchmarks/bench_pages.py --postgres postgresql://postgres@127.0.0.1/postgres
     .venv/bin/python benchmarks/bench_pages.py --compare 1000       # also count queries at 1,000 companies
+    .venv/bin/python benchmarks/bench_pages.py --only home          # only the pages whose label has "home"
 
 Seeds one region with Core bulk inserts (companies, 3 contacts each with role tags, markets,
 associations and memberships, experts; with --full, the default, also 2,000 seminars with
 100,000 registrations and 50,000 visits) into benchmarks/results/bench.db (or a throwaway
 PostgreSQL database, dropped afterwards), then asks each page N times through the Flask test
-client, logged in as a rep of that region, and prints the median and p95 time and the number
-of SQL queries of each page. Besides the companies list in its variants, "each page" is every
+client, logged in as a rep of that region (the pages of MANAGER_PAGES, the manager's home, as its
+manager), and prints the median and p95 time and the number of SQL queries of each page. Besides the companies list in its variants, "each page" is every
 GET page of the app that needs no other argument than the id of a company, market, seminar,
 visit, expert or association (or a seminar's public slug), so pages added later are measured
 without editing this file; a page that answers anything but 200 to a rep is listed as skipped.
@@ -102,7 +103,7 @@ from app.service.models import (  # noqa: E402
     Severity,
 )
 from app.service.services import default_hours  # noqa: E402
-from app.visits.models import Purpose, Visit, VisitMember, VisitStatus  # noqa: E402
+from app.visits.models import Escalation, EscalationStatus, Purpose, Visit, VisitMember, VisitStatus  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 PASSWORD = "bench-password"
@@ -197,6 +198,7 @@ def seed(companies: int, full: bool, rng: random.Random) -> dict:
     sizes.update(seed_key_accounts(region.id, rep.id, rows, [c for c in contacts if c["line"]], rng, now))
     sizes.update(seed_service(region.id, rep.id, rows, rng, now))
     sizes.update(seed_equipment(region.id, rep.id, rows, rng, now))
+    sizes.update(seed_escalations(region.id, rows, rng, now))
 
     if full:
         seminars, registrations = [], []
@@ -370,6 +372,24 @@ def seed_service(region_id: int, rep_id: int, companies: list[dict], rng, now) -
     return {"service_cases": len(cases), "case_clocks": len(clocks), "case_events": len(events)}
 
 
+def seed_escalations(region_id: int, companies: list[dict], rng, now) -> dict:
+    """Escalations as a busy region has them: 40 waiting for the manager, 15 approved and not yet
+    scheduled, 500 decided long ago (the home page lists the first two kinds)."""
+    deals = [c for c in companies if c["stage"] in (Stage.OPPORTUNITY, Stage.WON, Stage.KEY_ACCOUNT)] or companies
+    rows = []
+    for n in range(555):
+        status = EscalationStatus.PENDING if n < 40 else EscalationStatus.APPROVED if n < 55 else \
+            rng.choice([EscalationStatus.APPROVED, EscalationStatus.DECLINED])
+        proposed = now - timedelta(days=rng.randint(1, 20) if n < 55 else rng.randint(60, 700))
+        rows.append(dict(region_id=region_id, company_id=rng.choice(deals)["id"], opportunity_id=None, from_level=2,
+                         proposed_level=rng.choice((3, 4)), reason="value", user_ids=[], expert_ids=[], status=status,
+                         note="", proposed_at=proposed, decided_by_id=None,
+                         decided_at=None if status is EscalationStatus.PENDING else proposed + timedelta(days=1),
+                         visit_id=None))
+    _insert(Escalation.__table__, rows)
+    return {"escalations": len(rows)}
+
+
 def seed_equipment(region_id: int, rep_id: int, companies: list[dict], rng, now) -> dict:
     """5,000 machines of 12 models at the region's customers (most at won and key accounts), a catalogue
     of 2,000 parts the region keeps, and 20,000 stock moves: a first delivery of each part, then issues
@@ -448,6 +468,7 @@ def pages(app) -> dict[str, str]:
                                         .order_by(sa.func.count().desc()).limit(1))
     key_account = db.session.scalar(sa.select(AccountPlan.company_id).order_by(AccountPlan.id).limit(1))
     urls = {
+        "home (rep)": "/",
         "companies": "/companies/",
         "companies search 华信": "/companies/?q=华信",
         "companies search by phone": "/companies/?q=13000000",
@@ -491,9 +512,13 @@ def pages(app) -> dict[str, str]:
     return urls
 
 
-def measure(app, urls: dict[str, str], runs: int) -> list[dict]:
+# Pages measured as the region's manager (the others as its rep): what a manager's page shows differs.
+MANAGER_PAGES = {"home (manager)": "/"}
+
+
+def measure(app, urls: dict[str, str], runs: int, email: str = "rep@bench.example.com") -> list[dict]:
     client = app.test_client()
-    response = client.post("/login", data={"email": "rep@bench.example.com", "password": PASSWORD})
+    response = client.post("/login", data={"email": email, "password": PASSWORD})
     assert response.status_code in (302, 303), response.status_code
     statements: list[str] = []
 
@@ -548,9 +573,11 @@ def run(backend: str, url: str, companies: int, args, runs: int) -> tuple[dict, 
         # PostgreSQL would gather them soon after a bulk load; SQLite only on request).
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("ANALYZE")
-        urls = pages(app)
+        urls = {label: url for label, url in pages(app).items() if not args.only or args.only in label}
         db.session.remove()
     results = measure(app, urls, runs)
+    results += measure(app, {label: url for label, url in MANAGER_PAGES.items() if not args.only or args.only in label},
+                       runs, email="manager@bench.example.com")
     with app.app_context():
         db.engine.dispose()
     return sizes, results
@@ -600,6 +627,7 @@ def main() -> None:
                         help="also count each page's queries at N companies (SQLite) and compare")
     parser.add_argument("--postgres", metavar="URL", help="also run on a throwaway database on this server")
     parser.add_argument("--no-sqlite", action="store_true", help="only the PostgreSQL run")
+    parser.add_argument("--only", metavar="TEXT", help="only the pages whose label contains TEXT (e.g. home)")
     args = parser.parse_args()
 
     small = None

@@ -17,6 +17,7 @@ from app.associations.services import renewals_due
 from app.auth.models import Region, User
 from app.core import time as grove_time
 from app.core.time import today_in, zone_of
+from app.dashboard.funnel.services import Mode, funnels_by_market
 from app.equipment.models import PartStock, SparePart, StockMove
 from app.experts.models import Expert
 from app.extensions import db
@@ -58,8 +59,20 @@ class Section:
 
 
 def first_rows(stmt, limit: int = SHOWN) -> Section:
-    """The first `limit` rows of a select of one entity, and the count of all, in one statement."""
+    """The first `limit` rows of a select of one entity, in its order, and the count of all, in one
+    statement (for lists of a few dozen rows: all of them are read whole to be counted)."""
     rows = db.session.execute(stmt.add_columns(func.count().over()).limit(limit)).all()
+    return Section([row[0] for row in rows], rows[0][-1] if rows else 0)
+
+
+def first_by_key(stmt, key, order, limit: int = SHOWN, **options) -> Section:
+    """The same for lists of thousands, in one statement: the rows are counted and ordered on `key`
+    and the `order` columns alone, and only the rows shown are read whole (with their eager loads)."""
+    stmt = stmt.order_by(None)
+    first = (stmt.with_only_columns(key.label("key"), func.count().over().label("total"))
+             .order_by(*order).limit(limit).subquery("first"))
+    rows = db.session.execute(stmt.join(first, key == first.c.key).add_columns(first.c.total).order_by(*order)
+                              .execution_options(**options)).all()
     return Section([row[0] for row in rows], rows[0][-1] if rows else 0)
 
 
@@ -83,21 +96,30 @@ def coming_week(regions: list[Region]) -> Week:
 # ---- the region's push and the coming week (managers, admins)
 
 
+# Nothing on the calendar lasts longer: a lower bound on the start lets the (region, start) index
+# read a fortnight of visits rather than every visit before the week's end.
+LONGEST = timedelta(days=7)
+
+
+def _during(model, week: Week):
+    """The visit or seminar overlaps the week (one that began before it and still runs counts too)."""
+    return and_(overlapping(model.starts_at, model.ends_at, week.start, week.end, timedelta(0)),
+                model.starts_at >= week.start - LONGEST)
+
+
 def week_visits(week: Week, *, user_id: int | None = None) -> Section:
     """The week's visits that are not cancelled, soonest first; `user_id`: only that person's."""
-    stmt = (select(Visit).where(overlapping(Visit.starts_at, Visit.ends_at, week.start, week.end, timedelta(0)),
-                                Visit.status != VisitStatus.CANCELLED)
+    stmt = (select(Visit).where(_during(Visit, week), Visit.status != VisitStatus.CANCELLED)
             .options(*VISIT_OPTIONS, joinedload(Visit.region)).order_by(Visit.starts_at, Visit.id))
     if user_id is not None:
         stmt = stmt.where(exists().where(VisitMember.visit_id == Visit.id, VisitMember.user_id == user_id))
-    return first_rows(stmt, limit=8)
+    return first_by_key(stmt, Visit.id, (Visit.starts_at, Visit.id), limit=8)
 
 
 def week_seminars(week: Week) -> tuple[Section, dict]:
     """The week's seminars that are not cancelled (drafts too: they need publishing), with their seats."""
     stmt = (list_seminars().order_by(None)
-            .where(overlapping(Seminar.starts_at, Seminar.ends_at, week.start, week.end, timedelta(0)),
-                   Seminar.status != SeminarStatus.CANCELLED)
+            .where(_during(Seminar, week), Seminar.status != SeminarStatus.CANCELLED)
             .options(joinedload(Seminar.region)).order_by(Seminar.starts_at, Seminar.id))
     section = first_rows(stmt, limit=4)
     return section, seats_of(section.rows)
@@ -123,10 +145,14 @@ def renewals(today: date) -> Section:
 
 def accounts_due(regions: list[Region], *, owner_id: int | None = None) -> Section:
     """Accounts with attention due: won and key accounts first (a neglected big customer turns to the
-    competitor), then targets, each the longest overdue first."""
+    competitor), then targets, each the longest overdue first.
+
+    A large region has thousands due. The due list's own query keeps to `regions` (the person's), so
+    the ORM's region criteria, a correlated EXISTS per care row, are left out.
+    """
     kept_first = case((Company.stage.in_(KEPT_STAGES), 0), else_=1)
-    return first_rows(due_query(regions, owner_id=owner_id).order_by(None)
-                      .order_by(kept_first, AccountCare.due_on, Company.name_key, Company.id))
+    return first_by_key(due_query(regions, owner_id=owner_id), Company.id,
+                        (kept_first, AccountCare.due_on, Company.id), all_regions=True)
 
 
 def sla_breaches() -> Section:
@@ -182,16 +208,25 @@ def beginnings() -> Beginnings:
     return Beginnings(*row)
 
 
+def market_regions(funnels, regions: list[Region]) -> dict[int, str]:
+    """{market id: its region's name} when the funnels span several regions (else nothing to tell apart)."""
+    if len(regions) < 2 or not funnels:
+        return {}
+    rows = db.session.execute(select(Market.id, Region).join(Region, Region.id == Market.region_id)
+                              .where(Market.id.in_([f.market_id for f in funnels])))
+    return {market_id: region.display_name for market_id, region in rows}
+
+
 # ---- the rep's own
 
 
 def my_opportunities(user_id: int) -> Section:
     """A person's open purchase opportunities, the nearest decision first."""
     stmt = (select(Opportunity).where(Opportunity.owner_id == user_id, OPEN_OPPORTUNITY)
-            .options(joinedload(Opportunity.company))
-            .order_by(Opportunity.expected_decision_on.is_(None), Opportunity.expected_decision_on,
-                      Opportunity.value_cents.desc(), Opportunity.id))
-    return first_rows(stmt)
+            .options(joinedload(Opportunity.company)))
+    return first_by_key(stmt, Opportunity.id, (Opportunity.expected_decision_on.is_(None),
+                                               Opportunity.expected_decision_on, Opportunity.value_cents.desc(),
+                                               Opportunity.id))
 
 
 # ---- the expert's own
@@ -254,9 +289,11 @@ def manager_home(regions: list[Region]) -> dict:
     and what is overdue."""
     week = coming_week(regions)
     seminars, seats = week_seminars(week)
+    funnels = funnels_by_market(regions, mode=Mode.STRICT)
     return dict(view="manager", week=week, beginnings=beginnings(), visits=week_visits(week),
                 seminars=seminars, seats=seats, escalations=escalations_to_act_on(), renewals=renewals(week.today),
-                due=accounts_due(regions), breaches=sla_breaches(), parts=parts_below_minimum())
+                due=accounts_due(regions), breaches=sla_breaches(), parts=parts_below_minimum(),
+                funnels=funnels, market_regions=market_regions(funnels, regions))
 
 
 def rep_home(user: User, regions: list[Region]) -> dict:

@@ -32,7 +32,7 @@ def home():
     if "due" in context:
         context["marks"] = care_marks(context["due"].rows, regions)
     return render("dashboard/home.html", regions=regions, region_ids=[r.id for r in regions],
-                  region_names={r.id: r.name for r in regions}, now=grove_time.now_utc(), local_day=local_date,
+                  region_names={r.id: r.display_name for r in regions}, now=grove_time.now_utc(), local_day=local_date,
                   level_labels=LEVEL_LABELS, form=DecisionForm(), **context)
 
 
