@@ -6,6 +6,7 @@ from flask import Flask, current_app, request
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
+from app.core.access import may_delete, may_write
 from app.core.money import format_money
 from app.core.time import local, zone_of
 from app.core.urls import url_with
@@ -43,7 +44,7 @@ def nav_items() -> list[tuple[str, str, bool]]:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(money=format_money, localtime=localtime, localdate=localdate, dayname=dayname)
-    app.jinja_env.globals.update(url_with=url_with, nav_items=nav_items)
+    app.jinja_env.globals.update(url_with=url_with, nav_items=nav_items, may_write=may_write, may_delete=may_delete)
 
     @app.context_processor
     def inject_locale():

@@ -128,6 +128,20 @@ def refuse_expert_writes() -> None:
         abort(403)
 
 
+def may_write(endpoint: str) -> bool:
+    """Whether the signed-in user may send this view a write: the rule `refuse_expert_writes` enforces,
+    asked by a page before it shows a form or a button (an expert sees none they could not save)."""
+    if not current_user.is_authenticated:
+        return False
+    return not current_user.is_expert or getattr(current_app.view_functions.get(endpoint), "allow_experts", False)
+
+
+def may_delete(owner_id: int | None) -> bool:
+    """Deleting a record someone else owns is for managers; its owner may delete their own."""
+    return current_user.is_authenticated and (current_user.can_manage or (
+        owner_id is not None and owner_id == current_user.id and not current_user.is_expert))
+
+
 def require_role(*roles):
     """Decorate a view that only users of these roles may use (403 for the others).
 

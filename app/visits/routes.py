@@ -13,7 +13,7 @@ from app.accounts.naming import name_parts
 from app.auth.models import MANAGING_ROLES, Role, User
 from app.auth.services import regions_for, users_in
 from app.core import time as grove_time
-from app.core.access import allow_experts, allowed_region_ids, check_region, load, require_role
+from app.core.access import allow_experts, allowed_region_ids, check_region, load, may_delete, may_write, require_role
 from app.core.exports import TooManyRows, load_rows, send_export, too_many
 from app.core.forms import page_number
 from app.core.inputs import in_range
@@ -397,7 +397,7 @@ def detail(visit_id: int):
     in_region = allowed_region_ids() is None or visit.region_id in allowed_region_ids()
     return render("visits/detail.html", visit=visit, overrides=overrides, level_labels=LEVEL_LABELS,
                   describe_conflict=describe_saved,
-                  can_answer=_can_answer, can_change=in_region and current_user.role != Role.EXPERT)
+                  can_answer=_can_answer, can_change=in_region and may_write("visits.edit"))
 
 
 def _can_answer(member: VisitMember) -> bool:
@@ -597,6 +597,8 @@ def edit_opportunity(opportunity_id: int):
 def delete_opportunity(opportunity_id: int):
     """Remove an opportunity recorded by mistake."""
     opportunity = load(Opportunity, opportunity_id)
+    if not may_delete(opportunity.owner_id):
+        abort(403)  # a colleague's opportunity is deleted by a manager
     company_id = opportunity.company_id
     services.delete_opportunity(opportunity)
     db.session.commit()
