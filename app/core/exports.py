@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Response, g
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
@@ -111,7 +112,7 @@ def label(member) -> str:
     """An enumeration's label, Yes/No, or a lazy string kept in a module (a level's name), in the
     reader's language and translated once per request: a large export repeats a few labels thousands
     of times, and each translation looks up the catalog."""
-    labels = g.setdefault("export_labels", {})
+    labels = g.setdefault("export_labels", {}).setdefault(str(get_locale()), {})
     # Stage.WON and OpportunityStage.WON are equal strings: the type is part of the key.
     key = (type(member), member if isinstance(member, (LabelledEnum, bool)) else id(member))
     if key not in labels:

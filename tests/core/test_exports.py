@@ -187,5 +187,5 @@ def test_labels_are_translated_once_per_request_and_never_mixed_up(app):
         assert exports.label(Purpose.OPPORTUNITY) == Purpose.OPPORTUNITY.label
         assert (exports.label(True), exports.label(False)) == ("是", "否")
         assert exports.joined([Stage.TARGET, "制笔", None]) == "目标客户、制笔"
-    with app.test_request_context(headers={"Accept-Language": "en"}):
-        assert exports.label(Stage.TARGET) == "Target"  # a new request reads the new language
+    with app.app_context(), app.test_request_context(headers={"Accept-Language": "en"}):
+        assert exports.label(Stage.TARGET) == "Target"  # a new request (its own g) reads its language
