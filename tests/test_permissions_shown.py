@@ -31,7 +31,7 @@ def _offered(body: str) -> tuple[set[str], set[str]]:
     for href in re.findall(r'href="(/[^"#?]*)', body):
         try:
             endpoint, _args = adapter.match(href, method="GET")
-        except Exception:  # noqa: BLE001 - static files and the like
+        except Exception:
             continue
         if endpoint in WRITE_LINKS:
             links.add(endpoint)

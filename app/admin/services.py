@@ -1,5 +1,4 @@
 """The audit log: the query behind the page, and entries made readable in a fixed number of queries."""
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cache
@@ -213,15 +212,17 @@ def _display(table: str, key: str, value, names: dict) -> str:
     """One old or new value as a person reads it."""
     if value is None or value == "" or value == []:
         return "—"
+    if (shown := _declared(table, "__audit_display__", {}).get(key)) is not None:
+        return shown(value)  # the model says how its stored value reads (facts, a calendar file...)
     if (target := _reference(table, key)) is not None:
         return "、".join(names.get((target, i)) or f"#{i}" for i in _ids(value)) or "—"
     if key == "roles" and isinstance(value, list):
         from app.accounts.models import ContactRole
         return "、".join(ContactRole(v).label if v in ContactRole._value2member_map_ else str(v) for v in value)
     if isinstance(value, list):
-        return "、".join(str(v) for v in value)
+        return "、".join(_display(table, "", v, names) if isinstance(v, dict) else str(v) for v in value)
     if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return "; ".join(f"{k}: {_display(table, '', v, names)}" for k, v in sorted(value.items()))
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     mapper = _mapper_of(table)

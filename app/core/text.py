@@ -31,3 +31,23 @@ def ics_text(value, *, multiline: bool = False) -> str:
 def header_text(value) -> str:
     """A value for an e-mail header (subject, display name, address): one line, no controls."""
     return one_line(value)
+
+
+def ics_summary(value) -> str:
+    """A calendar file as a person reads it in a log: what and when, not its raw lines."""
+    text = "" if value is None else str(value)
+    found = dict(re.findall(r"^(SUMMARY|DTSTART)(?:;[^:\r\n]*)?:(.*?)\r?$", text, flags=re.MULTILINE)[:2])
+    what = found.get("SUMMARY", "").replace("\\,", ",").replace("\\;", ";").strip()
+    when = found.get("DTSTART", "").strip()
+    if when[:8].isdigit():
+        when = f"{when[:4]}-{when[4:6]}-{when[6:8]}" + (f" {when[9:11]}:{when[11:13]}" if len(when) >= 13 else "")
+    return " · ".join(p for p in ("ICS", what, when) if p)
+
+
+def first_line(value, limit: int = 120) -> str:
+    """The start of a long text (an e-mail's body in a log), with how long it is."""
+    text = "" if value is None else str(value).strip()
+    head = one_line(text.splitlines()[0] if text else "")
+    if len(head) > limit:
+        head = head[:limit]
+    return head + (f" … ({len(text)})" if len(head) < len(text) else "")

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.text import first_line, ics_summary
 from app.core.types import UTCDateTime, utcnow
 from app.extensions import db
 
@@ -12,6 +13,9 @@ from app.extensions import db
 class OutboxMessage(db.Model):
     __tablename__ = "outbox_messages"
     __audit_label__ = _l("E-mail")
+    # A log entry says what the e-mail and its calendar file are, not their whole text.
+    __audit_display__ = {"body": first_line, "ics": ics_summary}
+    __field_labels__ = {"ics": _l("Calendar file")}
     __region_via__ = None
     __table_args__ = (sa.Index("ix_outbox_messages_unsent", "sent_at", "id"),)
 

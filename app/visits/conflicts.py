@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask_babel import format_date, format_datetime, format_time
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -20,6 +18,7 @@ from app.experts.models import Expert, Unavailability
 from app.extensions import db
 from app.seminars.models import Seminar, SeminarStatus, Speaker
 from app.visits.models import MemberResponse, Visit, VisitMember, VisitSettings, VisitStatus
+from app.visits.wording import describe
 
 ALL = {"all_regions": True}
 
@@ -63,40 +62,6 @@ class Team:
         return bool(self.user_ids or self.expert_ids)
 
 
-# What each conflict says, filled in at the time it is read, in the reader's language: a conflict
-# saved over is stored as its code and facts (names, ISO times, the zone), never as a sentence.
-MESSAGES = {
-    "travel": _l("%(name)s is at %(company)s %(when)s: less than %(minutes)s minutes to travel."),
-    "visiting": _l("%(name)s is already visiting %(company)s %(when)s."),
-    "busy": _l("%(name)s is busy %(when)s (booked by another region)."),
-    "talk": _l("%(name)s gives a talk at the seminar “%(title)s” %(when)s."),
-    "unavailable": _l("%(name)s is unavailable from %(start)s to %(end)s."),
-    "weekly_limit": _l("%(name)s already has %(count)s visits that week (limit %(limit)s)."),
-    "hours": _l("Outside working hours (%(start)s–%(end)s)."),
-    "weekend": _l("The visit falls on a weekend."),
-    "same_company": _l("%(company)s already has a visit of ours %(when)s (%(team)s)."),
-}
-
-
-def describe(code: str, facts: dict) -> str:
-    """A conflict as a sentence in the current language, from its code and facts."""
-    values = dict(facts)
-    if "starts_at" in values:
-        values["when"] = _when(datetime.fromisoformat(values["starts_at"]), datetime.fromisoformat(values["ends_at"]),
-                               ZoneInfo(values.get("zone") or "UTC"))
-    if code == "unavailable":
-        values["start"], values["end"] = (_short_date(date.fromisoformat(values[k])) for k in ("start", "end"))
-    text = str(MESSAGES[code]) % values
-    return text + (f" ({values['reason']})" if values.get("reason") else "")
-
-
-def describe_saved(entry: dict) -> str:
-    """A conflict stored on an override: its facts in the reader's language (older rows kept a sentence)."""
-    if entry.get("code") in MESSAGES:
-        return describe(entry["code"], entry.get("facts") or {})
-    return entry.get("message", "")
-
-
 @dataclass(frozen=True)
 class Conflict:
     key: str          # stable while the conflict is the same one: what "save anyway" acknowledges
@@ -126,13 +91,6 @@ def settings_for(region_id: int) -> VisitSettings:
 def overlapping(column_start, column_end, starts_at: datetime, ends_at: datetime, buffer: timedelta):
     """Strict overlap widened by the buffer: touching intervals (with no buffer) are free."""
     return and_(column_start < ends_at + buffer, column_end > starts_at - buffer)
-
-
-def _when(starts_at: datetime, ends_at: datetime, tz: ZoneInfo) -> str:
-    start, end = starts_at.astimezone(tz), ends_at.astimezone(tz)
-    if start.date() == end.date():
-        return f"{format_datetime(start, 'short', rebase=False)}–{format_time(end, 'short', rebase=False)}"
-    return f"{format_datetime(start, 'short', rebase=False)} – {format_datetime(end, 'short', rebase=False)}"
 
 
 def _span(starts_at: datetime, ends_at: datetime, tz: ZoneInfo) -> dict:
@@ -215,10 +173,6 @@ def find_conflicts(*, region_id: int, zone: ZoneInfo, starts_at: datetime, ends_
 
     conflicts += _working_hours(rules, starts_at, ends_at, tz)
     return conflicts
-
-
-def _short_date(day: date) -> str:
-    return format_date(day, "medium")
 
 
 def _same_company(company_id: int, starts_at: datetime, ends_at: datetime, tz: ZoneInfo,

@@ -12,6 +12,7 @@ from app.core.enums import HasLifecycle, LabelledEnum, Lifecycle
 from app.core.types import UTCDateTime, enum_column, utcnow
 from app.experts.models import Expert
 from app.extensions import db
+from app.visits.wording import describe_all
 
 
 class Purpose(LabelledEnum):
@@ -212,6 +213,7 @@ class Escalation(HasLifecycle, db.Model):
 
     __tablename__ = "escalations"
     __audit_label__ = _l("Escalation")
+    __field_labels__ = {"stage": _l("Stage that raised it"), "closed_because": _l("Closed because")}
     lifecycle = ESCALATION_LIFECYCLE
     __table_args__ = (
         sa.CheckConstraint("proposed_level BETWEEN 1 AND 4", name="level_1_to_4"),
@@ -249,6 +251,8 @@ class ConflictOverride(db.Model):
 
     __tablename__ = "visit_conflict_overrides"
     __audit_label__ = _l("Conflict override")
+    # The audit log reads the stored facts as sentences in the reader's language.
+    __audit_display__ = {"conflicts": describe_all}
     __region_via__ = None
 
     id: Mapped[int] = mapped_column(primary_key=True)

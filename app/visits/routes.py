@@ -25,7 +25,7 @@ from app.markets.models import Market
 from app.outbox.services import deliver_after_response, pending_mail_ids
 from app.templating import localdate
 from app.visits import bp, calendar, exports, links, services
-from app.visits.conflicts import ALL, describe_saved, settings_for
+from app.visits.conflicts import ALL, settings_for
 from app.visits.forms import (
     LEVEL_CHOICES,
     LEVEL_LABELS,
@@ -45,6 +45,7 @@ from app.visits.models import (
     VisitSettings,
     VisitStatus,
 )
+from app.visits.wording import describe_saved
 
 PUBLIC_ENDPOINTS = {"visits.feed"}
 
