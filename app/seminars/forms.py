@@ -97,10 +97,25 @@ class RegistrationForm(FlaskForm):
         Optional(), Email(message=_l("Enter a valid e-mail address.")), Length(max=254)])
 
 
+class OfRegionField(OptionalSelectField):
+    """A market or host association: its choices are the chosen region's, and one of another
+    region (an old page, a changed region, a tampered form) is refused with `refusal`."""
+
+    def __init__(self, *args, refusal, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.refusal = refusal
+
+    def pre_validate(self, form):
+        if self.data is not None and self.data not in {value for value, *_ in self.choices}:
+            raise ValidationError(self.refusal)
+
+
 class SeminarForm(FlaskForm):
     region_id = SelectField(_l("Region"), coerce=int)
-    market_id = OptionalSelectField(_l("Market"), coerce=int)
-    association_id = OptionalSelectField(_l("Host association"), coerce=int)
+    market_id = OfRegionField(_l("Market"), coerce=int, refusal=_l(
+        "This market is not one of the chosen region: choose one from the list."))
+    association_id = OfRegionField(_l("Host association"), coerce=int, refusal=_l(
+        "This association is not one of the chosen region: choose one from the list."))
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     abstract = TextAreaField(_l("Abstract"), validators=[Optional(), Length(max=5000)])
     venue = StringField(_l("Venue"), validators=[Optional(), Length(max=200)])

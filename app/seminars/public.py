@@ -156,7 +156,8 @@ def ics(token: str):
     return response
 
 
-def _qr(data: str, kind: str):
+def qr_image(data: str, kind: str):
+    """A QR code of `data` as an SVG or PNG response."""
     # Never a Micro QR (segno picks one for short data such as a check-in code): WeChat, phone
     # cameras and the desk's scanner read only full QR codes.
     qr = segno.make(data, error="m", micro=False)
@@ -176,7 +177,7 @@ def _qr(data: str, kind: str):
 @limiter.limit(_public_limit)
 def checkin_qr(token: str, kind: str):
     """The check-in QR code of a registration (its confirmation code)."""
-    return _qr(services.checkin_code(_registration_or_404(token)), kind)
+    return qr_image(services.checkin_code(_registration_or_404(token)), kind)
 
 
 @public_bp.get("/s/<slug>/qr.<any(svg, png):kind>")
@@ -186,4 +187,4 @@ def signup_qr(slug: str, kind: str):
     seminar = services.public_seminar(slug)
     if seminar is None or seminar.status.is_draft:
         abort(404)  # a draft has no public page yet; staff print its code from the seminar's page
-    return _qr(url_for("public.signup", slug=slug, _external=True), kind)
+    return qr_image(url_for("public.signup", slug=slug, _external=True), kind)

@@ -22,6 +22,7 @@ from app.outbox.services import deliver_after_response, pending_mail_ids
 from app.seminars import bp, exports, leads, services
 from app.seminars.forms import QuestionForm, RegistrationForm, SeminarForm, SpeakerForm
 from app.seminars.models import Registration, RegistrationStatus, Seminar, SeminarStatus, Speaker
+from app.seminars.public import qr_image
 
 
 @bp.before_request
@@ -58,17 +59,21 @@ def index():
 
 
 def _seminar_form(seminar: Seminar | None = None) -> SeminarForm:
+    """The seminar form, its market and association choices those of the seminar's region (for a
+    new one: the region chosen, else the first of the user's)."""
     form = SeminarForm(obj=seminar)
-    regions = regions_for(current_user)
-    form.region_id.choices = [(r.id, r.display_name) for r in regions]
     if seminar is not None:
-        form.region_id.choices = [(seminar.region_id, seminar.region.display_name)]
-        region_ids = [seminar.region_id]
-        form.in_zone(zone_of(seminar.region))
+        region = seminar.region
+        form.region_id.choices = [(region.id, region.display_name)]
     else:
-        selected = form.region_id.data if request.method == "POST" else None
-        region_ids = [selected] if selected in {r.id for r in regions} else [r.id for r in regions]
-        form.in_zone(zone_of(next((r for r in regions if r.id == region_ids[0]), None) if region_ids else None))
+        regions = regions_for(current_user)
+        form.region_id.choices = [(r.id, r.display_name) for r in regions]
+        chosen = form.region_id.data if request.method == "POST" else request.args.get("region_id", type=int)
+        region = next((r for r in regions if r.id == chosen), regions[0] if regions else None)
+        if region is not None and request.method == "GET":
+            form.region_id.data = region.id
+    form.in_zone(zone_of(region))
+    region_ids = [region.id] if region is not None else []
     form.market_id.choices = [(m.id, m.name) for m in Market.in_regions(region_ids)]
     form.association_id.choices = [(a.id, a.name) for a in db.session.scalars(
         select(Association).where(Association.region_id.in_(region_ids)).order_by(Association.name))]
@@ -79,6 +84,10 @@ def _seminar_form(seminar: Seminar | None = None) -> SeminarForm:
 def new():
     """Plan a seminar (it starts as a draft)."""
     form = _seminar_form()
+    if request.method == "GET" and wants_fragment("region-choices"):
+        # The region was changed: its markets and associations replace the others.
+        return render("seminars/form.html", "seminars/_region_choices.html", target="region-choices", form=form,
+                      seminar=None)
     if form.validate_on_submit():
         check_region(form.region_id.data)
         seminar = services.save_seminar(None, form.data).seminar
@@ -141,15 +150,28 @@ def detail(seminar_id: int):
                   **_detail_context(seminar))
 
 
+@bp.get("/<int:seminar_id>/qr.<any(svg, png):kind>")
+def qr(seminar_id: int, kind: str):
+    """The QR code of the seminar's public link, for staff (a draft's too, to prepare posters)."""
+    seminar = _seminar(seminar_id)
+    return qr_image(url_for("public.signup", slug=seminar.slug, _external=True), kind)
+
+
 @bp.post("/<int:seminar_id>/status")
 def set_status(seminar_id: int):
-    """Publish, close, mark held, cancel or re-draft a seminar."""
+    """Publish, close, mark held, cancel (confirmed on purpose) or re-draft a seminar."""
     seminar = _seminar(seminar_id, write=True)
     try:
         target = SeminarStatus(request.form.get("status", ""))
     except ValueError:
         abort(400)
     action = seminar.action_to(target) or abort(400)
+    if action == "cancel" and request.form.get("confirm") != "yes":
+        seminar = services.seminar_for_page(seminar.id)
+        return invalid("seminars/detail.html", speaker_form=_speaker_form(seminar),
+                       question_form=QuestionForm(prefix="question"), cancel_error=_(
+                           "Tick the box to confirm that the seminar is cancelled: everyone registered is told."),
+                       **_detail_context(seminar))
     services.set_status(seminar, action)
     ids = pending_mail_ids()
     db.session.commit()
@@ -159,7 +181,8 @@ def set_status(seminar_id: int):
 def _speaker_form(seminar: Seminar, **kw) -> SpeakerForm:
     form = SpeakerForm(prefix="speaker", **kw)
     taken = {s.expert_id for s in seminar.speakers}
-    form.expert_id.choices = [(e.id, e.name + (f" · {e.title}" if e.title else ""))
+    form.expert_id.choices = [(e.id, " · ".join([e.name, *([e.title] if e.title else []),
+                                                 *([_("head office")] if e.head_office else [])]))
                               for e in services.speakers_choices(seminar.region_id) if e.id not in taken]
     return form
 

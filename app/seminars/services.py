@@ -546,7 +546,10 @@ def _mail_promoted(registration: Registration) -> None:
 
 
 def speakers_choices(region_id: int) -> list[Expert]:
-    return list(db.session.scalars(select(Expert).where(Expert.region_id == region_id).order_by(Expert.name)))
+    """Who can speak at a seminar of this region: its experts, then the head office's (who serve every region)."""
+    return list(db.session.scalars(
+        select(Expert).where(or_(Expert.region_id == region_id, Expert.region_id.is_(None)))
+        .order_by(Expert.region_id.is_(None), Expert.name_sort, Expert.id)))
 
 
 # ---- staff pages -------------------------------------------------------------------------------

@@ -114,7 +114,7 @@ def test_cancel_seminar_mails_everyone(client, login_as, make_seminar, make_regi
     make_registration(seminar, email="a@example.com")
     make_registration(seminar, status=W, waitlist_position=1, email="b@example.com")
     login_as("rep")
-    client.post(f"/seminars/{seminar.id}/status", data={"status": "cancelled"})
+    client.post(f"/seminars/{seminar.id}/status", data={"status": "cancelled", "confirm": "yes"})
     assert fresh(seminar).status is SeminarStatus.CANCELLED
     assert sorted(m.to for m in db.session.scalars(select(OutboxMessage))) == ["a@example.com", "b@example.com"]
 
