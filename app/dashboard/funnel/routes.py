@@ -32,9 +32,9 @@ def funnel():
     market = _chosen_market(choices, request.args.get("market", type=int))
     mode = services.parse_mode(request.args.get("mode"))
     market_id = market.id if market else None
+    trend = services.trend_for(regions, market_id=market_id, mode=mode)  # counts the funnel too
     total = services.funnel_for(regions, market_id=market_id, mode=mode)
     markets = services.funnels_by_market(regions, mode=mode) if market is None else []
-    trend = services.trend_for(regions, market_id=market_id, mode=mode)
     return render("dashboard/funnel.html", "dashboard/_funnel_body.html", target="funnel-body",
                   regions=regions, market=market, mode=mode, modes=list(Mode), total=total, funnels=markets,
                   trend=trend, trend_chart=charts.trend_chart(trend),

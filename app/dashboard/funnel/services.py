@@ -313,12 +313,21 @@ def funnels_by_market(regions, *, mode: Mode | str = Mode.STRICT) -> list[Funnel
 
 def trend_for(regions, *, market_id: int | None = None, mode: Mode | str = Mode.STRICT,
               quarters: int = TREND_QUARTERS) -> Trend:
-    """How many companies reached each step in each of the last `quarters` quarters (one aggregate)."""
+    """How many companies reached each step in each of the last `quarters` quarters (one aggregate).
+
+    The same statement counts the funnel itself, which `funnel_for` then answers from memory: a page
+    that shows both asks for the trend first.
+    """
     mode, region_ids = parse_mode(getattr(mode, "value", mode)), _ids(regions)
     window = tuple(last_quarters(regions, quarters))
     zone = _zone_name(regions)
 
     def compute() -> Trend:
+        market = None
+        if market_id is not None:
+            market = _markets(region_ids, market_id).get(market_id)
+            if market is None:
+                return Trend(market_id, mode, window, tuple(TrendRow(step, (0,) * len(window)) for step in STEPS))
         bounds = _Bounds([q.starts_on for q in window] + [window[-1].next.starts_on], zone)
         stmt = _aggregate(region_ids, mode, per_market=market_id is not None, market_id=market_id,
                           bounds=bounds, trend=len(window))
@@ -326,6 +335,8 @@ def trend_for(regions, *, market_id: int | None = None, mode: Mode | str = Mode.
         rows = tuple(TrendRow(step, tuple(int(getattr(row, f"t_{k}_{q}") or 0) if row is not None else 0
                                           for q in range(1, len(window) + 1)))
                      for k, step in enumerate(STEPS))
+        funnel = _funnel(market_id, market.name if market else "", mode, row, market.region if market else None)
+        _remember(("funnel", region_ids, mode, market_id), funnel)
         return Trend(market_id, mode, window, rows)
     return _cached(("trend", region_ids, mode, market_id, window, zone), compute)
 
@@ -454,13 +465,21 @@ def _forget_version(session) -> None:
         g.pop(_VERSION, None)
 
 
+def _key(question: tuple) -> tuple:
+    return str(db.engine.url), _data_version(), question
+
+
 def _cached(question: tuple, compute):
-    key = (str(db.engine.url), _data_version(), question)
+    key = _key(question)
     value = _results.get(key)
     if value is None:
         value = compute()
         _results.put(key, value)
     return value
+
+
+def _remember(question: tuple, value) -> None:
+    _results.put(_key(question), value)
 
 
 # ---- building the SQL ----------------------------------------------------------------------
@@ -550,8 +569,9 @@ def _raw(region_ids, *, per_market: bool, market_id: int | None):
     Materialized: the steps below read its columns many times, and a subquery inlined into them
     would be evaluated again at each read.
     """
+    # Each table below is read whole and grouped by company; joining the region's companies keeps
+    # what counts (filtering each table by those companies first costs more than it saves).
     c = Company.__table__
-    in_regions = select(c.c.id).where(c.c.region_id.in_(region_ids))
 
     # Our active memberships' associations, and when we first joined each.
     m = Membership.__table__
@@ -566,14 +586,24 @@ def _raw(region_ids, *, per_market: bool, market_id: int | None):
         joined = joined.join(amk, amk.c.association_id == am.c.association_id)
         if market_id is not None:
             joined = joined.where(amk.c.market_id == market_id)
-    joined = joined.where(am.c.company_id.in_(in_regions)).group_by(*j_cols).subquery("j")
+    joined = joined.group_by(*j_cols).subquery("j")
 
-    # The first seminar attended and the first visit done: one index lookup per company (a scan of
-    # every visit and registration would read far more rows than there are companies).
+    # The first seminar attended and the first visit done, read in one pass over each table and
+    # sorted by company. Grouping by `company_id + 0` keeps SQLite from walking the company index
+    # to skip the sort: that fetches each row at random, several times slower on tables this size.
+    # The CAST gives the key an integer affinity again, so the join below can use an index on it.
     r, s, v = Registration.__table__, Seminar.__table__, Visit.__table__
-    first_attended = (select(func.min(s.c.starts_at)).select_from(r.join(s, s.c.id == r.c.seminar_id))
-                      .where(r.c.company_id == c.c.id, r.c.status == RegistrationStatus.ATTENDED))
-    first_visit = select(func.min(v.c.starts_at)).where(v.c.company_id == c.c.id, v.c.status == VisitStatus.DONE)
+    company_key = sa.cast(r.c.company_id + 0, sa.Integer).label("company_id")
+    a_keys = [company_key] + ([s.c.market_id] if per_market else [])
+    attended = (select(*a_keys, func.min(s.c.starts_at).label("first_at"))
+                .select_from(r.join(s, s.c.id == r.c.seminar_id))
+                .where(r.c.status == RegistrationStatus.ATTENDED, r.c.company_id.isnot(None)))
+    if market_id is not None:
+        attended = attended.where(s.c.market_id == market_id)
+    attended = attended.group_by(*a_keys).subquery("a")
+    visit_key = sa.cast(v.c.company_id + 0, sa.Integer).label("company_id")
+    visited = (select(visit_key, func.min(v.c.starts_at).label("first_at"))
+               .where(v.c.status == VisitStatus.DONE).group_by(visit_key).subquery("v"))
 
     o = Opportunity.__table__
     is_won = o.c.stage == OpportunityStage.WON
@@ -581,12 +611,12 @@ def _raw(region_ids, *, per_market: bool, market_id: int | None):
                    func.max(case((is_won, 1), else_=0)).label("has_won"),
                    func.min(case((is_won, o.c.expected_decision_on))).label("won_on"),
                    func.min(case((is_won, o.c.created_at))).label("won_at"))
-            .where(o.c.company_id.in_(in_regions)).group_by(o.c.company_id).subquery("o"))
+            .group_by(o.c.company_id).subquery("o"))
 
     od = Order.__table__
     orders = (select(od.c.company_id, func.min(od.c.ordered_on).label("first_on"),
                      func.sum(od.c.amount_cents).label("total"))
-              .where(od.c.company_id.in_(in_regions)).group_by(od.c.company_id).subquery("od"))
+              .group_by(od.c.company_id).subquery("od"))
 
     sc = StageChange.__table__
     history_cols = []
@@ -598,24 +628,24 @@ def _raw(region_ids, *, per_market: bool, market_id: int | None):
             into = or_(into, and_(sc.c.to_tier.isnot(None), sc.c.from_tier.is_(None)))
         history_cols += [func.max(case((ever, 1), else_=0)).label(f"ever_{step.value}"),
                          func.min(case((into, sc.c.changed_at))).label(f"into_{step.value}")]
-    history = (select(sc.c.company_id, *history_cols).where(sc.c.company_id.in_(in_regions))
-               .group_by(sc.c.company_id).subquery("h"))
+    history = select(sc.c.company_id, *history_cols).group_by(sc.c.company_id).subquery("h")
 
     if per_market:
         pairs = _companies_of_markets(market_id)
         market_col = pairs.c.market_id
-        base = pairs.join(c, c.c.id == pairs.c.company_id).outerjoin(
-            joined, and_(joined.c.company_id == c.c.id, joined.c.market_id == market_col))
-        first_attended = first_attended.where(s.c.market_id == market_col)
+        base = (pairs.join(c, c.c.id == pairs.c.company_id)
+                .outerjoin(joined, and_(joined.c.company_id == c.c.id, joined.c.market_id == market_col))
+                .outerjoin(attended, and_(attended.c.company_id == c.c.id, attended.c.market_id == market_col)))
     else:
         market_col = null()
-        base = c.outerjoin(joined, joined.c.company_id == c.c.id)
-    base = (base.outerjoin(opps, opps.c.company_id == c.c.id).outerjoin(orders, orders.c.company_id == c.c.id)
-            .outerjoin(history, history.c.company_id == c.c.id))
+        base = (c.outerjoin(joined, joined.c.company_id == c.c.id)
+                .outerjoin(attended, attended.c.company_id == c.c.id))
+    for table in (visited, opps, orders, history):
+        base = base.outerjoin(table, table.c.company_id == c.c.id)
     columns = [c.c.id.label("company_id"), market_col.label("market_id"),
                func.coalesce(orders.c.total, 0).label("value"), c.c.created_at, c.c.stage, c.c.tier,
-               joined.c.joined_on, first_attended.scalar_subquery().label("first_attended"),
-               first_visit.scalar_subquery().label("first_visit"), opps.c.first_at.label("first_opportunity"),
+               joined.c.joined_on, attended.c.first_at.label("first_attended"),
+               visited.c.first_at.label("first_visit"), opps.c.first_at.label("first_opportunity"),
                opps.c.has_won, opps.c.won_on, opps.c.won_at, orders.c.first_on.label("first_order")]
     columns += [getattr(history.c, f"{kind}_{step.value}") for step in _LADDER for kind in ("ever", "into")]
     return (select(*columns).select_from(base).where(c.c.region_id.in_(region_ids))
