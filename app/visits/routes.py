@@ -341,8 +341,9 @@ def _schedule(visit: Visit | None):
             conflicts = services.check_draft(_draft(form, company), visit)
     elif company is not None:
         conflicts = services.check_draft(_draft(form, company), visit)
+    # "No conflicts" means something only once there is a company (and so a region's rules) to check.
     context = dict(form=form, visit=visit, company=company, conflicts=conflicts, escalation=escalation,
-                   must_confirm=must_confirm, scheduled_for=target)
+                   must_confirm=must_confirm, scheduled_for=target, checked=company is not None)
     if must_confirm:
         return render("visits/form.html", status=409, **context)
     return invalid("visits/form.html", **context)

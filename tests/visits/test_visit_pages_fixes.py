@@ -22,6 +22,7 @@ def test_new_visit_form_has_no_company_chosen_before_a_search(client, login_as, 
     select_html = select_html[:select_html.index("</select>")]
     assert '<option selected value="">Choose a company…</option>' in select_html
     assert "selected value=\"1\"" not in select_html and 'value="1" selected' not in select_html
+    assert "No conflicts" not in body  # nothing is checked before there is a company
     # The search's options start blank too, so choosing one is a change that loads the company's details.
     options = client.htmx("get", "/visits/company-options?company_q=温州", target="company_id").get_data(as_text=True)
     assert options.startswith('<option value="" selected>Choose a company…</option>')
