@@ -17,6 +17,7 @@ from app.extensions import db
 from app.htmx import invalid, redirect_after_write, render, swap_or_redirect, wants_fragment
 from app.markets.models import Market
 from app.outbox import services as outbox_services
+from app.outbox.cli import outbox_send
 from app.outbox.models import OutboxMessage
 from app.outbox.services import deliver_after_response, pending_mail_ids
 from app.seminars import bp, exports, leads, services
@@ -512,7 +513,9 @@ def outbox():
     """The e-mail outbox (admins): what was sent, what waits, what failed."""
     if not current_user.is_admin:
         abort(403)
-    return render("seminars/outbox.html", failures=outbox_services.failures(), messages=outbox_services.recent())
+    # The command the page names is the one the CLI registers, so the two cannot drift apart.
+    return render("seminars/outbox.html", failures=outbox_services.failures(), messages=outbox_services.recent(),
+                  send_command=f"flask --app wsgi {outbox_send.name}")
 
 
 @bp.post("/outbox/<int:message_id>/retry")

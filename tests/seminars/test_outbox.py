@@ -96,3 +96,15 @@ def test_failures_are_kept_and_the_cli_retries(app, runner, smtp):
 def test_cli_without_mail_server_says_so(app, runner):
     result = runner.invoke(args=["outbox-send"])
     assert result.exit_code != 0 and "MAIL_SERVER is not set" in result.output
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_Hans_CN"])
+def test_the_outbox_page_names_a_command_that_exists(client, login_as, runner, locale):
+    import re
+    login_as("admin", None, locale=locale)
+    html = client.get("/seminars/outbox").get_data(as_text=True)
+    commands = re.findall(r"<code>flask --app wsgi ([\w-]+)</code>", html)
+    assert commands == ["outbox-send"] and "`" not in html[html.index("<h1"):]
+    assert commands[0] in client.application.cli.commands
+    result = runner.invoke(args=commands)   # runs (and, without MAIL_SERVER, says it has no server)
+    assert "No such command" not in result.output and "MAIL_SERVER is not set" in result.output
