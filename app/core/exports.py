@@ -12,9 +12,9 @@ translatable header and a function from a row to its value. This module writes a
 - .xlsx keeps numbers, amounts and dates as such (to sum and sort), the rest as text cells.
 
 Routes read the list's rows with `load_rows` (at most MAX_ROWS; more is a clear 422 page) and
-answer with `send_export`. Every export route has the shape `<list URL>/export.<csv|xlsx>` (or
-`<list URL>/export/<what>.<csv|xlsx>` for rows tied to the list's, e.g. the companies' contacts)
-with the list's own query string; another format matches no route (404).
+answer with `send_export`. Every export route sits under its list's URL with the list's own query
+string: `/companies/export.csv` beside `/companies/`, `/companies/export/contacts.xlsx` for rows
+tied to the list's; another format matches no route (404). `templates/_export_links.html` links them.
 """
 import csv
 import io
