@@ -46,11 +46,12 @@ def funnel():
 def funnel_companies():
     """The companies behind one bar of the funnel (a step, a market or the region, a mode, a quarter).
 
-    A step, market or quarter that is not one is said at its field with a 400, and nothing listed."""
+    A step, market or quarter that is not one is said at its field with a 400, and nothing listed;
+    without a step the page asks for one."""
     regions = regions_for(current_user)
     errors = {}
     step = services.parse_step(request.args.get("step"))
-    if step is None:
+    if step is None and request.args.get("step", "").strip():
         errors["step"] = [_("Choose one of the funnel's steps.")]
     quarter = None
     if request.args.get("quarter", "").strip():
@@ -64,7 +65,7 @@ def funnel_companies():
     market = _chosen_market(choices, market_id)
     mode = services.parse_mode(request.args.get("mode"))
     page = None
-    if not errors:
+    if step is not None and not errors:
         behind = services.companies_behind(regions, step, market_id=market_id, mode=mode, quarter=quarter)
         page = services.CompanyPage(behind, page_number(), current_app.config["PAGE_SIZE"])
     return render("dashboard/funnel_companies.html", "dashboard/_funnel_companies.html", target="results",
