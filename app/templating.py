@@ -1,10 +1,13 @@
 """Jinja filters and globals: money, local times, enum labels, the CSRF header for htmx."""
+import hashlib
 from datetime import datetime
+from pathlib import Path
 
 from babel.dates import format_skeleton
 from flask import Flask, current_app, request
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
+from werkzeug.security import safe_join
 
 from app.core.access import may_delete, may_write
 from app.core.money import format_money
@@ -42,7 +45,27 @@ def nav_items() -> list[tuple[str, str, bool]]:
     return [(endpoint, label, endpoint == current) for endpoint, label in items]
 
 
+def version_static_urls(app: Flask) -> None:
+    """Every static URL names its file's content (`?v=` a hash of it), so nginx may let browsers
+    keep static files for a year: a changed file gets a new address."""
+    versions: dict[str, str] = {}
+    folder = Path(app.static_folder)
+
+    @app.url_defaults
+    def static_version(endpoint: str, values: dict) -> None:
+        if endpoint != "static" or "v" in values:
+            return
+        name = values.get("filename", "")
+        if (version := versions.get(name)) is None:
+            path = safe_join(str(folder), name)
+            is_file = path is not None and Path(path).is_file()
+            version = versions[name] = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12] if is_file else ""
+        if version:
+            values["v"] = version
+
+
 def init_app(app: Flask) -> None:
+    version_static_urls(app)
     app.jinja_env.filters.update(money=format_money, localtime=localtime, localdate=localdate, dayname=dayname)
     app.jinja_env.globals.update(url_with=url_with, nav_items=nav_items, may_write=may_write, may_delete=may_delete)
 
