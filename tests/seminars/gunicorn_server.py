@@ -54,10 +54,12 @@ def gunicorn(database_url: str, instance: Path, *, workers: int = 4, app: str = 
 
 
 class Visitor:
-    """One person's browser: its own cookie and CSRF token, plain HTTP/1.1."""
+    """One person's browser: its own cookie and CSRF token, plain HTTP/1.1; from a loopback
+    address of its own when `source` names one (127.0.0.0/8 is all loopback)."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, source: str | None = None):
         self.port = port
+        self.source = source
         self.cookies: dict[str, str] = {}
         self.token = ""
 
@@ -65,9 +67,12 @@ class Visitor:
     def cookie(self) -> str:
         return "; ".join(f"{k}={v}" for k, v in self.cookies.items() if v)
 
-    def request(self, method: str, path: str, body: str | None = None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        headers = {"Cookie": self.cookie} if self.cookie else {}
+    def request(self, method: str, path: str, body: str | None = None, headers: dict | None = None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120,
+                                          source_address=(self.source, 0) if self.source else None)
+        headers = dict(headers or {})
+        if self.cookie:
+            headers["Cookie"] = self.cookie
         if body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         conn.request(method, path, body=body, headers=headers)

@@ -1,0 +1,37 @@
+"""Grove on Redis rate-limit storage (RATELIMIT_STORAGE_URI=redis://…), as the README and the
+deployment guide configure it: it starts, and its workers count against one Redis counter."""
+from urllib.parse import urlencode
+
+import pytest
+import redis
+
+from tests.seminars.gunicorn_server import Visitor, gunicorn
+
+REDIS_DB = 14
+
+
+@pytest.fixture
+def redis_db():
+    client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError:
+        pytest.skip("needs Redis on 127.0.0.1:6379 (none answers)")
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+def test_grove_counts_its_rate_limits_in_redis(app, database_url, tmp_path, redis_db):
+    env = {"RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:6379/{REDIS_DB}", "RATELIMIT_LOGIN": "3 per minute"}
+    with gunicorn(database_url, tmp_path / "instance", workers=2, extra_env=env) as port:
+        visitor = Visitor(port)
+        visitor.request("GET", "/login")
+
+        def attempt(i):
+            form = {"csrf_token": visitor.token, "email": f"nobody{i}@example.com", "password": "wrong password"}
+            return visitor.request("POST", "/login", urlencode(form))[0]
+
+        assert [attempt(i) for i in range(5)] == [422, 422, 422, 429, 429]
+    assert redis_db.keys("LIMITS*"), "no counter in Redis"
+    assert not (tmp_path / "instance" / "ratelimits.sqlite").exists()
