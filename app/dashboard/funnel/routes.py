@@ -22,6 +22,12 @@ def _chosen_market(choices: list[Market], market_id: int | None) -> Market | Non
     return market
 
 
+def _quarter_choices(regions, asked: Quarter | None) -> list[Quarter]:
+    """The trend's quarters, and an older one a link asked for, so the form shows what is listed."""
+    quarters = services.last_quarters(regions)
+    return sorted({*quarters, asked}) if asked and asked not in quarters else quarters
+
+
 @bp.get("/funnel")
 @login_required
 def funnel():
@@ -71,5 +77,5 @@ def funnel_companies():
     return render("dashboard/funnel_companies.html", "dashboard/_funnel_companies.html", target="results",
                   status=400 if errors else 200, regions=regions, page=page, errors=errors, step=step,
                   market=market, mode=mode, quarter=quarter, steps=list(Step), modes=list(Mode),
-                  quarters=services.last_quarters(regions), market_choices=choices,
+                  quarters=_quarter_choices(regions, quarter), market_choices=choices,
                   funnel_url=services.funnel_url(market, mode))

@@ -199,7 +199,7 @@ class Funnel:
                        **({"market": self.market_id} if self.market_id else {}))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Quarter:
     """A calendar quarter, e.g. 2026Q3 (`key`, as `?quarter=` takes it)."""
 
