@@ -289,11 +289,19 @@ def manager_home(regions: list[Region]) -> dict:
     and what is overdue."""
     week = coming_week(regions)
     seminars, seats = week_seminars(week)
+    sections = dict(visits=week_visits(week), seminars=seminars, escalations=escalations_to_act_on(),
+                    renewals=renewals(week.today), due=accounts_due(regions), breaches=sla_breaches(),
+                    parts=parts_below_minimum())
+    # Where anything is going on the region is not new: its first steps are asked only of a quiet one.
+    started = any(s.total for s in sections.values())
+    return dict(view="manager", week=week, seats=seats, beginnings=None if started else beginnings(), **sections)
+
+
+def push(regions: list[Region]) -> dict:
+    """The region's push: the breakthrough funnel of each market (strict counting), and which region
+    each market is in when there are several."""
     funnels = funnels_by_market(regions, mode=Mode.STRICT)
-    return dict(view="manager", week=week, beginnings=beginnings(), visits=week_visits(week),
-                seminars=seminars, seats=seats, escalations=escalations_to_act_on(), renewals=renewals(week.today),
-                due=accounts_due(regions), breaches=sla_breaches(), parts=parts_below_minimum(),
-                funnels=funnels, market_regions=market_regions(funnels, regions))
+    return dict(funnels=funnels, market_regions=market_regions(funnels, regions))
 
 
 def rep_home(user: User, regions: list[Region]) -> dict:

@@ -18,6 +18,12 @@ from app.visits.forms import LEVEL_LABELS, DecisionForm
 from app.visits.models import Escalation
 
 
+@bp.app_template_filter("local_day")
+def local_day(moment, region=None):
+    """The day a moment falls on by the region's clock (to name it with `dayname`)."""
+    return local_date(moment, region)
+
+
 @bp.get("/")
 @login_required
 def home():
@@ -32,8 +38,20 @@ def home():
     if "due" in context:
         context["marks"] = care_marks(context["due"].rows, regions)
     return render("dashboard/home.html", regions=regions, region_ids=[r.id for r in regions],
-                  region_names={r.id: r.display_name for r in regions}, now=grove_time.now_utc(), local_day=local_date,
+                  region_names={r.id: r.display_name for r in regions}, now=grove_time.now_utc(),
                   level_labels=LEVEL_LABELS, form=DecisionForm(), **context)
+
+
+@bp.get("/home/push")
+@login_required
+def push():
+    """The region's push, each market's funnel: the home page loads it after itself (htmx), as the
+    funnel is counted over every company of the region whenever the data changed."""
+    if not wants_fragment("push"):
+        return home()
+    regions = regions_for(current_user)
+    return render("dashboard/home.html", "dashboard/_home_push.html", target="push", regions=regions,
+                  **homes.push(regions))
 
 
 @bp.post("/home/escalations/<int:escalation_id>/approve")
