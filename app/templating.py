@@ -36,12 +36,14 @@ def nav_items() -> list[tuple[str, str, bool]]:
     """The areas that exist and that the user may open, with the one the page belongs to marked.
 
     Areas not built yet are not linked. The current area is the item of this very endpoint,
-    else the first item of this blueprint (the outbox and the seminars share one).
+    else the first item of this blueprint (the outbox and the seminars share one); the home page
+    (`/`) belongs to no area, though its blueprint (the dashboard) has the funnel's.
     """
     items = [(n.endpoint, n.label) for n in current_app.extensions["grove.nav"]
              if n.endpoint in current_app.view_functions and (not n.admin_only or current_user.is_admin)]
-    current = next((e for e, _ in items if e == request.endpoint), None) or next(
-        (e for e, _ in items if e.split(".")[0] == request.blueprint), None)
+    current = next((e for e, _ in items if e == request.endpoint), None)
+    if current is None and getattr(request.url_rule, "rule", "/") != "/":
+        current = next((e for e, _ in items if e.split(".")[0] == request.blueprint), None)
     return [(endpoint, label, endpoint == current) for endpoint, label in items]
 
 

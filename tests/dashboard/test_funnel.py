@@ -320,6 +320,12 @@ def test_the_funnel_is_in_the_navigation(client, login_as, world):
     login_as("rep", region="Wenzhou")
     body = client.get("/funnel").get_data(as_text=True)
     assert re.search(r'<a href="/funnel" aria-current="page">', body)
+    body = client.get("/funnel/companies?step=won").get_data(as_text=True)
+    assert re.search(r'<a href="/funnel" aria-current="page">', body)
+    # The home page shares the dashboard's blueprint but is no area of the menu.
+    body = client.get("/").get_data(as_text=True)
+    header = body.split("</nav>", 1)[0]
+    assert re.search(r'<a href="/funnel"\s*>', header) and 'aria-current="page"' not in header
 
 
 # ---- queries ------------------------------------------------------------------------------------
