@@ -52,7 +52,7 @@ def test_signed_out_visitors_switch_for_the_session(client):
 def test_unknown_language_and_foreign_next_are_ignored(client, login_as):
     login_as("rep", "Wenzhou")
     response = client.post("/language", data={"locale": "xx", "next": "https://evil.example/"})
-    assert response.status_code == 303 and response.headers["Location"] == "/companies/"
+    assert response.status_code == 303 and response.headers["Location"] == "/"
 
 
 def test_company_pages_in_chinese(client, login_as, make_company, make_contact):

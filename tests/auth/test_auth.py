@@ -38,7 +38,7 @@ def test_sign_in_goes_to_the_page_asked_for(client, make_user):
 def test_sign_in_never_redirects_off_site(client, make_user, target):
     user = make_user("rep")
     response = client.post("/login?next=" + target, data={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 303 and response.headers["Location"] == "/companies/"
+    assert response.status_code == 303 and response.headers["Location"] == "/"
 
 
 @pytest.mark.parametrize("email, password", [("nobody@example.com", PASSWORD), (None, "wrong password")])
@@ -74,10 +74,10 @@ def test_deactivating_a_user_ends_their_session(client, login_as):
 def test_signed_in_user_on_the_login_page_goes_on(client, login_as):
     login_as("rep")
     response = client.get("/login")
-    assert response.status_code == 303 and response.headers["Location"] == "/companies/"
+    assert response.status_code == 303 and response.headers["Location"] == "/"
 
     from_htmx = client.htmx("get", "/login")  # htmx is sent on with HX-Location, never a bare redirect
-    assert from_htmx.status_code == 204 and from_htmx.headers["HX-Location"] == "/companies/"
+    assert from_htmx.status_code == 204 and from_htmx.headers["HX-Location"] == "/"
 
 
 def test_user_menu_shows_name_role_regions_and_sign_out(client, login_as):
@@ -157,7 +157,7 @@ def test_language_switch_is_remembered_on_the_account(client, login_as):
 @pytest.mark.parametrize("locale", ["fr", "", "zh_Hans_CN<script>"])
 def test_language_switch_ignores_unknown_languages(client, locale):
     response = client.post("/language", data={"locale": locale, "next": "https://evil.example.com/"})
-    assert response.status_code == 303 and response.headers["Location"] == "/companies/"
+    assert response.status_code == 303 and response.headers["Location"] == "/"
     assert 'lang="en"' in client.get("/login").get_data(as_text=True)
 
 
