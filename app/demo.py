@@ -30,6 +30,7 @@ from app.accounts.naming import name_key
 from app.associations.models import Association, Membership, MembershipStatus
 from app.auth.models import Region, Role, User
 from app.auth.services import create_user, get_or_create_region
+from app.dashboard.funnel.demo import seed_funnel_demo
 from app.equipment.demo import seed_equipment_demo
 from app.experts.models import Expert, ExpertTag, Organisation, Unavailability
 from app.extensions import db
@@ -254,7 +255,12 @@ class _Seeder:
         seed_equipment_demo(seed=SEED + 10, today=self.today, regions=regions, companies=self.companies,
                             staff=self.region_staff)
         seed_service_demo(seed=SEED + 11, regions=regions, companies=self.companies, staff=self.region_staff)
-        return self._seminars(regions)
+        first_open = self._seminars(regions)
+        # Held seminars and first visits spread over the quarters since each association was joined,
+        # so each market's breakthrough funnel narrows step by step and its trend has a history.
+        seed_funnel_demo(seed=SEED + 12, today=self.today, zone=TZ, markets=self.markets,
+                         associations=self.associations, companies=self.companies)
+        return first_open
 
     # People -----------------------------------------------------------------------------
 
