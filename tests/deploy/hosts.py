@@ -40,15 +40,27 @@ def unit(name: str) -> dict[str, dict[str, str]]:
     return sections
 
 
-def environment_file() -> dict[str, str]:
-    """deploy/grove.env.example as systemd's EnvironmentFile= reads it: KEY=VALUE lines."""
+EXAMPLE_ENV = DEPLOY / "grove.env.example"
+
+
+def environment_file(path: Path = EXAMPLE_ENV) -> dict[str, str]:
+    """An environment file (deploy/grove.env.example) as systemd's EnvironmentFile= reads it."""
     env = {}
-    for line in (DEPLOY / "grove.env.example").read_text().splitlines():
+    for line in path.read_text().splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
             key, _eq, value = line.partition("=")
             env[key.strip()] = value.strip()
     return env
+
+
+def write_environment_file(path: Path, values: dict[str, str]) -> None:
+    """The example environment file with these values in place of its own (each one it names)."""
+    text = EXAMPLE_ENV.read_text()
+    for key, value in values.items():
+        text, found = re.subn(rf"^{key}=.*$", lambda _m, k=key, v=value: f"{k}={v}", text, flags=re.M)
+        assert found == 1, f"{key} is not in {EXAMPLE_ENV.name}"
+    path.write_text(text)
 
 
 def command(unit_name: str, **options: str) -> list[str]:
@@ -110,15 +122,20 @@ class Host:
     """One Grove host: gunicorn as grove.service starts it, on a socket held as grove.socket holds
     it (here by the test), with its own instance folder."""
 
-    def __init__(self, name: str, folder: Path, env: dict[str, str], workers: int):
+    def __init__(self, name: str, folder: Path, values: dict[str, str], workers: int):
+        """`values` go into the host's copy of the example environment file, /etc/grove/grove.env."""
         self.name = name
         self.folder = folder
+        self.env_file = folder / "grove.env"
+        write_environment_file(self.env_file, {**values, "GROVE_INSTANCE_PATH": str(folder / "instance")})
         self.access_log = folder / "access.log"
         address = unit("grove.socket")["Socket"]["ListenStream"]
         assert address.startswith("127.0.0.1:"), address  # the test keeps the host, and its port is free
         self.socket = socket.create_server(("127.0.0.1", 0), backlog=int(unit("grove.socket")["Socket"]["Backlog"]))
         self.port = self.socket.getsockname()[1]
-        self.env = {**env, "GROVE_INSTANCE_PATH": str(folder / "instance")}
+        # systemd starts a unit with a few variables of its own and those of its EnvironmentFile.
+        self.env = {**{k: os.environ[k] for k in ("PATH", "LANG", "TMPDIR") if k in os.environ},
+                    "HOME": str(folder), **environment_file(self.env_file)}
         self.workers = workers
         self.proc: subprocess.Popen | None = None
 
@@ -126,9 +143,14 @@ class Host:
         """Start a one-shot unit's command on this host, as its timer would."""
         return self._popen(command(unit_name))
 
-    def flask(self, *args: str) -> subprocess.Popen:
-        """A `flask --app wsgi ...` command on this host, as an operator types it in /srv/grove."""
-        return self._popen([str(Path(sys.executable).with_name("flask")), "--app", "wsgi", *args])
+    def shell(self, command: str) -> subprocess.Popen:
+        """A command as the guide has an operator type it in /srv/grove: the environment from the
+        host's grove.env read by the shell (`set -a; . /etc/grove/grove.env`)."""
+        venv = str(Path(sys.executable).parent)
+        script = f"set -a; . {shlex.quote(str(self.env_file))}; set +a; exec {command.replace('.venv/bin', venv)}"
+        base = {k: v for k, v in self.env.items() if k in ("PATH", "LANG", "TMPDIR", "HOME")}
+        return subprocess.Popen(["sh", "-c", script], cwd=ROOT, env=base, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
 
     def _popen(self, args: list[str]) -> subprocess.Popen:
         return subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -141,7 +163,8 @@ class Host:
         fd = self.socket.fileno()
         with open(self.folder / "gunicorn.log", "a") as log:  # gunicorn keeps its own copy of the file
             self.proc = subprocess.Popen([sys.executable, "-c", SOCKET_ACTIVATION, str(fd), *args], pass_fds=(fd,),
-                                         cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+                                         cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
 
     def wait(self) -> None:
         wait_for_http(self.port, "/healthz", self.proc, f"host {self.name}")
@@ -150,15 +173,10 @@ class Host:
         """`systemctl reload grove` (ExecReload: HUP): new workers with the code on disk, old ones finish."""
         self.proc.send_signal(signal.SIGHUP)
 
-    def terminate(self) -> None:
-        """`systemctl stop grove`: SIGTERM to gunicorn, which finishes the requests under way."""
+    def stop(self) -> None:
+        """`systemctl stop grove`: SIGTERM to gunicorn, which finishes the requests under way and goes."""
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
-
-    def stop(self) -> None:
-        """Terminate, and wait until gunicorn has gone."""
-        self.terminate()
-        if self.proc and self.proc.poll() is None:
             try:
                 self.proc.wait(45)
             except subprocess.TimeoutExpired:
@@ -166,8 +184,10 @@ class Host:
                 self.proc.wait()
 
     def close(self) -> None:
-        """Stop gunicorn and let go of the socket (`systemctl stop grove.socket grove`)."""
-        self.stop()
+        """At the end: gunicorn and its workers killed at once (their process group), the socket closed."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
         self.socket.close()
 
     def requests(self, pattern: str) -> int:
@@ -182,7 +202,7 @@ class Host:
 
 
 def nginx_binary() -> str | None:
-    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
+    return shutil.which("nginx", path=os.environ.get("PATH", "") + os.pathsep + "/usr/sbin")
 
 
 class Nginx:
@@ -217,8 +237,9 @@ class Nginx:
         return done.stderr
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(self.args + ["-g", f"daemon off; pid {self.folder / 'nginx.pid'};"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        with open(self.folder / "stderr.log", "a") as log:
+            self.proc = subprocess.Popen(self.args + ["-g", f"daemon off; pid {self.folder / 'nginx.pid'};"],
+                                         stdout=log, stderr=subprocess.STDOUT)
         wait_for_http(self.port, "/static/favicon.svg", self.proc, "nginx", seconds=30)
 
     def stop(self) -> None:

@@ -39,9 +39,17 @@ def test_the_web_server_runs_on_the_socket_systemd_holds():
     assert service["Service"]["ExecReload"] == "/bin/kill -s HUP $MAINPID"
 
 
+def test_a_shell_reads_the_environment_file_as_systemd_does(tmp_path):
+    shown = subprocess.run(["sh", "-c", f"set -a; . {DEPLOY / 'grove.env.example'}; set +a; env -0"],
+                           env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True, check=True).stdout
+    from_shell = dict(item.split("=", 1) for item in shown.split("\0") if "=" in item)
+    assert {key: from_shell.get(key) for key in environment_file()} == environment_file()
+
+
 def test_every_timer_starts_a_service_of_the_guide():
     timers = [name for name in UNITS if name.endswith(".timer")]
     assert {t.removesuffix(".timer") for t in timers} == {"grove-outbox", "grove-reminders"}
+    assert "Install" not in unit("grove-migrate.service")  # started by hand, once per upgrade
     for timer in timers:
         assert timer.replace(".timer", ".service") in SERVICES
         assert unit(timer)["Install"]["WantedBy"] == "timers.target"

@@ -11,6 +11,7 @@ reach nginx from theirs.
 import os
 import re
 import secrets
+import shlex
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -34,7 +35,7 @@ from app.outbox.models import OutboxMessage
 from app.seminars.models import Registration, RegistrationStatus, Seminar, SeminarStatus
 from tests.conftest import _postgres_database
 from tests.deploy.conftest import report
-from tests.deploy.hosts import Host, Nginx, environment_file, nginx_binary
+from tests.deploy.hosts import Host, Nginx, nginx_binary
 from tests.outbox.smtp_server import smtp_server
 from tests.seminars.gunicorn_server import Visitor
 
@@ -85,24 +86,20 @@ def grove(tmp_path_factory):
         stack.callback(drop)
         sink_port, sink = stack.enter_context(smtp_server())
         # The guide's environment file, with this machine's database, Redis, mail sink and a key.
-        guide = environment_file()
         mine = {"SECRET_KEY": secrets.token_urlsafe(48), "DATABASE_URL": url,
                 "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:6379/{REDIS_DB}", "MAIL_SERVER": "127.0.0.1",
                 "MAIL_PORT": str(sink_port), "MAIL_USE_TLS": "0", "MAIL_USERNAME": "", "MAIL_PASSWORD": ""}
-        assert set(mine) <= set(guide), set(mine) - set(guide)
-        base = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR") if k in os.environ}
-        env = {**base, **guide, **mine}
         hosts = []
         for name in ("A", "B"):
             (folder / name).mkdir()
-            hosts.append(Host(name, folder / name, env, workers=WORKERS_PER_HOST))
+            hosts.append(Host(name, folder / name, mine, workers=WORKERS_PER_HOST))
         a, b = hosts
-        # Migrations once, from one host; an administrator, as the guide's first steps.
-        upgrade = a.flask("db", "upgrade")
+        # The guide's first steps: migrations once, from one host; an administrator.
+        upgrade = a.service("grove-migrate.service")
         assert upgrade.wait(300) == 0, upgrade.stderr.read()[-3000:]
         migrated = time.monotonic() - started
-        created = b.flask("create-user", "--email", ADMIN, "--name", ADMIN_NAME, "--role", "admin",
-                          "--password", PASSWORD)
+        created = b.shell(f".venv/bin/flask --app wsgi create-user --email {ADMIN} --name {shlex.quote(ADMIN_NAME)} "
+                          f"--role admin --password {shlex.quote(PASSWORD)}")
         assert created.wait(120) == 0, created.stderr.read()[-3000:]
         for host in hosts:
             host.start()
@@ -127,8 +124,6 @@ def grove(tmp_path_factory):
 
 
 def _stop(hosts: list[Host]) -> None:
-    for host in hosts:
-        host.terminate()
     for host in hosts:
         host.close()
 
@@ -437,7 +432,7 @@ def test_hosts_upgrade_one_by_one_without_a_failed_request(grove):
     through nginx. Every request is answered by the other host meanwhile."""
     a, b = grove.hosts
     seminar_id, slug = _open_seminar(grove, capacity=1000)
-    upgrade = a.flask("db", "upgrade")
+    upgrade = a.service("grove-migrate.service")
     assert upgrade.wait(120) == 0, upgrade.stderr.read()[-2000:]
     stop = threading.Event()
     answers: list[int] = []
