@@ -343,7 +343,7 @@ def trend_for(regions, *, market_id: int | None = None, mode: Mode | str = Mode.
 
 def companies_behind(regions, step: Step, *, market_id: int | None = None, mode: Mode | str = Mode.STRICT,
                      quarter: Quarter | None = None) -> tuple[tuple[int, int], ...]:
-    """The companies behind a bar as (company id, order value in cents), by name.
+    """The companies behind a bar as (company id, order value in cents), by name in pinyin order.
 
     With `quarter`, only those that reached the step in that quarter (as the trend counts them).
     `CompanyPage` turns them into a page of Company rows.
@@ -357,7 +357,7 @@ def companies_behind(regions, step: Step, *, market_id: int | None = None, mode:
         at = getattr(counted.c, f"s_{STEPS.index(step)}")
         c = Company.__table__
         stmt = (select(counted.c.company_id, counted.c.value).join(c, c.c.id == counted.c.company_id)
-                .where(at == 1 if quarter else at.isnot(None)).order_by(c.c.name_key, c.c.id))
+                .where(at == 1 if quarter else at.isnot(None)).order_by(c.c.name_sort, c.c.id))
         return tuple((int(i), int(v or 0)) for i, v in db.session.execute(
             stmt, execution_options={"all_regions": True}))
     return _cached(("companies", region_ids, mode, market_id, step, quarter, zone), compute)
