@@ -122,7 +122,7 @@ def week_seminars(week: Week) -> tuple[Section, dict]:
             .where(_during(Seminar, week), Seminar.status != SeminarStatus.CANCELLED)
             .options(joinedload(Seminar.region)).order_by(Seminar.starts_at, Seminar.id))
     section = first_rows(stmt, limit=4)
-    return section, seats_of(section.rows)
+    return section, seats_of(section.rows) if section.rows else {}
 
 
 def escalations_to_act_on() -> Section:
