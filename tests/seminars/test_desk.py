@@ -196,3 +196,11 @@ def test_the_confirmation_qr_is_a_full_qr_code(client, make_seminar, make_regist
     width, height = Image.open(BytesIO(png.data)).size
     modules = width // 8 - 4  # scale 8, a border of 2 modules each side
     assert width == height and modules >= 21 and (modules - 21) % 4 == 0, modules
+
+
+def test_desk_results_show_mobile_numbers_as_people_read_them(client, login_as, make_seminar, make_registration):
+    seminar = make_seminar()
+    make_registration(seminar, name="李明", company_name="瑞安新光眼镜厂", phone="13912345678")
+    login_as("rep")
+    html = client.htmx("get", f"/seminars/{seminar.id}/checkin?q=12345678", target="desk-results").get_data(as_text=True)
+    assert "瑞安新光眼镜厂 · 139 1234 5678" in html
