@@ -139,7 +139,8 @@ def registration_id_from_code(code: str) -> int | None:
 
 
 def when(seminar: Seminar) -> str:
-    """Day, start and end in the seminar region's time zone, in the current language."""
+    """Day, start and end in the seminar region's time zone, in the current language; the zone is
+    named only when it is not the app's own (TIMEZONE, China's for most teams)."""
     return _when(seminar.starts_at, seminar.ends_at, seminar.region)
 
 
@@ -150,6 +151,8 @@ def _when(starts_at: datetime, ends_at: datetime, region) -> str:
     text = f"{format_date(start, 'full', locale=locale)} {start:%H:%M}"
     same_day = start.date() == end.date()
     text += f"–{end:%H:%M}" if same_day else f" – {format_date(end, 'full', locale=locale)} {end:%H:%M}"
+    if tz.key == current_app.config["TIMEZONE"]:
+        return text  # the clock everyone in Grove reads: no "(GMT+08:00)" after every time
     return f"{text} ({format_datetime(start, 'ZZZZ', tzinfo=tz, locale=locale)})"
 
 

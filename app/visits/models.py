@@ -56,7 +56,7 @@ class EscalationStatus(LabelledEnum):
     PENDING = "pending", _l("Waiting for approval")
     APPROVED = "approved", _l("Approved")
     DECLINED = "declined", _l("Declined")
-    CLOSED = "closed", _l("Closed")
+    CLOSED = "closed", _l("Closed with its opportunity")
 
 
 class ClosedBecause(LabelledEnum):

@@ -52,7 +52,7 @@ def test_a_won_opportunity_closes_its_pending_escalation(client, login_as, make_
     escalation = db.session.get(Escalation, escalation.id)
     assert (escalation.status, escalation.closed_because) == (EscalationStatus.CLOSED, ClosedBecause.WON)
     body = client.get(f"/visits/escalations/{escalation.id}").get_data(as_text=True)
-    assert "Closed" in body and "The opportunity was won before a decision." in body and "Approve" not in body
+    assert "Closed with its opportunity" in body and "The opportunity was won before a decision." in body and "Approve" not in body
 
 
 def test_a_decided_escalation_is_left_as_it_was(client, login_as, make_company):
