@@ -23,10 +23,22 @@ LEVEL_CHOICES = [(1, _l("1 · Sales rep")), (2, _l("2 · Regional manager")),
 LEVEL_LABELS = dict(LEVEL_CHOICES)
 
 
+class CompanyField(OptionalSelectField):
+    """The company to visit: blank until the person picks one (the first company of a list is nobody's
+    choice), except where the company is given (a visit being edited, a service case's visit)."""
+
+    offer_blank = True
+
+    def iter_choices(self):
+        choices = super().iter_choices()
+        if not self.offer_blank:
+            next(choices)  # the blank option
+        yield from choices
+
+
 class VisitForm(FlaskForm):
-    # Blank until the person picks one: the first company of a list is nobody's choice.
-    company_id = OptionalSelectField(_l("Company"), coerce=int, blank_label=_l("Choose a company…"),
-                                     validators=[InputRequired(_l("Choose the company to visit."))])
+    company_id = CompanyField(_l("Company"), coerce=int, blank_label=_l("Choose a company…"),
+                              validators=[InputRequired(_l("Choose the company to visit."))])
     starts_at = LocalDateTimeField(_l("Starts"), validators=[InputRequired(_l("Enter when the visit starts."))])
     ends_at = LocalDateTimeField(_l("Ends"), validators=[InputRequired(_l("Enter when the visit ends."))])
     place = StringField(_l("Place"), validators=[Length(max=300)])

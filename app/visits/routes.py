@@ -211,6 +211,7 @@ def _visit_form(visit: Visit | None = None, data: dict | None = None,
     if company and company.id not in {c.id for c in options}:
         options.insert(0, company)
     form.company_id.choices = [(c.id, c.name) for c in options]
+    form.company_id.offer_blank = visit is None and target is None
     if not form.company_id.data and company:
         form.company_id.data = company.id
     users, experts = _people(region_ids)

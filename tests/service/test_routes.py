@@ -372,7 +372,7 @@ def test_a_service_visit_with_conflicts_keeps_its_case_until_confirmed(client, w
     page = body(response)
     assert response.status_code == 409 and "already visiting" in page
     assert f'<input type="hidden" name="case" value="{case.id}">' in page and fresh(case).visits == []
-    keys = f"visit:{busy.id}:u{manager.id}"
+    keys = f"visit:{busy.id}:u{manager.id}|company:{busy.id}"  # and a visit of ours to that company at that time
     response = client.htmx("post", "/visits/new", target="visit-form",
                            data=visit_form(company, [manager], case=case.id, conflict_keys=keys, confirm_conflicts="1"))
     assert response.status_code == 204 and response.headers["HX-Location"] == f"/service/{case.id}#visits"
