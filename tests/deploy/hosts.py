@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+import redis
+
 from tests.seminars.gunicorn_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -199,6 +201,19 @@ class Host:
     def workers_pids(self) -> set[int]:
         out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.proc.pid)], capture_output=True, text=True)
         return {int(pid) for pid in out.stdout.split()}
+
+
+def claim_redis_db() -> redis.Redis | None:
+    """An empty database of the loopback Redis, claimed with a key so that no other test run takes
+    it too (pytest-xdist workers, a second run); None when no Redis answers. Flush it at the end."""
+    for number in range(15, 0, -1):
+        client = redis.Redis(host="127.0.0.1", port=6379, db=number, socket_connect_timeout=2)
+        try:
+            if client.dbsize() == 0 and client.set("grove-test-claim", os.getpid(), nx=True):
+                return client
+        except redis.ConnectionError:
+            return None
+    raise RuntimeError("every database of the loopback Redis holds keys")
 
 
 def nginx_binary() -> str | None:

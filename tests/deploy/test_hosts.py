@@ -35,28 +35,18 @@ from app.outbox.models import OutboxMessage
 from app.seminars.models import Registration, RegistrationStatus, Seminar, SeminarStatus
 from tests.conftest import _postgres_database
 from tests.deploy.conftest import report
-from tests.deploy.hosts import Host, Nginx, nginx_binary
+from tests.deploy.hosts import Host, Nginx, claim_redis_db, nginx_binary
 from tests.outbox.smtp_server import smtp_server
 from tests.seminars.gunicorn_server import Visitor
 
 pytestmark = pytest.mark.hosts
 
-REDIS_DB = 15
 ADMIN = "admin@hosts.example.com"
 ADMIN_NAME = "Lin Hosts"
 PASSWORD = "two hosts, one database"
 LOGIN_LIMIT = 10           # RATELIMIT_LOGIN's default, "10 per minute"
 PEOPLE, SEATS = 300, 50
 WORKERS_PER_HOST = 2
-
-
-def _redis() -> redis.Redis | None:
-    client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError:
-        return None
-    return client
 
 
 @dataclass
@@ -74,36 +64,35 @@ def grove(tmp_path_factory):
         pytest.skip("two hosts need PostgreSQL: set TEST_DATABASE_URL (.ci/run does)")
     if os.environ.get("GROVE_TEST_BACKEND") != "postgres":
         pytest.skip("runs once, in the PostgreSQL pass (GROVE_TEST_BACKEND=postgres)")
-    store = _redis()
+    assert nginx_binary(), "nginx is not installed: `make test` installs Debian's nginx when TEST_DATABASE_URL is set"
+    store = claim_redis_db()
     if store is None:
         pytest.skip("two hosts need Redis on 127.0.0.1:6379 (none answers)")
-    assert nginx_binary(), "nginx is not installed: `make test` installs Debian's nginx when TEST_DATABASE_URL is set"
+    redis_db = store.connection_pool.connection_kwargs["db"]
     folder = tmp_path_factory.mktemp("hosts")
     started = time.monotonic()
-    store.flushdb()
     with ExitStack() as stack:
+        stack.callback(store.flushdb)
         url, drop = _postgres_database("hosts")
         stack.callback(drop)
         sink_port, sink = stack.enter_context(smtp_server())
         # The guide's environment file, with this machine's database, Redis, mail sink and a key.
         mine = {"SECRET_KEY": secrets.token_urlsafe(48), "DATABASE_URL": url,
-                "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:6379/{REDIS_DB}", "MAIL_SERVER": "127.0.0.1",
+                "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:6379/{redis_db}", "MAIL_SERVER": "127.0.0.1",
                 "MAIL_PORT": str(sink_port), "MAIL_USE_TLS": "0", "MAIL_USERNAME": "", "MAIL_PASSWORD": ""}
         hosts = []
         for name in ("A", "B"):
             (folder / name).mkdir()
             hosts.append(Host(name, folder / name, mine, workers=WORKERS_PER_HOST))
+        stack.callback(_stop, hosts)
         a, b = hosts
         # The guide's first steps: migrations once, from one host; an administrator.
-        upgrade = a.service("grove-migrate.service")
-        assert upgrade.wait(300) == 0, upgrade.stderr.read()[-3000:]
+        _finish(a.service("grove-migrate.service"))
         migrated = time.monotonic() - started
-        created = b.shell(f".venv/bin/flask --app wsgi create-user --email {ADMIN} --name {shlex.quote(ADMIN_NAME)} "
-                          f"--role admin --password {shlex.quote(PASSWORD)}")
-        assert created.wait(120) == 0, created.stderr.read()[-3000:]
+        _finish(b.shell(f".venv/bin/flask --app wsgi create-user --email {ADMIN} --name {shlex.quote(ADMIN_NAME)} "
+                        f"--role admin --password {shlex.quote(PASSWORD)}"))
         for host in hosts:
             host.start()
-        stack.callback(_stop, hosts)
         for host in hosts:
             host.wait()
         nginx = Nginx(folder / "nginx", [h.port for h in hosts])
@@ -116,11 +105,17 @@ def grove(tmp_path_factory):
 
         app = create_app(Seed)
         stack.callback(lambda: _dispose(app))
-        stack.callback(store.flushdb)
         report(f"hosts A :{a.port} and B :{b.port} ({WORKERS_PER_HOST} gunicorn workers each), nginx :{nginx.port}, "
-               f"PostgreSQL database {url.rsplit('/', 1)[1]}, Redis db {REDIS_DB}, SMTP sink :{sink_port}; "
+               f"PostgreSQL database {url.rsplit('/', 1)[1]}, Redis db {redis_db}, SMTP sink :{sink_port}; "
                f"set up in {time.monotonic() - started:.1f} s (migrations {migrated:.1f} s)")
         yield World(app, hosts, nginx, sink, store)
+
+
+def _finish(command) -> str:
+    """Wait for a command of the guide; its output, once it has succeeded."""
+    out, err = command.communicate(timeout=300)
+    assert command.returncode == 0, (out + err)[-3000:]
+    return out
 
 
 def _stop(hosts: list[Host]) -> None:
@@ -419,7 +414,7 @@ def test_the_reminder_job_on_both_hosts_sends_each_reminder_once(grove):
     with grove.app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Notification)) - notified_before == expected
     # Five minutes later, the timer again: nothing more is due.
-    again = grove.hosts[1].service("grove-reminders.service").communicate(timeout=120)[0]
+    again = _finish(grove.hosts[1].service("grove-reminders.service"))
     assert "Renewal reminders: 0." in again and len(grove.smtp.messages) == sent_before + expected
     report(f"reminders: {expected} renewal reminders due; grove-reminders.service on both hosts at once raised "
            f"A {raised[0]} + B {raised[1]}, e-mailed {mailed[0]} + {mailed[1]}; SMTP sink received "
@@ -432,8 +427,7 @@ def test_hosts_upgrade_one_by_one_without_a_failed_request(grove):
     through nginx. Every request is answered by the other host meanwhile."""
     a, b = grove.hosts
     seminar_id, slug = _open_seminar(grove, capacity=1000)
-    upgrade = a.service("grove-migrate.service")
-    assert upgrade.wait(120) == 0, upgrade.stderr.read()[-2000:]
+    _finish(a.service("grove-migrate.service"))
     stop = threading.Event()
     answers: list[int] = []
     counter = iter(range(10**6))

@@ -3,27 +3,23 @@ deployment guide configure it: it starts, and its workers count against one Redi
 from urllib.parse import urlencode
 
 import pytest
-import redis
 
+from tests.deploy.hosts import claim_redis_db
 from tests.seminars.gunicorn_server import Visitor, gunicorn
-
-REDIS_DB = 14
 
 
 @pytest.fixture
 def redis_db():
-    client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError:
+    client = claim_redis_db()
+    if client is None:
         pytest.skip("needs Redis on 127.0.0.1:6379 (none answers)")
-    client.flushdb()
     yield client
     client.flushdb()
 
 
 def test_grove_counts_its_rate_limits_in_redis(app, database_url, tmp_path, redis_db):
-    env = {"RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:6379/{REDIS_DB}", "RATELIMIT_LOGIN": "3 per minute"}
+    number = redis_db.connection_pool.connection_kwargs["db"]
+    env = {"RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:6379/{number}", "RATELIMIT_LOGIN": "3 per minute"}
     with gunicorn(database_url, tmp_path / "instance", workers=2, extra_env=env) as port:
         visitor = Visitor(port)
         visitor.request("GET", "/login")
