@@ -1,7 +1,8 @@
 """Two Grove hosts behind nginx, on one PostgreSQL database and one Redis, as the deployment guide
 (deploy/, README "Several hosts") sets them up: each host is gunicorn started by grove.service's
-command with the environment of grove.env.example and an instance folder of its own; nginx runs
-the guide's site; the outbox and reminder jobs are the commands of their units.
+command on a socket held as grove.socket holds it, with its copy of grove.env.example and an
+instance folder of its own; nginx runs the guide's site; migrations, the outbox sender and the
+reminders are the commands of their units.
 
 Runs in the PostgreSQL pass of the test command (TEST_DATABASE_URL, as .ci/run sets it) with Redis
 on 127.0.0.1:6379 and Debian's nginx (which `make test` installs then). Every address is on
