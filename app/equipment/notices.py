@@ -4,7 +4,7 @@ took it there (an issue, a transfer out or a count correction).
 Once per crossing: the key names the move that crossed, so stock that is filled again and falls
 again is told again, and a move that leaves it below (already told) says nothing.
 """
-from flask_babel import format_decimal
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 
 from app.auth.models import User
@@ -36,9 +36,9 @@ def stock_moved(stock: PartStock | None, before: int, after: int, move: StockMov
                   by=mover_name) if mover_name else
                 _("Last move: %(kind)s %(quantity)s.", kind=kind.label, quantity=format_decimal(quantity)))
         lines.append(last)
-        lines.append(_("Order %(quantity)s to fill it up to %(up_to)s (lead time %(days)s days).",
-                       quantity=format_decimal(max(0, order_up_to - after)), up_to=format_decimal(order_up_to),
-                       days=format_decimal(lead_days)))
+        lines.append(ngettext("Order %(quantity)s to fill it up to %(up_to)s (lead time %(num)s day).",
+                              "Order %(quantity)s to fill it up to %(up_to)s (lead time %(num)s days).", lead_days,
+                              quantity=format_decimal(max(0, order_up_to - after)), up_to=format_decimal(order_up_to)))
         return "\n".join(lines)
 
     link = link_to("equipment.stock_item", stock_id=stock.id)

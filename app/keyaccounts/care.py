@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask import g, has_request_context
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -296,20 +296,25 @@ def health_reasons(parts: dict) -> list[dict]:
     from app.core.money import format_money
     reasons = []
     if (p := parts.get("freshness")) is not None:
-        text = (_("%(days)s days past the %(gap)s-day cadence.", days=p["days_over"], gap=p["gap_days"])
+        text = (ngettext("%(num)s day past the %(gap)s-day cadence.", "%(num)s days past the %(gap)s-day cadence.",
+                         p["days_over"], gap=p["gap_days"])
                 if p["days_over"] else _("Visits and ties are within the cadence."))
         reasons.append({"key": "freshness", "label": _("Freshness"), "text": text, **p})
     if (p := parts.get("coverage")) is not None:
         reasons.append({"key": "coverage", "label": _("Coverage"), **p,
-                        "text": _("%(covered)s of %(required)s required ties are warm.",
-                                  covered=p["covered"], required=p["required"])})
+                        "text": ngettext("%(covered)s of %(num)s required tie is warm.",
+                                         "%(covered)s of %(num)s required ties are warm.", p["required"],
+                                         covered=p["covered"])})
     if (p := parts.get("service")) is not None:
+        # Each count in its own phrase, so that English says "1 breached clock" and "2 breached clocks".
+        clocks = ngettext("%(num)s breached clock", "%(num)s breached clocks", p["breaches"])
         if p["at_risk"]:
-            text = _("At risk: %(breaches)s breached clocks and %(over)s complaints over the owner's head in 90 days.",
-                     breaches=p["breaches"], over=p["over_the_head"])
+            text = _("At risk: %(clocks)s and %(complaints)s in 90 days.", clocks=clocks,
+                     complaints=ngettext("%(num)s complaint over the owner's head",
+                                         "%(num)s complaints over the owner's head", p["over_the_head"]))
         elif p["open"] or p["breaches"]:
-            text = _("%(open)s open service cases, %(breaches)s breached clocks in 90 days.",
-                     open=p["open"], breaches=p["breaches"])
+            text = _("%(cases)s, %(clocks)s in 90 days.", clocks=clocks,
+                     cases=ngettext("%(num)s open service case", "%(num)s open service cases", p["open"]))
         else:
             text = _("No open complaint and no breached clock.")
         reasons.append({"key": "service", "label": _("Complaints and response"), "text": text, **p})

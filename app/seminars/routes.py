@@ -501,8 +501,10 @@ def apply_leads(seminar_id: int):
             choices[int(key[8:])] = value if value == "new" or value.isdigit() else ""
     counts = leads.apply(seminar, choices, owner_id=current_user.id)
     db.session.commit()
-    flash(_("%(linked)s attendees linked, %(companies)s companies and %(contacts)s contacts created.", **counts),
-          "info")
+    flash(_("%(attendees)s linked, %(companies)s and %(contacts)s created.",
+            attendees=ngettext("%(num)s attendee", "%(num)s attendees", counts["linked"]),
+            companies=ngettext("%(num)s company", "%(num)s companies", counts["companies"]),
+            contacts=ngettext("%(num)s contact", "%(num)s contacts", counts["contacts"])), "info")
     return redirect_after_write(url_for("seminars.leads_page", seminar_id=seminar.id))
 
 

@@ -1,6 +1,6 @@
 from babel.dates import get_day_names
 from flask import abort, current_app, flash, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import extract, select
@@ -417,8 +417,9 @@ def policies():
                  for tier in Tier for severity in Severity}
         changed = services.save_policies(region.id, hours)
         db.session.commit()
-        flash(_("%(n)s policies of %(region)s were saved; open cases keep the times they were promised.",
-                n=changed, region=region.name), "success")
+        flash(ngettext("%(num)s policy of %(region)s was saved; open cases keep the times they were promised.",
+                       "%(num)s policies of %(region)s were saved; open cases keep the times they were promised.",
+                       changed, region=region.name), "success")
         return redirect_after_write(url_for("service.policies", region=region.id))
     return invalid("service/policies.html", form=form, region=region, regions=regions, tiers=list(Tier),
                    severities=list(Severity), kinds=list(ClockKind), name=PolicyForm.name,

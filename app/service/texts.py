@@ -5,6 +5,7 @@ Written in Python rather than as Jinja macros: the queue says it 75 times a page
 from datetime import timedelta
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app.service import bp
 
@@ -13,7 +14,7 @@ from app.service import bp
 def duration(left: timedelta | None, days: int | None) -> str:
     """Business time as "3 h 20 min" or "45 min"; beyond counting, calendar days."""
     if days is not None:
-        return _("%(n)s days", n=days)
+        return ngettext("%(num)s day", "%(num)s days", days)
     minutes = int(left.total_seconds() // 60) if left is not None else 0
     h, m = divmod(minutes, 60)
     if h and m:

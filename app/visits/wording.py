@@ -6,16 +6,21 @@ sentence: each reader sees it in their own language, on the visit's page and in 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask_babel import format_date, format_datetime, format_time
+from flask_babel import format_date, format_datetime, format_time, ngettext
 from flask_babel import lazy_gettext as _l
 
+# A sentence with a count is a function of the facts (ngettext): English says "1 visit", "2 visits".
 MESSAGES = {
-    "travel": _l("%(name)s is at %(company)s %(when)s: less than %(minutes)s minutes to travel."),
+    "travel": lambda facts: ngettext("%(name)s is at %(company)s %(when)s: less than %(num)s minute to travel.",
+                                     "%(name)s is at %(company)s %(when)s: less than %(num)s minutes to travel.",
+                                     int(facts["minutes"]), **facts),
     "visiting": _l("%(name)s is already visiting %(company)s %(when)s."),
     "busy": _l("%(name)s is busy %(when)s (booked by another region)."),
     "talk": _l("%(name)s gives a talk at the seminar “%(title)s” %(when)s."),
     "unavailable": _l("%(name)s is unavailable from %(start)s to %(end)s."),
-    "weekly_limit": _l("%(name)s already has %(count)s visits that week (limit %(limit)s)."),
+    "weekly_limit": lambda facts: ngettext("%(name)s already has %(num)s visit that week (limit %(limit)s).",
+                                           "%(name)s already has %(num)s visits that week (limit %(limit)s).",
+                                           int(facts["count"]), **facts),
     "hours": _l("Outside working hours (%(start)s–%(end)s)."),
     "weekend": _l("The visit falls on a weekend."),
     "same_company": _l("%(company)s already has a visit of ours %(when)s (%(team)s)."),
@@ -30,7 +35,8 @@ def describe(code: str, facts: dict) -> str:
                                ZoneInfo(values.get("zone") or "UTC"))
     if code == "unavailable":
         values["start"], values["end"] = (_short_date(date.fromisoformat(values[k])) for k in ("start", "end"))
-    text = str(MESSAGES[code]) % values
+    message = MESSAGES[code]
+    text = message(values) if callable(message) else str(message) % values
     return text + (f" ({values['reason']})" if values.get("reason") else "")
 
 

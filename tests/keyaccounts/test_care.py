@@ -240,7 +240,7 @@ def test_health_of_a_well_kept_account_is_good_with_its_reasons(at_noon, make_ke
     assert result.health == 100 and care.health_band(result.health) == "good"
     reasons = {r["key"]: r for r in care.health_reasons(result.health_parts)}
     assert set(reasons) == {"freshness", "coverage", "service", "trend", "parts"}
-    assert reasons["coverage"]["text"] == "1 of 1 required ties are warm."
+    assert reasons["coverage"]["text"] == "1 of 1 required tie is warm."
     assert reasons["freshness"]["text"] == "Visits and ties are within the cadence."
     assert "¥100,000.00" in reasons["trend"]["text"]
 

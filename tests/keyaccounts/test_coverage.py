@@ -205,7 +205,7 @@ def test_a_key_accounts_map_with_every_tie_warm(client, login_as, at_noon, make_
     company = make_key_account(tier="C")
     make_tie(company, "workshop_director", "business", holder=rep, last=days_ago(1))
     body = client.get(f"/companies/{company.id}").get_data(as_text=True)
-    assert "Every required tie is held and warm." in body and "1 of 1 required ties warm" in body
+    assert "Every required tie is held and warm." in body and "1 of 1 required tie warm" in body
 
 
 def test_a_missing_person_links_to_the_add_contact_form(client, login_as, at_noon, make_key_account):
