@@ -26,7 +26,7 @@ from app.keyaccounts.care import KEPT_STAGES
 from app.markets.models import Market
 from app.seminars.models import Seminar, SeminarStatus, Speaker
 from app.seminars.services import list_seminars, seats_of
-from app.service.models import ServiceCase
+from app.service.models import OPEN_STATUSES, CaseClock, ServiceCase
 from app.service.services import queue_query
 from app.visits.conflicts import ALL, overlapping
 from app.visits.models import (
@@ -62,7 +62,12 @@ def first_rows(stmt, limit: int = SHOWN) -> Section:
     """The first `limit` rows of a select of one entity, in its order, and the count of all, in one
     statement (for lists of a few dozen rows: all of them are read whole to be counted)."""
     rows = db.session.execute(stmt.add_columns(func.count().over()).limit(limit)).all()
-    return Section([row[0] for row in rows], rows[0][-1] if rows else 0)
+    return Section([_shown(row) for row in rows], rows[0][-1] if rows else 0)
+
+
+def _shown(row):
+    """A row without its count: the entity, or the entity and the columns selected with it."""
+    return row[0] if len(row) == 2 else tuple(row[:-1])
 
 
 def first_by_key(stmt, key, order, limit: int = SHOWN, **options) -> Section:
@@ -73,7 +78,7 @@ def first_by_key(stmt, key, order, limit: int = SHOWN, **options) -> Section:
              .order_by(*order).limit(limit).subquery("first"))
     rows = db.session.execute(stmt.join(first, key == first.c.key).add_columns(first.c.total).order_by(*order)
                               .execution_options(**options)).all()
-    return Section([row[0] for row in rows], rows[0][-1] if rows else 0)
+    return Section([_shown(row) for row in rows], rows[0][-1] if rows else 0)
 
 
 @dataclass
@@ -84,6 +89,13 @@ class Week:
     today: date
     start: datetime
     end: datetime
+
+
+def mine(stmt, column, region_ids):
+    """Keep a statement to the person's regions by its own region column, without the ORM's region
+    criteria (one per region-owned model on every statement, most of a small statement's cost): the
+    rows it joins to are of the row's own region."""
+    return stmt.where(column.in_(region_ids)).execution_options(all_regions=True)
 
 
 def coming_week(regions: list[Region]) -> Week:
@@ -107,20 +119,30 @@ def _during(model, week: Week):
                 model.starts_at >= week.start - LONGEST)
 
 
-def week_visits(week: Week, *, user_id: int | None = None) -> Section:
-    """The week's visits that are not cancelled, soonest first; `user_id`: only that person's."""
-    stmt = (select(Visit).where(_during(Visit, week), Visit.status != VisitStatus.CANCELLED)
-            .options(*VISIT_OPTIONS, joinedload(Visit.region)).order_by(Visit.starts_at, Visit.id))
+def _lead_name():
+    """The name of a visit's lead (else its first member), as `Visit.lead` picks them, read with the visit."""
+    return (select(func.coalesce(User.name, Expert.name)).select_from(VisitMember)
+            .outerjoin(User, User.id == VisitMember.user_id).outerjoin(Expert, Expert.id == VisitMember.expert_id)
+            .where(VisitMember.visit_id == Visit.id).order_by(VisitMember.is_lead.desc(), VisitMember.id)
+            .limit(1).correlate(Visit).scalar_subquery())
+
+
+def week_visits(week: Week, region_ids, *, user_id: int | None = None) -> Section:
+    """The week's visits that are not cancelled, soonest first, each with its lead's name;
+    `user_id`: only that person's."""
+    stmt = mine(select(Visit, _lead_name()).where(_during(Visit, week), Visit.status != VisitStatus.CANCELLED)
+                .options(joinedload(Visit.company), joinedload(Visit.region)), Visit.region_id, region_ids)
     if user_id is not None:
         stmt = stmt.where(exists().where(VisitMember.visit_id == Visit.id, VisitMember.user_id == user_id))
     return first_by_key(stmt, Visit.id, (Visit.starts_at, Visit.id), limit=8)
 
 
-def week_seminars(week: Week) -> tuple[Section, dict]:
+def week_seminars(week: Week, region_ids) -> tuple[Section, dict]:
     """The week's seminars that are not cancelled (drafts too: they need publishing), with their seats."""
-    stmt = (list_seminars().order_by(None)
-            .where(_during(Seminar, week), Seminar.status != SeminarStatus.CANCELLED)
-            .options(joinedload(Seminar.region)).order_by(Seminar.starts_at, Seminar.id))
+    stmt = mine(list_seminars().order_by(None)
+                .where(_during(Seminar, week), Seminar.status != SeminarStatus.CANCELLED)
+                .options(joinedload(Seminar.region)).order_by(Seminar.starts_at, Seminar.id),
+                Seminar.region_id, region_ids)
     section = first_rows(stmt, limit=4)
     return section, seats_of(section.rows) if section.rows else {}
 
@@ -131,9 +153,11 @@ def escalations_to_act_on() -> Section:
     waiting = Escalation.status == EscalationStatus.PENDING
     to_schedule = and_(Escalation.status == EscalationStatus.APPROVED, Escalation.visit_id.is_(None),
                        Escalation.decided_at >= grove_time.now_utc() - APPROVED_KEPT)
+    # The escalations' own query keeps to the person's regions itself.
     stmt = (escalation_query().where(or_(waiting, to_schedule))
             .options(joinedload(Escalation.decided_by).lazyload(User.regions))
-            .order_by(None).order_by(waiting.desc(), Escalation.proposed_at, Escalation.id))
+            .order_by(None).order_by(waiting.desc(), Escalation.proposed_at, Escalation.id)
+            .execution_options(all_regions=True))
     return first_rows(stmt)
 
 
@@ -155,17 +179,27 @@ def accounts_due(regions: list[Region], *, owner_id: int | None = None) -> Secti
                         (kept_first, AccountCare.due_on, Company.id), all_regions=True)
 
 
-def sla_breaches() -> Section:
-    """Open cases with a running clock past due, the longest overdue first."""
-    return first_rows(queue_query().where(ServiceCase.next_due_at < grove_time.now_utc()))
+def sla_breaches(region_ids) -> Section:
+    """Open cases with a running clock past due, the longest overdue first, each with the clock that
+    is late first (the queue's own query would load every clock of each case besides)."""
+    now = grove_time.now_utc()
+    late = (select(CaseClock.kind).where(CaseClock.case_id == ServiceCase.id, CaseClock.stopped_at.is_(None),
+                                         CaseClock.due_at < now)
+            .order_by(CaseClock.due_at).limit(1).correlate(ServiceCase).scalar_subquery())
+    return first_rows(mine(select(ServiceCase, late)
+                           .where(ServiceCase.status.in_(OPEN_STATUSES), ServiceCase.next_due_at < now)
+                           .options(joinedload(ServiceCase.company),
+                                    joinedload(ServiceCase.owner).lazyload(User.regions),
+                                    joinedload(ServiceCase.region))
+                           .order_by(ServiceCase.next_due_at, ServiceCase.id), ServiceCase.region_id, region_ids))
 
 
-def open_cases(owner_id: int) -> Section:
+def open_cases(owner_id: int, region_ids) -> Section:
     """A person's open cases, the most urgent clock first."""
-    return first_rows(queue_query(owner_id=owner_id))
+    return first_rows(mine(queue_query(owner_id=owner_id), ServiceCase.region_id, region_ids))
 
 
-def parts_below_minimum() -> Section:
+def parts_below_minimum(region_ids) -> Section:
     """Parts below their minimum in the person's regions, the furthest below first.
 
     The reorder page's own query (equipment.services.reorder_lines) reads one region with the
@@ -174,11 +208,11 @@ def parts_below_minimum() -> Section:
     on_hand = (select(func.coalesce(func.sum(StockMove.quantity), 0))
                .where(StockMove.region_id == PartStock.region_id, StockMove.part_id == PartStock.part_id)
                .scalar_subquery())
-    rows = db.session.execute(
+    rows = db.session.execute(mine(
         select(PartStock.id, PartStock.region_id, SparePart.number, SparePart.name, on_hand, PartStock.minimum,
                func.count().over())
         .join(SparePart, SparePart.id == PartStock.part_id).where(PartStock.minimum > on_hand)
-        .order_by((on_hand - PartStock.minimum), SparePart.number).limit(SHOWN)).all()
+        .order_by((on_hand - PartStock.minimum), SparePart.number).limit(SHOWN), PartStock.region_id, region_ids)).all()
     return Section([row[:-1] for row in rows], rows[0][-1] if rows else 0)
 
 
@@ -220,10 +254,11 @@ def market_regions(funnels, regions: list[Region]) -> dict[int, str]:
 # ---- the rep's own
 
 
-def my_opportunities(user_id: int) -> Section:
+def my_opportunities(user_id: int, region_ids) -> Section:
     """A person's open purchase opportunities, the nearest decision first."""
-    stmt = (select(Opportunity).where(Opportunity.owner_id == user_id, OPEN_OPPORTUNITY)
-            .options(joinedload(Opportunity.company)))
+    in_regions = exists().where(Company.id == Opportunity.company_id, Company.region_id.in_(region_ids))
+    stmt = (select(Opportunity).where(Opportunity.owner_id == user_id, OPEN_OPPORTUNITY, in_regions)
+            .options(joinedload(Opportunity.company)).execution_options(all_regions=True))
     return first_by_key(stmt, Opportunity.id, (Opportunity.expected_decision_on.is_(None),
                                                Opportunity.expected_decision_on, Opportunity.value_cents.desc(),
                                                Opportunity.id))
@@ -287,11 +322,11 @@ def requests_to_answer(expert: Expert | None) -> Section:
 def manager_home(regions: list[Region]) -> dict:
     """A manager's (and an admin's, over every region) home: the push, the coming week, what needs approving
     and what is overdue."""
-    week = coming_week(regions)
-    seminars, seats = week_seminars(week)
-    sections = dict(visits=week_visits(week), seminars=seminars, escalations=escalations_to_act_on(),
-                    renewals=renewals(week.today), due=accounts_due(regions), breaches=sla_breaches(),
-                    parts=parts_below_minimum())
+    week, region_ids = coming_week(regions), [r.id for r in regions]
+    seminars, seats = week_seminars(week, region_ids)
+    sections = dict(visits=week_visits(week, region_ids), seminars=seminars, escalations=escalations_to_act_on(),
+                    renewals=renewals(week.today), due=accounts_due(regions), breaches=sla_breaches(region_ids),
+                    parts=parts_below_minimum(region_ids))
     # Where anything is going on the region is not new: its first steps are asked only of a quiet one.
     started = any(s.total for s in sections.values())
     return dict(view="manager", week=week, seats=seats, beginnings=None if started else beginnings(), **sections)
@@ -306,10 +341,10 @@ def push(regions: list[Region]) -> dict:
 
 def rep_home(user: User, regions: list[Region]) -> dict:
     """A rep's home: my accounts due, my visits in the coming week, my open opportunities and cases."""
-    week = coming_week(regions)
+    week, region_ids = coming_week(regions), [r.id for r in regions]
     return dict(view="rep", week=week, due=accounts_due(regions, owner_id=user.id),
-                visits=week_visits(week, user_id=user.id), opportunities=my_opportunities(user.id),
-                cases=open_cases(user.id))
+                visits=week_visits(week, region_ids, user_id=user.id),
+                opportunities=my_opportunities(user.id, region_ids), cases=open_cases(user.id, region_ids))
 
 
 def expert_home(user: User, regions: list[Region]) -> dict:
