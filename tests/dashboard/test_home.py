@@ -575,7 +575,7 @@ def test_the_home_page_answers_in_as_many_queries_at_10_and_1000_companies(clien
         counts[n] = (len(page), len(cold), len(warm))
     assert counts[10] == counts[1000], counts
     assert count_of(body, "week-visits") > 100 and count_of(body, "attention-due") > 300
-    assert counts[1000][0] <= 12, counts
+    assert counts[1000][0] <= 13, counts  # an admin also reads the list of regions
 
 
 def test_the_experts_home_answers_in_as_many_queries_with_more_bookings(client, expert_world, queries, make_visit):
