@@ -11,7 +11,7 @@ from app.keyaccounts.care import health_reasons
 from app.seminars.models import RegistrationStatus
 from app.service.texts import duration
 from app.visits.wording import describe
-from tests.seminars.conftest import make_registration, make_seminar  # noqa: F401 (fixtures)
+from tests.seminars.conftest import make_registration, make_seminar
 
 ROOT = Path(__file__).resolve().parent.parent
 NOUNS = ("days|rows|machines|parts|accounts|ties|visits|seats|people|tries|escalations|companies|policies|orders"
@@ -56,20 +56,27 @@ def test_the_guard_sees_a_plain_count():
     assert not COUNT_AND_NOUN.search("%(n)s of the time used")
 
 
+def _unspaced(text: str) -> str:
+    """Chinese as it reads, whatever spaces the catalog puts around numbers."""
+    return "".join(text.split())
+
+
 @pytest.mark.parametrize("language, one, two", [
     ("en", "周工 already has 1 visit that week (limit 1).", "周工 already has 2 visits that week (limit 2)."),
     ("zh-CN", "周工当周已有1次拜访（上限1次）。", "周工当周已有2次拜访（上限2次）。"),
 ])
 def test_a_conflict_counts_visits_in_the_readers_language(app, language, one, two):
+    read = (lambda text: text) if language == "en" else _unspaced
     with app.test_request_context(headers={"Accept-Language": language}):
-        assert describe("weekly_limit", {"name": "周工", "count": 1, "limit": 1}) == one
-        assert describe("weekly_limit", {"name": "周工", "count": 2, "limit": 2}) == two
+        assert read(describe("weekly_limit", {"name": "周工", "count": 1, "limit": 1})) == one
+        assert read(describe("weekly_limit", {"name": "周工", "count": 2, "limit": 2})) == two
 
 
-@pytest.mark.parametrize("language, one, two", [("en", "1 day", "2 days"), ("zh-CN", "1 天", "2 天")])
+@pytest.mark.parametrize("language, one, two", [("en", "1 day", "2 days"), ("zh-CN", "1天", "2天")])
 def test_a_clock_counts_days(app, language, one, two):
     with app.test_request_context(headers={"Accept-Language": language}):
-        assert (duration(None, 1), duration(None, 2)) == (one, two)
+        read = (lambda text: text) if language == "en" else _unspaced
+        assert (read(duration(None, 1)), read(duration(None, 2))) == (one, two)
 
 
 def test_an_accounts_health_says_one_clock_and_one_complaint(app):
@@ -81,11 +88,11 @@ def test_an_accounts_health_says_one_clock_and_one_complaint(app):
         assert health_reasons(parts)[0]["text"] == "1 open service case, 2 breached clocks in 90 days."
     with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
         refresh()  # the test's app context keeps the locale of the first request
-        assert health_reasons(parts)[0]["text"] == "1 个未结服务工单，90 天内 2 次响应超时。"
+        assert _unspaced(health_reasons(parts)[0]["text"]) == "1个未结服务工单，90天内2次响应超时。"
 
 
-def test_pages_say_one_key_account_one_seat_and_one_person(client, login_as, make_market, make_seminar,  # noqa: F811
-                                                           make_registration):  # noqa: F811
+def test_pages_say_one_key_account_one_seat_and_one_person(client, login_as, make_market, make_seminar,
+                                                           make_registration):
     login_as("manager", "Wenzhou")
     make_market("眼镜", goal=1)
     page = client.get("/markets/", headers={"Accept-Language": "en"}).get_data(as_text=True)
@@ -98,4 +105,4 @@ def test_pages_say_one_key_account_one_seat_and_one_person(client, login_as, mak
     public = client.get(f"/s/{seminar.slug}", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "1 of 2 seats left" in public
     zh = client.get(f"/seminars/{seminar.id}/print/attendees", headers={"Accept-Language": "zh-CN"})
-    assert "共 1 人" in zh.get_data(as_text=True)
+    assert "共1人" in _unspaced(zh.get_data(as_text=True))
