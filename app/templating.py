@@ -11,20 +11,30 @@ from werkzeug.security import safe_join
 
 from app.core.access import may_delete, may_write
 from app.core.money import format_money
-from app.core.time import local, zone_of
+from app.core.time import date_text, local, moment_text, zone_of
 from app.core.urls import url_with
+
+# One way to write a day and a moment per language (app/core/time.py): "short" and "medium" both
+# name it; "long" and "full" add the weekday or month name where a page wants them; any other
+# format is a pattern of its own ("HH:mm").
+_ONE_WAY = ("short", "medium")
 
 
 def localtime(value: datetime | None, fmt: str = "medium", region=None) -> str:
     """A moment as the clock of the record's region shows it (without a region, the app's zone)."""
-    return format_datetime(local(value, zone_of(region)), fmt, rebase=False) if value else ""
+    if not value:
+        return ""
+    moment = local(value, zone_of(region))
+    return moment_text(moment) if fmt in _ONE_WAY else format_datetime(moment, fmt, rebase=False)
 
 
 def localdate(value, fmt: str = "medium", region=None) -> str:
     """A date; a moment's date in the record's region (without a region, the app's zone)."""
     if isinstance(value, datetime):
         value = local(value, zone_of(region)).date()
-    return format_date(value, fmt, rebase=False) if value else ""
+    if not value:
+        return ""
+    return date_text(value) if fmt in _ONE_WAY else format_date(value, fmt, rebase=False)
 
 
 def dayname(value) -> str:

@@ -20,7 +20,7 @@ def test_a_conflict_override_reads_as_sentences(client, login_as, make_company, 
         {"key": "weekend", "kind": "hours", "code": "weekend", "facts": {}}]))
     db.session.commit()
     body = client.get("/admin/audit").get_data(as_text=True)
-    assert "李娜 is already visiting 温州明光笔业 12/1/26, 10:00" in body and "The visit falls on a weekend." in body
+    assert "李娜 is already visiting 温州明光笔业 Dec 1, 2026, 10:00" in body and "The visit falls on a weekend." in body
     assert "{&#39;key&#39;" not in body and "&#39;facts&#39;" not in body and "visit:9:u1" not in body
     body = client.get("/admin/audit", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "is already visiting" not in body and "李娜" in body

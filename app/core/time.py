@@ -5,7 +5,9 @@ across regions) the app's TIMEZONE setting is the zone.
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_date, format_time, get_datetime_format
 from flask import current_app
+from flask_babel import get_locale
 from wtforms import DateTimeLocalField
 
 # What a datetime-local input sends (with or without seconds); the first is how it is shown.
@@ -83,3 +85,19 @@ def today_in(region=None) -> date:
 def local_date(dt_utc: datetime | None, region=None) -> date | None:
     """The calendar day an aware datetime falls on in the region's zone."""
     return dt_utc.astimezone(zone_of(region)).date() if dt_utc is not None else None
+
+
+# ---- how a day and a moment read: one way per language -----------------------------------------
+
+
+def date_text(day: date) -> str:
+    """A day as Grove writes every day, in the reader's language: 2026年12月8日 / Dec 8, 2026."""
+    return format_date(day, "medium", locale=get_locale() or "en")
+
+
+def moment_text(moment: datetime) -> str:
+    """A wall-clock moment, already in its zone, as Grove writes every date with a time:
+    2026年12月8日 09:30 / Dec 8, 2026, 9:30 AM (the day as `date_text` writes it)."""
+    locale = get_locale() or "en"
+    glue = str(get_datetime_format("medium", locale=locale))
+    return glue.replace("{1}", date_text(moment.date())).replace("{0}", format_time(moment, "short", locale=locale))

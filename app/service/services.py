@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from flask import current_app, g, url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, exists, func, or_, select, update
@@ -23,7 +22,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.accounts.models import Company, Tier
 from app.auth.models import Region, Role, User, user_regions
 from app.core import time as grove_time
-from app.core.time import zone_of
+from app.core.time import moment_text, zone_of
 from app.equipment import services as stock
 from app.equipment.models import InstalledEquipment, SparePart, StockMove
 from app.extensions import db
@@ -478,8 +477,7 @@ def unlink_visit(service_case: ServiceCase, visit: Visit, *, by: User | None) ->
 
 
 def _visit_note(visit: Visit) -> str:
-    return f"{format_datetime(visit.starts_at.astimezone(zone_of(visit.region)), 'short', rebase=False)} " \
-           f"{visit.purpose.label}"
+    return f"{moment_text(visit.starts_at.astimezone(zone_of(visit.region)))} {visit.purpose.label}"
 
 
 def visits_to_link(service_case: ServiceCase, limit: int = 10) -> list[Visit]:
@@ -628,7 +626,7 @@ def _told(people: list[User]) -> str:
 
 
 def _due_text(clock: CaseClock, service_case: ServiceCase):
-    return format_datetime(clock.due_at.astimezone(zone_of(service_case.region)), "short", rebase=False)
+    return moment_text(clock.due_at.astimezone(zone_of(service_case.region)))
 
 
 def _alert(clock: CaseClock, kind: str, now: datetime) -> list[User]:

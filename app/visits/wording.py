@@ -6,8 +6,10 @@ sentence: each reader sees it in their own language, on the visit's page and in 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask_babel import format_date, format_datetime, format_time, ngettext
+from flask_babel import format_date, format_time, ngettext
 from flask_babel import lazy_gettext as _l
+
+from app.core.time import moment_text
 
 # A sentence with a count is a function of the facts (ngettext): English says "1 visit", "2 visits".
 MESSAGES = {
@@ -55,8 +57,8 @@ def describe_all(entries) -> str:
 def _when(starts_at: datetime, ends_at: datetime, tz: ZoneInfo) -> str:
     start, end = starts_at.astimezone(tz), ends_at.astimezone(tz)
     if start.date() == end.date():
-        return f"{format_datetime(start, 'short', rebase=False)}–{format_time(end, 'short', rebase=False)}"
-    return f"{format_datetime(start, 'short', rebase=False)} – {format_datetime(end, 'short', rebase=False)}"
+        return f"{moment_text(start)}–{format_time(end, 'short', rebase=False)}"
+    return f"{moment_text(start)} – {moment_text(end)}"
 
 
 def _short_date(day: date) -> str:

@@ -292,7 +292,7 @@ def test_the_due_list_shows_accounts_past_their_day_longest_overdue_first(client
     assert 'hx-get="/key-accounts/due"' in body and 'hx-target="#due-results"' in body
     row = body[body.index("温州甲级眼镜有限公司"):body.index("温州目标眼镜有限公司")]
     assert "A visit" in row and ">20<" in row and "Key account" in row and ">A<" in row and me.name in row
-    assert "4/12/26" in row and "health-" in row  # the last visit done (50 days ago), and health
+    assert "Apr 12, 2026" in row and "health-" in row  # the last visit done (50 days ago), and health
     row = body[body.index("温州目标眼镜有限公司"):body.index("温州丙级笔业有限公司")]
     assert "A target visit" in row and ">9<" in row and "Never" in row
     row = body[body.index("温州丙级笔业有限公司"):]

@@ -430,7 +430,7 @@ def test_history_times_are_in_the_regions_zone(client, login_as, make_company, c
     db.session.commit()
     page = client.get(f"/companies/{company.id}/stage-history")
     assert_whole_page(page)
-    assert "4/1/26, 2:30" in page.get_data(as_text=True)  # 02:30 on 1 April in Shanghai
+    assert "Apr 1, 2026, 2:30" in page.get_data(as_text=True)  # 02:30 on 1 April in Shanghai
 
 
 # ---- changing a tier by hand

@@ -105,7 +105,7 @@ def test_printed_schedule(client, login_as, make_company, make_visit, make_exper
     assert "周建华" in talk and "吴光明" in talk and "Speakers" in talk
     assert "温州市<wbr>鹿城<wbr>科达镜业<wbr>有限公司" in body
     assert '<span class="member lead">' in body or '<span class="member">' in body
-    assert re.search(r"Printed 11/30/26, 8:05\s?AM", body)
+    assert re.search(r"Printed Nov 30, 2026, 8:05\s?AM", body)
     assert "data-print" in body and "js/print.js" in body
 
 
