@@ -3,7 +3,9 @@ position and the times too, the times on the seminar's regional clock; a column 
 from flask_babel import lazy_gettext as _l
 
 from app.core.exports import Column, Table, wall_clock
-from app.seminars.models import Registration, Seminar
+from app.seminars.models import Question, QuestionKind, Registration, Seminar
+
+YES_NO = {"yes": _l("Yes"), "no": _l("No")}
 
 
 def _time(moment, seminar: Seminar) -> str:
@@ -11,8 +13,14 @@ def _time(moment, seminar: Seminar) -> str:
     return shown.strftime("%Y-%m-%d %H:%M") if shown else ""
 
 
-def _answer(question_id: int):
-    return lambda r: ((r.answers or {}).get(str(question_id)) or {}).get("answer", "")
+def _answer(question: Question):
+    """The person's answer; a yes/no answer in the reader's language (是 / 否), not as it is stored."""
+    def answer(r: Registration) -> str:
+        given = ((r.answers or {}).get(str(question.id)) or {}).get("answer", "")
+        if question.kind is QuestionKind.YES_NO and given in YES_NO:
+            return str(YES_NO[given])
+        return given
+    return answer
 
 
 def registrations(seminar: Seminar) -> Table:
@@ -30,5 +38,5 @@ def registrations(seminar: Seminar) -> Table:
         Column(_l("Waiting-list position"), position, 10),
         Column(_l("Checked in"), lambda r: _time(r.checked_in_at, seminar), 18),
         Column(_l("Registered"), lambda r: _time(r.created_at, seminar), 18),
-        *[Column(q.label, _answer(q.id), 20) for q in seminar.questions],
+        *[Column(q.label, _answer(q), 20) for q in seminar.questions],
     ])
