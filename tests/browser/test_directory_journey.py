@@ -82,7 +82,7 @@ def test_import_screen_and_promote_three_targets(new_page, login, shot, setup):
     shot(page, "import-dry-run-zh-desktop")
 
     page.get_by_role("button", name="导入 5 行").click()
-    expect(page.locator("#batch-summary")).to_contain_text("由 陈经理")
+    expect(page.locator("#batch-summary")).to_contain_text("由陈经理")
     db.session.rollback()
     batch = db.session.scalar(select(ImportBatch))
     assert batch.status is BatchStatus.COMMITTED and batch.user_id == manager.id
@@ -153,7 +153,7 @@ def test_market_board_status_and_membership_renewal(new_page, login, shot, setup
         suffix = "phone" if phone else "desktop"
         page.goto("/markets/board")
         card = page.locator(f"#card-{market.id}")
-        card.get_by_label("眼镜 的状态").select_option("broken_through" if phone else "breaking_in")
+        card.get_by_label("眼镜的状态").select_option("broken_through" if phone else "breaking_in")
         expect(page.locator(".status-broken_through" if phone else ".status-breaking_in")).to_contain_text("眼镜")
         shot(page, f"markets-board-zh-{suffix}")
         page.goto(f"/markets/{market.id}")

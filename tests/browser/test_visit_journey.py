@@ -73,7 +73,7 @@ def test_escalate_schedule_resolve_print(new_page, login, make_user, make_compan
     page.get_by_role("button", name=t("Save the opportunity", "保存采购机会")).click()
 
     # Grove proposes the escalation; the manager accepts it.
-    expect(page.get_by_role("heading", name=re.compile(t("level 3", "3级")))).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile(t("level 3", "3 级")))).to_be_visible()
     expect(page.locator(".escalation-card")).to_contain_text("周建华")
     shot(page, f"visits-escalation-{locale}")
     page.get_by_role("button", name=t("Approve and schedule the visit", "批准并安排拜访")).click()
