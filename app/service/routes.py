@@ -419,7 +419,7 @@ def policies():
         db.session.commit()
         flash(ngettext("%(num)s policy of %(region)s was saved; open cases keep the times they were promised.",
                        "%(num)s policies of %(region)s were saved; open cases keep the times they were promised.",
-                       changed, region=region.name), "success")
+                       changed, region=region.display_name), "success")
         return redirect_after_write(url_for("service.policies", region=region.id))
     return invalid("service/policies.html", form=form, region=region, regions=regions, tiers=list(Tier),
                    severities=list(Severity), kinds=list(ClockKind), name=PolicyForm.name,
@@ -466,7 +466,7 @@ def calendar():
     services.save_hours(region.id, day_starts=form.day_starts.data, day_ends=form.day_ends.data,
                         weekdays=form.weekdays.data)
     db.session.commit()
-    flash(_("The working hours of %(region)s were saved; open cases' clocks follow them.", region=region.name),
+    flash(_("The working hours of %(region)s were saved; open cases' clocks follow them.", region=region.display_name),
           "success")
     return redirect_after_write(url_for("service.calendar", region=region.id))
 
