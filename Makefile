@@ -17,9 +17,10 @@ PYTEST_ARGS ?=
 PO := app/translations/zh_Hans_CN/LC_MESSAGES/messages.po
 MO := $(PO:.po=.mo)
 # The Debian packages the tests call: Chromium for the browser journeys, a CJK font for Chinese
-# pages and printouts, and with TEST_DATABASE_URL set nginx, which the two-host test puts in front
-# of two Grove hosts (tests/deploy/). `make test` installs the missing ones (tools/system-packages.sh).
-SYSTEM_PACKAGES := chromium fonts-wqy-zenhei $(if $(TEST_DATABASE_URL),nginx)
+# pages and printouts, systemd for `systemd-analyze verify` of the deployment guide's units, and
+# with TEST_DATABASE_URL set nginx, which the two-host test puts in front of two Grove hosts
+# (tests/deploy/). `make test` installs the missing ones (tools/system-packages.sh).
+SYSTEM_PACKAGES := chromium fonts-wqy-zenhei systemd $(if $(TEST_DATABASE_URL),nginx)
 
 .PHONY: run test bench help
 

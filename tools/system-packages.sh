@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite calls, when they are missing: Chromium for the
-# browser tests, a CJK font so Chinese pages render (and print) with real glyphs, and nginx for
-# the two-host test when TEST_DATABASE_URL is set.
+# browser tests, a CJK font so Chinese pages render (and print) with real glyphs, systemd for
+# `systemd-analyze verify` of the deployment guide's units (tests/deploy/test_guide.py), and nginx
+# for the two-host test when TEST_DATABASE_URL is set.
 # As root it runs apt-get itself, with sudo when that works without a password; otherwise it
 # stops at once and prints the one command to run.
 set -euo pipefail
@@ -11,7 +12,7 @@ set -euo pipefail
 if (($#)); then
     PACKAGES=("$@")
 else
-    PACKAGES=(chromium fonts-wqy-zenhei)
+    PACKAGES=(chromium fonts-wqy-zenhei systemd)
     if [[ -n "${TEST_DATABASE_URL:-}" ]]; then PACKAGES+=(nginx); fi
 fi
 # The PostgreSQL run backs up and restores with pg_dump and pg_restore, which must match the server.

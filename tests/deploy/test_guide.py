@@ -72,7 +72,7 @@ def test_every_service_runs_a_command_grove_has_with_the_guides_environment(name
 def test_systemd_accepts_the_units(tmp_path):
     analyze = shutil.which("systemd-analyze")
     if not analyze:
-        pytest.skip("systemd-analyze is not installed (Debian's systemd package)")
+        pytest.skip("systemd-analyze is not installed: `make test` installs Debian's systemd package")
     for name in UNITS:
         text = (DEPLOY / "systemd" / name).read_text().replace(CHECKOUT, str(ROOT))
         text = text.replace(f"{ROOT}/.venv/bin/", f"{Path(command('grove.service')[0]).parent}/")
