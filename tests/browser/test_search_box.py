@@ -3,8 +3,6 @@ plain form without script."""
 import pytest
 from playwright.sync_api import expect
 
-# The browser fixtures of tests/browser, used here by name.
-from tests.browser.conftest import browser, live_server, login, new_page
 
 pytestmark = pytest.mark.browser
 
