@@ -1,4 +1,5 @@
-"""Member-directory imports: one batch per uploaded file, one item per company it touched."""
+"""Member-directory imports: one batch per uploaded file, one item per company it touched, and the
+uploaded file itself while it waits to be imported."""
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -25,6 +26,28 @@ BATCH_LIFECYCLE = Lifecycle(commit=({BatchStatus.UPLOADED}, BatchStatus.COMMITTE
 class ItemAction(LabelledEnum):
     CREATED = "created", _l("Created")
     MATCHED = "matched", _l("Matched")
+
+
+class ImportUpload(db.Model):
+    """An uploaded file until it is imported: the bytes as uploaded and its rows as read.
+
+    Kept in the database, not in a host's instance folder, so that whichever host serves the
+    preview, the dry run or the commit finds it. A batch names its upload by `stored_name`; the
+    rows are zlib-compressed JSON, so a 10,000-row workbook is parsed once, not at every step.
+    """
+
+    __tablename__ = "import_uploads"
+    __audit_label__ = _l("Uploaded file")
+    __audited__ = False  # a passing copy of a file: the batch's own entry records the upload
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(4))  # csv or xlsx
+    encoding: Mapped[str] = mapped_column(sa.String(20), default="")  # the one the rows were read in
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)  # read again only for another encoding
+    rows: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class ImportBatch(HasLifecycle, db.Model):
