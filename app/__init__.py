@@ -68,6 +68,7 @@ def domains() -> tuple:
     from app import (
         accounts,
         admin,
+        api,
         associations,
         auth,
         dashboard,
@@ -102,6 +103,7 @@ def domains() -> tuple:
                Nav("admin.regions", _l("Regions"), admin_only=True),
                Nav("admin.audit", _l("Audit log"), admin_only=True),
                Nav("seminars.outbox", _l("Outbox"), admin_only=True)),
+        Domain((api.bp, api.tokens_bp)),
     )
 
 

@@ -1,0 +1,238 @@
+"""The read API: JSON lists paged by cursor, in the regions of the token's owner.
+
+Every list is declared once in LISTS (its path, filters, row schema and select); the routes and
+the OpenAPI document are both made from that table. A request carries `Authorization: Bearer
+<token>`; the token's owner becomes the request's user for that request only (no session, no
+cookie), so the region scope of app/core/access.py limits every query as it does on the pages.
+"""
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import current_app, g, jsonify, request
+from flask_limiter.util import get_remote_address
+from marshmallow import Schema, ValidationError
+from werkzeug.exceptions import HTTPException
+
+from app.accounts import services as accounts
+from app.accounts.models import Company
+from app.api import bp, openapi, queries, schemas, tokens
+from app.api.paging import BadCursor, keyset_page
+from app.auth.services import regions_for
+from app.core import access
+from app.core.access import allow_experts, load
+from app.core.time import today_in
+from app.equipment import services as equipment
+from app.equipment.models import InstalledEquipment
+from app.extensions import csrf, db, limiter, login_manager
+from app.seminars import services as seminars
+from app.seminars.models import Registration, Seminar
+from app.service import services as service
+from app.service.models import ServiceCase
+from app.visits import services as visits
+from app.visits.models import Visit
+
+# Requests per token (or, without one, per address); RATELIMIT_API in the config overrides it.
+DEFAULT_RATE_LIMIT = "120 per minute;5000 per hour"
+READ_METHODS = ("GET", "HEAD")
+
+
+class ApiError(Exception):
+    """An answer other than 200, as JSON: {"error": code, "message": text, "fields": {...}}."""
+
+    def __init__(self, status: int, code: str, message: str, fields: dict | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.fields = status, code, message, fields
+
+
+@bp.errorhandler(ApiError)
+def _api_error(error: ApiError):
+    body = {"error": error.code, "message": error.message}
+    if error.fields:
+        body["fields"] = error.fields
+    response = jsonify(body)
+    response.status_code = error.status
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="Grove API"' + (
+            ', error="invalid_token"' if request.headers.get("Authorization") else "")
+    if error.status == 405:
+        response.headers["Allow"] = ", ".join(READ_METHODS)
+    return response
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException):
+    """404, 405, 429 and the rest inside the API: JSON, never the site's HTML error page."""
+    response = _api_error(ApiError(error.code or 500, (error.name or "error").lower().replace(" ", "_"),
+                                   error.description or error.name))
+    if error.code == 429 and (retry := getattr(error, "retry_after", None)):
+        response.headers["Retry-After"] = str(retry)
+    return response
+
+
+# ---- who is asking
+
+
+def _rate_key() -> str:
+    """Rate limits count per token (its hash; the secret never reaches the limiter's storage)."""
+    secret = tokens.bearer_secret(request.headers.get("Authorization"))
+    return f"api-token:{tokens.digest(secret)}" if secret else f"api-address:{get_remote_address()}"
+
+
+limiter.limit(lambda: current_app.config.get("RATELIMIT_API", DEFAULT_RATE_LIMIT), key_func=_rate_key)(bp)
+
+# Answered without a token: the description of the API, and the answer to a path or method it lacks.
+OPEN_ENDPOINTS = {"api.openapi", "api.elsewhere"}
+
+
+@bp.before_request
+def _authenticate():
+    """The bearer token's owner is this request's user and sets its region scope; else a 401."""
+    if request.endpoint in OPEN_ENDPOINTS:
+        return
+    token = tokens.authenticate(tokens.bearer_secret(request.headers.get("Authorization")))
+    if token is None:
+        raise ApiError(401, "unauthorized", "Send a working personal access token: Authorization: Bearer <token>. "
+                                            "Create one under My account > API tokens.")
+    db.session.commit()  # the token's last use
+    # For this request only, as Flask-Login's login_user does but without touching the session.
+    login_manager._update_request_context_with_user(token.user)
+    access.load_scope()
+    g.api_token = token
+
+
+@bp.route("/", defaults={"rest": ""}, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+@bp.route("/<path:rest>", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+@csrf.exempt  # it reads and writes nothing: it only tells a client that a path or method does not exist
+@allow_experts
+def elsewhere(rest: str):
+    """A path the API lacks (404), or a method other than GET on one it has (405)."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    try:
+        endpoint, _args = adapter.match(request.path, method="GET")
+    except HTTPException:
+        endpoint = None
+    if endpoint not in (None, "api.elsewhere") and request.method not in READ_METHODS:
+        raise ApiError(405, "method_not_allowed", "The API only reads: use GET.")
+    raise ApiError(404, "not_found", "There is no such API path. See /api/v1/openapi.json.")
+
+
+# ---- the lists
+
+
+@dataclass(frozen=True)
+class Listing:
+    name: str
+    path: str
+    summary: str
+    tag: str
+    filters: type[Schema]
+    item: type[Schema]
+    model: type
+    select: Callable  # (filters, user, **path args) -> a select
+    finish: Callable | None = None  # (rows, dumped rows): adds what the rows' own columns lack
+
+
+def _owner(filters: dict, user) -> int | None:
+    owner = filters.pop("owner", None)
+    return user.id if owner == "me" else (int(owner) if owner else None)
+
+
+def _companies(filters, user):
+    return accounts.search_companies(market_id=filters.pop("market", None), owner_id=_owner(filters, user),
+                                     regions=regions_for(user), **filters)
+
+
+def _seminar_seats(rows, data):
+    seats = seminars.seats_of(rows)
+    for row, item in zip(rows, data):
+        item["seats_taken"], item["waiting"] = seats[row.id].taken, seats[row.id].waiting
+
+
+def _registrations(filters, user, seminar_id: int):
+    load(Seminar, seminar_id)  # another region's seminar, or none: 404
+    return queries.registrations(seminar_id, **filters)
+
+
+def _visits(filters, user):
+    person = ("u", filters.pop("user")) if "user" in filters else (
+        ("e", filters.pop("expert")) if "expert" in filters else None)
+    return visits.search_visits(person=person, market_id=filters.pop("market", None), **filters)
+
+
+def _machines(filters, user):
+    regions = regions_for(user)
+    today = today_in(regions[0] if regions else None)
+    return equipment.search_equipment(region_ids=[r.id for r in regions], today=today,
+                                      model_id=filters.pop("model", None), company_id=filters.pop("company", None),
+                                      **filters)
+
+
+def _cases(filters, user):
+    return service.queue_query(owner_id=_owner(filters, user), company_id=filters.pop("company", None),
+                               status=filters.pop("status", "all"), **filters)
+
+
+LISTS = (
+    Listing("companies", "/companies", "Companies (accounts)", "Accounts", schemas.CompanyFilters, schemas.Company,
+            Company, _companies),
+    Listing("contacts", "/contacts", "Contacts at the companies", "Accounts", schemas.ContactFilters,
+            schemas.Contact, queries.Contact, lambda f, u: queries.contacts(**f)),
+    Listing("opportunities", "/opportunities", "Purchase opportunities", "Accounts", schemas.OpportunityFilters,
+            schemas.Opportunity, queries.Opportunity,
+            lambda f, u: queries.opportunities(owner_id=_owner(f, u), **f)),
+    Listing("orders", "/orders", "Orders", "Accounts", schemas.OrderFilters, schemas.Order, queries.Order,
+            lambda f, u: queries.orders(**f)),
+    Listing("seminars", "/seminars", "Seminars, with seats taken and people waiting", "Seminars",
+            schemas.SeminarFilters, schemas.Seminar, Seminar, lambda f, u: seminars.list_seminars(**f),
+            _seminar_seats),
+    Listing("registrations", "/seminars/<int:seminar_id>/registrations", "A seminar's registrations", "Seminars",
+            schemas.RegistrationFilters, schemas.Registration, Registration, _registrations),
+    Listing("visits", "/visits", "Customer visits with their teams", "Visits", schemas.VisitFilters, schemas.Visit,
+            Visit, _visits),
+    Listing("machines", "/machines", "Machines installed at customers' sites", "Service", schemas.MachineFilters,
+            schemas.Machine, InstalledEquipment, _machines),
+    Listing("service_cases", "/service-cases", "Service requests (cases)", "Service", schemas.ServiceCaseFilters,
+            schemas.ServiceCase, ServiceCase, _cases),
+)
+
+
+def _query_args() -> dict:
+    """The query string as one value per name; a name given twice is a 400, not a silent choice."""
+    args = request.args
+    repeated = sorted(name for name in args if len(args.getlist(name)) > 1)
+    if repeated:
+        raise ApiError(400, "bad_request", "Give each filter once.", {name: ["Given more than once."]
+                                                                         for name in repeated})
+    return args.to_dict()
+
+
+def _list_view(listing: Listing):
+    def view(**path_args):
+        try:
+            filters = listing.filters().load(_query_args())
+        except ValidationError as error:
+            raise ApiError(400, "bad_request", "A filter is unknown or has a value it cannot take.",
+                           error.normalized_messages()) from None
+        limit, cursor = filters.pop("limit"), filters.pop("cursor", None)
+        try:
+            rows, next_cursor = keyset_page(listing.select(filters, g.api_token.user, **path_args), listing.model,
+                                            listing=listing.name, cursor=cursor, limit=limit)
+        except BadCursor as error:
+            raise ApiError(400, "bad_request", str(error), {"cursor": [str(error)]}) from None
+        data = listing.item(many=True).dump(rows)
+        if listing.finish:
+            listing.finish(rows, data)
+        return jsonify(data=data, next_cursor=next_cursor)
+    view.__name__ = listing.name
+    view.__doc__ = listing.summary
+    return view
+
+
+for _listing in LISTS:
+    bp.add_url_rule(_listing.path, endpoint=_listing.name, view_func=_list_view(_listing), methods=["GET"])
+
+
+@bp.get("/openapi.json", endpoint="openapi")
+def openapi_document():
+    """The OpenAPI 3 description of this API."""
+    return jsonify(openapi.document(LISTS))
