@@ -1,12 +1,16 @@
 """The public side: sign-up pages at /s/<slug>, the attendee's private registration page. No login."""
 import io
+import secrets
+from functools import lru_cache
 
 import segno
-from flask import Response, abort, current_app, request, url_for
+from flask import Response, abort, current_app, make_response, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
 
 from app.extensions import db, limiter
-from app.htmx import invalid, redirect_after_write, render
+from app.htmx import invalid, redirect_after_write, render, wants_fragment
 from app.outbox.services import deliver_after_response, pending_mail_ids
 from app.seminars import phones, public_bp, services
 from app.seminars.forms import answers_from, question_field_name, signup_form
@@ -53,24 +57,60 @@ def in_wechat() -> bool:
     return "MicroMessenger" in request.headers.get("User-Agent", "")
 
 
-def _page(seminar, form, status=200, *, failed: bool = False):
-    """The sign-up page (or a conflict, `status`), or the form that failed (422)."""
-    seat_info = services.seats(seminar)
-    context = dict(seminar=seminar, form=form, seats=seat_info, state=services.signup_state(seminar, seat_info),
-                   question_field=question_field_name)
+def _public_or_404(slug: str) -> tuple[services.PublicSeminar, services.Seats]:
+    found = services.public_seminar(slug)
+    if found is None or found[0].status.is_draft:
+        abort(404)
+    return found
+
+
+def _context(seminar, seat_info, form) -> dict:
+    return dict(seminar=seminar, form=form, seats=seat_info, state=services.signup_state(seminar, seat_info),
+                question_field=question_field_name)
+
+
+def _page(seminar, seat_info, form, status=200, *, failed: bool = False):
+    """The sign-up page with what the visitor sent (a conflict, `status`), or the form that failed (422)."""
+    context = _context(seminar, seat_info, form)
     if failed:
         return invalid("public/signup.html", "public/_signup_form.html", **context)
     return render("public/signup.html", "public/_signup_form.html", status=status, **context)
+
+
+# The empty sign-up page is the same for every visitor but for their CSRF token: it is rendered
+# once per snapshot of its seminar (any change staff make is a new snapshot), seats left, language
+# and address, cut where the token goes, and each answer joins the parts with the visitor's own
+# token. Rendering the page was most of its cost (see benchmarks/bench_signup.py).
+_TOKEN_SLOT = "csrf-slot-" + secrets.token_hex(16)
+
+
+def _page_parts(template: str, seminar, seat_info, state: str, locale: str, address: tuple) -> tuple[str, ...]:
+    """The page rendered with a placeholder token, cut at it (`locale` and `address` key the cache)."""
+    html = render_template(template, seminar=seminar, form=signup_form(seminar.questions), seats=seat_info,
+                           state=state, question_field=question_field_name, csrf_token=lambda: _TOKEN_SLOT)
+    return tuple(html.split(_TOKEN_SLOT))
+
+
+@public_bp.record_once
+def _keep_pages(setup) -> None:
+    # One cache per app: a page holds the app's static URLs and catalogs.
+    setup.app.extensions["public.pages"] = lru_cache(maxsize=512)(_page_parts)
 
 
 @public_bp.get("/s/<slug>")
 @limiter.limit(_public_limit)
 def signup(slug: str):
     """A seminar's public page: what, who, when, where, seats left, the sign-up form."""
-    seminar = services.public_seminar(slug)
-    if seminar is None or seminar.status.value == "draft":
-        abort(404)
-    return _page(seminar, signup_form(seminar.questions))
+    seminar, seat_info = _public_or_404(slug)
+    if session.get("_flashes"):  # a message for this visitor is part of the page: render it for them
+        return _page(seminar, seat_info, signup_form(seminar.questions))
+    template = "public/_signup_form.html" if wants_fragment() else "public/signup.html"
+    parts = current_app.extensions["public.pages"](
+        template, seminar, seat_info, services.signup_state(seminar, seat_info), str(get_locale()),
+        (request.script_root, request.full_path))
+    response = make_response(generate_csrf().join(parts))
+    response.headers["Vary"] = "HX-Request, HX-Target"  # as app.htmx.render answers
+    return response
 
 
 @public_bp.post("/s/<slug>")
@@ -84,12 +124,10 @@ def register(slug: str):
     goes to the e-mail address it holds, if any), so typing someone's number never opens their
     registration.
     """
-    seminar = services.public_seminar(slug)
-    if seminar is None or seminar.status.value == "draft":
-        abort(404)
+    seminar, seat_info = _public_or_404(slug)
     form = signup_form(seminar.questions)
     if not form.validate_on_submit():
-        return _page(seminar, form, failed=True)
+        return _page(seminar, seat_info, form, failed=True)
     if form.website.data:
         abort(400)
     try:
@@ -97,7 +135,7 @@ def register(slug: str):
     except services.SignupRefused:
         db.session.rollback()
         form.form_errors.append(_("Sign-up is not possible any more."))
-        return _page(services.public_seminar(slug), form, status=409)
+        return _page(*_public_or_404(slug), form, status=409)
     if not created:
         if registration.email:
             services.mail_private_link(registration)
@@ -184,7 +222,5 @@ def checkin_qr(token: str, kind: str):
 @limiter.limit(_public_limit)
 def signup_qr(slug: str, kind: str):
     """The QR code of a seminar's public link, for posters and WeChat groups."""
-    seminar = services.public_seminar(slug)
-    if seminar is None or seminar.status.is_draft:
-        abort(404)  # a draft has no public page yet; staff print its code from the seminar's page
+    _public_or_404(slug)  # a draft has no public page yet; staff print its code from the seminar's page
     return qr_image(url_for("public.signup", slug=slug, _external=True), kind)

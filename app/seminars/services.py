@@ -19,9 +19,11 @@ from babel.dates import format_date, format_datetime
 from flask import current_app, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
-from sqlalchemy import case, func, or_, select, update
-from sqlalchemy.orm import joinedload, lazyload, selectinload
+from sqlalchemy import bindparam, case, func, or_, select, update
+from sqlalchemy.orm import joinedload, selectinload
 
+from app.associations.models import Association
+from app.auth.models import Region
 from app.core.access import load
 from app.core.text import ics_text
 from app.core.time import zone_of
@@ -30,7 +32,15 @@ from app.experts.models import Expert
 from app.extensions import db
 from app.outbox.services import queue_mail
 from app.seminars import phones
-from app.seminars.models import Registration, RegistrationStatus, Seminar, SeminarStatus, Speaker
+from app.seminars.models import (
+    Question,
+    QuestionKind,
+    Registration,
+    RegistrationStatus,
+    Seminar,
+    SeminarStatus,
+    Speaker,
+)
 
 SEAT_HOLDERS = (RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED, RegistrationStatus.NO_SHOW)
 ACTIVE = SEAT_HOLDERS + (RegistrationStatus.WAITLISTED,)
@@ -66,13 +76,103 @@ class Seats:
 
 # ---- reading -------------------------------------------------------------------------------
 
-def public_seminar(slug: str) -> Seminar | None:
-    """The seminar behind a public page with what the page shows, in one query."""
-    stmt = (select(Seminar).where(Seminar.slug == slug)
-            .options(joinedload(Seminar.region), joinedload(Seminar.association),
-                     joinedload(Seminar.speakers).joinedload(Speaker.expert).options(lazyload(Expert.tags)),
-                     joinedload(Seminar.questions)))
-    return db.session.execute(stmt).unique().scalar_one_or_none()
+@dataclass(frozen=True)
+class PublicSpeaker:
+    name: str
+    title: str
+    talk_title: str
+
+
+@dataclass(frozen=True)
+class PublicQuestion:
+    id: int
+    label: str
+    kind: QuestionKind
+    choices: str
+    required: bool
+
+    choice_list = Question.choice_list
+
+
+@dataclass(frozen=True)
+class Place:
+    """What the public page reads of a seminar's region and host: a clock, a name."""
+
+    timezone: str | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class PublicSeminar:
+    """What a public page shows of a seminar, as plain values read without the ORM.
+
+    It is hashable and compares by value: the sign-up page is rendered once per snapshot, seat
+    count and language (app/seminars/public.py), and any change staff make to the seminar, its
+    speakers or its questions is a different snapshot, so the page is never older than the data.
+    """
+
+    id: int
+    slug: str
+    title: str
+    abstract: str
+    venue: str
+    address: str
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    waitlist_enabled: bool
+    signup_opens_at: datetime | None
+    signup_closes_at: datetime | None
+    status: SeminarStatus
+    region: Place
+    association: Place | None
+    speakers: tuple[PublicSpeaker, ...]
+    questions: tuple[PublicQuestion, ...]
+
+
+def _seats_where(*conditions):
+    return select(func.count()).where(Registration.seminar_id == Seminar.id, *conditions).scalar_subquery()
+
+
+# Core statements built once (SQLAlchemy caches their compiled form): the ORM's identity map and
+# loaders cost more than the page's database work, and the public page is the busiest one.
+_PUBLIC_SEMINAR = (
+    select(Seminar.id, Seminar.slug, Seminar.title, Seminar.abstract, Seminar.venue, Seminar.address,
+           Seminar.starts_at, Seminar.ends_at, Seminar.capacity, Seminar.waitlist_enabled,
+           Seminar.signup_opens_at, Seminar.signup_closes_at, Seminar.status, Region.timezone,
+           Association.name.label("association"),
+           _seats_where(Registration.status.in_(SEAT_HOLDERS)).label("taken"),
+           _seats_where(Registration.status == RegistrationStatus.WAITLISTED).label("waiting"))
+    .join(Region, Region.id == Seminar.region_id).outerjoin(Association, Association.id == Seminar.association_id)
+    .where(Seminar.slug == bindparam("slug")))
+_PUBLIC_SPEAKERS = (
+    select(Expert.name, Expert.title, Speaker.talk_title).join(Expert, Expert.id == Speaker.expert_id)
+    .where(Speaker.seminar_id == bindparam("seminar_id")).order_by(Speaker.position, Speaker.id))
+_PUBLIC_QUESTIONS = (
+    select(Question.id, Question.label, Question.kind, Question.choices, Question.required)
+    .where(Question.seminar_id == bindparam("seminar_id")).order_by(Question.position, Question.id))
+
+
+def public_seminar(slug: str) -> tuple[PublicSeminar, Seats] | None:
+    """The seminar behind a public page and its seats right now, in three small queries; None if
+    there is no such seminar (a draft is returned: the caller decides)."""
+    if len(slug) > Seminar.slug.type.length:
+        return None
+    conn = db.session.connection()
+    row = conn.execute(_PUBLIC_SEMINAR, {"slug": slug}).one_or_none()
+    if row is None:
+        return None
+    speakers = tuple(PublicSpeaker(name or "", title or "", talk or "")
+                     for name, title, talk in conn.execute(_PUBLIC_SPEAKERS, {"seminar_id": row.id}))
+    questions = tuple(PublicQuestion(*q) for q in conn.execute(_PUBLIC_QUESTIONS, {"seminar_id": row.id}))
+    seminar = PublicSeminar(
+        id=row.id, slug=row.slug, title=row.title, abstract=row.abstract or "", venue=row.venue or "",
+        address=row.address or "", starts_at=row.starts_at, ends_at=row.ends_at, capacity=row.capacity,
+        waitlist_enabled=row.waitlist_enabled, signup_opens_at=row.signup_opens_at,
+        signup_closes_at=row.signup_closes_at, status=row.status, region=Place(timezone=row.timezone),
+        association=Place(name=row.association) if row.association is not None else None,
+        speakers=speakers, questions=questions)
+    return seminar, Seats(taken=row.taken, waiting=row.waiting, capacity=row.capacity)
 
 
 def seats(seminar: Seminar) -> Seats:
