@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from flask import current_app, g, jsonify, request
 from flask_limiter.util import get_remote_address
 from marshmallow import Schema, ValidationError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, default_exceptions
 
 from app.accounts import services as accounts
 from app.accounts.models import Company
@@ -59,14 +59,20 @@ def _api_error(error: ApiError):
     return response
 
 
-@bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException):
     """404, 405, 429 and the rest inside the API: JSON, never the site's HTML error page."""
+    if error.code == 500:
+        db.session.rollback()
     response = _api_error(ApiError(error.code or 500, (error.name or "error").lower().replace(" ", "_"),
                                    error.description or error.name))
     if error.code == 429 and (retry := getattr(error, "retry_after", None)):
         response.headers["Retry-After"] = str(retry)
     return response
+
+
+# By code, as the app's own error pages are registered: a handler by code comes before one by class.
+for _code in default_exceptions:
+    bp.register_error_handler(_code, _http_error)
 
 
 # ---- who is asking
