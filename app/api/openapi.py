@@ -42,7 +42,7 @@ def document(lists: tuple) -> dict:
     for listing in lists:
         path_params = [{"in": "path", "name": name, "required": True,
                         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
-                       for name in re.findall(r"<int:(\w+)>", listing.path)]
+                       for name in re.findall(r"<(\w+)>", listing.path)]
         responses = {
             "200": {"description": listing.summary,
                     "content": {"application/json": {"schema": _page_of(listing.item)}}},
@@ -52,7 +52,7 @@ def document(lists: tuple) -> dict:
         }
         if path_params:
             responses["404"] = _error("No such record in the token owner's regions.")
-        spec.path(path=PREFIX + re.sub(r"<int:(\w+)>", r"{\1}", listing.path), operations={"get": {
+        spec.path(path=PREFIX + re.sub(r"<(\w+)>", r"{\1}", listing.path), operations={"get": {
             "operationId": listing.name, "summary": listing.summary, "tags": [listing.tag],
             "security": [{"token": []}],
             "parameters": [*path_params, {"in": "query", "schema": listing.filters}],

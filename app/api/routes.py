@@ -154,9 +154,12 @@ def _seminar_seats(rows, data):
         item["seats_taken"], item["waiting"] = seats[row.id].taken, seats[row.id].waiting
 
 
-def _registrations(filters, user, seminar_id: int):
-    load(Seminar, seminar_id)  # another region's seminar, or none: 404
-    return queries.registrations(seminar_id, **filters)
+def _registrations(filters, user, seminar_id: str):
+    # The id is matched as text: a number beyond any id would fail `<int:>` in the router, whose 404
+    # comes before any blueprint and so as the site's HTML page.
+    ident = int(seminar_id) if seminar_id.isascii() and seminar_id.isdigit() else None
+    load(Seminar, ident)  # another region's seminar, none, or no id at all: 404
+    return queries.registrations(ident, **filters)
 
 
 def _visits(filters, user):
@@ -191,7 +194,7 @@ LISTS = (
     Listing("seminars", "/seminars", "Seminars, with seats taken and people waiting", "Seminars",
             schemas.SeminarFilters, schemas.Seminar, Seminar, lambda f, u: seminars.list_seminars(**f),
             _seminar_seats),
-    Listing("registrations", "/seminars/<int:seminar_id>/registrations", "A seminar's registrations", "Seminars",
+    Listing("registrations", "/seminars/<seminar_id>/registrations", "A seminar's registrations", "Seminars",
             schemas.RegistrationFilters, schemas.Registration, Registration, _registrations),
     Listing("visits", "/visits", "Customer visits with their teams", "Visits", schemas.VisitFilters, schemas.Visit,
             Visit, _visits),

@@ -11,7 +11,7 @@ from app.core.inputs import MAX_ID
 from app.equipment.routes import WARRANTY_FILTERS
 from app.seminars.models import RegistrationStatus, SeminarStatus
 from app.service.models import CaseStatus, Channel, Severity
-from app.visits.models import Purpose, VisitStatus
+from app.visits.models import MemberResponse, Purpose, VisitStatus
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 25
@@ -126,7 +126,8 @@ class TeamMember(Schema):
     expert_id = fields.Integer(allow_none=True, required=True)
     name = fields.String(required=True, metadata={"description": "The user's or the expert's name."})
     is_lead = fields.Boolean(required=True)
-    response = fields.String(required=True)
+    response = _enum(MemberResponse, allow_none=True, required=True,
+                     metadata={"description": "A head-office expert's answer; null when none was asked."})
 
 
 class Visit(Schema):
