@@ -1,5 +1,5 @@
 """The admin area: users, regions and the audit log."""
-from flask import abort, flash, request, url_for
+from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -66,8 +66,8 @@ def _email_taken(form: UserForm, user: User | None = None) -> bool:
     return False
 
 
-def _region_name_taken(form: RegionForm, region: Region) -> bool:
-    if accounts.region_name_taken(form.name.data, except_id=region.id):
+def _region_name_taken(form: RegionForm, region: Region | None) -> bool:
+    if accounts.region_name_taken(form.name.data, except_id=region.id if region else None):
         form.name.errors.append(_("Another region has this name."))
         return True
     return False
@@ -77,6 +77,18 @@ def _region_name_taken(form: RegionForm, region: Region) -> bool:
 def regions():
     """Every region: its names in both languages and its time zone."""
     return render("admin/regions.html", regions=accounts.all_regions())
+
+
+@bp.route("/regions/new", methods=["GET", "POST"])
+def new_region():
+    """Add a region: its names and time zone; users, markets and seminars can then be put in it."""
+    form = RegionForm(timezone=current_app.config["TIMEZONE"])
+    if not form.validate_on_submit() or _region_name_taken(form, None):
+        return invalid("admin/region_form.html", form=form, region=None)
+    region = accounts.create_region(name=form.name.data, name_zh=form.name_zh.data or "", timezone=form.timezone.data)
+    db.session.commit()
+    flash(_("%(name)s is saved.", name=region.display_name), "info")
+    return redirect_after_write(url_for("admin.regions"))
 
 
 @bp.route("/regions/<int:region_id>", methods=["GET", "POST"])

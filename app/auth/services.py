@@ -205,9 +205,18 @@ def all_users() -> list[User]:
     return list(db.session.scalars(select(User).order_by(User.active.desc(), User.name)))
 
 
-def region_name_taken(name: str, *, except_id: int) -> bool:
-    return db.session.scalar(select(Region.id).where(func.lower(Region.name) == name.strip().lower(),
-                                                     Region.id != except_id)) is not None
+def region_name_taken(name: str, *, except_id: int | None = None) -> bool:
+    query = select(Region.id).where(func.lower(Region.name) == name.strip().lower())
+    if except_id is not None:
+        query = query.where(Region.id != except_id)
+    return db.session.scalar(query) is not None
+
+
+def create_region(*, name: str, name_zh: str, timezone: str) -> Region:
+    region = Region(name=name.strip(), name_zh=name_zh.strip() or None, timezone=timezone)
+    db.session.add(region)
+    db.session.flush()
+    return region
 
 
 def update_region(region: Region, *, name: str, name_zh: str, timezone: str) -> None:

@@ -1,4 +1,6 @@
 """The admin's regions page: names in both languages and the time zone; pages show the reader's name."""
+import re
+
 from app.auth.models import Region
 from app.extensions import db
 from tests.conftest import assert_whole_page
@@ -54,3 +56,35 @@ def test_regions_are_for_admins_only(client, login_as, make_region):
     assert client.get("/admin/regions").status_code == 403
     assert _edit(client, region, name="Elsewhere").status_code == 403
     assert db.session.get(Region, region.id).name == "Wenzhou"
+
+
+def test_admin_adds_a_region_then_a_user_in_it(client, login_as):
+    login_as("admin", None)
+    form = client.get("/admin/regions/new")
+    assert_whole_page(form)
+    assert re.search(r'<option selected value="Asia/Shanghai">', form.get_data(as_text=True))
+    response = client.post("/admin/regions/new", data={"name": " Taizhou ", "name_zh": "台州", "timezone": "Asia/Shanghai"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/admin/regions")
+    region = db.session.scalar(db.select(Region).filter_by(name="Taizhou"))
+    assert (region.name_zh, region.timezone) == ("台州", "Asia/Shanghai")
+    assert "Taizhou" in client.get("/admin/users/invite").get_data(as_text=True)
+
+
+def test_a_new_region_with_bad_input_is_refused_and_kept(client, login_as, make_region):
+    make_region("Wenzhou")
+    login_as("admin", None, locale="zh_Hans_CN")
+    for data, message in (({"name": ""}, "请填写大区"), ({"name": "wenzhou"}, "已有大区使用"),
+                          ({"timezone": "Mars/Olympus"}, "")):
+        response = client.post("/admin/regions/new", data={"name": "Taizhou", "name_zh": "台州", "timezone": "Asia/Shanghai"} | data)
+        assert response.status_code == 422, data
+        page = response.get_data(as_text=True)
+        assert message in page and "台州" in page, data
+    assert db.session.scalar(db.select(db.func.count(Region.id))) == 1
+
+
+def test_adding_a_region_is_for_admins_only(client, login_as, make_region):
+    make_region("Wenzhou")
+    login_as("manager", "Wenzhou")
+    assert client.get("/admin/regions/new").status_code == 403
+    assert client.post("/admin/regions/new", data={"name": "Taizhou", "timezone": "Asia/Shanghai"}).status_code == 403
+    assert db.session.scalar(db.select(db.func.count(Region.id))) == 1
