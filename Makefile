@@ -49,7 +49,7 @@ run: $(VENV)/.installed-run $(MO)
 	$(FLASK) db upgrade
 	GROVE_BASE_URL=http://$(HOST):$(PORT) $(FLASK) seed-demo --if-empty
 	@echo "Grove: http://$(HOST):$(PORT)  (Ctrl-C stops it)"
-	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	$(BIN)/gunicorn --workers 2 --threads 4 --no-control-socket --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 test: $(VENV)/.installed-dev $(MO)
 	@tools/system-packages.sh $(SYSTEM_PACKAGES)

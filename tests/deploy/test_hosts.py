@@ -327,6 +327,9 @@ def test_300_concurrent_sign_ups_through_nginx_spread_over_both_hosts(grove):
     received = grove.smtp.messages[sent_before:]
     recipients = sorted(parseaddr(str(m["To"]))[1] for m in received)
     assert recipients == sorted(f"person{i}@example.com" for i in range(PEOPLE))
+    # Their links name the address the visitor used, nginx's port included (Host: $http_host).
+    link = f"http://127.0.0.1:{grove.nginx.port}/s/r/"
+    assert all(link in m.get_body(preferencelist=("plain",)).get_content() for m in received)
     report(f"{PEOPLE} concurrent sign-ups through nginx for {SEATS} seats in {elapsed:.1f} s "
            f"({PEOPLE / elapsed:.0f}/s): host A took {per_host[0]}, host B {per_host[1]}; "
            f"{len(confirmed)} confirmed, {len(waiting)} waiting at positions 1-{len(waiting)} in order; "
