@@ -69,7 +69,7 @@ def store_upload(region_id: int, filename: str, data: bytes, *, user_id: int | N
                  encoding: str | None = None) -> EquipmentImport:
     """Check the file, keep it, and open an import for the region with a guessed mapping."""
     check_region(region_id)
-    stored_name, used, table = files.keep_upload(filename, data, encoding, vocabulary=EQUIPMENT,
+    stored_name, used, table = files.keep_upload(region_id, filename, data, encoding, vocabulary=EQUIPMENT,
                                                  no_rows=_l("The file has a header but no machine rows."))
     batch = EquipmentImport(region_id=region_id, user_id=user_id, source_name=Path(filename).name[:255] or "machines",
                             stored_name=stored_name, size_bytes=len(data), encoding=used,
@@ -206,6 +206,7 @@ def apply_import(batch: EquipmentImport, plan: Plan) -> None:
     counts = plan.counts
     batch.status = BatchStatus.COMMITTED
     batch.committed_at = now
+    files.discard_upload(batch)
     batch.row_count = len(plan.rows)
     batch.created_count = counts["create"]
     batch.rejected_count = counts["reject"]

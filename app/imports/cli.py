@@ -57,8 +57,7 @@ def _import(file, association_id, encoding, user_email, dry_run, confirm_doubtfu
         for row in plan.of("reject")[:20]:
             click.echo(f"  row {row.number}: {row.reason}")
         if dry_run:
-            db.session.rollback()
-            services.discard_files(batch)
+            db.session.rollback()  # the upload and its batch with it
             click.echo("Dry run: nothing was imported.")
             return
         with click.progressbar(length=len(plan.rows), label="Importing") as bar:

@@ -56,10 +56,10 @@ def kind_of(filename: str, data: bytes) -> str:
     raise ImportFileError(_l("Upload a CSV file or an Excel workbook (.xlsx)."))
 
 
-def check_xlsx(path: Path) -> None:
+def check_xlsx(data: bytes) -> None:
     """Refuse zip bombs and broken or hostile workbooks before openpyxl opens them."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
             entries = archive.infolist()
             if len(entries) > MAX_ENTRIES:
                 raise ImportFileError(_l("This workbook has too many parts to be a member directory."))
@@ -108,10 +108,9 @@ def _cell(value) -> str:
     return str(value)
 
 
-def read_rows(path: Path, kind: str, encoding: str | None = None):
-    """(encoding used, iterator over rows as lists of raw strings)."""
+def read_rows(data: bytes, kind: str, encoding: str | None = None):
+    """(encoding used, iterator over rows as lists of raw strings) of a file's bytes."""
     if kind == "csv":
-        data = path.read_bytes()
         encoding = encoding or detect_encoding(data)
         try:
             text = data.decode(encoding)
@@ -126,7 +125,7 @@ def read_rows(path: Path, kind: str, encoding: str | None = None):
         except csv.Error:
             delimiter = ","
         return encoding, _csv_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    return "", _xlsx_rows(path)
+    return "", _xlsx_rows(data)
 
 
 def _csv_rows(reader):
@@ -138,14 +137,14 @@ def _csv_rows(reader):
                                  )) from None
 
 
-def _xlsx_rows(path: Path):
+def _xlsx_rows(data: bytes):
     """Rows of the first worksheet. The sheet XML is streamed directly (openpyxl takes over 3 s for a
     10,000-row directory); openpyxl reads what the streaming reader does not understand."""
     try:
-        rows = _stream_xlsx(path)
+        rows = _stream_xlsx(data)
         first = next(rows, None)
     except BROKEN_WORKBOOK:
-        yield from _openpyxl_rows(path)
+        yield from _openpyxl_rows(data)
         return
     if first is not None:
         yield first
@@ -232,8 +231,8 @@ def _cell_value(cell, shared: list[str]) -> str:
     return _number(value)
 
 
-def _stream_xlsx(path: Path):
-    with zipfile.ZipFile(path) as archive:
+def _stream_xlsx(data: bytes):
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
         sheet_path, shared_path = _first_sheet(archive)
         shared: list[str] = []
         if shared_path and shared_path in archive.namelist():
@@ -264,10 +263,10 @@ def _stream_xlsx(path: Path):
                 element.clear()
 
 
-def _openpyxl_rows(path: Path):
+def _openpyxl_rows(data: bytes):
     import openpyxl
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception:  # openpyxl raises many kinds of errors on broken files
         raise ImportFileError(_l("This workbook cannot be opened; save it again from Excel as .xlsx.")) from None
     try:

@@ -3,8 +3,9 @@ import enum
 import json
 import re
 import uuid
+import zlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -19,7 +20,7 @@ from app.audit import AuditAction, AuditEntry
 from app.core.access import check_region
 from app.core.types import utcnow
 from app.extensions import db
-from app.imports.models import BatchStatus, ImportBatch, ImportItem, ItemAction
+from app.imports.models import BatchStatus, ImportBatch, ImportItem, ImportUpload, ItemAction
 from app.imports.reader import (
     DIRECTORY,
     FIELD_KEYS,
@@ -39,20 +40,10 @@ from app.imports.reader import (
 GENERIC = ("集团", "实业", "科技", "工贸", "贸易", "制造", "制品", "工业", "发展", "控股", "有限", "企业", "厂")
 _GENERIC = re.compile("|".join(GENERIC))
 CHUNK = 5000
+# Days an upload waits to be imported before it is forgotten (IMPORT_KEEP_DAYS in the config).
+KEEP_DAYS = 7
 LIMITS = {"name": 200, "short_name": 80, "contact_name": 80, "title": 80, "department": 80, "phone": 40,
           "email": 254, "wechat": 80, "address": 300, "city": 80, "district": 80}
-
-
-def import_folder() -> Path:
-    folder = Path(current_app.config.get("IMPORT_FOLDER") or Path(current_app.instance_path) / "imports")
-    # Member directories hold people's names and phones: readable by Grove's user only.
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    folder.chmod(0o700)
-    return folder
-
-
-def stored_path(batch) -> Path:
-    return import_folder() / batch.stored_name
 
 
 def max_bytes() -> int:
@@ -60,37 +51,41 @@ def max_bytes() -> int:
     return int(current_app.config.get("IMPORT_MAX_BYTES", MAX_BYTES))
 
 
-def keep_upload(filename: str, data: bytes, encoding: str | None = None, *, vocabulary: Vocabulary = DIRECTORY,
+def keep_upload(region_id: int, filename: str, data: bytes, encoding: str | None = None, *,
+                vocabulary: Vocabulary = DIRECTORY,
                 no_rows=_l("The file has a header but no member rows.")) -> tuple[str, str, Table]:
-    """Check an uploaded file and keep it, with its parsed rows, in the instance folder until it is
-    imported: (the name it is stored under, the encoding it was read in, its table)."""
+    """Check an uploaded file and keep it, with its parsed rows, in the database until it is imported
+    (any host may serve the next step): (the name it is stored under, the encoding it was read in,
+    its table). Uploads older than IMPORT_KEEP_DAYS, never imported, go at the same time."""
     if len(data) > max_bytes():
         raise ImportFileError(_l("The file is larger than %(mb)s MB; split it or use the command line.",
                                  mb=max_bytes() // (1024 * 1024)))
     kind = kind_of(filename, data)
-    stored_name = f"{uuid.uuid4().hex}.{kind}"
-    path = import_folder() / stored_name
-    path.touch(mode=0o600)
-    path.write_bytes(data)
-    try:
-        if kind == "xlsx":
-            check_xlsx(path)
-        used, rows = read_rows(path, kind, encoding)
-        table = read_table(rows, vocabulary=vocabulary)
-        if not table.rows:
-            raise ImportFileError(no_rows)
-    except ImportFileError:
-        path.unlink(missing_ok=True)
-        raise
-    _save_parsed(path, used, table)
-    return stored_name, used, table
+    if kind == "xlsx":
+        check_xlsx(data)
+    used, rows = read_rows(data, kind, encoding)
+    table = read_table(rows, vocabulary=vocabulary)
+    if not table.rows:
+        raise ImportFileError(no_rows)
+    drop_stale_uploads()
+    upload = ImportUpload(name=f"{uuid.uuid4().hex}.{kind}", region_id=region_id, kind=kind, encoding=used,
+                          data=data, rows=_pack(table))
+    db.session.add(upload)
+    return upload.name, used, table
+
+
+def drop_stale_uploads() -> None:
+    """Forget uploads nobody imported within IMPORT_KEEP_DAYS: their batches ask for the file again."""
+    cutoff = utcnow() - timedelta(days=int(current_app.config.get("IMPORT_KEEP_DAYS", KEEP_DAYS)))
+    db.session.execute(delete(ImportUpload).where(ImportUpload.created_at < cutoff)
+                       .execution_options(all_regions=True, synchronize_session=False))
 
 
 def store_upload(association: Association, filename: str, data: bytes, *, user_id: int | None,
                  encoding: str | None = None) -> tuple[ImportBatch, Table]:
-    """Check the file, keep it in the instance folder, and open a batch with a guessed mapping."""
+    """Check the file, keep it until it is imported, and open a batch with a guessed mapping."""
     check_region(association.region_id)
-    stored_name, used, table = keep_upload(filename, data, encoding)
+    stored_name, used, table = keep_upload(association.region_id, filename, data, encoding)
     batch = ImportBatch(region_id=association.region_id, association_id=association.id, user_id=user_id,
                         source_name=Path(filename).name[:255] or "directory", stored_name=stored_name,
                         size_bytes=len(data), encoding=used,
@@ -100,48 +95,45 @@ def store_upload(association: Association, filename: str, data: bytes, *, user_i
     return batch, table
 
 
+def upload_of(batch) -> ImportUpload | None:
+    """The kept upload of `batch`: any record with the upload's `stored_name` (a directory's, or
+    another domain's import)."""
+    return db.session.scalar(select(ImportUpload).where(ImportUpload.name == batch.stored_name))
+
+
 def load_table(batch, limit: int | None = None, vocabulary: Vocabulary = DIRECTORY) -> Table:
-    """The file's rows, from the parsed copy kept beside the upload (parsing a 10,000-row workbook
-    again for the preview, the dry run and the commit would take seconds each time). `batch` is any
-    record with the upload's `stored_name` and `encoding` (a directory's, or another domain's)."""
-    path = stored_path(batch)
-    if not path.exists():
+    """The file's rows, from the parsed copy kept with the upload (parsing a 10,000-row workbook
+    again for the preview, the dry run and the commit would take seconds each time); read again
+    from the upload's bytes only when the user chose another encoding for a CSV file."""
+    upload = upload_of(batch)
+    if upload is None:
         raise ImportFileError(_l("The uploaded file is no longer on the server. Please upload it again."))
-    table = _load_parsed(path, batch.encoding)
-    if table is None:
-        kind = "xlsx" if batch.stored_name.endswith(".xlsx") else "csv"
-        used, rows = read_rows(path, kind, batch.encoding or None)
+    wanted = (batch.encoding or "") if upload.kind == "csv" else ""
+    if upload.encoding == wanted:
+        table = _unpack(upload.rows)
+    else:
+        used, rows = read_rows(upload.data, upload.kind, wanted or None)
         table = read_table(rows, vocabulary=vocabulary)
-        _save_parsed(path, used, table)
+        upload.encoding, upload.rows = used, _pack(table)
     if limit:
         table.rows = table.rows[:limit]
     return table
 
 
-def discard_files(batch) -> None:
-    """Remove an upload that will not be imported (a CLI dry run)."""
-    path = stored_path(batch)
-    path.unlink(missing_ok=True)
-    _parsed_path(path).unlink(missing_ok=True)
+def discard_upload(batch) -> None:
+    """Forget the upload of a batch that has been imported (or never will be)."""
+    db.session.execute(delete(ImportUpload).where(ImportUpload.name == batch.stored_name)
+                       .execution_options(synchronize_session=False))
 
 
-def _parsed_path(path: Path) -> Path:
-    return path.with_name(path.name + ".rows.json")
+def _pack(table: Table) -> bytes:
+    data = {"header": table.header, "header_row": table.header_row, "skipped_headers": table.skipped_headers,
+            "rows": table.rows}
+    return zlib.compress(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), 6)
 
 
-def _save_parsed(path: Path, encoding: str, table: Table) -> None:
-    data = {"encoding": encoding, "header": table.header, "header_row": table.header_row,
-            "skipped_headers": table.skipped_headers, "rows": table.rows}
-    _parsed_path(path).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-
-
-def _load_parsed(path: Path, encoding: str) -> Table | None:
-    try:
-        data = json.loads(_parsed_path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if data.get("encoding", "") != (encoding or ""):
-        return None
+def _unpack(packed: bytes) -> Table:
+    data = json.loads(zlib.decompress(packed))
     return Table(header=data["header"], header_row=data["header_row"], skipped_headers=data["skipped_headers"],
                  rows=data["rows"])  # [number, cells] pairs, unpacked like the tuples read_table makes
 
@@ -403,6 +395,7 @@ def apply_import(batch: ImportBatch, plan: Plan, progress=None) -> None:
     counts = plan.counts
     batch.status = BatchStatus.COMMITTED
     batch.committed_at = utcnow()
+    discard_upload(batch)
     batch.row_count = len(plan.rows)
     batch.created_count = counts["create"] + counts["doubt"]
     batch.matched_count = counts["match"] + counts["merge"]

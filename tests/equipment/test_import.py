@@ -236,13 +236,13 @@ def test_experts_and_other_regions(client, login_as, base, make_user):
     assert len(_machines()) == 1
 
 
-def test_the_stored_file_is_gone(client, login_as, base, tmp_path):
+def test_the_stored_file_is_gone(client, login_as, base):
     login_as("rep")
     _upload(client, _csv())
     batch = _batch()
-    from app.imports.services import stored_path
-    stored_path(batch).unlink()
-    stored_path(batch).with_name(stored_path(batch).name + ".rows.json").unlink()
+    from app.imports.services import discard_upload
+    discard_upload(batch)
+    db.session.commit()
     response = client.get(f"/equipment/imports/{batch.id}")
     assert response.status_code == 422 and "no longer on the server" in response.get_data(as_text=True)
     assert client.post(f"/equipment/imports/{batch.id}/commit").status_code == 422

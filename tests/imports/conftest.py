@@ -18,13 +18,6 @@ ROWS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _import_folder(app, tmp_path):
-    app.config["IMPORT_FOLDER"] = str(tmp_path / "imports")
-    yield
-    app.config.pop("IMPORT_FOLDER", None)
-
-
 def csv_bytes(rows=None, encoding="utf-8", header=HEADER, title=True) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
