@@ -9,6 +9,7 @@ on 127.0.0.1:6379 and Debian's nginx (which `make test` installs then). Every ad
 loopback; each visitor comes from a loopback address of its own (127.0.0.0/8), as visitors
 reach nginx from theirs.
 """
+import http.client
 import os
 import re
 import secrets
@@ -228,6 +229,57 @@ def test_a_session_begun_on_one_host_works_on_the_other(grove):
     thief.cookies = copied
     status, location, _ = thief.request("GET", "/account")
     assert status == 302 and location.startswith("/login")
+
+
+def _post_file(visitor: Visitor, path: str, filename: str, data: bytes):
+    """A file sent by the visitor's browser from a form (multipart, with the form's CSRF token)."""
+    boundary = secrets.token_hex(16)
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{visitor.token}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="encoding"\r\n\r\n\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+            f"Content-Type: text/csv\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    conn = http.client.HTTPConnection("127.0.0.1", visitor.port, timeout=120)
+    conn.request("POST", path, body=body, headers={"Cookie": visitor.cookie,
+                                                   "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    return response.status, response.getheader("Location")
+
+
+def test_a_directory_uploaded_on_one_host_is_imported_on_the_other(grove):
+    """The upload lives in the database: host B previews and imports what host A took, and
+    neither host's instance folder holds the file."""
+    from app.associations.models import Association
+    from app.auth.services import get_or_create_region
+    from app.imports.models import BatchStatus, ImportBatch, ImportUpload
+    with grove.app.app_context():
+        association = Association(name="温州市笔业协会", region=get_or_create_region("Wenzhou"))
+        db.session.add(association)
+        db.session.commit()
+        association_id = association.id
+    a, b = grove.hosts
+    visitor = Visitor(a.port)
+    assert _login(visitor, ADMIN, PASSWORD)[0] == 303
+    visitor.request("GET", f"/associations/{association_id}/import")
+    directory = "企业名称,联系人,手机\n温州笔业一厂有限公司,李志强,13800001111\n瑞安笔业二厂有限公司,陈小芳,13900002222\n"
+    status, location = _post_file(visitor, f"/associations/{association_id}/import", "名录.csv", directory.encode())
+    assert status == 303 and "/associations/imports/" in location, status
+    visitor.port = b.port
+    status, _loc, page = visitor.request("GET", location)
+    assert status == 200 and "瑞安笔业二厂有限公司" in page
+    batch_id = int(location.rstrip("/").rsplit("/", 1)[1])
+    assert visitor.request("POST", f"/associations/imports/{batch_id}/dry-run",
+                           urlencode({"csrf_token": visitor.token}))[0] == 200
+    assert visitor.request("POST", f"/associations/imports/{batch_id}/commit",
+                           urlencode({"csrf_token": visitor.token}))[0] == 303
+    with grove.app.app_context():
+        batch = db.session.get(ImportBatch, batch_id)
+        assert batch.status is BatchStatus.COMMITTED and batch.created_count == 2
+        assert db.session.scalar(select(func.count()).select_from(ImportUpload)) == 0
+    assert not [p for h in grove.hosts for p in (h.folder / "instance").rglob("*") if "imports" in p.parts]
+    report("directory import: uploaded on host A, previewed, checked and imported on host B (2 companies); "
+           "no file in either instance folder")
 
 
 def test_rate_limits_are_counted_once_for_both_hosts(grove):
