@@ -16,11 +16,16 @@ from app.accounts.models import OpportunityStage
 from app.core.forms import MultiCheckboxField, OptionalSelectField
 from app.core.money import MoneyField
 from app.core.time import LocalDateTimeField
-from app.visits.models import Purpose
+from app.visits.models import Purpose, Visit
 
 LEVEL_CHOICES = [(1, _l("1 · Sales rep")), (2, _l("2 · Regional manager")),
                  (3, _l("3 · Expert / head-office team")), (4, _l("4 · Executive"))]
 LEVEL_LABELS = dict(LEVEL_CHOICES)
+
+
+def level_labels() -> dict[int, str]:
+    """The levels' names in the reader's language, translated once for a page of many rows."""
+    return {level: str(label) for level, label in LEVEL_CHOICES}
 
 
 class CompanyField(OptionalSelectField):
@@ -63,7 +68,7 @@ class VisitForm(FlaskForm):
         if self.starts_at.data and field.data:
             if field.data <= self.starts_at.data:
                 raise ValidationError(_l("The visit must end after it starts."))
-            if (field.data - self.starts_at.data).days >= 14:
+            if field.data - self.starts_at.data >= Visit.LONGEST:
                 raise ValidationError(_l("A visit lasts at most two weeks."))
 
     def validate_expert_ids(self, field):

@@ -1,5 +1,5 @@
 """Visits to accounts, with their team of users and experts."""
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -86,6 +86,9 @@ class Visit(HasLifecycle, db.Model):
     __page__ = ("visits.detail", "visit_id")
     __audit_lists__ = {"members": ("team", "name")}
     lifecycle = VISIT_LIFECYCLE
+    # A visit is shorter than this (the form refuses longer ones): what lets a week's query bound
+    # the start from below as well, so that it reads one week's rows and not every earlier visit.
+    LONGEST = timedelta(days=14)
     __table_args__ = (
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_starts"),
         sa.CheckConstraint("level BETWEEN 1 AND 4", name="level_1_to_4"),

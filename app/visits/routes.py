@@ -34,6 +34,7 @@ from app.visits.forms import (
     ReportForm,
     SettingsForm,
     VisitForm,
+    level_labels,
 )
 from app.visits.models import (
     ConflictOverride,
@@ -138,7 +139,7 @@ def index():
         services.escalation_query(status=EscalationStatus.PENDING).order_by(None).subquery()))
     return render("visits/index.html", "visits/_list.html", page=page, filters=filters, users=users,
                   experts=experts, markets=markets, statuses=list(VisitStatus), levels=LEVEL_CHOICES,
-                  level_labels=LEVEL_LABELS, pending=pending, who=args.get("who", ""))
+                  level_labels=level_labels(), pending=pending, who=args.get("who", ""))
 
 
 @bp.get("/export.<any(csv, xlsx):fmt>")
@@ -172,7 +173,7 @@ def _week_context(with_contacts: bool = False) -> dict:
                 hm=lambda moment: moment.astimezone(tz).strftime("%H:%M"),
                 person_name=_person_name(person, users, experts) or (
                     current_user.name if person == ("u", current_user.id) else None), region=region, regions=regions,
-                users=users, experts=experts, level_labels=LEVEL_LABELS,
+                users=users, experts=experts, level_labels=level_labels(),
                 prev_week=(monday - timedelta(days=7)).isoformat(), next_week=(monday + timedelta(days=7)).isoformat(),
                 this_week=services.monday_of(grove_time.now_utc().astimezone(tz).date()).isoformat(),
                 today=grove_time.now_utc().astimezone(tz).date(), printed_at=grove_time.now_utc())

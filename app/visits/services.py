@@ -1,7 +1,7 @@
 """Visits: scheduling with conflict checks, statuses and reports, week data, opportunities and
 escalations. Services flush; routes commit."""
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -9,6 +9,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import Company, Opportunity, OpportunityStage, company_markets
+from app.accounts.services import key_contacts
 from app.auth.models import Role, User
 from app.auth.services import users_in
 from app.core.access import allowed_region_ids, check_region
@@ -238,13 +239,15 @@ class Week:
     visits: list[Visit]
     talks: list[tuple[Speaker, Seminar]]
     busy: list[Visit]          # another region's bookings of this person: shown without details
+    key_contacts: dict = field(default_factory=dict)  # {company id: whom the printed schedule names}
 
     def on(self, day: date, tz: ZoneInfo) -> list:
         """What happens on a local day: visits and talks, multi-day ones on every day they cover.
 
         A seminar with several of the week's speakers is one item, its speakers' names with it."""
-        start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
-        end = start + timedelta(days=1)
+        # In UTC, as the rows' moments are: comparing datetimes of one tzinfo skips each utcoffset call.
+        start = datetime.combine(day, datetime.min.time(), tzinfo=tz).astimezone(UTC)
+        end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=tz).astimezone(UTC)
         items = [("visit", v) for v in self.visits if v.starts_at < end and v.ends_at > start]
         items += [("busy", v) for v in self.busy if v.starts_at < end and v.ends_at > start]
         seminars: dict[int, Talk] = {}
@@ -276,11 +279,12 @@ def week_data(monday: date, tz: ZoneInfo, *, region_id: int | None = None, perso
               with_contacts: bool = False, viewer: User | None = None) -> Week:
     """One week of a region or of one person, in a fixed number of queries."""
     start, end = week_bounds(monday, tz)
-    options = list(VISIT_OPTIONS)
-    if with_contacts:
-        options.append(joinedload(Visit.company).selectinload(Company.contacts))
-    stmt = (select(Visit).where(overlapping(Visit.starts_at, Visit.ends_at, start, end, timedelta(0)))
-            .options(*options).order_by(Visit.starts_at, Visit.id))
+    stmt = (select(Visit).where(overlapping(Visit.starts_at, Visit.ends_at, start, end, timedelta(0)),
+                                Visit.starts_at > start - Visit.LONGEST)
+            # The week names a company only: its long text columns stay in the database.
+            .options(*VISIT_OPTIONS, joinedload(Visit.company).load_only(
+                Company.name, Company.short_name, Company.region_id))
+            .order_by(Visit.starts_at, Visit.id))
     talks_stmt = (select(Speaker, Seminar).join(Seminar, Seminar.id == Speaker.seminar_id)
                   .where(Seminar.status != SeminarStatus.CANCELLED,
                          overlapping(Seminar.starts_at, Seminar.ends_at, start, end, timedelta(0)))
@@ -305,7 +309,9 @@ def week_data(monday: date, tz: ZoneInfo, *, region_id: int | None = None, perso
     else:
         visits = list(db.session.scalars(stmt.where(Visit.region_id == region_id)))
         talks = list(db.session.execute(talks_stmt.where(Seminar.region_id == region_id).execution_options(**ALL)))
-    return Week(monday, [monday + timedelta(days=i) for i in range(7)], visits, talks, busy)
+    # A person's week read its visits in every region (those shown are the person's to see).
+    contacts = key_contacts((v.company_id for v in visits), all_regions=bool(person)) if with_contacts else {}
+    return Week(monday, [monday + timedelta(days=i) for i in range(7)], visits, talks, busy, contacts)
 
 
 def search_visits(*, person: tuple | None = None, q: str = "", market_id=None, status=None, level=None,
