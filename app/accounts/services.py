@@ -11,6 +11,7 @@ from app.accounts.models import (
     AccountCare,
     Company,
     Contact,
+    ContactRoleTag,
     Opportunity,
     Stage,
     association_members,
@@ -60,20 +61,15 @@ def search_companies(*, q: str = "", market_id=None, stage=None, tier=None, owne
     """The select behind the companies list: live search over names, city, products and contacts.
 
     `due` keeps the accounts with attention due (today as the `regions` count it). Each company
-    comes with its care row, if it has one, from the same query.
+    comes with its care row, if it has one, from the same query. With `q`, the matching companies'
+    ids are read here, in one query (see `_matching`).
     """
     # Users appear by name only: `lazyload(User.regions)` skips the regions User loads eagerly.
     stmt = (select(Company).outerjoin(AccountCare, AccountCare.company_id == Company.id)
             .options(joinedload(Company.owner).lazyload(User.regions), selectinload(Company.markets),
                      contains_eager(Company.care)))
     if q := q.strip():
-        like = f"%{q}%"
-        stmt = stmt.where(or_(
-            Company.name.ilike(like), Company.short_name.ilike(like), Company.name_key.ilike(f"%{name_key(q)}%"),
-            Company.city.ilike(like), Company.products.ilike(like),
-            exists().where(Contact.company_id == Company.id,
-                           or_(Contact.name.ilike(like), Contact.phone.ilike(like))),
-        ))
+        stmt = stmt.where(_matching(q))
     if market_id:
         stmt = stmt.where(exists().where(company_markets.c.company_id == Company.id,
                                          company_markets.c.market_id == market_id))
@@ -88,6 +84,35 @@ def search_companies(*, q: str = "", market_id=None, stage=None, tier=None, owne
     return stmt.order_by(SORTS.get(sort, SORTS["name"]), Company.id)
 
 
+# A search that finds more companies than this is matched inside the list's own queries.
+MATCHES_LISTED = 1000
+
+
+def _like(column, pattern: str):
+    """Case-insensitive LIKE, as cheap as each database allows. SQLite's LIKE already is (for ASCII
+    letters, as its lower() is), so no lower() on both sides of every row. On PostgreSQL a pattern
+    without cased letters (Chinese, a phone number) matches alike either way, and LIKE scans text
+    about four times faster than ILIKE."""
+    if db.session.get_bind().dialect.name == "sqlite" or pattern.lower() == pattern.upper():
+        return column.like(pattern)
+    return column.ilike(pattern)
+
+
+def _matching(q: str) -> sa.ColumnElement[bool]:
+    """The companies whose names, city or products hold `q`, or one of whose contacts' name or phone does.
+
+    The text is scanned once, here, for the ids: the list's page and its count then read those
+    companies by id instead of scanning the names and 60,000 contacts twice more each.
+    """
+    like = f"%{q}%"
+    by_contact = select(Contact.company_id).where(or_(_like(Contact.name, like), _like(Contact.phone, like)))
+    text = or_(_like(Company.name, like), _like(Company.short_name, like),
+               _like(Company.name_key, f"%{name_key(q)}%"), _like(Company.city, like),
+               _like(Company.products, like), Company.id.in_(by_contact))
+    ids = list(db.session.scalars(select(Company.id).where(text).limit(MATCHES_LISTED + 1)))
+    return Company.id.in_(ids) if len(ids) <= MATCHES_LISTED else text
+
+
 def company_for_page(company_id: int) -> Company:
     """One company with everything its page shows, in a fixed number of queries; else a 404."""
     return load(
@@ -99,7 +124,22 @@ def company_for_page(company_id: int) -> Company:
         selectinload(Company.orders))
 
 
+def key_contacts(company_ids, *, all_regions: bool = False) -> dict[int, sa.Row]:
+    """{company id: (name, title, phone)} of each company's first contact by name who has a role, else
+    its first contact: who a printed schedule names. One light query, no contacts or role rows loaded.
 
+    `all_regions` for companies the caller read outside the user's regions, as they may (a head-office
+    expert's own bookings)."""
+    has_role = exists().where(ContactRoleTag.contact_id == Contact.id)
+    rows = db.session.execute(
+        select(Contact.company_id, Contact.name, Contact.title, Contact.phone)
+        .where(Contact.company_id.in_(set(company_ids)))
+        .order_by(Contact.company_id, case((has_role, 0), else_=1), Contact.name_sort, Contact.id)
+        .execution_options(all_regions=all_regions))
+    first: dict[int, sa.Row] = {}
+    for row in rows:
+        first.setdefault(row.company_id, row)
+    return first
 
 
 def name_taken(name: str, region_id: int, *, except_id: int | None = None) -> Company | None:
@@ -239,8 +279,8 @@ def _factors(weights: ScreeningWeights, market: Market):
         (Company.employees >= 1000, 1.0), (Company.employees >= 300, 0.75),
         (Company.employees >= 100, 0.5), (Company.employees >= 20, 0.25), else_=0.0)
     keywords = weights.keywords or [market.name]
-    fit = sa.case((or_(*[Company.products.ilike(f"%{k}%") for k in keywords],
-                       *[Company.name.ilike(f"%{k}%") for k in keywords]), 1.0), else_=0.0)
+    fit = sa.case((or_(*[_like(Company.products, f"%{k}%") for k in keywords],
+                       *[_like(Company.name, f"%{k}%") for k in keywords]), 1.0), else_=0.0)
     equipment = sa.case((Company.equipment != "", 1.0), else_=0.0)
     strength = (select(func.max(func.coalesce(Contact.strength, 1))).where(Contact.company_id == Company.id)
                 .correlate(Company).scalar_subquery())
