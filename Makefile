@@ -27,7 +27,7 @@ SYSTEM_PACKAGES := chromium fonts-wqy-zenhei systemd $(if $(TEST_DATABASE_URL),n
 help:
 	@echo "make run    serve Grove with demo data at http://$(HOST):$(PORT)"
 	@echo "make test   run the test suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)"
-	@echo "make bench  time the companies pages on a region of 20,000 companies"
+	@echo "make bench  time the public page and every staff page at 20,000 companies, SQLite and PostgreSQL"
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { echo "Could not create $(VENV): on Debian/Ubuntu run 'apt-get install python3-venv'."; exit 1; }
@@ -66,5 +66,9 @@ test: $(VENV)/.installed-dev $(MO)
 	fi; \
 	exit $$status
 
+# One table of every benchmark on SQLite and PostgreSQL (the server of $$TEST_DATABASE_URL, else the
+# local one if it answers), also written to benchmarks/results/bench.md; about 12 minutes. BENCH_ARGS
+# go to benchmarks/bench_all.py, e.g. BENCH_ARGS="--runs 10 --only visits --no-signup", "--no-postgres"
+# or "--postgres postgresql://user@host/postgres" (see its --help).
 bench: $(VENV)/.installed-dev
-	$(BIN)/python benchmarks/bench_pages.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/bench_all.py $(BENCH_ARGS)

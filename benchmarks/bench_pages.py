@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/bench_pages.py --postgres postgresql://postgres@127.0.0.1/postgres
     .venv/bin/python benchmarks/bench_pages.py --compare 1000       # also count queries at 1,000 companies
     .venv/bin/python benchmarks/bench_pages.py --only home          # only the pages whose label has "home"
+    .venv/bin/python benchmarks/bench_pages.py --json /tmp/pages.json  # also the figures as JSON, by backend
 
 Seeds one region with Core bulk inserts (companies, 3 contacts each with role tags, markets,
 associations and memberships, experts; with --full, the default, also 2,000 seminars with
@@ -587,7 +588,7 @@ def run(backend: str, url: str, companies: int, args, runs: int) -> tuple[dict, 
     return sizes, results
 
 
-def report(backend: str, sizes: dict, results: list[dict], runs: int, small: dict | None) -> None:
+def report(backend: str, sizes: dict, results: list[dict], runs: int, small: dict | None) -> dict:
     seeded = sizes.pop("seed_seconds")
     print(f"\n{backend}: seeded {', '.join(f'{v:,} {k}' for k, v in sizes.items())} in {seeded:.1f} s; "
           f"{runs} requests per page")
@@ -608,9 +609,9 @@ def report(backend: str, sizes: dict, results: list[dict], runs: int, small: dic
     if small:
         print("query counts equal at both sizes" if not grew else f"query count changes with size: {', '.join(grew)}")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{backend}-{sizes['companies']}.json").write_text(json.dumps(
-        dict(backend=backend, sizes=sizes, seed_seconds=seeded, runs=runs, pages=results,
-             compared_with=small), ensure_ascii=False, indent=1))
+    figures = dict(backend=backend, sizes=sizes, seed_seconds=seeded, runs=runs, pages=results, compared_with=small)
+    (RESULTS / f"{backend}-{sizes['companies']}.json").write_text(json.dumps(figures, ensure_ascii=False, indent=1))
+    return figures
 
 
 def sqlite_url(name: str) -> str:
@@ -632,14 +633,18 @@ def main() -> None:
     parser.add_argument("--postgres", metavar="URL", help="also run on a throwaway database on this server")
     parser.add_argument("--no-sqlite", action="store_true", help="only the PostgreSQL run")
     parser.add_argument("--only", metavar="TEXT", help="only the pages whose label contains TEXT (e.g. home)")
+    parser.add_argument("--json", metavar="PATH", help="also write every run's figures to PATH, by backend "
+                        '({"sqlite": {...}, "postgresql": {...}}; benchmarks/bench_all.py reads it)')
     args = parser.parse_args()
 
     small = None
     if args.compare:
         sizes, results = run("sqlite", sqlite_url("bench-small.db"), args.compare, args, runs=1)
         small = dict(companies=sizes["companies"], pages=results)
+    out = {}
     if not args.no_sqlite:
-        report("sqlite", *run("sqlite", sqlite_url("bench.db"), args.companies, args, args.runs), args.runs, small)
+        out["sqlite"] = report("sqlite", *run("sqlite", sqlite_url("bench.db"), args.companies, args, args.runs),
+                               args.runs, small)
     if args.postgres:
         server = args.postgres.replace("postgresql://", "postgresql+psycopg://", 1)
         name = f"grove_bench_{uuid.uuid4().hex[:8]}"
@@ -648,11 +653,14 @@ def main() -> None:
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
         try:
             url = sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False)
-            report("postgresql", *run("postgresql", url, args.companies, args, args.runs), args.runs, small)
+            out["postgresql"] = report("postgresql", *run("postgresql", url, args.companies, args, args.runs),
+                                       args.runs, small)
         finally:
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             admin.dispose()
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, ensure_ascii=False, indent=1))
 
 
 if __name__ == "__main__":
