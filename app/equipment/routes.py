@@ -284,7 +284,8 @@ def import_dry_run(import_id: int):
     db.session.commit()
     problem = importer.mapping_error(batch)
     respond = invalid if problem else render
-    return respond("equipment/import_preview.html", "equipment/_import_report.html",
+    # Swapped in by htmx, the report brings the step indicator along (out of band), as the directory's does.
+    return respond("equipment/import_preview.html", "equipment/_import_report.html", oob_steps=wants_fragment(),
                    **_preview_context(batch, table, plan=plan, mapping_error=str(problem) if problem else None))
 
 

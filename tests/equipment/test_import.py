@@ -246,3 +246,28 @@ def test_the_stored_file_is_gone(client, login_as, base):
     response = client.get(f"/equipment/imports/{batch.id}")
     assert response.status_code == 422 and "no longer on the server" in response.get_data(as_text=True)
     assert client.post(f"/equipment/imports/{batch.id}/commit").status_code == 422
+
+
+def test_the_steps_follow_the_import_as_the_directorys_do(client, login_as, base):
+    login_as("rep")
+    _upload(client, _csv())
+    batch = _batch()
+    page = client.get(f"/equipment/imports/{batch.id}").get_data(as_text=True)
+    assert '<li aria-current="step">2 Check the columns</li>' in page
+    fragment = client.htmx("post", f"/equipment/imports/{batch.id}/dry-run", target="report").get_data(as_text=True)
+    steps = fragment[:fragment.index('<section id="report"')]
+    assert "<html" not in fragment and 'id="import-steps"' in steps and 'hx-swap-oob="true"' in steps
+    assert '<li aria-current="step">3 Dry run</li>' in steps
+    page = client.post(f"/equipment/imports/{batch.id}/dry-run").get_data(as_text=True)
+    assert page.count('id="import-steps"') == 1 and '<li aria-current="step">3 Dry run</li>' in page
+    # A mapping without the serial stays on step 2, on the page and in the fragment alike.
+    wrong = {"mapping": "1", "col-0": "company", "col-1": "model"}
+    fragment = client.htmx("post", f"/equipment/imports/{batch.id}/dry-run", target="report", data=wrong)
+    assert fragment.status_code == 422
+    assert '<li aria-current="step">2 Check the columns</li>' in fragment.get_data(as_text=True)
+    client.post(f"/equipment/imports/{batch.id}/dry-run", data={"mapping": "1", "col-0": "company", "col-1": "model",
+                                                               "col-2": "serial"})
+    response = client.htmx("post", f"/equipment/imports/{batch.id}/commit")
+    assert response.status_code == 204 and response.headers["HX-Location"].endswith(f"/equipment/imports/{batch.id}")
+    page = client.get(f"/equipment/imports/{batch.id}").get_data(as_text=True)
+    assert page.count('aria-current="step"') == 1 and '<li aria-current="step">4 Imported</li>' in page
