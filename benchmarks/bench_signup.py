@@ -1,18 +1,35 @@
-"""Requests per second of a seminar's public sign-up page against a bare Flask route, in one run.
+"""The public sign-up page against a bare Flask route in one run, whole sign-ups, and a burst.
 
     .venv/bin/python benchmarks/bench_signup.py                       # SQLite file, 4 workers, 10 s each
     .venv/bin/python benchmarks/bench_signup.py --postgres postgresql://postgres@127.0.0.1/postgres
-    .venv/bin/python benchmarks/bench_signup.py --workers 2 --seconds 5 --clients 16
+    .venv/bin/python benchmarks/bench_signup.py --workers 2 --seconds 5 --clients 16 --json /tmp/signup.json
 
 Migrates a throwaway database, plans a 200-seat seminar with three speakers, two questions and
-150 registrations, then serves ONE gunicorn (sync workers) whose WSGI app sends /bare to a bare
-Flask app (`return "ok"`) and everything else to Grove with its production config (CSRF, CSP,
-locale, the shared rate-limit store). Client processes hit GET /s/<slug> and then GET /bare,
-each for --seconds, and the script prints both rates, their ratio, median and p95 latency, and
-the number of SQL queries the page makes (which must be at most 3).
+150 registrations (the page), one with room for everyone (serial sign-ups) and one of 50 seats
+(the burst), then serves ONE gunicorn (sync workers) whose WSGI app sends /bare to a bare Flask
+app (`return "ok"`) and everything else to Grove with its production config (CSRF, CSP, locale,
+the shared rate-limit store; the limits raised so that the clients, all on 127.0.0.1, are counted
+but not stopped). Then:
+
+1. Client processes hit GET /s/<slug> and then GET /bare, each for --seconds: both rates, their
+   ratio, median and p95 latency, and the server's CPU per request (user + system time of the
+   gunicorn processes from /proc, before and after the phase, over the requests answered). CPU
+   per request is the figure to compare on a busy machine: rates move with whatever else runs.
+2. --signups whole sign-ups one after the other, each a new visitor: GET the page, POST the
+   form, GET the registration page it is sent to. Median and p95 of the three together, and CPU.
+3. --burst visitors (each with the page already open) POST at once for --burst-seats seats:
+   sign-ups per second from the release to the last answer, then the database must hold exactly
+   --burst-seats confirmed and the rest waiting at positions 1, 2, 3 ... in the order they were
+   registered.
+
+Also the number of SQL queries the page makes (at most 3). --json PATH writes the figures as one
+flat dict (bare_rate, page_rate, ratio, page_cpu_ms, bare_cpu_ms, page_queries, signup_median_ms,
+signup_p95_ms, signup_cpu_ms, burst_per_s, burst_seconds, burst_confirmed, burst_waiting,
+burst_in_order, burst_capacity, ...). The exit status is 1 when a check fails.
 """
 import argparse
 import http.client
+import json
 import multiprocessing
 import os
 import secrets
@@ -24,6 +41,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -49,7 +67,8 @@ if os.environ.get("GROVE_BENCH_SERVE"):
     application = application_factory()
 
 
-def seed(database_url: str) -> str:
+def seed(database_url: str) -> dict:
+    """The three seminars (their slugs) and the page's SQL queries, counted on a warm app."""
     from datetime import timedelta
 
     from flask_migrate import upgrade
@@ -78,21 +97,27 @@ def seed(database_url: str) -> str:
         upgrade(revision="heads")
         region = get_or_create_region("Wenzhou")
         starts = utcnow().replace(microsecond=0) + timedelta(days=10)
-        seminar = Seminar(region=region, title="眼镜行业激光焊接与节能改造技术讲座", abstract="激光焊接工艺要点与改造案例。" * 8,
-                          venue="温州眼镜商会三楼报告厅", address="温州市鹿城区车站大道 1 号", starts_at=starts,
-                          ends_at=starts + timedelta(hours=3), capacity=200, status=SeminarStatus.OPEN,
-                          slug="bench" + secrets.token_hex(3))
-        for i in range(3):
-            expert = Expert(region=region, name=f"专家{i}", organisation=Organisation.RND, title="高级工程师")
-            seminar.speakers.append(Speaker(expert=expert, talk_title=f"专题 {i}", position=i))
-        seminar.questions.append(Question(label="是否需要午餐？", kind=QuestionKind.YES_NO))
-        seminar.questions.append(Question(label="关注方向", kind=QuestionKind.CHOICE, choices="节能\n自动化\n质量", position=1))
-        db.session.add(seminar)
-        for i in range(150):
-            db.session.add(Registration(seminar=seminar, name=f"参会人{i}", email=f"p{i}@example.com",
-                                        status=RegistrationStatus.CONFIRMED, cancel_token=secrets.token_urlsafe(24)))
+
+        def plan(capacity: int, registered: int = 0) -> Seminar:
+            seminar = Seminar(region=region, title="眼镜行业激光焊接与节能改造技术讲座", abstract="激光焊接工艺要点与改造案例。" * 8,
+                              venue="温州眼镜商会三楼报告厅", address="温州市鹿城区车站大道 1 号", starts_at=starts,
+                              ends_at=starts + timedelta(hours=3), capacity=capacity, status=SeminarStatus.OPEN,
+                              slug="bench" + secrets.token_hex(3))
+            for i in range(3):
+                expert = Expert(region=region, name=f"专家{i}", organisation=Organisation.RND, title="高级工程师")
+                seminar.speakers.append(Speaker(expert=expert, talk_title=f"专题 {i}", position=i))
+            seminar.questions.append(Question(label="是否需要午餐？", kind=QuestionKind.YES_NO))
+            seminar.questions.append(Question(label="关注方向", kind=QuestionKind.CHOICE, choices="节能\n自动化\n质量",
+                                              position=1))
+            db.session.add(seminar)
+            for i in range(registered):
+                db.session.add(Registration(seminar=seminar, name=f"参会人{i}", email=f"p{i}@example.com",
+                                            status=RegistrationStatus.CONFIRMED, cancel_token=secrets.token_urlsafe(24)))
+            return seminar
+
+        page, serial, burst = plan(200, 150), plan(100_000), plan(BURST_SEATS)
         db.session.commit()
-        slug = seminar.slug
+        slugs = {"page": page.slug, "serial": serial.slug, "burst": burst.slug, "burst_id": burst.id}
         # The page's SQL queries, counted on a warm app the way the test suite does.
         import sqlalchemy as sa
         statements = []
@@ -100,11 +125,44 @@ def seed(database_url: str) -> str:
                         lambda *a: statements.append(a[2]) if not a[2].lstrip().upper().startswith(
                             ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT", "RELEASE")) else None)
         client = app.test_client()
-        client.get(f"/s/{slug}")
+        client.get(f"/s/{page.slug}")
         statements.clear()
-        assert client.get(f"/s/{slug}").status_code == 200
-        queries = len(statements)
-    return slug, queries
+        assert client.get(f"/s/{page.slug}").status_code == 200
+        slugs["queries"] = len(statements)
+    return slugs
+
+
+BURST_SEATS = 50
+
+
+def burst_outcome(database_url: str, seminar_id: int) -> dict:
+    """Confirmed and waiting registrations of the burst's seminar, and whether the queue is unbroken."""
+    import sqlalchemy as sa
+    engine = sa.create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT status, waitlist_position FROM registrations WHERE seminar_id = :s "
+                                    "ORDER BY id"), {"s": seminar_id}).all()
+    engine.dispose()
+    waiting = [position for status, position in rows if status == "waitlisted"]
+    return {"burst_confirmed": sum(status == "confirmed" for status, _ in rows), "burst_waiting": len(waiting),
+            "burst_in_order": waiting == list(range(1, len(waiting) + 1))}
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a gunicorn master and its workers, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) ": state, ppid, ...
+        if int(entry) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
 
 
 def _client_proc(port, path, seconds, threads, out):
@@ -141,10 +199,11 @@ def _client_proc(port, path, seconds, threads, out):
     out.put((latencies, errors[0]))
 
 
-def measure(port, path, seconds, clients, procs):
+def measure(port, path, seconds, clients, procs, server_pid):
     out = multiprocessing.Queue()
     per = max(clients // procs, 1)
     ps = [multiprocessing.Process(target=_client_proc, args=(port, path, seconds, per, out)) for _ in range(procs)]
+    cpu = _cpu_seconds(server_pid)
     for p in ps:
         p.start()
     latencies, errors = [], 0
@@ -152,11 +211,70 @@ def measure(port, path, seconds, clients, procs):
         lat, err = out.get()
         latencies += lat
         errors += err
+    cpu = _cpu_seconds(server_pid) - cpu
     for p in ps:
         p.join()
     latencies.sort()
     return {"rps": len(latencies) / seconds, "median_ms": statistics.median(latencies) * 1000,
-            "p95_ms": latencies[int(len(latencies) * 0.95)] * 1000, "requests": len(latencies), "errors": errors}
+            "p95_ms": latencies[int(len(latencies) * 0.95)] * 1000, "requests": len(latencies), "errors": errors,
+            "cpu_ms": cpu / len(latencies) * 1000}
+
+
+def _person(n: int) -> dict:
+    return {"name": f"参会人{n}", "phone": f"139{n:08d}", "email": f"signup{n}@example.com", "consent": "y"}
+
+
+def _sign_up(visitor, slug: str, n: int) -> str:
+    """One visitor's sign-up on a page already open: the POST; the registration page's address."""
+    status, location, _page = visitor.request("POST", f"/s/{slug}", urlencode(
+        {"csrf_token": visitor.token, **_person(n)}), headers={"Accept-Language": "zh-CN"})
+    if status != 303:
+        raise RuntimeError(f"sign-up answered {status}")
+    return location
+
+
+def serial_signups(port, slug, count, server_pid) -> dict:
+    """Whole sign-ups one after the other: the page, the POST, the registration page."""
+    from tests.seminars.gunicorn_server import Visitor
+    took = []
+    cpu = _cpu_seconds(server_pid)
+    for n in range(count):
+        visitor = Visitor(port)
+        t0 = time.perf_counter()
+        assert visitor.request("GET", f"/s/{slug}", headers={"Accept-Language": "zh-CN"})[0] == 200
+        location = _sign_up(visitor, slug, n)
+        assert visitor.request("GET", location, headers={"Accept-Language": "zh-CN"})[0] == 200
+        took.append(time.perf_counter() - t0)
+    cpu = _cpu_seconds(server_pid) - cpu
+    took.sort()
+    return {"signup_median_ms": statistics.median(took) * 1000, "signup_p95_ms": took[int(len(took) * 0.95)] * 1000,
+            "signup_cpu_ms": cpu / count * 1000, "signups": count}
+
+
+def burst(port, slug, count, server_pid) -> dict:
+    """`count` visitors with the page open post their sign-ups at once; sign-ups per second."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.seminars.gunicorn_server import Visitor
+    visitors = [Visitor(port) for _ in range(count)]
+    for visitor in visitors:
+        assert visitor.request("GET", f"/s/{slug}")[0] == 200
+    barrier = threading.Barrier(count + 1)
+
+    def post(n):
+        barrier.wait()
+        _sign_up(visitors[n], slug, 100_000 + n)
+        return time.perf_counter()
+
+    with ThreadPoolExecutor(count) as pool:
+        done = [pool.submit(post, n) for n in range(count)]
+        cpu = _cpu_seconds(server_pid)
+        barrier.wait()
+        t0 = time.perf_counter()
+        last = max(f.result() for f in done)
+    cpu = _cpu_seconds(server_pid) - cpu
+    return {"burst_seconds": last - t0, "burst_per_s": count / (last - t0), "burst_signups": count,
+            "burst_cpu_ms": cpu / count * 1000}
 
 
 def main():
@@ -166,6 +284,9 @@ def main():
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--client-procs", type=int, default=2)
+    parser.add_argument("--signups", type=int, default=100, help="serial whole sign-ups")
+    parser.add_argument("--burst", type=int, default=300, help=f"concurrent sign-ups for {BURST_SEATS} seats")
+    parser.add_argument("--json", help="write the figures to this file as one flat JSON object")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="grove-bench-"))
@@ -185,38 +306,67 @@ def main():
     else:
         database_url = f"sqlite:///{tmp / 'bench.db'}"
 
+    # The limits stay on (each request is counted in the shared store) but are set above what the
+    # clients, all on 127.0.0.1, send.
     os.environ.update({"DATABASE_URL": database_url, "GROVE_INSTANCE_PATH": str(tmp),
-                       "SECRET_KEY": secrets.token_hex(16), "RATELIMIT_PUBLIC": "10000000 per minute"})
+                       "SECRET_KEY": secrets.token_hex(16), "RATELIMIT_PUBLIC": "10000000 per minute",
+                       "RATELIMIT_SIGNUP_IP": "10000000 per minute", "RATELIMIT_SIGNUP_EMAIL": "100 per minute"})
+    os.environ.pop("MAIL_SERVER", None)
     try:
-        slug, queries = seed(database_url)
+        seeded = seed(database_url)
         port = _free_port()
         env = {**os.environ, "GROVE_BENCH_SERVE": "1"}
         server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-w", str(args.workers),
                                    "-b", f"127.0.0.1:{port}", "--log-level", "warning", "--backlog", "2048",
-                                   "benchmarks.bench_signup:application"], cwd=ROOT, env=env)
+                                   "--timeout", "120", "benchmarks.bench_signup:application"], cwd=ROOT, env=env)
         try:
-            _wait(port, f"/s/{slug}")
-            measure(port, f"/s/{slug}", 1, args.clients, args.client_procs)  # warm every worker
-            page = measure(port, f"/s/{slug}", args.seconds, args.clients, args.client_procs)
-            bare = measure(port, "/bare/", args.seconds, args.clients, args.client_procs)
+            page_path = f"/s/{seeded['page']}"
+            _wait(port, page_path)
+            measure(port, page_path, 1, args.clients, args.client_procs, server.pid)  # warm every worker
+            measure(port, "/bare/", 1, args.clients, args.client_procs, server.pid)
+            page = measure(port, page_path, args.seconds, args.clients, args.client_procs, server.pid)
+            bare = measure(port, "/bare/", args.seconds, args.clients, args.client_procs, server.pid)
+            serial = serial_signups(port, seeded["serial"], args.signups, server.pid)
+            burst_figures = burst(port, seeded["burst"], args.burst, server.pid)
         finally:
             server.terminate()
             try:
                 server.wait(30)
             except subprocess.TimeoutExpired:
                 server.kill()
+        burst_figures.update(burst_outcome(database_url, seeded["burst_id"]))
     finally:
         if drop:
             drop()
     backend = "PostgreSQL" if args.postgres else "SQLite"
+    figures = {"backend": backend, "workers": args.workers, "cpus": os.cpu_count(),
+               "bare_rate": bare["rps"], "page_rate": page["rps"], "ratio": page["rps"] / bare["rps"],
+               "page_cpu_ms": page["cpu_ms"], "bare_cpu_ms": bare["cpu_ms"],
+               "page_median_ms": page["median_ms"], "page_p95_ms": page["p95_ms"],
+               "bare_median_ms": bare["median_ms"], "bare_p95_ms": bare["p95_ms"],
+               "page_errors": page["errors"], "bare_errors": bare["errors"], "page_queries": seeded["queries"],
+               **serial, **burst_figures, "burst_capacity": BURST_SEATS}
     print(f"{backend}, gunicorn {args.workers} sync workers, {args.clients} clients in {args.client_procs} processes, "
           f"{args.seconds:g} s each, {os.cpu_count()} CPUs")
     print(f"  GET /s/<slug>  {page['rps']:8.1f} req/s  median {page['median_ms']:6.1f} ms  p95 {page['p95_ms']:6.1f} ms"
-          f"  errors {page['errors']}  SQL queries {queries}")
+          f"  server CPU {page['cpu_ms']:5.2f} ms/req  errors {page['errors']}  SQL queries {seeded['queries']}")
     print(f"  GET /bare/     {bare['rps']:8.1f} req/s  median {bare['median_ms']:6.1f} ms  p95 {bare['p95_ms']:6.1f} ms"
-          f"  errors {bare['errors']}")
-    print(f"  sign-up page / bare route: {page['rps'] / bare['rps']:.2f}")
-    if queries > 3 or page["errors"] or bare["errors"]:
+          f"  server CPU {bare['cpu_ms']:5.2f} ms/req  errors {bare['errors']}")
+    print(f"  sign-up page / bare route: {figures['ratio']:.2f} of the rate, "
+          f"{page['cpu_ms'] / bare['cpu_ms']:.1f}x the server CPU")
+    print(f"  whole sign-up (page, POST, registration page), {serial['signups']} one after the other: "
+          f"median {serial['signup_median_ms']:.1f} ms  p95 {serial['signup_p95_ms']:.1f} ms  "
+          f"server CPU {serial['signup_cpu_ms']:.2f} ms")
+    print(f"  {args.burst} sign-ups at once for {BURST_SEATS} seats: {burst_figures['burst_seconds']:.2f} s, "
+          f"{burst_figures['burst_per_s']:.0f} sign-ups/s, server CPU {burst_figures['burst_cpu_ms']:.2f} ms each; "
+          f"{burst_figures['burst_confirmed']} confirmed, {burst_figures['burst_waiting']} waiting"
+          f"{' in order' if burst_figures['burst_in_order'] else ' OUT OF ORDER'}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=1) + "\n")
+    failed = (seeded["queries"] > 3 or page["errors"] or bare["errors"]
+              or burst_figures["burst_confirmed"] != BURST_SEATS
+              or burst_figures["burst_waiting"] != args.burst - BURST_SEATS or not burst_figures["burst_in_order"])
+    if failed:
         sys.exit(1)
 
 

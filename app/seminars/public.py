@@ -1,6 +1,8 @@
 """The public side: sign-up pages at /s/<slug>, the attendee's private registration page. No login."""
 import io
+import re
 import secrets
+from dataclasses import dataclass
 from functools import lru_cache
 
 import segno
@@ -77,18 +79,29 @@ def _page(seminar, seat_info, form, status=200, *, failed: bool = False):
     return render("public/signup.html", "public/_signup_form.html", status=status, **context)
 
 
-# The empty sign-up page is the same for every visitor but for their CSRF token: it is rendered
-# once per snapshot of its seminar (any change staff make is a new snapshot), seats left, language
-# and address, cut where the token goes, and each answer joins the parts with the visitor's own
-# token. Rendering the page was most of its cost (see benchmarks/bench_signup.py).
-_TOKEN_SLOT = "csrf-slot-" + secrets.token_hex(16)
+# The empty sign-up page is the same for every visitor but for their CSRF token and the number of
+# seats left: it is rendered once per snapshot of its seminar (any change staff make is a new
+# snapshot), sign-up state, language and address, with a slot for each of the two, and each answer
+# fills the slots. Rendering the page was most of its cost (see benchmarks/bench_signup.py).
+_TOKEN_SLOT = "slot-csrf-" + secrets.token_hex(16)
+_FREE_SLOT = "slot-free-" + secrets.token_hex(16)
+_SLOTS = re.compile(f"({_TOKEN_SLOT}|{_FREE_SLOT})")
 
 
-def _page_parts(template: str, seminar, seat_info, state: str, locale: str, address: tuple) -> tuple[str, ...]:
-    """The page rendered with a placeholder token, cut at it (`locale` and `address` key the cache)."""
-    html = render_template(template, seminar=seminar, form=signup_form(seminar.questions), seats=seat_info,
-                           state=state, question_field=question_field_name, csrf_token=lambda: _TOKEN_SLOT)
-    return tuple(html.split(_TOKEN_SLOT))
+@dataclass(frozen=True)
+class _SeatsSlot:
+    """What the page reads of the seats, the number left being a slot."""
+
+    capacity: int
+    free: str = _FREE_SLOT
+
+
+def _page_parts(template: str, seminar, state: str, locale: str, address: tuple) -> tuple[str, ...]:
+    """The page rendered with slots, cut around them (`locale` and `address` key the cache)."""
+    html = render_template(template, seminar=seminar, form=signup_form(seminar.questions),
+                           seats=_SeatsSlot(seminar.capacity), state=state, question_field=question_field_name,
+                           csrf_token=lambda: _TOKEN_SLOT)
+    return tuple(_SLOTS.split(html))
 
 
 @public_bp.record_once
@@ -106,9 +119,10 @@ def signup(slug: str):
         return _page(seminar, seat_info, signup_form(seminar.questions))
     template = "public/_signup_form.html" if wants_fragment() else "public/signup.html"
     parts = current_app.extensions["public.pages"](
-        template, seminar, seat_info, services.signup_state(seminar, seat_info), str(get_locale()),
+        template, seminar, services.signup_state(seminar, seat_info), str(get_locale()),
         (request.script_root, request.full_path))
-    response = make_response(generate_csrf().join(parts))
+    slots = {_TOKEN_SLOT: generate_csrf(), _FREE_SLOT: str(seat_info.free)}
+    response = make_response("".join(slots.get(part, part) for part in parts))
     response.headers["Vary"] = "HX-Request, HX-Target"  # as app.htmx.render answers
     return response
 

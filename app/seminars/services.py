@@ -12,15 +12,19 @@ import secrets
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 
 import icalendar
+import sqlalchemy as sa
 from babel.dates import format_date, format_datetime
 from flask import current_app, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, case, func, or_, select, update
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.sql.functions import FunctionElement
 
 from app.associations.models import Association
 from app.auth.models import Region
@@ -130,41 +134,64 @@ class PublicSeminar:
     questions: tuple[PublicQuestion, ...]
 
 
-def _seats_where(*conditions):
+class _json_rows(FunctionElement):
+    """An aggregate of a subquery's rows as one JSON array of arrays (`[[a, b], [a, b]]`, NULL for none).
+
+    SQLite and PostgreSQL name the two functions differently; the rows come in no set order, so
+    each carries what it is sorted by.
+    """
+
+    type = sa.JSON()
+    inherit_cache = True
+
+
+@compiles(_json_rows, "sqlite")
+def _json_rows_sqlite(element, compiler, **kw):
+    return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
+
+
+@compiles(_json_rows, "postgresql")
+def _json_rows_postgresql(element, compiler, **kw):
+    return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))"
+
+
+def _count_where(*conditions):
     return select(func.count()).where(Registration.seminar_id == Seminar.id, *conditions).scalar_subquery()
 
 
-# Core statements built once (SQLAlchemy caches their compiled form): the ORM's identity map and
-# loaders cost more than the page's database work, and the public page is the busiest one.
+# One Core statement built once (SQLAlchemy caches its compiled form): the seminar, its clock and
+# host, seats taken and people waiting, its speakers and questions. The ORM's loaders cost more
+# than the database's work here, and the public page is the busiest page. Seat holders are
+# compared one by one: `IN` of a list is expanded again at every execution.
 _PUBLIC_SEMINAR = (
     select(Seminar.id, Seminar.slug, Seminar.title, Seminar.abstract, Seminar.venue, Seminar.address,
            Seminar.starts_at, Seminar.ends_at, Seminar.capacity, Seminar.waitlist_enabled,
            Seminar.signup_opens_at, Seminar.signup_closes_at, Seminar.status, Region.timezone,
            Association.name.label("association"),
-           _seats_where(Registration.status.in_(SEAT_HOLDERS)).label("taken"),
-           _seats_where(Registration.status == RegistrationStatus.WAITLISTED).label("waiting"))
+           _count_where(or_(*(Registration.status == s for s in SEAT_HOLDERS))).label("taken"),
+           _count_where(Registration.status == RegistrationStatus.WAITLISTED).label("waiting"),
+           select(_json_rows(Speaker.position, Speaker.id, Expert.name, Expert.title, Speaker.talk_title))
+           .join(Expert, Expert.id == Speaker.expert_id).where(Speaker.seminar_id == Seminar.id)
+           .scalar_subquery().label("speakers"),
+           select(_json_rows(Question.position, Question.id, Question.label, Question.kind, Question.choices,
+                             Question.required))
+           .where(Question.seminar_id == Seminar.id).scalar_subquery().label("questions"))
     .join(Region, Region.id == Seminar.region_id).outerjoin(Association, Association.id == Seminar.association_id)
     .where(Seminar.slug == bindparam("slug")))
-_PUBLIC_SPEAKERS = (
-    select(Expert.name, Expert.title, Speaker.talk_title).join(Expert, Expert.id == Speaker.expert_id)
-    .where(Speaker.seminar_id == bindparam("seminar_id")).order_by(Speaker.position, Speaker.id))
-_PUBLIC_QUESTIONS = (
-    select(Question.id, Question.label, Question.kind, Question.choices, Question.required)
-    .where(Question.seminar_id == bindparam("seminar_id")).order_by(Question.position, Question.id))
 
 
 def public_seminar(slug: str) -> tuple[PublicSeminar, Seats] | None:
-    """The seminar behind a public page and its seats right now, in three small queries; None if
-    there is no such seminar (a draft is returned: the caller decides)."""
+    """The seminar behind a public page and its seats right now, in one query; None if there is no
+    such seminar (a draft is returned: the caller decides)."""
     if len(slug) > Seminar.slug.type.length:
         return None
-    conn = db.session.connection()
-    row = conn.execute(_PUBLIC_SEMINAR, {"slug": slug}).one_or_none()
+    row = db.session.connection().execute(_PUBLIC_SEMINAR, {"slug": slug}).one_or_none()
     if row is None:
         return None
     speakers = tuple(PublicSpeaker(name or "", title or "", talk or "")
-                     for name, title, talk in conn.execute(_PUBLIC_SPEAKERS, {"seminar_id": row.id}))
-    questions = tuple(PublicQuestion(*q) for q in conn.execute(_PUBLIC_QUESTIONS, {"seminar_id": row.id}))
+                     for _position, _id, name, title, talk in sorted(row.speakers or ()))
+    questions = tuple(PublicQuestion(ident, label, QuestionKind(kind), choices or "", bool(required))
+                      for _position, ident, label, kind, choices, required in sorted(row.questions or ()))
     seminar = PublicSeminar(
         id=row.id, slug=row.slug, title=row.title, abstract=row.abstract or "", venue=row.venue or "",
         address=row.address or "", starts_at=row.starts_at, ends_at=row.ends_at, capacity=row.capacity,
@@ -282,9 +309,20 @@ def ics_for(seminar: Seminar, registration: Registration | None = None) -> str:
         description = f"{description}\n\n{link}".strip()
     event.add("description", ics_text(description, multiline=True))
     event.add("url", url_for("public.signup", slug=seminar.slug, _external=True))
+    cal.add_component(_vtimezone(tz.key, seminar.starts_at.year, seminar.ends_at.year))
     cal.add_component(event)
-    cal.add_missing_timezones()
     return cal.to_ical().decode()
+
+
+@lru_cache(maxsize=64)
+def _vtimezone(tzid: str, first_year: int, last_year: int) -> icalendar.Timezone:
+    """The zone's VTIMEZONE over the years the seminar spans, worked out once.
+
+    icalendar's own default walks every day from 1970 to 2038 for each file (tens of milliseconds,
+    most of a sign-up's time when every confirmation mail carried a new one); the calendar needs
+    only the rules in force when the seminar takes place.
+    """
+    return icalendar.Timezone.from_tzid(tzid, first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1))
 
 
 # ---- sign-up, cancellation, promotion -------------------------------------------------------

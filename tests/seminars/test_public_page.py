@@ -1,0 +1,177 @@
+"""The public sign-up page as it is served from its rendered parts: live seats, each visitor's own
+CSRF token, staff changes at once, the reader's language, rate limits, headers, one query."""
+import re
+
+import pytest
+from flask import g
+
+from app import create_app
+from app.config import TestConfig
+from app.experts.models import Expert, Organisation
+from app.extensions import db, limiter
+from app.seminars import public, services
+from app.seminars.forms import signup_form
+from app.seminars.models import Question, QuestionKind, RegistrationStatus, Speaker
+from tests.conftest import GroveClient
+from tests.seminars.conftest import person
+
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def visitor(app):
+    """A browser of its own that sends only the token the page gave it."""
+    app.test_client_class = GroveClient
+    return app.test_client()
+
+
+def seats_line(html: str) -> str:
+    return re.search(r'<p class="seats[^"]*" id="seats">\s*(.*?)\s*</p>', html, re.S).group(1)
+
+
+def test_seats_left_are_live_after_each_sign_up(client, make_seminar):
+    seminar = make_seminar(capacity=3)
+    slug = seminar.slug
+    assert seats_line(client.get(f"/s/{slug}").get_data(as_text=True)) == "3 of 3 seats left"
+    assert client.post(f"/s/{slug}", data=person(1)).status_code == 303
+    assert seats_line(client.get(f"/s/{slug}").get_data(as_text=True)) == "2 of 3 seats left"
+    assert client.post(f"/s/{slug}", data=person(2)).status_code == 303
+    assert seats_line(client.get(f"/s/{slug}").get_data(as_text=True)) == "1 of 3 seats left"
+    assert client.post(f"/s/{slug}", data=person(3)).status_code == 303
+    html = client.get(f"/s/{slug}").get_data(as_text=True)
+    assert "All seats are taken" in seats_line(html) and "Join the waiting list" in html
+
+
+def test_seats_taken_by_staff_show_at_once(client, make_seminar, make_registration):
+    seminar = make_seminar(capacity=4)
+    slug = seminar.slug
+    client.get(f"/s/{slug}")
+    make_registration(seminar)
+    make_registration(seminar, status=RegistrationStatus.CANCELLED)
+    assert seats_line(client.get(f"/s/{slug}").get_data(as_text=True)) == "3 of 4 seats left"
+
+
+def test_a_staff_change_to_the_seminar_shows_at_once(client, make_seminar):
+    seminar = make_seminar(title="注塑机节能讲座", capacity=10)
+    slug = seminar.slug
+    assert "注塑机节能讲座" in client.get(f"/s/{slug}").get_data(as_text=True)
+    seminar.title = "注塑机节能与自动化讲座"
+    seminar.capacity = 12
+    expert = Expert(region=seminar.region, name="王工", organisation=Organisation.RND, title="高级工程师")
+    db.session.add(Speaker(seminar_id=seminar.id, expert=expert, talk_title="伺服改造"))
+    db.session.add(Question(seminar=seminar, label="贵司注塑机台数？", kind=QuestionKind.TEXT, required=True))
+    db.session.commit()
+    html = client.get(f"/s/{slug}").get_data(as_text=True)
+    assert "注塑机节能与自动化讲座" in html and "12 of 12 seats left" in html
+    assert "王工" in html and "伺服改造" in html and "贵司注塑机台数？" in html
+    expert.name = "王建国"
+    db.session.commit()
+    assert "王建国" in client.get(f"/s/{slug}").get_data(as_text=True)
+
+
+def test_each_visitor_gets_a_token_of_their_own_that_the_post_accepts(app, make_seminar):
+    seminar = make_seminar()
+    slug = seminar.slug
+    one, two = visitor(app), visitor(app)
+    first, second = one.get(f"/s/{slug}"), two.get(f"/s/{slug}")
+    tokens = [TOKEN.findall(r.get_data(as_text=True)) for r in (first, second)]
+    # The token sits in the form, the language switch and htmx's headers: one per visitor.
+    assert len(set(tokens[0])) == 1 and len(tokens[0]) >= 2 and f'"X-CSRFToken": "{tokens[0][0]}"' in \
+        first.get_data(as_text=True)
+    assert tokens[0][0] != tokens[1][0]
+    assert "Set-Cookie" in first.headers  # the session that holds the token
+    # Each token works with its own session only.
+    assert two.post(f"/s/{slug}", data={**person(1), "csrf_token": tokens[0][0]}, csrf=False).status_code == 400
+    assert one.post(f"/s/{slug}", data={**person(1), "csrf_token": tokens[0][0]}, csrf=False).status_code == 303
+
+
+@pytest.mark.parametrize("token", [None, "", "forged.token.value"])
+def test_a_sign_up_without_a_valid_token_is_refused_and_changes_nothing(app, make_seminar, token):
+    seminar = make_seminar(capacity=5)
+    slug = seminar.slug
+    browser = visitor(app)
+    browser.get(f"/s/{slug}")
+    data = person(1) if token is None else {**person(1), "csrf_token": token}
+    assert browser.post(f"/s/{slug}", data=data, csrf=False).status_code == 400
+    db.session.expire_all()
+    assert services.seats(seminar).taken == 0
+
+
+def test_the_served_page_is_the_page_rendered_for_the_visitor(app, make_seminar, make_registration):
+    """The parts joined with the token and the seats are exactly what rendering the page gives."""
+    seminar = make_seminar(capacity=5)
+    db.session.add(Question(seminar=seminar, label="关注方向", kind=QuestionKind.CHOICE, choices="节能\n自动化"))
+    db.session.commit()
+    make_registration(seminar)
+    slug = seminar.slug
+    for language in ("zh-CN", "en"):
+        with app.test_request_context(f"/s/{slug}?from=wechat", headers={"Accept-Language": language}):
+            g.pop("_flask_babel", None)
+            served = public.signup(slug).get_data(as_text=True)
+            snapshot, seats = services.public_seminar(slug)
+            rendered = public._page(snapshot, seats, signup_form(snapshot.questions)).get_data(as_text=True)
+        assert served == rendered
+
+
+def test_the_page_follows_the_readers_language_whatever_was_served_before(client, make_seminar):
+    slug = make_seminar(capacity=5).slug
+    for _ in range(2):
+        zh = client.get(f"/s/{slug}", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).get_data(as_text=True)
+        assert '<html lang="zh-Hans">' in zh and "报名" in zh and "Sign up" not in zh
+        en = client.get(f"/s/{slug}", headers={"Accept-Language": "en-US"}).get_data(as_text=True)
+        assert '<html lang="en">' in en and "Sign up" in en
+
+
+def test_the_page_keeps_its_security_headers(client, make_seminar):
+    response = client.get(f"/s/{make_seminar().slug}")
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["Vary"].startswith("HX-Request")
+
+
+def test_the_page_is_one_query(client, make_seminar, make_registration, queries):
+    seminar = make_seminar(capacity=5)
+    expert = Expert(region=seminar.region, name="王工", organisation=Organisation.RND)
+    db.session.add(Speaker(seminar_id=seminar.id, expert=expert, talk_title="伺服改造"))
+    db.session.add(Question(seminar=seminar, label="贵司注塑机台数？", kind=QuestionKind.TEXT))
+    db.session.commit()
+    make_registration(seminar)
+    slug = seminar.slug
+    for _ in range(2):  # rendered, then served from its parts
+        with queries() as q:
+            assert client.get(f"/s/{slug}").status_code == 200
+        assert len(q) == 1, q
+
+
+def test_an_htmx_swap_gets_the_form_alone(client, make_seminar):
+    slug = make_seminar().slug
+    client.get(f"/s/{slug}")
+    fragment = client.get(f"/s/{slug}", headers={"HX-Request": "true", "HX-Target": "signup"})
+    html = fragment.get_data(as_text=True)
+    assert html.lstrip().startswith("<section") and "<html" not in html and TOKEN.search(html)
+
+
+@pytest.fixture
+def public_limited(_migrated_app, app):
+    """A second app on the same database with the rate limits on (the suite's app has them off)."""
+    class Limited(TestConfig):
+        SQLALCHEMY_DATABASE_URI = _migrated_app.config["SQLALCHEMY_DATABASE_URI"]
+        RATELIMIT_ENABLED = True
+        RATELIMIT_PUBLIC = "3 per minute"
+
+    limited = create_app(Limited)
+    limited.test_client_class = GroveClient
+    try:
+        with limited.app_context():
+            yield limited.test_client()
+            db.session.remove()
+    finally:
+        limiter.reset()
+        limiter.enabled = False  # the limiter is one object shared by every app in this process
+
+
+def test_the_page_is_rate_limited(public_limited, make_seminar):
+    slug = make_seminar().slug
+    answers = [public_limited.get(f"/s/{slug}", headers={"Accept-Language": "zh-CN"}) for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert "请求过于频繁" in answers[-1].get_data(as_text=True)  # in the reader's language
