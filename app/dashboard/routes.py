@@ -28,6 +28,10 @@ def local_day(moment, region=None):
 @login_required
 def home():
     """Home: what needs the signed-in person today, by role."""
+    return _home_page(DecisionForm())
+
+
+def _home_page(form: DecisionForm, status: int = 200, **extra):
     regions = regions_for(current_user)
     if current_user.role == Role.EXPERT:
         context = homes.expert_home(current_user, regions)
@@ -37,9 +41,9 @@ def home():
         context = homes.manager_home(regions)
     if "due" in context:
         context["marks"] = care_marks(context["due"].rows, regions)
-    return render("dashboard/home.html", regions=regions, region_ids=[r.id for r in regions],
+    return render("dashboard/home.html", status=status, regions=regions, region_ids=[r.id for r in regions],
                   region_names={r.id: r.display_name for r in regions}, now=grove_time.now_utc(),
-                  level_labels=LEVEL_LABELS, form=DecisionForm(), **context)
+                  level_labels=LEVEL_LABELS, form=form, **context, **extra)
 
 
 @bp.get("/home/push")
@@ -64,7 +68,11 @@ def approve(escalation_id: int):
         abort(403)
     form = DecisionForm()
     if not form.validate_on_submit():
-        abort(400)
+        # The row shows its note with the message at it; nothing is decided.
+        if wants_fragment():
+            return render("dashboard/home.html", "dashboard/_home_escalation.html", status=422,
+                          escalation=escalation, level_labels=LEVEL_LABELS, form=form, note_for=escalation.id)
+        return _home_page(form, status=422, note_for=escalation.id)
     status = 200
     if escalation.can("approve"):
         visits.decide_escalation(escalation, approve=True, by=current_user, note=form.note.data or "")

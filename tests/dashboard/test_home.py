@@ -302,6 +302,36 @@ def test_approving_from_the_home_page_with_htmx_swaps_the_row(client, worlds):
     assert "already decided" in client.get("/").get_data(as_text=True)
 
 
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
+def test_an_over_long_note_is_refused_at_the_field_in_the_users_language(client, worlds, htmx):
+    manager, wz, _wx = worlds
+    manager.locale = "zh_Hans_CN"
+    db.session.commit()
+    sign_in(client, manager)
+    escalation = wz["escalation"]
+    note = "请安排总部专家同去。" * 51  # 510 characters; a note keeps 500
+    url = f"/home/escalations/{escalation.id}/approve"
+    if htmx:
+        response = client.htmx("post", url, target=f"escalation-{escalation.id}", data={"note": note})
+    else:
+        response = client.post(url, data={"note": note})
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    row = body if htmx else re.search(rf'<li id="escalation-{escalation.id}".*?</li>', body, re.S).group(0)
+    if htmx:
+        assert "<html" not in body and body.lstrip().startswith(f'<li id="escalation-{escalation.id}"')
+    else:
+        assert body.lstrip().lower().startswith("<!doctype html") and 'class="site-header' in body
+    assert "字段长度不能超过 500 个字符" in row and 'aria-invalid="true"' in row
+    assert f'value="{note}"' in row and 'id="note-error"' in row and "approve-escalation" in row
+    # The other rows of the page show no note field.
+    assert body.count('name="note"') == 1
+    db.session.expire_all()
+    escalation = db.session.get(Escalation, escalation.id)
+    assert escalation.status == EscalationStatus.PENDING and escalation.decided_at is None
+    assert not escalation.note
+
+
 def test_a_scheduled_escalation_leaves_the_home_page(client, worlds):
     manager, wz, _wx = worlds
     escalation = wz["escalation"]
