@@ -387,3 +387,17 @@ def test_markets_sorted_and_quarters_parsed(world):
     assert Quarter(2026, 1).previous == Quarter(2025, 4) and Quarter(2025, 4).next == Quarter(2026, 1)
     assert services.parse_mode("<script>") is Mode.STRICT and services.parse_step("NaN") is None
     assert {m.name for m in services.market_choices([world.wenzhou])} == {"眼镜", "制笔"}
+
+
+@pytest.mark.parametrize("locale,strict,any_stage", [
+    ("en", "No company at any step yet. Strict counting starts with the members of an association we joined.",
+     "No company at any step yet."),
+    ("zh_Hans_CN", "还没有公司到达任何一步。严格计数从我们已加入的协会的会员企业算起。", "还没有公司到达任何一步。"),
+])
+def test_an_empty_markets_note_reads_as_its_language_writes(client, login_as, make_market, locale, strict, any_stage):
+    login_as("manager", region="Wenzhou", locale=locale)
+    make_market("眼镜")
+    for mode, note in (("strict", strict), ("any", any_stage)):
+        body = client.get(f"/funnel?mode={mode}").get_data(as_text=True)
+        shown = re.search(r'<p class="funnel-empty muted">([^<]*)</p>', body).group(1)
+        assert shown == note  # in Chinese the two sentences meet without a space
