@@ -56,32 +56,50 @@ def overdue(regions) -> sa.ColumnElement[bool]:
     return or_(*(and_(Company.region_id.in_(ids), AccountCare.due_on < day) for day, ids in by_day.items()))
 
 
-def search_companies(*, q: str = "", market_id=None, stage=None, tier=None, owner_id=None,
-                     sort: str = "name", due: bool = False, regions=()):
-    """The select behind the companies list: live search over names, city, products and contacts.
-
-    `due` keeps the accounts with attention due (today as the `regions` count it). Each company
-    comes with its care row, if it has one, from the same query. With `q`, the matching companies'
-    ids are read here, in one query (see `_matching`).
-    """
-    # Users appear by name only: `lazyload(User.regions)` skips the regions User loads eagerly.
-    stmt = (select(Company).outerjoin(AccountCare, AccountCare.company_id == Company.id)
-            .options(joinedload(Company.owner).lazyload(User.regions), selectinload(Company.markets),
-                     contains_eager(Company.care)))
+def company_conditions(*, q: str = "", market_id=None, stage=None, tier=None, owner_id=None, due: bool = False,
+                       regions=()) -> list:
+    """The companies list's filters as WHERE conditions: live search over names, city, products and
+    contacts (the matching companies' ids are read here, in one query: see `_matching`), and `due`,
+    the accounts with attention due (today as the `regions` count it; it reads the care row)."""
+    conditions = []
     if q := q.strip():
-        stmt = stmt.where(_matching(q))
+        conditions.append(_matching(q))
     if market_id:
-        stmt = stmt.where(exists().where(company_markets.c.company_id == Company.id,
+        conditions.append(exists().where(company_markets.c.company_id == Company.id,
                                          company_markets.c.market_id == market_id))
     if stage:
-        stmt = stmt.where(Company.stage == stage)
+        conditions.append(Company.stage == stage)
     if tier:
-        stmt = stmt.where(Company.tier == tier)
+        conditions.append(Company.tier == tier)
     if owner_id:
-        stmt = stmt.where(Company.owner_id == owner_id)
+        conditions.append(Company.owner_id == owner_id)
     if due:
-        stmt = stmt.where(overdue(regions))
-    return stmt.order_by(SORTS.get(sort, SORTS["name"]), Company.id)
+        conditions.append(overdue(regions))
+    return conditions
+
+
+def companies_select(conditions: list, sort: str = "name"):
+    """The select behind the companies list, each company with its care row (if any) from the same query."""
+    # Users appear by name only: `lazyload(User.regions)` skips the regions User loads eagerly.
+    return (select(Company).outerjoin(AccountCare, AccountCare.company_id == Company.id)
+            .options(joinedload(Company.owner).lazyload(User.regions), selectinload(Company.markets),
+                     contains_eager(Company.care))
+            .where(*conditions).order_by(SORTS.get(sort, SORTS["name"]), Company.id))
+
+
+def count_companies(conditions: list, *, due: bool = False) -> int:
+    """How many companies the list finds: counted on the companies alone (joined to their care rows
+    only when `due` filters on them, which only a company with a care row passes), not around the
+    list's select with its outer join."""
+    stmt = select(func.count(Company.id))
+    if due:
+        stmt = stmt.join(AccountCare, AccountCare.company_id == Company.id)
+    return db.session.scalar(stmt.where(*conditions))
+
+
+def search_companies(*, sort: str = "name", **filters):
+    """The companies list's select for these filters (see `company_conditions`), in this order."""
+    return companies_select(company_conditions(**filters), sort)
 
 
 # A search that finds more companies than this is matched inside the list's own queries.
@@ -126,19 +144,23 @@ def company_for_page(company_id: int) -> Company:
 
 def key_contacts(company_ids, *, all_regions: bool = False) -> dict[int, sa.Row]:
     """{company id: (name, title, phone)} of each company's first contact by name who has a role, else
-    its first contact: who a printed schedule names. One light query, no contacts or role rows loaded.
+    its first contact: who a printed schedule names. Two light queries, no contacts or role rows
+    loaded (PostgreSQL hashed every role row of the database for an EXISTS in one query).
 
     `all_regions` for companies the caller read outside the user's regions, as they may (a head-office
     expert's own bookings)."""
-    has_role = exists().where(ContactRoleTag.contact_id == Contact.id)
-    rows = db.session.execute(
-        select(Contact.company_id, Contact.name, Contact.title, Contact.phone)
+    contacts = list(db.session.execute(
+        select(Contact.id, Contact.company_id, Contact.name, Contact.title, Contact.phone)
         .where(Contact.company_id.in_(set(company_ids)))
-        .order_by(Contact.company_id, case((has_role, 0), else_=1), Contact.name_sort, Contact.id)
-        .execution_options(all_regions=all_regions))
+        .order_by(Contact.company_id, Contact.name_sort, Contact.id)
+        .execution_options(all_regions=all_regions)))
+    with_role = set(db.session.scalars(select(ContactRoleTag.contact_id).distinct().where(
+        ContactRoleTag.contact_id.in_([c.id for c in contacts]))))
     first: dict[int, sa.Row] = {}
-    for row in rows:
-        first.setdefault(row.company_id, row)
+    for contact in contacts:
+        chosen = first.get(contact.company_id)
+        if chosen is None or (contact.id in with_role and chosen.id not in with_role):
+            first[contact.company_id] = contact
     return first
 
 

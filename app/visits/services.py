@@ -19,7 +19,16 @@ from app.experts.models import Expert, ExpertTag
 from app.extensions import db
 from app.seminars.models import Seminar, SeminarStatus, Speaker
 from app.visits import notices
-from app.visits.conflicts import ALL, Conflict, Team, find_conflicts, overlapping, settings_for, week_bounds
+from app.visits.conflicts import (
+    ALL,
+    Conflict,
+    Team,
+    find_conflicts,
+    overlapping,
+    settings_for,
+    visit_overlapping,
+    week_bounds,
+)
 from app.visits.models import (
     ClosedBecause,
     ConflictOverride,
@@ -279,8 +288,7 @@ def week_data(monday: date, tz: ZoneInfo, *, region_id: int | None = None, perso
               with_contacts: bool = False, viewer: User | None = None) -> Week:
     """One week of a region or of one person, in a fixed number of queries."""
     start, end = week_bounds(monday, tz)
-    stmt = (select(Visit).where(overlapping(Visit.starts_at, Visit.ends_at, start, end, timedelta(0)),
-                                Visit.starts_at > start - Visit.LONGEST)
+    stmt = (select(Visit).where(visit_overlapping(start, end, timedelta(0)))
             # The week names a company only: its long text columns stay in the database.
             .options(*VISIT_OPTIONS, joinedload(Visit.company).load_only(
                 Company.name, Company.short_name, Company.region_id))
