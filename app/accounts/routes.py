@@ -79,8 +79,10 @@ def index():
     """Companies: live search, filters and pagination."""
     filters = _company_filters()
     regions = regions_for(current_user)
-    page = db.paginate(services.search_companies(**filters, regions=regions), page=page_number(),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False, count=True)
+    conditions = services.company_conditions(**{k: v for k, v in filters.items() if k != "sort"}, regions=regions)
+    page = db.paginate(services.companies_select(conditions, filters["sort"]), page=page_number(),
+                       per_page=current_app.config["PAGE_SIZE"], error_out=False, count=False)
+    page.total = services.count_companies(conditions, due=filters["due"])
     region_ids = [r.id for r in regions]
     return render("accounts/index.html", "accounts/_results.html", page=page, filters=filters,
                   markets=Market.in_regions(region_ids), owners=users_in(region_ids),
