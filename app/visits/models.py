@@ -94,6 +94,8 @@ class Visit(HasLifecycle, db.Model):
         sa.CheckConstraint("level BETWEEN 1 AND 4", name="level_1_to_4"),
         sa.Index("ix_visits_region_starts", "region_id", "starts_at"),
         sa.Index("ix_visits_company_starts", "company_id", "starts_at"),
+        # A person's visits in every region near a moment (conflicts, the person's week).
+        sa.Index("ix_visits_starts", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
