@@ -42,7 +42,8 @@ PUBLIC_ENDPOINTS = {
     "auth.accept_invitation": "the invited person's first password, behind a signed single-use link",
     "visits.feed": "a calendar feed behind a secret, revocable token, for calendar apps that cannot log in",
 }
-PUBLIC_BLUEPRINTS = {"public": "seminar sign-up pages for attendees"}
+PUBLIC_BLUEPRINTS = {"public": "seminar sign-up pages for attendees",
+                     "api": "the read API: a bearer token, never a session (tests/api: 401s and the region scope)"}
 
 
 def build_world(region_name: str = OTHER_REGION) -> dict:
@@ -171,6 +172,10 @@ PLAIN_PARAMETERS = {
     "message_id": 1,
     # Machine models and spare parts are one catalogue for every region (stock is per region).
     "part_id": 1, "model_id": 1,
+    # API tokens are a person's own, not a region's (tests/api/test_tokens.py: another's is a 404).
+    "token_id": 1,
+    # The API's answer to a path it lacks (a JSON 404 or 405).
+    "rest": "nothing-here",
 }
 
 

@@ -106,6 +106,13 @@ def _authenticate():
     g.api_token = token
 
 
+@bp.after_request
+def _not_cached(response):
+    """What a token reads is its owner's: no shared cache keeps it."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.route("/", defaults={"rest": ""}, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
 @bp.route("/<path:rest>", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
 @csrf.exempt  # it reads and writes nothing: it only tells a client that a path or method does not exist

@@ -150,6 +150,7 @@ def test_an_unknown_path_is_a_json_404(world, api, token_for):
 def test_an_answer_sets_no_cookie(world, api, token_for):
     response = api.get("companies", token_for(world["Wenzhou"]["owner"]))
     assert response.status_code == 200 and "Set-Cookie" not in response.headers
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_a_signed_in_browser_without_a_token_is_refused(world, client, login_as):
