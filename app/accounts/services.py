@@ -5,7 +5,7 @@ from collections import defaultdict
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, exists, false, func, or_, select
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, load_only, selectinload
 
 from app.accounts.models import (
     AccountCare,
@@ -346,10 +346,13 @@ def screening_query(market: Market, weights: ScreeningWeights, *, q: str = "", a
 
 
 def targets_of(market: Market) -> list[Company]:
+    """The market's targets by name, for the screening board's chips: a name and an owner's name each
+    (a market at the size of a large region has hundreds, whose other columns the board never shows)."""
     return list(db.session.scalars(
         select(Company).join(company_markets).where(company_markets.c.market_id == market.id,
                                                     Company.stage == Stage.TARGET)
-        .options(joinedload(Company.owner)).order_by(Company.name_sort, Company.id)))
+        .options(load_only(Company.name, Company.owner_id), joinedload(Company.owner).lazyload(User.regions))
+        .order_by(Company.name_sort, Company.id)))
 
 
 def promote_to_target(market: Market, company: Company, owner_id: int, score: int) -> None:
