@@ -2,6 +2,7 @@
 import hashlib
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from babel.dates import format_skeleton
 from flask import Flask, current_app, request
@@ -42,19 +43,26 @@ def dayname(value) -> str:
     return format_skeleton("MMMEd", value, locale=get_locale()) if value else ""
 
 
-def nav_items() -> list[tuple[str, str, bool]]:
+class NavItem(NamedTuple):
+    endpoint: str
+    label: str
+    current: bool
+    more: bool  # listed under the header's "More" menu: used now and then, or an administrator's own
+
+
+def nav_items() -> list[NavItem]:
     """The areas that exist and that the user may open, with the one the page belongs to marked.
 
     Areas not built yet are not linked. The current area is the item of this very endpoint,
     else the first item of this blueprint (the outbox and the seminars share one); the home page
     (`/`) belongs to no area, though its blueprint (the dashboard) has the funnel's.
     """
-    items = [(n.endpoint, n.label) for n in current_app.extensions["grove.nav"]
+    items = [n for n in current_app.extensions["grove.nav"]
              if n.endpoint in current_app.view_functions and (not n.admin_only or current_user.is_admin)]
-    current = next((e for e, _ in items if e == request.endpoint), None)
+    current = next((n.endpoint for n in items if n.endpoint == request.endpoint), None)
     if current is None and getattr(request.url_rule, "rule", "/") != "/":
-        current = next((e for e, _ in items if e.split(".")[0] == request.blueprint), None)
-    return [(endpoint, label, endpoint == current) for endpoint, label in items]
+        current = next((n.endpoint for n in items if n.endpoint.split(".")[0] == request.blueprint), None)
+    return [NavItem(n.endpoint, n.label, n.endpoint == current, n.more or n.admin_only) for n in items]
 
 
 def version_static_urls(app: Flask) -> None:

@@ -9,6 +9,9 @@ class Nav:
     endpoint: str
     label: str
     admin_only: bool = False
+    # Used now and then: listed under the header's "More" menu (with an administrator's own areas),
+    # so the areas fit one line on a laptop.
+    more: bool = False
 
 
 class Domain:
