@@ -22,7 +22,9 @@ but not stopped). Then:
    --burst-seats confirmed and the rest waiting at positions 1, 2, 3 ... in the order they were
    registered.
 
-Also the number of SQL queries the page makes (at most 3). --json PATH writes the figures as one
+Also the number of SQL queries the page makes (at most 3). `--profile N` instead runs N requests
+for the page through the WSGI app in this process under cProfile (new visitors, production
+configuration) and prints where the time goes: the first thing to look at before changing it. --json PATH writes the figures as one
 flat dict (bare_rate, page_rate, ratio, page_cpu_ms, bare_cpu_ms, page_queries, signup_median_ms,
 signup_p95_ms, signup_cpu_ms, burst_per_s, burst_seconds, burst_confirmed, burst_waiting,
 burst_in_order, burst_capacity, ...). The exit status is 1 when a check fails.
@@ -146,6 +148,32 @@ def burst_outcome(database_url: str, seminar_id: int) -> dict:
     waiting = [position for status, position in rows if status == "waitlisted"]
     return {"burst_confirmed": sum(status == "confirmed" for status, _ in rows), "burst_waiting": len(waiting),
             "burst_in_order": waiting == list(range(1, len(waiting) + 1))}
+
+
+def profile(database_url: str, slug: str, count: int) -> None:
+    """The page's requests in this process under cProfile: the 30 costliest calls, cumulative."""
+    import cProfile
+    import pstats
+
+    from werkzeug.test import EnvironBuilder
+
+    application = application_factory()
+
+    def get():
+        environ = EnvironBuilder(path=f"/s/{slug}", headers={"Accept-Language": "zh-CN"}).get_environ()
+        body = application(environ, lambda status, headers, exc_info=None: None)
+        b"".join(body)
+        body.close()
+
+    for _ in range(50):
+        get()
+    cpu = time.process_time()
+    for _ in range(count):
+        get()
+    print(f"GET /s/<slug> in process: {(time.process_time() - cpu) / count * 1000:.2f} ms of CPU each")
+    profiler = cProfile.Profile()
+    profiler.runcall(lambda: [get() for _ in range(count)])
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -287,6 +315,7 @@ def main():
     parser.add_argument("--signups", type=int, default=100, help="serial whole sign-ups")
     parser.add_argument("--burst", type=int, default=300, help=f"concurrent sign-ups for {BURST_SEATS} seats")
     parser.add_argument("--json", help="write the figures to this file as one flat JSON object")
+    parser.add_argument("--profile", type=int, metavar="N", help="profile N page requests in this process instead")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="grove-bench-"))
@@ -314,6 +343,9 @@ def main():
     os.environ.pop("MAIL_SERVER", None)
     try:
         seeded = seed(database_url)
+        if args.profile:
+            profile(database_url, seeded["page"], args.profile)
+            return
         port = _free_port()
         env = {**os.environ, "GROVE_BENCH_SERVE": "1"}
         server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-w", str(args.workers),
