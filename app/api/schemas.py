@@ -228,7 +228,12 @@ class Filters(Schema):
     cursor = fields.String(validate=validate.Length(min=1, max=500))
 
 
-OWNER = fields.String(validate=validate.Regexp(r"^(me|[1-9][0-9]{0,9})$", error="Give a user id or 'me'."),
+def _me_or_id(value: str) -> None:
+    if value.isascii() and value.isdigit() and int(value) > MAX_ID:
+        raise ValidationError("No user has this id.")
+
+
+OWNER = fields.String(validate=[validate.Regexp(r"^(me|[1-9][0-9]{0,9})$", error="Give a user id or 'me'."), _me_or_id],
                       metadata={"description": "A user id, or `me` for the token's owner."})
 
 

@@ -106,7 +106,7 @@ def test_a_walk_stays_right_while_rows_are_inserted(world, api, token_for, make_
 @pytest.mark.parametrize("query,field", [
     ({"limit": "NaN"}, "limit"), ({"limit": "0"}, "limit"), ({"limit": "101"}, "limit"), ({"limit": "1.5"}, "limit"),
     ({"market": "NaN"}, "market"), ({"market": "99999999999"}, "market"), ({"stage": "nope"}, "stage"),
-    ({"owner": "you"}, "owner"), ({"due": "maybe"}, "due"), ({"colour": "red"}, "colour"),
+    ({"owner": "you"}, "owner"), ({"owner": "4904164900"}, "owner"), ({"due": "maybe"}, "due"), ({"colour": "red"}, "colour"),
     ({"cursor": "garbage"}, "cursor"), ({"cursor": "WyJjb250YWN0cyIsIDFd.xxxx"}, "cursor"),
 ])
 def test_bad_input_is_a_json_400_naming_the_parameter(world, api, token_for, query, field):
