@@ -60,7 +60,7 @@ class AuditEntry(db.Model):
 
 
 # name_sort: the pinyin key derived from a name (app/core/pinyin.py); the name's own change says it.
-_SKIP_COLUMNS = {"password_hash", "session_token", "ics_token", "cancel_token", "updated_at", "name_sort"}
+_SKIP_COLUMNS = {"password_hash", "session_token", "ics_token", "cancel_token", "token_hash", "updated_at", "name_sort"}
 
 
 def _folded_list(model, relationship: str) -> tuple[str, str] | None:

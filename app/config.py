@@ -91,6 +91,7 @@ class Config:
     RATELIMIT_SIGNUP_IP = os.environ.get("RATELIMIT_SIGNUP_IP", "20 per minute;200 per day")
     RATELIMIT_SIGNUP_EMAIL = os.environ.get("RATELIMIT_SIGNUP_EMAIL", "5 per hour")
     RATELIMIT_PUBLIC = os.environ.get("RATELIMIT_PUBLIC", "30 per minute")
+    RATELIMIT_API = os.environ.get("RATELIMIT_API", "120 per minute;5000 per hour")
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
     # Failed sign-ins per account, from any address; a fixed window, so the real user waits
     # at most its length however long someone else keeps guessing.
