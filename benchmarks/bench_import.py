@@ -14,7 +14,6 @@ import io
 import random
 import re
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -99,7 +98,6 @@ def main() -> None:
         WTF_CSRF_ENABLED = False
         RATELIMIT_ENABLED = False
         PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
-        IMPORT_FOLDER = tempfile.mkdtemp(prefix="grove-import-")
 
     app = create_app(BenchConfig)
     try:

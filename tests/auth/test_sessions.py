@@ -170,7 +170,7 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_database_secret_key_and_uploads_are_readable_by_the_owner_only(tmp_path, monkeypatch):
+def test_database_and_secret_key_are_readable_by_the_owner_only(tmp_path, monkeypatch):
     from app import config
     from app.extensions import db
 
@@ -187,12 +187,10 @@ def test_database_secret_key_and_uploads_are_readable_by_the_owner_only(tmp_path
             db.session.execute(db.text("CREATE TABLE t (x INTEGER)"))
             db.session.execute(db.text("INSERT INTO t VALUES (1)"))
             db.session.commit()
-            from app.imports.services import import_folder
-            folder = import_folder()
             db.engine.dispose()
     finally:
         os.umask(old_umask)
-    assert _mode(instance) == 0o700 and _mode(folder) == 0o700
+    assert _mode(instance) == 0o700
     for name in ("grove.db", "secret_key", "ratelimits.sqlite"):
         assert _mode(instance / name) == 0o600, name
     for wal in instance.glob("grove.db-*"):

@@ -39,7 +39,6 @@ def _directory(path):
 
 @pytest.fixture
 def setup(app, tmp_path, make_user, make_company):
-    app.config["IMPORT_FOLDER"] = str(tmp_path / "imports")
     manager = make_user("manager", "Wenzhou", name="陈经理", locale="zh_Hans_CN")
     make_user("rep", "Wenzhou", name="林业务")
     make_company("华信眼镜（温州）股份有限公司")  # already in Grove: the import matches it
@@ -48,8 +47,7 @@ def setup(app, tmp_path, make_user, make_company):
                               contact_name="周秘书", member_count=320)
     db.session.add_all([market, association])
     db.session.commit()
-    yield manager, market, association, _directory(tmp_path / "温州眼镜商会会员名录.xlsx")
-    app.config.pop("IMPORT_FOLDER", None)
+    return manager, market, association, _directory(tmp_path / "温州眼镜商会会员名录.xlsx")
 
 
 def test_import_screen_and_promote_three_targets(new_page, login, shot, setup):
