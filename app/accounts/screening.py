@@ -27,6 +27,13 @@ FILTER_ARGS = ("q", "association", "city", "no_competitor", "sort")
 # The factors of a score, in the order the weights form lists them, with its labels.
 FACTORS = (("size", _l("Size")), ("fit", _l("Product fit")), ("equipment", _l("Equipment on site")),
            ("relationship", _l("Existing relationship")), ("competitor", _l("Incumbent competitor")))
+
+
+def factor_labels() -> list[tuple[str, str]]:
+    """FACTORS in the reader's language, each translated once for the board's 25 rows."""
+    return [(name, str(label)) for name, label in FACTORS]
+
+
 # How long a promotion can be taken back from the board.
 UNDO_WINDOW = timedelta(minutes=5)
 UNDO_KEY = "screening_undo"
@@ -54,7 +61,7 @@ def _board_context(market: Market, weights=None, weights_form=None) -> dict:
                    page_number(), current_app.config["PAGE_SIZE"])
     targets = services.targets_of(market)
     return {"market": market, "weights": weights, "filters": filters, "page": page, "targets": targets,
-            "owners": owners_for(market), "recommended": RECOMMENDED_TARGETS, "factors": FACTORS,
+            "owners": owners_for(market), "recommended": RECOMMENDED_TARGETS, "factors": factor_labels(),
             "associations": services.association_choices(market), "undo": _undo_offer(market),
             "weights_form": weights_form or WeightsForm(formdata=None, obj=weights)}
 
@@ -166,7 +173,7 @@ def save_notes(market_id: int, company_id: int):
         return redirect_after_write(url_with_filters(market) + f"#candidate-{company.id}")
     row = db.session.execute(services.screening_query(market, weights).where(Company.id == company.id)).first()
     return render("markets/screening.html", "markets/_candidate_row.html", row=row, market=market,
-                  owners=owners_for(market), factors=FACTORS, weights=weights, notes_open=True)
+                  owners=owners_for(market), factors=factor_labels(), weights=weights, notes_open=True)
 
 
 def url_with_filters(market: Market, keep_page: bool = True) -> str:

@@ -262,15 +262,19 @@ def members_query(association: Association):
 
 def market_companies(market: Market) -> dict:
     """A market's targets and its accounts in play, for the market's page."""
+    # The page shows a name, stage, score and owner of each: the other columns of hundreds of
+    # companies stay in the database (and the owners' regions unread).
+    shown = (load_only(Company.name, Company.stage, Company.score, Company.owner_id),
+             joinedload(Company.owner).lazyload(User.regions))
     targets = list(db.session.scalars(
         select(Company).join(company_markets).where(company_markets.c.market_id == market.id,
                                                     Company.stage == Stage.TARGET)
-        .options(joinedload(Company.owner)).order_by(Company.score.desc(), Company.name_sort, Company.id)))
+        .options(*shown).order_by(Company.score.desc(), Company.name_sort, Company.id)))
     accounts = list(db.session.scalars(
         select(Company).join(company_markets).where(
             company_markets.c.market_id == market.id,
             Company.stage.in_([Stage.ENGAGED, Stage.OPPORTUNITY, Stage.WON, Stage.KEY_ACCOUNT]))
-        .options(joinedload(Company.owner)).order_by(Company.stage, Company.name_sort, Company.id).limit(100)))
+        .options(*shown).order_by(Company.stage, Company.name_sort, Company.id).limit(100)))
     return {"targets": targets, "accounts": accounts}
 
 
@@ -352,7 +356,9 @@ def targets_of(market: Market) -> list[Company]:
         select(Company).join(company_markets).where(company_markets.c.market_id == market.id,
                                                     Company.stage == Stage.TARGET)
         .options(load_only(Company.name, Company.owner_id), joinedload(Company.owner).lazyload(User.regions))
-        .order_by(Company.name_sort, Company.id)))
+        # By name, but not by walking the (region, name) index through all the region's companies
+        # to skip a sort of a few hundred, as SQLite would (26 ms instead of 5 at 20,000).
+        .order_by(func.coalesce(Company.name_sort, ""), Company.id)))
 
 
 def promote_to_target(market: Market, company: Company, owner_id: int, score: int) -> None:
