@@ -207,8 +207,8 @@ def main() -> None:
     text, over = table(signup, pages, server)
     (RESULTS / "bench.md").write_text(text)
     print("\n" + text)
-    print(f"Written to {(RESULTS / 'bench.md').relative_to(ROOT)} in {time.perf_counter() - started:.0f} s. "
-          + (f"Over the limit: {'; '.join(over)}." if over else "Every page within its limit."))
+    print(f"Written to {(RESULTS / 'bench.md').relative_to(ROOT)} in {time.perf_counter() - started:.0f} s.")
+    print(f"Over the limit ({len(over)}):\n  " + "\n  ".join(over) if over else "Every page within its limit.")
 
 
 if __name__ == "__main__":

@@ -576,7 +576,9 @@ def run(backend: str, url: str, companies: int, args, runs: int) -> tuple[dict, 
         db.session.info.pop("skip_audit", None)
         # Planner statistics, as a database that has lived a while has them (autovacuum on
         # PostgreSQL would gather them soon after a bulk load; SQLite only on request).
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        # In a transaction that commits: on SQLite the app's "begin" hook opens one even in AUTOCOMMIT
+        # mode, which then rolled the statistics back unseen (ANALYZE runs in a transaction on both).
+        with db.engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE")
         urls = {label: url for label, url in pages(app).items() if not args.only or args.only in label}
         db.session.remove()
