@@ -188,7 +188,9 @@ def week():
 @bp.get("/schedule")
 def schedule():
     """The printable week schedule of a region or a person: A4, day by day."""
-    return render("visits/schedule.html", name_parts=name_parts, **_week_context(with_contacts=True))
+    # A purpose's name, translated once per page rather than on each of a busy week's 480 rows.
+    return render("visits/schedule.html", name_parts=name_parts, purposes={p: p.label for p in Purpose},
+                  **_week_context(with_contacts=True))
 
 
 # ---- scheduling
