@@ -108,15 +108,14 @@ def coming_week(regions: list[Region]) -> Week:
 # ---- the region's push and the coming week (managers, admins)
 
 
-# Nothing on the calendar lasts longer: a lower bound on the start lets the (region, start) index
-# read a fortnight of visits rather than every visit before the week's end.
-LONGEST = timedelta(days=7)
-
-
 def _during(model, week: Week):
-    """The visit or seminar overlaps the week (one that began before it and still runs counts too)."""
-    return and_(overlapping(model.starts_at, model.ends_at, week.start, week.end, timedelta(0)),
-                model.starts_at >= week.start - LONGEST)
+    """The visit or seminar overlaps the week (one that began before it and still runs counts too).
+    A visit lasts at most Visit.LONGEST (its form refuses longer), so a lower bound on its start lets
+    the (region, start) index read a few weeks of visits rather than every visit before the week's
+    end; seminars are few and have no such bound."""
+    during = overlapping(model.starts_at, model.ends_at, week.start, week.end, timedelta(0))
+    longest = getattr(model, "LONGEST", None)
+    return and_(during, model.starts_at >= week.start - longest) if longest else during
 
 
 def _lead_name():

@@ -621,3 +621,11 @@ def test_the_experts_home_answers_in_as_many_queries_with_more_bookings(client, 
         body = client.get("/").get_data(as_text=True)
     assert len(many) == len(few) and count_of(body, "bookings") == 41
 
+
+
+def test_a_visit_that_began_ten_days_ago_and_runs_into_the_week_is_on_it(client, worlds, make_visit):
+    """A visit may last up to Visit.LONGEST (14 days): the week's lower bound must not drop it."""
+    manager, wz, _wx = worlds
+    long_one = make_visit(wz["target"], NOW - timedelta(days=10), NOW + timedelta(days=2), users=[manager])
+    sign_in(client, manager)
+    assert f'href="/visits/{long_one.id}"' in section(client.get("/").get_data(as_text=True), "week-visits")
