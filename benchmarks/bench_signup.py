@@ -176,6 +176,39 @@ def profile(database_url: str, slug: str, count: int) -> None:
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
 
 
+def profile_signups(database_url: str, slug: str, count: int) -> None:
+    """`count` sign-up POSTs in this process (each on a page just opened) under cProfile."""
+    import cProfile
+    import pstats
+    import re
+
+    from werkzeug.test import Client
+
+    application = application_factory()
+    token = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+    def visitor():
+        client = Client(application)
+        page = client.get(f"/s/{slug}", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+        return client, token.search(page).group(1)
+
+    def post(client, csrf, n):
+        response = client.post(f"/s/{slug}", data={"csrf_token": csrf, **_person(n)},
+                               headers={"Accept-Language": "zh-CN"})
+        assert response.status_code == 303, response.status_code
+
+    for n in range(20):
+        post(*visitor(), 200_000 + n)
+    visitors = [visitor() for _ in range(2 * count)]
+    cpu = time.process_time()
+    for n, (client, csrf) in enumerate(visitors[:count]):
+        post(client, csrf, 300_000 + n)
+    print(f"POST /s/<slug> in process: {(time.process_time() - cpu) / count * 1000:.2f} ms of CPU each")
+    profiler = cProfile.Profile()
+    profiler.runcall(lambda: [post(client, csrf, 400_000 + n) for n, (client, csrf) in enumerate(visitors[count:])])
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+
+
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU time of a gunicorn master and its workers, from /proc."""
     tick = os.sysconf("SC_CLK_TCK")
@@ -316,6 +349,8 @@ def main():
     parser.add_argument("--burst", type=int, default=300, help=f"concurrent sign-ups for {BURST_SEATS} seats")
     parser.add_argument("--json", help="write the figures to this file as one flat JSON object")
     parser.add_argument("--profile", type=int, metavar="N", help="profile N page requests in this process instead")
+    parser.add_argument("--profile-signups", type=int, metavar="N",
+                        help="profile N sign-up POSTs (on the burst's seminar) in this process instead")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="grove-bench-"))
@@ -345,6 +380,9 @@ def main():
         seeded = seed(database_url)
         if args.profile:
             profile(database_url, seeded["page"], args.profile)
+            return
+        if args.profile_signups:
+            profile_signups(database_url, seeded["burst"], args.profile_signups)
             return
         port = _free_port()
         env = {**os.environ, "GROVE_BENCH_SERVE": "1"}

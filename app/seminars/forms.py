@@ -1,4 +1,6 @@
 """Seminar forms: the public sign-up (with the seminar's own questions), staff forms."""
+from functools import lru_cache
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, RadioField, SelectField, StringField, TextAreaField
@@ -60,6 +62,13 @@ def question_field_name(question) -> str:
 
 def signup_form(questions, **kw) -> SignupForm:
     """The sign-up form with one extra field per seminar question."""
+    return _signup_form_class(tuple(questions))(**kw)
+
+
+@lru_cache(maxsize=256)
+def _signup_form_class(questions: tuple) -> type[SignupForm]:
+    """The form class of a set of questions, built once per set (a question is a frozen value:
+    an edited label or choice is another set)."""
 
     class Form(SignupForm):
         pass
@@ -74,7 +83,7 @@ def signup_form(questions, **kw) -> SignupForm:
         else:
             field = RadioField(q.label, choices=[("yes", _l("Yes")), ("no", _l("No"))], validators=validators)
         setattr(Form, question_field_name(q), field)
-    return Form(**kw)
+    return Form
 
 
 def answers_from(form, questions) -> dict:

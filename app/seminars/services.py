@@ -359,13 +359,28 @@ def _close_gap(seminar_id: int, after: int, by: int = 1) -> None:
         .execution_options(synchronize_session="fetch"))
 
 
-def _seat_or_wait(seminar: Seminar, registration: Registration, seat_info: Seats) -> None:
+def _seat_or_wait(seminar: Seminar, registration: Registration, seat_info: Seats,
+                  last_position: int | None = None) -> None:
+    """A seat or the end of the waiting list (`last_position`: the last place taken, when known)."""
     if seat_info.left > 0:
         registration.status = RegistrationStatus.CONFIRMED
         registration.waitlist_position = None
     else:
         registration.status = RegistrationStatus.WAITLISTED
-        registration.waitlist_position = _next_position(seminar.id)
+        registration.waitlist_position = ((last_position or 0) + 1 if last_position is not None
+                                          else _next_position(seminar.id))
+
+
+def _signup_figures(seminar_id: int, same_person) -> tuple[int, int, int, int]:
+    """Seats taken, people waiting, the last place on the waiting list (0: none) and how many
+    registrations are this person's, in one query (run under the seminar's lock)."""
+    waiting = Registration.status == RegistrationStatus.WAITLISTED
+    taken, waiting_count, last, mine = db.session.execute(
+        select(func.count(case((Registration.status.in_(SEAT_HOLDERS), 1))), func.count(case((waiting, 1))),
+               func.coalesce(func.max(case((waiting, Registration.waitlist_position))), 0),
+               func.count(case((same_person, 1))))
+        .where(Registration.seminar_id == seminar_id)).one()
+    return taken, waiting_count, last, mine
 
 
 def register_attendee(slug: str, data: dict, answers: dict) -> tuple[Registration, bool]:
@@ -383,15 +398,17 @@ def register_attendee(slug: str, data: dict, answers: dict) -> tuple[Registratio
         raise LookupError(slug)
     phone = phones.normalised(data["phone"])
     email = (data.get("email") or "").strip().lower() or None
-    same_person = [phones.same_mobile(Registration.phone, phone)]
-    if email:
-        same_person.append(Registration.email == email)
+    same_person = or_(phones.same_mobile(Registration.phone, phone),
+                      *([Registration.email == email] if email else []))
+    # Under the lock, one query tells the seats, the end of the queue and whether this person
+    # is known; their registrations are loaded only when they are.
+    taken, waiting, last_position, mine = _signup_figures(seminar.id, same_person)
     matches = list(db.session.scalars(select(Registration).where(
-        Registration.seminar_id == seminar.id, or_(*same_person)).order_by(Registration.id)))
+        Registration.seminar_id == seminar.id, same_person).order_by(Registration.id))) if mine else []
     active = [r for r in matches if r.status is not RegistrationStatus.CANCELLED]
     if active:
         return active[0], False
-    seat_info = seats(seminar)
+    seat_info = Seats(taken=taken, waiting=waiting, capacity=seminar.capacity)
     state = signup_state(seminar, seat_info)
     if state not in ("open", "waitlist"):
         raise SignupRefused(state)
@@ -399,7 +416,7 @@ def register_attendee(slug: str, data: dict, answers: dict) -> tuple[Registratio
         # A seat is free while people wait (capacity was raised, a seat was held back): it goes
         # to them, in order, before the newcomer is seated or queued.
         fill_seats(seminar)
-        seat_info = seats(seminar)
+        seat_info, last_position = seats(seminar), None
     # The row that holds this address, if any, is the one to take up again (the address is unique).
     existing = next((r for r in matches if email and r.email == email), None) or next(iter(matches), None)
     registration = existing or Registration(seminar_id=seminar.id)
@@ -415,7 +432,7 @@ def register_attendee(slug: str, data: dict, answers: dict) -> tuple[Registratio
     registration.cancel_token = secrets.token_urlsafe(24)
     registration.checked_in_at = None
     with db.session.no_autoflush:
-        _seat_or_wait(seminar, registration, seat_info)
+        _seat_or_wait(seminar, registration, seat_info, last_position)
     if existing is None:
         db.session.add(registration)
     db.session.flush()
