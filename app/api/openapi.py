@@ -17,12 +17,21 @@ their regions (an administrator's token reads every region).
 
 Lists are in id order and paged by cursor: pass `next_cursor` from one page as `cursor` to read
 the next; it is null on the last page. Rows inserted meanwhile come on later pages, never twice.
+A cursor is bound to its list, the token's owner, the path (a seminar) and the filters.
 An unknown filter, a bad value or a bad cursor is a 400 whose `fields` name the parameter.
+Any method but GET (and HEAD) is a 405; a path the API lacks is a 404; every answer is JSON.
+The rate limit is one budget per token across the whole API (without a working token, per
+address); past it, a 429 whose Retry-After header says how many seconds to wait.
 Times are UTC (ISO 8601); money is integer cents (CNY)."""
 
 
-def _error(description: str) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": "Error"}}}
+def _error(description: str, headers: dict | None = None) -> dict:
+    """An error answer; `headers` maps a header's name to (its description, its type)."""
+    answer = {"description": description, "content": {"application/json": {"schema": "Error"}}}
+    if headers:
+        answer["headers"] = {name: {"description": text, "schema": {"type": kind}}
+                             for name, (text, kind) in headers.items()}
+    return answer
 
 
 def _page_of(item) -> dict:
@@ -47,11 +56,14 @@ def document(lists: tuple) -> dict:
             "200": {"description": listing.summary,
                     "content": {"application/json": {"schema": _page_of(listing.item)}}},
             "400": _error("An unknown filter, a value it cannot take, or a bad cursor."),
-            "401": _error("No working token: missing, unknown, revoked, or its owner is deactivated."),
-            "429": _error("Too many requests for this token: wait and retry."),
+            "401": _error("No working token: missing, unknown, revoked, or its owner is deactivated.",
+                          {"WWW-Authenticate": ('Bearer; error="invalid_token" when a token was sent.', "string")}),
+            "404": _error("No such record in the token owner's regions." if path_params
+                          else "No such path in the API."),
+            "405": _error("Any method but GET and HEAD: the API only reads.", {"Allow": ("GET, HEAD", "string")}),
+            "429": _error("Too many requests: one budget per token across the API (per address without a "
+                          "working token).", {"Retry-After": ("Seconds to wait before the next request.", "integer")}),
         }
-        if path_params:
-            responses["404"] = _error("No such record in the token owner's regions.")
         spec.path(path=PREFIX + re.sub(r"<(\w+)>", r"{\1}", listing.path), operations={"get": {
             "operationId": listing.name, "summary": listing.summary, "tags": [listing.tag],
             "security": [{"token": []}],

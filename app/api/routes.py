@@ -5,18 +5,23 @@ the OpenAPI document are both made from that table. A request carries `Authoriza
 <token>`; the token's owner becomes the request's user for that request only (no session, no
 cookie), so the region scope of app/core/access.py limits every query as it does on the pages.
 """
+import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 from flask import current_app, g, jsonify, request
+from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException, default_exceptions
+from werkzeug.routing import RequestRedirect
 
 from app.accounts import services as accounts
 from app.accounts.models import Company
 from app.api import bp, openapi, queries, schemas, tokens
-from app.api.paging import BadCursor, keyset_page
+from app.api.paging import BadCursor, keyset_page, walk_of
 from app.auth.services import regions_for
 from app.core import access
 from app.core.access import allow_experts, load
@@ -34,6 +39,8 @@ from app.visits.models import Visit
 # Requests per token (or, without one, per address); RATELIMIT_API in the config overrides it.
 DEFAULT_RATE_LIMIT = "120 per minute;5000 per hour"
 READ_METHODS = ("GET", "HEAD")
+# Where a request keeps the token it was found to carry (WSGI environ keys of extensions are dotted).
+TOKEN_KEY = "grove.api_token"
 
 
 class ApiError(Exception):
@@ -63,10 +70,25 @@ def _http_error(error: HTTPException):
     """404, 405, 429 and the rest inside the API: JSON, never the site's HTML error page."""
     if error.code == 500:
         db.session.rollback()
-    response = _api_error(ApiError(error.code or 500, (error.name or "error").lower().replace(" ", "_"),
-                                   error.description or error.name))
-    if error.code == 429 and (retry := getattr(error, "retry_after", None)):
-        response.headers["Retry-After"] = str(retry)
+    if isinstance(error, RateLimitExceeded):
+        return _too_many(error)
+    return _api_error(ApiError(error.code or 500, (error.name or "error").lower().replace(" ", "_"),
+                               error.description or error.name))
+
+
+def _too_many(error: RateLimitExceeded):
+    """429: how long to wait (Retry-After, in seconds) and the limit in words."""
+    item = error.limit.limit
+    breached = limiter.current_limit
+    window = item.get_expiry()
+    wait = min(window, max(1, math.ceil(breached.reset_at - time.time()))) if breached else window
+    period = item.GRANULARITY.name + ("" if item.multiples == 1 else "s")
+    per = period if item.multiples == 1 else f"{item.multiples} {period}"
+    response = _api_error(ApiError(
+        429, "too_many_requests",
+        f"Too many requests: the API answers {item.amount} requests per {per} for one token (without a working "
+        f"token, for one address), across all its paths. Retry in {wait} seconds."))
+    response.headers["Retry-After"] = str(wait)
     return response
 
 
@@ -75,16 +97,54 @@ for _code in default_exceptions:
     bp.register_error_handler(_code, _http_error)
 
 
+def _elsewhere_error() -> ApiError:
+    """A path the API lacks (404), or a method other than GET on one it has (405)."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    try:
+        endpoint, _args = adapter.match(request.path, method="GET")
+    except HTTPException:
+        endpoint = None
+    if endpoint not in (None, "api.elsewhere") and request.method not in READ_METHODS:
+        return ApiError(405, "method_not_allowed", "The API only reads: use GET.")
+    return ApiError(404, "not_found", "There is no such API path. See /api/v1/openapi.json.")
+
+
+@bp.before_app_request
+def _unrouted():
+    """A request under /api/v1 that the router could not give to the API (a method such as TRACE,
+    a redirect to the path with its slashes mended): JSON too, with no session, not the site's page."""
+    if request.routing_exception is None or not (request.path == bp.url_prefix
+                                                 or request.path.startswith(bp.url_prefix + "/")):
+        return None
+    if isinstance(request.routing_exception, RequestRedirect):
+        response = _api_error(ApiError(request.routing_exception.code, "moved",
+                                       "This API path is spelled differently: see Location."))
+        response.headers["Location"] = request.routing_exception.new_url
+    else:
+        response = _api_error(_elsewhere_error())
+    return _not_cached(response)
+
+
 # ---- who is asking
 
 
+def _request_token():
+    """The working token the request's bearer secret names, else None; looked up once per request
+    (the rate limit's key asks first). Kept in the request's environ, which no other request shares."""
+    if TOKEN_KEY not in request.environ:
+        request.environ[TOKEN_KEY] = tokens.authenticate(tokens.bearer_secret(request.headers.get("Authorization")))
+    return request.environ[TOKEN_KEY]
+
+
 def _rate_key() -> str:
-    """Rate limits count per token (its hash; the secret never reaches the limiter's storage)."""
-    secret = tokens.bearer_secret(request.headers.get("Authorization"))
-    return f"api-token:{tokens.digest(secret)}" if secret else f"api-address:{get_remote_address()}"
+    """One budget per working token, across the whole API; anything else (no token, an unknown,
+    revoked or mistyped one) counts against the client's address, so made-up tokens gain nothing."""
+    token = _request_token()
+    return f"api-token:{token.id}" if token else f"api-address:{get_remote_address()}"
 
 
-limiter.limit(lambda: current_app.config.get("RATELIMIT_API", DEFAULT_RATE_LIMIT), key_func=_rate_key)(bp)
+limiter.shared_limit(lambda: current_app.config.get("RATELIMIT_API", DEFAULT_RATE_LIMIT), scope="api",
+                     key_func=_rate_key)(bp)
 
 # Answered without a token: the description of the API, and the answer to a path or method it lacks.
 OPEN_ENDPOINTS = {"api.openapi", "api.elsewhere"}
@@ -95,7 +155,7 @@ def _authenticate():
     """The bearer token's owner is this request's user and sets its region scope; else a 401."""
     if request.endpoint in OPEN_ENDPOINTS:
         return
-    token = tokens.authenticate(tokens.bearer_secret(request.headers.get("Authorization")))
+    token = _request_token()
     if token is None:
         raise ApiError(401, "unauthorized", "Send a working personal access token: Authorization: Bearer <token>. "
                                             "Create one under My account > API tokens.")
@@ -119,14 +179,7 @@ def _not_cached(response):
 @allow_experts
 def elsewhere(rest: str):
     """A path the API lacks (404), or a method other than GET on one it has (405)."""
-    adapter = current_app.url_map.bind_to_environ(request.environ)
-    try:
-        endpoint, _args = adapter.match(request.path, method="GET")
-    except HTTPException:
-        endpoint = None
-    if endpoint not in (None, "api.elsewhere") and request.method not in READ_METHODS:
-        raise ApiError(405, "method_not_allowed", "The API only reads: use GET.")
-    raise ApiError(404, "not_found", "There is no such API path. See /api/v1/openapi.json.")
+    raise _elsewhere_error()
 
 
 # ---- the lists
@@ -212,14 +265,23 @@ LISTS = (
 )
 
 
+def _readable(name: str) -> str:
+    """A parameter's name as a message can show it: control characters (a NUL) escaped."""
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in name)
+
+
 def _query_args() -> dict:
-    """The query string as one value per name; a name given twice is a 400, not a silent choice."""
-    args = request.args
-    repeated = sorted(name for name in args if len(args.getlist(name)) > 1)
+    """The query string as one value per name; a name given twice is a 400, not a silent choice.
+
+    Read as sent: the app's request drops NUL characters from a query string, and a filter
+    refuses them instead (a name or value that is not what the client wrote is not a filter)."""
+    pairs = parse_qsl(request.query_string.decode("utf-8", "replace"), keep_blank_values=True)
+    names = [name for name, _value in pairs]
+    repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
-        raise ApiError(400, "bad_request", "Give each filter once.", {name: ["Given more than once."]
+        raise ApiError(400, "bad_request", "Give each filter once.", {_readable(name): ["Given more than once."]
                                                                          for name in repeated})
-    return args.to_dict()
+    return dict(pairs)
 
 
 def _list_view(listing: Listing):
@@ -228,11 +290,14 @@ def _list_view(listing: Listing):
             filters = listing.filters().load(_query_args())
         except ValidationError as error:
             raise ApiError(400, "bad_request", "A filter is unknown or has a value it cannot take.",
-                           error.normalized_messages()) from None
+                           {_readable(name): messages for name, messages in error.normalized_messages().items()}
+                           ) from None
         limit, cursor = filters.pop("limit"), filters.pop("cursor", None)
+        user = g.api_token.user
+        walk = walk_of(listing.name, user.id, path_args, filters)
         try:
-            rows, next_cursor = keyset_page(listing.select(filters, g.api_token.user, **path_args), listing.model,
-                                            listing=listing.name, cursor=cursor, limit=limit)
+            rows, next_cursor = keyset_page(listing.select(filters, user, **path_args), listing.model,
+                                            walk=walk, cursor=cursor, limit=limit)
         except BadCursor as error:
             raise ApiError(400, "bad_request", str(error), {"cursor": [str(error)]}) from None
         data = listing.item(many=True).dump(rows)
@@ -244,11 +309,14 @@ def _list_view(listing: Listing):
     return view
 
 
+# No automatic OPTIONS answer (Flask's would be HTML and list the write methods of `elsewhere`):
+# OPTIONS goes to `elsewhere`, a 405 like any method but GET.
 for _listing in LISTS:
-    bp.add_url_rule(_listing.path, endpoint=_listing.name, view_func=_list_view(_listing), methods=["GET"])
+    bp.add_url_rule(_listing.path, endpoint=_listing.name, view_func=_list_view(_listing), methods=["GET"],
+                    provide_automatic_options=False)
 
 
-@bp.get("/openapi.json", endpoint="openapi")
+@bp.get("/openapi.json", endpoint="openapi", provide_automatic_options=False)
 def openapi_document():
     """The OpenAPI 3 description of this API."""
     return jsonify(openapi.document(LISTS))

@@ -4,6 +4,9 @@ The same schemas serialize the rows and describe them in the OpenAPI document, a
 schemas both validate a query string and document its parameters: one description of each.
 Times are UTC in ISO 8601; money is integer cents (CNY).
 """
+import re
+import unicodedata
+
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from app.accounts.models import ContactRole, Line, OpportunityStage, RevenueBand, Stage, Tier
@@ -17,16 +20,36 @@ MAX_LIMIT = 100
 DEFAULT_LIMIT = 25
 
 
+class StrictInteger(fields.Integer):
+    """A whole number written in ASCII digits only.
+
+    Python's int(), under marshmallow's Integer, also takes full-width and Arabic-Indic digits,
+    `1_0` (as 10) and surrounding spaces or line breaks: a filter takes none of those.
+    """
+
+    default_error_messages = {"invalid": "Give a whole number in the digits 0-9."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not re.fullmatch(r"[0-9]{1,18}", value):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def _no_control_characters(value: str) -> None:
+    if any(unicodedata.category(char) == "Cc" for char in value):
+        raise ValidationError("Remove the control characters (such as NUL or a line break).")
+
+
 def _enum(enum_cls, **kw):
     return fields.Enum(enum_cls, by_value=True, **kw)
 
 
 def _id(**kw):
-    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kw)
+    return StrictInteger(validate=validate.Range(min=1, max=MAX_ID), **kw)
 
 
 def _text(**kw):
-    return fields.String(validate=validate.Length(max=100), **kw)
+    return fields.String(validate=[validate.Length(max=100), _no_control_characters], **kw)
 
 
 # ---- rows
@@ -224,7 +247,7 @@ class Filters(Schema):
     class Meta:
         unknown = RAISE
 
-    limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT))
+    limit = StrictInteger(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_LIMIT))
     cursor = fields.String(validate=validate.Length(min=1, max=500))
 
 
@@ -233,7 +256,7 @@ def _me_or_id(value: str) -> None:
         raise ValidationError("No user has this id.")
 
 
-OWNER = fields.String(validate=[validate.Regexp(r"^(me|[1-9][0-9]{0,9})$", error="Give a user id or 'me'."), _me_or_id],
+OWNER = fields.String(validate=[validate.Regexp(r"(me|[1-9][0-9]{0,9})\Z", error="Give a user id or 'me'."), _me_or_id],
                       metadata={"description": "A user id, or `me` for the token's owner."})
 
 
@@ -267,7 +290,7 @@ class VisitFilters(Filters):
     expert = _id(metadata={"description": "Visits with this expert in the team."})
     market = _id()
     status = _enum(VisitStatus)
-    level = fields.Integer(validate=validate.Range(min=1, max=4))
+    level = StrictInteger(validate=validate.Range(min=1, max=4))
     upcoming = fields.Boolean(metadata={"description": "Only visits that have not ended."})
 
     @validates_schema

@@ -4,8 +4,8 @@ import secrets
 from datetime import timedelta
 
 from flask import abort
-from sqlalchemy import select, update
-from sqlalchemy.orm import contains_eager
+from sqlalchemy import event, inspect, select, update
+from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.api.models import ApiToken
@@ -42,6 +42,21 @@ def revoke_token(token: ApiToken) -> None:
     if token.revoked_at is None:
         token.revoked_at = now_utc()
         db.session.flush()
+
+
+@event.listens_for(Session, "before_flush")
+def _revoke_on_deactivation(session, flush_context, instances) -> None:
+    """Deactivating a user revokes their tokens for good: reactivating them later (the person
+    is back) does not bring back a token that may have stayed behind in some system meanwhile."""
+    deactivated = [obj.id for obj in session.dirty if isinstance(obj, User) and obj.id is not None
+                   and not obj.active and inspect(obj).attrs.active.history.has_changes()]
+    if not deactivated:
+        return
+    now = now_utc()
+    with session.no_autoflush:
+        for token in session.scalars(select(ApiToken).where(ApiToken.user_id.in_(deactivated),
+                                                            ApiToken.revoked_at.is_(None))):
+            token.revoked_at = now
 
 
 def tokens_of(user: User) -> list[ApiToken]:

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 from flask import g
+from flask.testing import FlaskClient
 
 from app.accounts.models import ContactRole, Opportunity, OpportunityStage, Order, Stage, Tier
 from app.api import tokens
@@ -89,7 +90,16 @@ def api(app):
     """`api.get(path, token, **query)`: a request as an integration sends it, with no cookie jar."""
     class Api:
         def __init__(self):
-            self.client = app.test_client(use_cookies=False)
+            # A plain client: the browser client another fixture may have made the app's default
+            # (it reads a CSRF cookie on POST) is not what an integration is.
+            self.client = FlaskClient(app, app.response_class, use_cookies=False)
+
+        def open(self, url: str, method: str = "GET", token: str | None = None):
+            """A request as sent (the query string written out, any method); an empty `g`, as on a server."""
+            for key in list(vars(g)):
+                g.pop(key)
+            return self.client.open(url, method=method,
+                                    headers={"Authorization": f"Bearer {token}"} if token else {})
 
         def get(self, path: str, token: str | None = None, headers: dict | None = None, **query):
             for key in list(vars(g)):
