@@ -14,7 +14,7 @@ from tests.conftest import assert_whole_page
 
 
 def _secret(body: str) -> str:
-    return re.search(r'value="(grove_[A-Za-z0-9_-]+)"', body).group(1)
+    return re.search(r'>(grove_[A-Za-z0-9_-]+)</textarea>', body).group(1)
 
 
 def test_my_account_links_to_the_tokens_page(client, login_as):
@@ -66,6 +66,43 @@ def test_a_bad_name_is_refused_at_the_field(client, login_as, name):
     body = response.get_data(as_text=True)
     assert 'aria-invalid="true"' in body and "grove_" not in body
     assert db.session.scalar(select(db.func.count()).select_from(ApiToken)) == 0
+
+
+@pytest.mark.parametrize("name", ["CRM\nsync", "CRM\r\nsync", "CRM\rsync", "CRM\x07", "CRM\tsync", "\u202eCRM",
+                                  "CRM\u202a", "CRM\u2066sync\u2069", "\u2067x", "\u202dx"])
+def test_a_name_with_control_or_direction_characters_is_refused(app, client, login_as, name):
+    login_as("rep", locale="zh_Hans_CN")
+    response = client.htmx("post", "/account/api-tokens/", target="api-tokens", data={"name": name})
+    body = response.get_data(as_text=True)
+    with app.test_request_context(), force_locale("zh_Hans_CN"):
+        expected = gettext("Use one line of plain text: no line breaks, control characters or text-direction marks.")
+    assert response.status_code == 422 and 'aria-invalid="true"' in body and expected in body
+    assert "grove_" not in body
+    assert db.session.scalar(select(db.func.count()).select_from(ApiToken)) == 0
+
+
+def test_a_name_in_chinese_with_punctuation_is_fine(client, login_as):
+    login_as("rep")
+    response = client.post("/account/api-tokens/", data={"name": "周报（BI）— “销售”"})
+    assert response.status_code == 201
+    assert db.session.scalar(select(ApiToken.name)) == "周报（BI）— “销售”"
+
+
+def test_the_new_secret_has_a_copy_button_that_needs_script(client, login_as):
+    login_as("rep")
+    body = client.post("/account/api-tokens/", data={"name": "CRM sync"}).get_data(as_text=True)
+    secret = _secret(body)
+    assert re.search(r'<textarea id="new-token-secret" readonly[^>]*>' + secret, body)
+    button = re.search(r'<button type="button"[^>]*data-copy="new-token-secret"[^>]*>', body, re.S).group(0)
+    assert " hidden" in button  # shown by the script: without it, no button that does nothing
+    assert '/static/js/copy-field.js' in body and "onclick" not in body
+
+
+def test_the_revoke_confirm_quotes_the_name(client, login_as, token_for):
+    user = login_as("rep")
+    token_for(user, "CRM sync")
+    body = client.get("/account/api-tokens/").get_data(as_text=True)
+    assert 'hx-confirm="Revoke “CRM sync”? Systems that use it stop working at once."' in body
 
 
 def test_the_message_is_in_the_persons_language(app, client, login_as):
