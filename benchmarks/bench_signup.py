@@ -173,7 +173,10 @@ def profile(database_url: str, slug: str, count: int) -> None:
     print(f"GET /s/<slug> in process: {(time.process_time() - cpu) / count * 1000:.2f} ms of CPU each")
     profiler = cProfile.Profile()
     profiler.runcall(lambda: [get() for _ in range(count)])
-    pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+    stats = pstats.Stats(profiler).sort_stats("cumulative")
+    stats.print_stats(30)
+    if os.environ.get("BENCH_CALLEES"):  # e.g. BENCH_CALLEES=__filter_limits: what one call spends on
+        stats.print_callees(os.environ["BENCH_CALLEES"])
 
 
 def profile_signups(database_url: str, slug: str, count: int) -> None:
@@ -199,14 +202,38 @@ def profile_signups(database_url: str, slug: str, count: int) -> None:
 
     for n in range(20):
         post(*visitor(), 200_000 + n)
-    visitors = [visitor() for _ in range(2 * count)]
+    visitors = [visitor() for _ in range(2 * count + 2)]
+    print("POST /s/<slug>, a seat:", _statements(application, lambda: post(*visitors.pop(), 250_000)))
     cpu = time.process_time()
     for n, (client, csrf) in enumerate(visitors[:count]):
         post(client, csrf, 300_000 + n)
     print(f"POST /s/<slug> in process: {(time.process_time() - cpu) / count * 1000:.2f} ms of CPU each")
     profiler = cProfile.Profile()
     profiler.runcall(lambda: [post(client, csrf, 400_000 + n) for n, (client, csrf) in enumerate(visitors[count:])])
+    print(f"POST /s/<slug>, {'the waiting list' if 20 + 2 * count >= BURST_SEATS else 'a seat'}:",
+          _statements(application, lambda: post(*visitors.pop(), 250_001)))
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+
+
+def _statements(application, request) -> str:
+    """The SQL statements one request sends (BEGIN and COMMIT aside), counted and named."""
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    statements = []
+
+    def count(_conn, _cursor, statement, *_rest):
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            statements.append(" ".join(statement.split())[:32])
+
+    with application.app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        request()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    return f"{len(statements)} statements: " + "; ".join(statements)
 
 
 def _cpu_seconds(pid: int) -> float:
