@@ -4,16 +4,17 @@ import re
 
 import pytest
 from flask import g
+from sqlalchemy import select
 
 from app import create_app
 from app.config import TestConfig
 from app.experts.models import Expert, Organisation
 from app.extensions import db, limiter
 from app.seminars import public, services
-from app.seminars.forms import signup_form
-from app.seminars.models import Question, QuestionKind, RegistrationStatus, Speaker
+from app.seminars.forms import _signup_form_class, signup_form
+from app.seminars.models import Question, QuestionKind, Registration, RegistrationStatus, Speaker
 from tests.conftest import GroveClient
-from tests.seminars.conftest import person
+from tests.seminars.conftest import person, signup_data
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -175,3 +176,26 @@ def test_the_page_is_rate_limited(public_limited, make_seminar):
     answers = [public_limited.get(f"/s/{slug}", headers={"Accept-Language": "zh-CN"}) for _ in range(4)]
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert "请求过于频繁" in answers[-1].get_data(as_text=True)  # in the reader's language
+
+
+def test_a_sign_up_post_is_seven_statements_for_a_seat_or_the_waiting_list(client, make_seminar, queries):
+    """The page's read, the lock, one query for seats, queue and the person, then the writes: the
+    registration, the mail and their two audit entries (a repeat or a free seat while people wait
+    reads more)."""
+    slug = make_seminar(capacity=1).slug
+    for n, expected in ((1, RegistrationStatus.CONFIRMED), (2, RegistrationStatus.WAITLISTED),
+                        (3, RegistrationStatus.WAITLISTED)):
+        with queries() as q:
+            answer = client.post(f"/s/{slug}", data=signup_data(email=f"p{n}@example.com", phone=f"1390000000{n}"))
+        assert answer.status_code == 303 and len(q) == 7, "\n".join(s[:50] for s in q)
+        db.session.expire_all()
+        registration = db.session.scalars(select(Registration).where(Registration.email == f"p{n}@example.com")).one()
+        assert registration.status is expected
+        assert registration.waitlist_position == (n - 1 if expected is RegistrationStatus.WAITLISTED else None)
+
+
+def test_the_form_class_is_built_once_per_question_set():
+    lunch = services.PublicQuestion(1, "午餐？", QuestionKind.YES_NO, "", True)
+    assert _signup_form_class((lunch,)) is _signup_form_class((lunch,))
+    edited = services.PublicQuestion(1, "晚餐？", QuestionKind.YES_NO, "", True)
+    assert _signup_form_class((edited,)) is not _signup_form_class((lunch,))
