@@ -97,6 +97,36 @@ def app(_migrated_app):
         _empty_all_tables()
 
 
+@pytest.fixture
+def limited_app(app, database_url):
+    """`limited_app(**settings)`: a second app on the suite's database with its rate limits on and
+    `settings` in its config, its context pushed (the suite's app runs without limits)."""
+    from app.extensions import limiter
+
+    contexts = []
+
+    def make(**settings):
+        config = type("Limited", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": database_url,
+                                                 "RATELIMIT_ENABLED": True, **settings})
+        limited = create_app(config)
+        limited.test_client_class = GroveClient
+        context = limited.app_context()
+        context.push()
+        contexts.append(context)
+        limiter.reset()
+        return limited
+
+    try:
+        yield make
+    finally:
+        for context in reversed(contexts):
+            db.session.remove()
+            context.pop()
+        # The limiter is one object for every app of the process: the other tests run without limits.
+        limiter.reset()
+        limiter.enabled = False
+
+
 def assert_whole_page(response) -> None:
     """A page a person lands on: the whole document with its title and the site header."""
     body = response.get_data(as_text=True)

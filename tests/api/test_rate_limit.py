@@ -13,20 +13,9 @@ PATHS = ("companies", "contacts", "opportunities", "orders", "seminars", "visits
 
 
 @pytest.fixture
-def limited(app, database_url):
+def limited(limited_app):
     """An app whose limits are on: the API's production limit of 120 requests a minute."""
-    config = type("Limited", (TestConfig,), {
-        "SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://",
-        "RATELIMIT_API": "120 per minute"})
-    limited_app = create_app(config)
-    try:
-        with limited_app.app_context():
-            limiter.reset()
-            yield limited_app
-    finally:
-        # The limiter is one object for every app of the process: the other tests run without limits.
-        limiter.reset()
-        limiter.enabled = False
+    return limited_app(RATELIMIT_STORAGE_URI="memory://", RATELIMIT_API="120 per minute")
 
 
 @pytest.fixture

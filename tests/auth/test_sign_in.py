@@ -45,21 +45,10 @@ def test_an_inactive_account_costs_the_same_verification(client, make_user, veri
 
 
 @pytest.fixture
-def limited(app, database_url):
+def limited(limited_app):
     """An app whose limits are on: 3 failed sign-ins per account, 6 posts per client address."""
-    config = type("Limited", (TestConfig,), {
-        "SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://",
-        "RATELIMIT_LOGIN": "6 per minute", "RATELIMIT_LOGIN_ACCOUNT": "3 per 5 minutes"})
-    limited_app = create_app(config)
-    limited_app.test_client_class = GroveClient
-    try:
-        with limited_app.app_context():
-            limiter.reset()
-            yield limited_app
-    finally:
-        # The limiter is one object for every app of the process: the other tests run without limits.
-        limiter.reset()
-        limiter.enabled = False
+    return limited_app(RATELIMIT_STORAGE_URI="memory://", RATELIMIT_LOGIN="6 per minute",
+                       RATELIMIT_LOGIN_ACCOUNT="3 per 5 minutes")
 
 
 def _post(client, email, password, address="10.0.0.1"):

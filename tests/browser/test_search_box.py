@@ -3,7 +3,6 @@ plain form without script."""
 import pytest
 from playwright.sync_api import expect
 
-
 pytestmark = pytest.mark.browser
 
 

@@ -79,23 +79,9 @@ def test_repeat_sign_up_in_chinese_is_translated(client, make_seminar):
 
 
 @pytest.fixture
-def limited_client(_migrated_app, app):
+def limited_client(limited_app):
     """A second app on the same database with the rate limits on (the suite's app has them off)."""
-    class Limited(TestConfig):
-        SQLALCHEMY_DATABASE_URI = _migrated_app.config["SQLALCHEMY_DATABASE_URI"]
-        RATELIMIT_ENABLED = True
-        RATELIMIT_SIGNUP_EMAIL = "5 per hour"
-        RATELIMIT_SIGNUP_IP = "1000 per minute"
-
-    limited = create_app(Limited)
-    limited.test_client_class = GroveClient
-    try:
-        with limited.app_context():
-            yield limited.test_client()
-            db.session.remove()
-    finally:
-        limiter.reset()
-        limiter.enabled = False  # the limiter is one object shared by every app in this process
+    return limited_app(RATELIMIT_SIGNUP_EMAIL="5 per hour", RATELIMIT_SIGNUP_IP="1000 per minute").test_client()
 
 
 @pytest.mark.parametrize("bad", [signup_data(email="li@example.com", consent=""),

@@ -153,22 +153,9 @@ def test_an_htmx_swap_gets_the_form_alone(client, make_seminar):
 
 
 @pytest.fixture
-def public_limited(_migrated_app, app):
+def public_limited(limited_app):
     """A second app on the same database with the rate limits on (the suite's app has them off)."""
-    class Limited(TestConfig):
-        SQLALCHEMY_DATABASE_URI = _migrated_app.config["SQLALCHEMY_DATABASE_URI"]
-        RATELIMIT_ENABLED = True
-        RATELIMIT_PUBLIC = "3 per minute"
-
-    limited = create_app(Limited)
-    limited.test_client_class = GroveClient
-    try:
-        with limited.app_context():
-            yield limited.test_client()
-            db.session.remove()
-    finally:
-        limiter.reset()
-        limiter.enabled = False  # the limiter is one object shared by every app in this process
+    return limited_app(RATELIMIT_PUBLIC="3 per minute").test_client()
 
 
 def test_the_page_is_rate_limited(public_limited, make_seminar):
