@@ -12,9 +12,9 @@ from app.extensions import db
 pytestmark = pytest.mark.browser
 
 LABELS = {
-    "en": {"audit": "Audit log", "search": "Search", "action": "Action", "changed": "Changed",
+    "en": {"audit": "Audit log", "more": "More", "search": "Search", "action": "Action", "changed": "Changed",
            "stage": "Stage", "history": "History"},
-    "zh": {"audit": "操作日志", "search": "搜索", "action": "操作", "changed": "修改",
+    "zh": {"audit": "操作日志", "more": "更多", "search": "搜索", "action": "操作", "changed": "修改",
            "stage": "阶段", "history": "历史"},
 }
 RUNS = [pytest.param("en", "en-US", False, id="english-desktop"), pytest.param("zh", "zh-CN", True, id="chinese-phone"),
@@ -49,6 +49,11 @@ def test_admin_reads_and_filters_the_audit_log(new_page, login, make_user, make_
     if phone:
         page.goto("/admin/audit")
     else:
+        # The audit log is under the header's "More" menu, which opens from the keyboard too.
+        more = page.locator("header .nav-more summary")
+        expect(more).to_have_text(t["more"])
+        more.focus()
+        page.keyboard.press("Enter")
         page.locator("header").get_by_role("link", name=t["audit"], exact=True).click()
     expect(page.get_by_role("heading", name=t["audit"])).to_be_visible()
     entries = page.locator("#entries")
