@@ -20,6 +20,15 @@ def in_range(value) -> bool:
     return isinstance(value, int) and -MAX_ID <= value <= MAX_ID
 
 
+def as_id(text) -> int | None:
+    """A row id written in a form or query value: ASCII digits that an id column can hold, else
+    None (`str.isdigit()` also takes "¹" or "٣", which `int()` then refuses or reads otherwise)."""
+    if not isinstance(text, str) or not text.isascii() or not text.isdigit():
+        return None
+    value = int(text)
+    return value if value <= MAX_ID else None
+
+
 class IdConverter(IntegerConverter):
     """`<int:...>` for every route: a number beyond any row's id does not match (404)."""
 

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from app.associations.models import Association
 from app.core.access import load
 from app.core.exports import list_table, send_export
+from app.core.inputs import as_id
 from app.extensions import db
 from app.htmx import invalid, redirect_after_write, render, wants_fragment
 from app.imports import bp, services
@@ -123,7 +124,7 @@ def commit(batch_id: int):
     batch = load(ImportBatch, batch_id)
     if not batch.can("commit"):
         return redirect_after_write(url_for("associations.imports.preview", batch_id=batch.id))
-    confirmed = {int(n) for n in request.form.getlist("confirm") if n.isdigit()}
+    confirmed = {row for n in request.form.getlist("confirm") if (row := as_id(n)) is not None}
     try:
         table = services.load_table(batch)
         plan = services.plan_import(batch, table, confirmed)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import contains_eager
 
 from app.accounts.models import Company, Contact, Stage
 from app.accounts.naming import clean_text, name_key
+from app.core.inputs import as_id
 from app.extensions import db
 from app.seminars.models import Registration, RegistrationStatus, Seminar
 
@@ -101,7 +102,7 @@ def apply(seminar: Seminar, choices: dict[int, str], *, owner_id: int | None = N
     """Link each attendee as chosen: "new" creates the company, a company id links to it,
     "" leaves the attendee alone; a contact is found or created for every linked attendee."""
     regs = {r.id: r for r in attendees(seminar)}
-    chosen_ids = {int(v) for v in choices.values() if v.isdigit()}
+    chosen_ids = {ident for v in choices.values() if (ident := as_id(v)) is not None}
     companies = {c.id: c for c in db.session.scalars(
         select(Company).where(Company.id.in_(chosen_ids or {-1}), Company.region_id == seminar.region_id))}
     created_by_key: dict[str, Company] = {}
@@ -124,8 +125,8 @@ def apply(seminar: Seminar, choices: dict[int, str], *, owner_id: int | None = N
                 db.session.add(company)
                 created_by_key[key] = company
                 counts["companies"] += 1
-        elif choice.isdigit() and int(choice) in companies:
-            company = companies[int(choice)]
+        elif as_id(choice) in companies:
+            company = companies[as_id(choice)]
         else:
             continue
         db.session.flush()

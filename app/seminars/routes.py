@@ -12,6 +12,7 @@ from app.auth.services import regions_for
 from app.core.access import check_region, load
 from app.core.exports import send_export
 from app.core.forms import page_number
+from app.core.inputs import as_id
 from app.core.time import zone_of
 from app.extensions import db
 from app.htmx import invalid, redirect_after_write, render, swap_or_redirect, wants_fragment
@@ -497,8 +498,8 @@ def apply_leads(seminar_id: int):
     seminar = _seminar(seminar_id, write=True)
     choices = {}
     for key, value in request.form.items():
-        if key.startswith("company-") and key[8:].isdigit():
-            choices[int(key[8:])] = value if value == "new" or value.isdigit() else ""
+        if key.startswith("company-") and (registration_id := as_id(key[8:])) is not None:
+            choices[registration_id] = value if value == "new" or as_id(value) is not None else ""
     counts = leads.apply(seminar, choices, owner_id=current_user.id)
     db.session.commit()
     flash(_("%(attendees)s linked, %(companies)s and %(contacts)s created.",

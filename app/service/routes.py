@@ -12,7 +12,7 @@ from app.core import time as grove_time
 from app.core.access import check_region, load, require_role
 from app.core.exports import TooManyRows, load_rows, send_export, too_many
 from app.core.forms import page_number
-from app.core.inputs import in_range
+from app.core.inputs import as_id, in_range
 from app.core.time import zone_of
 from app.equipment.models import InstalledEquipment, SparePart
 from app.equipment.services import StockError, on_hand
@@ -163,7 +163,7 @@ def new():
         abort(403)
     if request.method == "POST":
         raw = request.form.get("company_id", "")
-        company = _company(int(raw)) if raw.isdigit() else None
+        company = _company(ident) if (ident := as_id(raw)) is not None else None
     else:
         company = _company(request.args.get("company", type=int) or request.args.get("company_id", type=int))
     form = _case_form(company)

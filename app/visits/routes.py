@@ -16,7 +16,7 @@ from app.core import time as grove_time
 from app.core.access import allow_experts, allowed_region_ids, check_region, load, may_delete, may_write, require_role
 from app.core.exports import TooManyRows, load_rows, send_export, too_many
 from app.core.forms import page_number
-from app.core.inputs import in_range
+from app.core.inputs import as_id, in_range
 from app.core.time import to_utc, zone_of
 from app.experts.models import Expert
 from app.extensions import db, limiter
@@ -65,8 +65,8 @@ def _require_scheduler() -> None:
 
 
 def _person_arg(value: str | None) -> tuple[str, int] | None:
-    if value and len(value) > 2 and value[0] in "ue" and value[1] == ":" and value[2:].isdigit():
-        return value[0], int(value[2:])
+    if value and len(value) > 2 and value[0] in "ue" and value[1] == ":" and (ident := as_id(value[2:])) is not None:
+        return value[0], ident
     return None
 
 
@@ -98,8 +98,8 @@ def _as_experts(user_ids, expert_ids, lead, experts) -> tuple[list[int], list[in
     expert_of = {e.user_id: e.id for e in experts if e.user_id}
     users = [i for i in user_ids or [] if i not in expert_of]
     moved = [expert_of[i] for i in user_ids or [] if i in expert_of]
-    if lead and lead.startswith("u:") and lead[2:].isdigit() and int(lead[2:]) in expert_of:
-        lead = f"e:{expert_of[int(lead[2:])]}"
+    if lead and lead.startswith("u:") and as_id(lead[2:]) in expert_of:
+        lead = f"e:{expert_of[as_id(lead[2:])]}"
     return users, list(dict.fromkeys([*(expert_ids or []), *moved])), lead
 
 
@@ -318,8 +318,8 @@ def _schedule(visit: Visit | None):
     conflicts = []
     must_confirm = False
     if request.method == "POST":
-        if form.escalation_id.data and form.escalation_id.data.isdigit():
-            escalation = _escalation_or_404(int(form.escalation_id.data))
+        if (escalation_id := as_id(form.escalation_id.data)) is not None:
+            escalation = _escalation_or_404(escalation_id)
         if company is None and form.company_id.data:
             form.company_id.errors = [_("Choose the company to visit.")]
         valid = form.validate_on_submit() and company is not None
