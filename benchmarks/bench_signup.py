@@ -30,6 +30,7 @@ signup_p95_ms, signup_cpu_ms, burst_per_s, burst_seconds, burst_confirmed, burst
 burst_in_order, burst_capacity, ...). The exit status is 1 when a check fails.
 """
 import argparse
+import gc
 import http.client
 import json
 import multiprocessing
@@ -62,7 +63,10 @@ def application_factory():
     def ok():
         return "ok"
 
-    return DispatcherMiddleware(create_app(), {"/bare": bare})
+    grove = create_app()
+    gc.collect()
+    gc.freeze()  # as wsgi.py does
+    return DispatcherMiddleware(grove, {"/bare": bare})
 
 
 if os.environ.get("GROVE_BENCH_SERVE"):
