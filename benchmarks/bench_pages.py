@@ -637,6 +637,8 @@ def main() -> None:
                         help="also count each page's queries at N companies (SQLite) and compare")
     parser.add_argument("--postgres", metavar="URL", help="also run on a throwaway database on this server")
     parser.add_argument("--no-sqlite", action="store_true", help="only the PostgreSQL run")
+    parser.add_argument("--sqlite-file", default="bench.db", metavar="NAME",
+                        help="the SQLite database's file in benchmarks/results/ (default bench.db)")
     parser.add_argument("--only", metavar="TEXT", help="only the pages whose label contains TEXT (e.g. home)")
     parser.add_argument("--json", metavar="PATH", help="also write every run's figures to PATH, by backend "
                         '({"sqlite": {...}, "postgresql": {...}}; benchmarks/bench_all.py reads it)')
@@ -648,7 +650,7 @@ def main() -> None:
         small = dict(companies=sizes["companies"], pages=results)
     out = {}
     if not args.no_sqlite:
-        out["sqlite"] = report("sqlite", *run("sqlite", sqlite_url("bench.db"), args.companies, args, args.runs),
+        out["sqlite"] = report("sqlite", *run("sqlite", sqlite_url(args.sqlite_file), args.companies, args, args.runs),
                                args.runs, small)
     if args.postgres:
         server = args.postgres.replace("postgresql://", "postgresql+psycopg://", 1)
