@@ -91,6 +91,9 @@ class Config:
     RATELIMIT_SIGNUP_IP = os.environ.get("RATELIMIT_SIGNUP_IP", "20 per minute;200 per day")
     RATELIMIT_SIGNUP_EMAIL = os.environ.get("RATELIMIT_SIGNUP_EMAIL", "5 per hour")
     RATELIMIT_PUBLIC = os.environ.get("RATELIMIT_PUBLIC", "30 per minute")
+    # Seconds a worker answers a seminar's public page from what it last read of it (seats left
+    # included); its own writes forget it at once. 0 reads the database for every page.
+    PUBLIC_PAGE_MAX_AGE = float(os.environ.get("GROVE_PUBLIC_PAGE_MAX_AGE", "1"))
     RATELIMIT_API = os.environ.get("RATELIMIT_API", "120 per minute;5000 per hour")
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
     # Failed sign-ins per account, from any address; a fixed window, so the real user waits

@@ -2,14 +2,28 @@
 import io
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
 import segno
-from flask import Response, abort, current_app, make_response, render_template, request, session, url_for
+from cachetools import TTLCache
+from flask import (
+    Response,
+    abort,
+    current_app,
+    has_app_context,
+    make_response,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from app.extensions import db, limiter
 from app.htmx import invalid, redirect_after_write, render, wants_fragment
@@ -66,6 +80,48 @@ def _public_or_404(slug: str) -> tuple[services.PublicSeminar, services.Seats]:
     return found
 
 
+class _Recent:
+    """What this process read of each public seminar (and its seats) in the last PUBLIC_PAGE_MAX_AGE
+    seconds: a link shared in a large group brings hundreds of page views a second, and each would
+    read the same row. A commit in this process forgets everything, so its own sign-ups and edits
+    show at once; the other workers and hosts show them within the age."""
+
+    def __init__(self, max_age: float):
+        self._items = TTLCache(maxsize=512, ttl=max_age) if max_age > 0 else None
+        self._lock = threading.Lock()
+
+    def get(self, slug: str):
+        if self._items is None:
+            return services.public_seminar(slug)
+        with self._lock:
+            found = self._items.get(slug)
+        if found is None:
+            found = services.public_seminar(slug)
+            if found is not None:
+                with self._lock:
+                    self._items[slug] = found
+        return found
+
+    def clear(self) -> None:
+        if self._items is not None:
+            with self._lock:
+                self._items.clear()
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_recent(session) -> None:
+    if has_app_context() and (recent := current_app.extensions.get("public.recent")) is not None:
+        recent.clear()
+
+
+def _recent_or_404(slug: str) -> tuple[services.PublicSeminar, services.Seats]:
+    """As _public_or_404, from what this process read of the seminar a moment ago (see _Recent)."""
+    found = current_app.extensions["public.recent"].get(slug)
+    if found is None or found[0].status.is_draft:
+        abort(404)
+    return found
+
+
 def _context(seminar, seat_info, form) -> dict:
     return dict(seminar=seminar, form=form, seats=seat_info, state=services.signup_state(seminar, seat_info),
                 question_field=question_field_name)
@@ -108,13 +164,14 @@ def _page_parts(template: str, seminar, state: str, locale: str, address: tuple)
 def _keep_pages(setup) -> None:
     # One cache per app: a page holds the app's static URLs and catalogs.
     setup.app.extensions["public.pages"] = lru_cache(maxsize=512)(_page_parts)
+    setup.app.extensions["public.recent"] = _Recent(setup.app.config["PUBLIC_PAGE_MAX_AGE"])
 
 
 @public_bp.get("/s/<slug>")
 @limiter.limit(_public_limit)
 def signup(slug: str):
     """A seminar's public page: what, who, when, where, seats left, the sign-up form."""
-    seminar, seat_info = _public_or_404(slug)
+    seminar, seat_info = _recent_or_404(slug)
     if session.get("_flashes"):  # a message for this visitor is part of the page: render it for them
         return _page(seminar, seat_info, signup_form(seminar.questions))
     template = "public/_signup_form.html" if wants_fragment() else "public/signup.html"
