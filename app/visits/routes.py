@@ -2,7 +2,7 @@ import secrets
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, make_response, request, url_for
+from flask import abort, current_app, flash, get_template_attribute, make_response, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -169,11 +169,16 @@ def _week_context(with_contacts: bool = False) -> dict:
     week = services.week_data(monday, tz, region_id=region_id, person=person, with_contacts=with_contacts,
                               viewer=current_user)
     region = next((r for r in regions if r.id == region_id), None)
+    labels = level_labels()
+    level_badge = get_template_attribute("visits/_macros.html", "level_badge")
     return dict(week=week, tz=tz, person=person, who=who,
+                # Made once, not on each of a busy week's 480 rows: a visit's link is this and its id.
+                visit_href=_url_prefix("visits.detail", "visit_id"),
+                level_badges={level: level_badge(level, labels) for level in labels},
                 hm=lambda moment: moment.astimezone(tz).strftime("%H:%M"),
                 person_name=_person_name(person, users, experts) or (
                     current_user.name if person == ("u", current_user.id) else None), region=region, regions=regions,
-                users=users, experts=experts, level_labels=level_labels(),
+                users=users, experts=experts, level_labels=labels,
                 prev_week=(monday - timedelta(days=7)).isoformat(), next_week=(monday + timedelta(days=7)).isoformat(),
                 this_week=services.monday_of(grove_time.now_utc().astimezone(tz).date()).isoformat(),
                 today=grove_time.now_utc().astimezone(tz).date(), printed_at=grove_time.now_utc())
@@ -188,9 +193,19 @@ def week():
 @bp.get("/schedule")
 def schedule():
     """The printable week schedule of a region or a person: A4, day by day."""
-    # A purpose's name, translated once per page rather than on each of a busy week's 480 rows.
-    return render("visits/schedule.html", name_parts=name_parts, purposes={p: p.label for p in Purpose},
-                  **_week_context(with_contacts=True))
+    context = _week_context(with_contacts=True)
+    # A company's name with its line breaks and a purpose's name, made once per page rather than on
+    # each of a busy week's 480 rows.
+    names = {v.company_id: v.company_name for v in context["week"].visits}
+    return render("visits/schedule.html", purposes={p: p.label for p in Purpose},
+                  company_names={i: Markup("<wbr>").join(name_parts(name)) for i, name in names.items()}, **context)
+
+
+def _url_prefix(endpoint: str, arg: str) -> str:
+    """The URL of `endpoint` up to the id `arg` ends it with, to add ids to: url_for per row is slow."""
+    url = url_for(endpoint, **{arg: 0})
+    assert url.endswith("/0"), url
+    return url[:-1]
 
 
 # ---- scheduling

@@ -1,0 +1,57 @@
+"""The week and the printed schedule read a busy week's visits as columns and write each team in
+Python (app/visits/display.py): what they show is what the visits list shows for the same visit."""
+from datetime import timedelta
+
+from app.extensions import db
+from app.visits.models import MemberResponse, VisitMember, VisitStatus
+from tests.conftest import local
+
+MONDAY = "2026-11-30"
+
+
+def _visit(make_company, make_visit, make_user, make_expert, **kw):
+    lead = make_user(name="Lead <b>Wang</b>")
+    other = make_user(name="李四")
+    asked, declined = make_expert("周工", head_office=True), make_expert("吴工", head_office=True)
+    company = make_company("温州市鹿城科达镜业有限公司", short_name="科达")
+    start = local(2026, 12, 1, 9, 30)
+    visit = make_visit(company, start, start + timedelta(hours=2), users=[other], level=3, **kw)
+    visit.members.append(VisitMember(user_id=lead.id, is_lead=True))
+    visit.members.append(VisitMember(expert_id=asked.id, response=MemberResponse.REQUESTED))
+    visit.members.append(VisitMember(expert_id=declined.id, response=MemberResponse.DECLINED))
+    db.session.commit()
+    return visit
+
+
+TEAM = ('<span class="member lead">Lead &lt;b&gt;Wang&lt;/b&gt; ★</span>、<span class="member">李四</span>、'
+        '<span class="member">周工 <small>(Requested)</small></span>、'
+        '<span class="member declined">吴工 <small>(Declined)</small></span>')
+
+
+def test_week_row(client, login_as, make_company, make_visit, make_user, make_expert):
+    login_as("manager")
+    visit = _visit(make_company, make_visit, make_user, make_expert)
+    page = client.get(f"/visits/week?week={MONDAY}").get_data(as_text=True)
+    fragment = client.get(f"/visits/week?week={MONDAY}", headers={"HX-Request": "true", "HX-Target": "week"})
+    assert "<html" not in fragment.get_data(as_text=True)
+    for body in (page, fragment.get_data(as_text=True)):
+        assert f'<a class="week-item visit-planned" href="/visits/{visit.id}">' in body
+        assert '<span class="time">09:30–11:30</span>' in body
+        assert '<strong>科达</strong> <span class="badge level level-3" title="' in body
+        assert f'<span class="who">{TEAM}</span>' in body
+    # The list writes the same team with the same macro.
+    assert TEAM in client.get("/visits/?when=all").get_data(as_text=True)
+
+
+def test_schedule_row(client, login_as, make_company, make_visit, make_user, make_expert, make_contact):
+    login_as("manager")
+    visit = _visit(make_company, make_visit, make_user, make_expert, place="鹿城路 1 号", agenda="新品\n试戴",
+                   status=VisitStatus.CANCELLED)
+    make_contact(visit.company, "李志强", phone="13800001111")
+    body = client.get(f"/visits/schedule?week={MONDAY}").get_data(as_text=True)
+    assert '<td class="c-time">09:30–11:30<br>Cancelled</td>' in body
+    assert ('<strong class="company-name">温州市<wbr>鹿城<wbr>科达镜业<wbr>有限公司</strong><br>鹿城路 1 号'
+            in body)
+    assert "李志强" in body and "13800001111" in body
+    assert f'<td class="c-team">{TEAM}</td>' in body
+    assert '<td class="c-agenda prewrap">新品\n试戴</td>' in body
