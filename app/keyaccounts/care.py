@@ -97,6 +97,7 @@ class Care:
     company: Company
     today: date
     gap_days: int | None = None  # the longest gap between visits that applies
+    rule: CadenceRule | None = None  # the region's rule for the account's tier (a company in care)
     last_visit_on: date | None = None
     visit_due_on: date | None = None
     due_on: date | None = None
@@ -182,8 +183,11 @@ def _trend_score(last_cents: int, previous_cents: int) -> int:
     return min(100, round(100 * last_cents / previous_cents))
 
 
-def assess(companies: list[Company]) -> dict[int, Care]:
-    """Care of each company (loaded with its region); a fixed number of queries for any number."""
+def assess(companies: list[Company], contacts: dict[int, list[Contact]] | None = None) -> dict[int, Care]:
+    """Care of each company (loaded with its region); a fixed number of queries for any number.
+
+    `contacts` gives the people of some companies as the caller loaded them (with their holders and
+    roles: the company page has them); the others' are read in one query."""
     if not companies:
         return {}
     ids = [c.id for c in companies]
@@ -197,16 +201,19 @@ def assess(companies: list[Company]) -> dict[int, Care]:
         .where(StageChange.company_id.in_(ids)).group_by(StageChange.company_id)
         .execution_options(all_regions=True)).all())
     kept = [c.id for c in companies if c.stage in KEPT_STAGES]
-    contacts: dict[int, list[Contact]] = defaultdict(list)
+    given = contacts or {}
+    # In id order, as the query below reads them (which person a cell names first can depend on it).
+    contacts = defaultdict(list, {c: sorted(people, key=lambda p: p.id) for c, people in given.items() if c in kept})
     orders: dict[int, list[tuple[date, int]]] = defaultdict(list)
     service = account_service_facts(kept) if kept else {}
     parts = parts_availability(kept) if kept else {}
-    if kept:
+    if unread := [c for c in kept if c not in given]:
         for contact in db.session.scalars(
-                select(Contact).where(Contact.company_id.in_(kept))
+                select(Contact).where(Contact.company_id.in_(unread))
                 .options(joinedload(Contact.holder).lazyload(User.regions), selectinload(Contact.role_rows))
                 .execution_options(all_regions=True)):
             contacts[contact.company_id].append(contact)
+    if kept:
         earliest = min(today_in(c.region) for c in companies) - timedelta(days=2 * 366)
         for company_id, ordered_on, cents in db.session.execute(
                 select(Order.company_id, Order.ordered_on, Order.amount_cents)
@@ -221,7 +228,7 @@ def assess(companies: list[Company]) -> dict[int, Care]:
         if company.stage not in CARE_STAGES:
             continue
         tier = company.tier or Tier.C
-        rule = rules[company.region_id, tier]
+        rule = care.rule = rules[company.region_id, tier]
         care.gap_days = (settings[company.region_id].target_gap_days if company.stage in PUSH_STAGES
                          else rule.max_gap_days)
         care.last_visit_on = local_date(last_visits.get(company.id), company.region)
@@ -239,12 +246,14 @@ def assess(companies: list[Company]) -> dict[int, Care]:
     return result
 
 
-def assess_one(company: Company) -> Care:
+def assess_one(company: Company, contacts: list[Contact] | None = None) -> Care:
     """One company's care, assessed once per request however many sections of its page show it
-    (a commit forgets it: app/keyaccounts/hooks.py)."""
+    (a commit forgets it: app/keyaccounts/hooks.py). `contacts`: all its people, with their holders
+    and roles, when the caller has them (the company page), so they are not read again."""
     cache = g.setdefault("keyaccounts_care", {}) if has_request_context() else {}
     if company.id not in cache:
-        cache[company.id] = assess([company])[company.id]
+        given = {company.id: contacts} if contacts is not None else None
+        cache[company.id] = assess([company], given)[company.id]
     return cache[company.id]
 
 

@@ -113,10 +113,9 @@ def coverage_for(company: Company, contacts: list[Contact]) -> CoverageMap | Non
     their holders loaded. A fixed number of queries (care.assess and the touches)."""
     if not is_kept(company):
         return None
-    account = care.assess_one(company)
+    account = care.assess_one(company, contacts)
     tier = company.tier or Tier.C
-    rules, _settings = care.rules_for([company.region_id])
-    rule = rules[company.region_id, tier]
+    rule = account.rule  # the region's rule for the tier, as care read it (a kept account is in care)
     today = account.today
     history = recent_touches(company.id)
     rows = {line: LineRow(line=line, gap_days=rule.line_gap(line)) for line in Line}
