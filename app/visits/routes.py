@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import load_only
 
 from app.accounts.models import Company, Opportunity, OpportunityStage
 from app.accounts.naming import name_parts
@@ -277,7 +278,8 @@ def _company(company_id) -> Company | None:
 
 
 def _company_options(q: str, limit: int = 50) -> list[Company]:
-    stmt = select(Company).order_by(Company.name_key).limit(limit)
+    # An option is an id and a name: up to 200 companies' other columns stay in the database.
+    stmt = select(Company).options(load_only(Company.name)).order_by(Company.name_key).limit(limit)
     if q := q.strip():
         stmt = stmt.where(Company.name.ilike(f"%{q}%") | Company.short_name.ilike(f"%{q}%"))
     return list(db.session.scalars(stmt))

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from app.accounts.models import Company, Opportunity, OpportunityStage, company_markets
 from app.accounts.services import key_contacts
@@ -55,7 +55,9 @@ def experts_for(region_ids) -> list[Expert]:
         cond = or_(cond, Expert.region_id.in_(region_ids))
     else:
         cond = True
-    return list(db.session.scalars(select(Expert).where(cond).order_by(Expert.name).execution_options(**ALL)))
+    # A picker lists names: the experts' market tags (loaded with an expert elsewhere) stay unread.
+    return list(db.session.scalars(select(Expert).where(cond).options(lazyload(Expert.tags)).order_by(Expert.name)
+                                   .execution_options(**ALL)))
 
 
 
@@ -409,7 +411,10 @@ def search_visits(*, person: tuple | None = None, q: str = "", market_id=None, s
     if level:
         stmt = stmt.where(Visit.level == level)
     if upcoming:
-        stmt = stmt.where(Visit.ends_at >= utcnow())
+        # Bounded from below by the start too (a visit is shorter than Visit.LONGEST): the region's
+        # (region, start) index then reads the coming visits, not the two years before them.
+        now = utcnow()
+        stmt = stmt.where(Visit.ends_at >= now, Visit.starts_at >= now - Visit.LONGEST)
         return stmt.order_by(Visit.starts_at, Visit.id)
     return stmt.order_by(Visit.starts_at.desc(), Visit.id.desc())
 

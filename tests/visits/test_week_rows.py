@@ -1,6 +1,6 @@
 """The week and the printed schedule read a busy week's visits as columns and write each team in
 Python (app/visits/display.py): what they show is what the visits list shows for the same visit."""
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from app.extensions import db
 from app.visits.models import MemberResponse, VisitMember, VisitStatus
@@ -55,3 +55,20 @@ def test_schedule_row(client, login_as, make_company, make_visit, make_user, mak
     assert "李志强" in body and "13800001111" in body
     assert f'<td class="c-team">{TEAM}</td>' in body
     assert '<td class="c-agenda prewrap">新品\n试戴</td>' in body
+
+
+def test_upcoming_list_keeps_a_long_visit_under_way(client, login_as, make_company, make_visit):
+    """The list's "upcoming" reads visits by their start from Visit.LONGEST ago: a visit of almost
+    two weeks that began 13 days ago is still listed; one that has ended is not."""
+    rep = login_as("rep")
+    now = datetime.now(UTC)
+    long = make_visit(make_company("温州长期眼镜有限公司"), now - timedelta(days=13), now + timedelta(hours=2),
+                      users=[rep])
+    make_visit(make_company("温州已完眼镜有限公司"), now - timedelta(hours=3), now - timedelta(hours=1), users=[rep])
+    soon = make_visit(make_company("温州将来眼镜有限公司"), now + timedelta(days=1), now + timedelta(days=1, hours=2),
+                      users=[rep])
+    body = client.get("/visits/").get_data(as_text=True)
+    assert "温州长期眼镜有限公司" in body and "温州将来眼镜有限公司" in body and "温州已完眼镜有限公司" not in body
+    assert body.index(f'href="/visits/{long.id}"') < body.index(f'href="/visits/{soon.id}"')
+    fragment = client.get("/visits/?when=upcoming", headers={"HX-Request": "true", "HX-Target": "results"})
+    assert "温州长期眼镜有限公司" in fragment.get_data(as_text=True)
