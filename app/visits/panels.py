@@ -32,7 +32,10 @@ def expert_bookings(expert) -> dict:
     person = or_(VisitMember.expert_id == expert.id,
                  VisitMember.user_id == expert.user_id if expert.user_id else False)
     visits = list(db.session.scalars(
-        select(Visit).where(Visit.ends_at >= since, exists().where(VisitMember.visit_id == Visit.id, person))
+        # Bounded from below by the start too (a visit is shorter than Visit.LONGEST): an index on the
+        # start reads the weeks around, not every visit since the first (SQLite scanned all 50,000).
+        select(Visit).where(Visit.ends_at >= since, Visit.starts_at >= since - Visit.LONGEST,
+                            exists().where(VisitMember.visit_id == Visit.id, person))
         .options(*VISIT_OPTIONS).order_by(Visit.starts_at).execution_options(**ALL)))
     regions = allowed_region_ids()
     if expert.user_id is not None and expert.user_id == current_user.id:

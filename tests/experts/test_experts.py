@@ -71,3 +71,36 @@ def test_only_admins_keep_head_office_experts(client, login_as, make_expert):
                                           "max_visits_per_week": "3"})
     assert r.status_code == 303
     assert db.session.scalar(select(Expert).where(Expert.name == "总部李工")).region_id is None
+
+
+def test_expert_page_writes_each_visit_day_and_hours(client, login_as, make_expert, make_company, make_visit):
+    """The booked visits read as visits/_macros.html's span writes them: one day with its hours, or
+    from one day and hour to another; another region's visit only as busy, with its hours too."""
+    from datetime import timedelta
+
+    from app.core.types import utcnow
+    login_as("manager")
+    expert = make_expert("钱工")
+    soon = utcnow().replace(microsecond=0) + timedelta(days=3)
+    start = local(soon.year, soon.month, soon.day, 9, 30)
+    make_visit(make_company("永达眼镜"), start, start + timedelta(hours=2), experts=[expert])
+    make_visit(make_company("宏远笔业"), start + timedelta(days=1), start + timedelta(days=2, hours=1), experts=[expert])
+    make_visit(make_company("远方包装", region="Wuxi"), start + timedelta(days=5), start + timedelta(days=5, hours=3),
+               experts=[expert])
+    db.session.commit()
+    body = client.get(f"/experts/{expert.id}").get_data(as_text=True)
+    from flask import render_template_string
+
+    from app.visits.models import Visit
+    with client.application.test_request_context(headers={"Accept-Language": "en"}):
+        spans = [render_template_string('{% from "visits/_macros.html" import span %}{{ span(v) }}', v=v)
+                 for v in db.session.scalars(select(Visit).order_by(Visit.starts_at).execution_options(all_regions=True))]
+    assert "–" in spans[0] and " – " in spans[1] and len(spans) == 3
+    for text in spans:
+        assert text in body
+    assert body.index(spans[0]) < body.index(spans[1]) < body.index("Busy (another region)")
+    # The availability fragment that comes back with errors has the whole page's lists when not htmx.
+    r = client.post(f"/experts/{expert.id}/unavailable", data={"starts_on": "2026-12-03", "ends_on": "2026-12-01"})
+    assert r.status_code == 422 and spans[1] in r.get_data(as_text=True)
+    r = client.htmx("post", f"/experts/{expert.id}/unavailable", data={"starts_on": "2026-12-03", "ends_on": "2026-12-01"})
+    assert r.status_code == 422 and "<html" not in r.get_data(as_text=True)
