@@ -192,14 +192,14 @@ def assess(companies: list[Company], contacts: dict[int, list[Contact]] | None =
         return {}
     ids = [c.id for c in companies]
     rules, settings = rules_for({c.region_id for c in companies})
-    last_visits = dict(db.session.execute(
-        select(Visit.company_id, func.max(Visit.ends_at))
-        .where(Visit.company_id.in_(ids), Visit.status == VisitStatus.DONE)
-        .group_by(Visit.company_id).execution_options(all_regions=True)).all())
-    stage_since = dict(db.session.execute(
-        select(StageChange.company_id, func.max(StageChange.changed_at))
-        .where(StageChange.company_id.in_(ids)).group_by(StageChange.company_id)
-        .execution_options(all_regions=True)).all())
+    # Each company's last visit done and last change of stage, in one query.
+    last_visit = (select(func.max(Visit.ends_at))
+                  .where(Visit.company_id == Company.id, Visit.status == VisitStatus.DONE).scalar_subquery())
+    last_change = select(func.max(StageChange.changed_at)).where(StageChange.company_id == Company.id).scalar_subquery()
+    last_visits, stage_since = {}, {}
+    for company_id, visited, changed in db.session.execute(
+            select(Company.id, last_visit, last_change).where(Company.id.in_(ids)).execution_options(all_regions=True)):
+        last_visits[company_id], stage_since[company_id] = visited, changed
     kept = [c.id for c in companies if c.stage in KEPT_STAGES]
     given = contacts or {}
     # In id order, as the query below reads them (which person a cell names first can depend on it).

@@ -123,12 +123,14 @@ class Actuals:
 
 
 def actuals(company: Company, year: int) -> Actuals:
-    """Orders, done visits, visit days and touches of the company's year, in three queries."""
+    """Orders, done visits, visit days and touches of the company's year, in two queries."""
     first, last = date(year, 1, 1), date(year, 12, 31)
-    cents, count = db.session.execute(
-        select(func.coalesce(func.sum(Order.amount_cents), 0), func.count(Order.id))
-        .where(Order.company_id == company.id, Order.ordered_on.between(first, last))
-        .execution_options(all_regions=True)).one()
+    in_year = (Order.company_id == company.id, Order.ordered_on.between(first, last))
+    cents, count, touches = db.session.execute(select(
+        select(func.coalesce(func.sum(Order.amount_cents), 0)).where(*in_year).scalar_subquery(),
+        select(func.count(Order.id)).where(*in_year).scalar_subquery(),
+        select(func.count(Touch.id)).where(Touch.company_id == company.id, Touch.touched_on.between(first, last))
+        .scalar_subquery()).execution_options(all_regions=True)).one()
     start, end = year_window(year, company.region)
     visits = db.session.execute(
         select(Visit.starts_at, Visit.ends_at, Visit.purpose, Visit.level)
@@ -137,8 +139,6 @@ def actuals(company: Company, year: int) -> Actuals:
         # The company was loaded through the region scope: its visits need no region filter, which
         # would lead SQLite to walk the whole region's visits by date instead of this company's.
         .execution_options(all_regions=True)).all()
-    touches = db.session.scalar(select(func.count(Touch.id)).where(
-        Touch.company_id == company.id, Touch.touched_on.between(first, last)).execution_options(all_regions=True))
     result = Actuals(order_cents=int(cents), orders=count, touches=touches)
     days: set[date] = set()
     for starts_at, ends_at, purpose, level in visits:
