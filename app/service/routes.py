@@ -75,8 +75,9 @@ def index():
     """The case queue: open cases with their clocks, the most urgent first."""
     args = request.args
     filters = _queue_filters()
-    page = db.paginate(services.queue_query(**filters), page=page_number(),
+    page = db.paginate(services.queue_ids(**filters), page=page_number(),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False, count=True)
+    page.items = services.cases_by_id(page.items)
     now = grove_time.now_utc()
     rows = [(c, services.clock_views(c, now)) for c in page.items]
     region_ids = [r.id for r in regions_for(current_user)]
@@ -332,6 +333,13 @@ def unlink_visit(case_id: int):
     return _changed(service_case)
 
 
+def _case_for_parts(case_id: int) -> ServiceCase:
+    """The case as the parts form shows it, without its page's timeline and clocks (404 outside the user's regions)."""
+    if not in_range(case_id):
+        abort(404)
+    return services.case_for_parts(case_id) or abort(404)
+
+
 def _part_choices(service_case: ServiceCase, q: str) -> list[SparePart]:
     stmt = select(SparePart).order_by(SparePart.number).limit(200)
     if q := q.strip()[:100]:
@@ -343,7 +351,7 @@ def _part_choices(service_case: ServiceCase, q: str) -> list[SparePart]:
 @bp.route("/<int:case_id>/parts", methods=["GET", "POST"])
 def issue_part(case_id: int):
     """Issue spare parts from the region's stock to the case; never more than is on hand."""
-    service_case = _case(case_id)
+    service_case = _case_for_parts(case_id)
     if not _can_write():
         abort(403)
     form = PartForm()
@@ -368,7 +376,7 @@ def issue_part(case_id: int):
                 flash(_("%(n)s × %(part)s issued to case %(ref)s.", n=form.quantity.data, part=part.number,
                         ref=service_case.reference), "success")
                 return redirect_after_write(url_for("service.detail", case_id=case_id) + "#parts")
-        service_case = _case(case_id)
+        service_case = _case_for_parts(case_id)
     stock = on_hand(service_case.region_id, [p.id for p in parts])
     return invalid("service/parts.html", "service/_part_form.html", case=service_case, form=form, parts=parts,
                    stock=stock)
@@ -377,7 +385,7 @@ def issue_part(case_id: int):
 @bp.get("/<int:case_id>/part-options")
 def part_options(case_id: int):
     """The parts matching a search, as <option>s with what the region has on hand."""
-    service_case = _case(case_id)
+    service_case = _case_for_parts(case_id)
     parts = _part_choices(service_case, request.args.get("part_q", ""))
     return render("service/_part_options.html", "service/_part_options.html", parts=parts,
                   stock=on_hand(service_case.region_id, [p.id for p in parts]))

@@ -514,11 +514,29 @@ CASE_OPTIONS = (joinedload(ServiceCase.company), joinedload(ServiceCase.owner).l
                 joinedload(ServiceCase.region), selectinload(ServiceCase.clocks))
 
 
-def queue_query(*, owner_id: int | None = None, severity: Severity | None = None, status: str = "open",
-                company_id: int | None = None, q: str = ""):
+def queue_query(**filters):
+    """Cases with what the queue shows, in its order (see `_queue`): for the export."""
+    return _queue(select(ServiceCase).options(*CASE_OPTIONS), **filters)
+
+
+def queue_ids(**filters):
+    """The ids of the queue's cases, in its order: the page reads 25 of these narrow rows, then loads
+    those cases (`cases_by_id`). Sorting whole joined rows carried every column of each case, its
+    company and owner through the sort of 3,000 cases (12 ms of SQL on SQLite for one page)."""
+    return _queue(select(ServiceCase.id), **filters)
+
+
+def cases_by_id(ids: list[int]) -> list[ServiceCase]:
+    """These cases in this order, with what the queue shows."""
+    found = {c.id: c for c in db.session.scalars(
+        select(ServiceCase).options(*CASE_OPTIONS).where(ServiceCase.id.in_(ids)))} if ids else {}
+    return [found[i] for i in ids if i in found]
+
+
+def _queue(stmt, *, owner_id: int | None = None, severity: Severity | None = None, status: str = "open",
+           company_id: int | None = None, q: str = ""):
     """Cases, the most urgent running clock first, then by severity and age; `status` is "open",
     "all" or one status."""
-    stmt = select(ServiceCase).options(*CASE_OPTIONS)
     if status == "open":
         stmt = stmt.where(ServiceCase.status.in_(OPEN_STATUSES))
     elif status != "all":
@@ -545,6 +563,15 @@ def case_for_page(case_id: int) -> ServiceCase | None:
             selectinload(ServiceCase.pauses),
             selectinload(ServiceCase.events).joinedload(CaseEvent.by).lazyload(User.regions),
             selectinload(ServiceCase.visits), selectinload(ServiceCase.moves).joinedload(StockMove.part)))
+
+
+def case_for_parts(case_id: int) -> ServiceCase | None:
+    """A case as its issue-a-part page shows it (company, region, machine and model), through the
+    region scope; its timeline, clocks and parts load only if a write reaches for them."""
+    return db.session.scalar(
+        select(ServiceCase).where(ServiceCase.id == case_id).options(
+            joinedload(ServiceCase.company), joinedload(ServiceCase.region),
+            joinedload(ServiceCase.equipment).joinedload(InstalledEquipment.model)))
 
 
 def company_cases(company_id: int, limit: int = 5) -> list[ServiceCase]:

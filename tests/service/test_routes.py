@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from app.audit import AuditEntry
 from app.equipment.services import on_hand
 from app.extensions import db
+from app.service import services
 from app.service.models import (
     CalendarDay,
     CaseStatus,
@@ -152,6 +153,17 @@ def test_the_queue_answers_in_the_same_number_of_queries_for_10_or_300_cases(cli
     with queries() as q300:
         assert client.get("/service/?page=3").status_code == 200
     assert len(q10) == len(q300), "\n".join(s[:150] for s in q10 + ["----"] + q300)
+
+
+def test_the_queue_pages_list_every_case_once_in_the_queues_order(client, world, make_key_account, make_case):
+    # The page reads a page of ids, then those cases: the pages together are the export's order.
+    _fill(make_key_account, make_case, 59)
+    expected = [c.reference for c in db.session.scalars(services.queue_query(status="all"))]
+    shown = []
+    for page in (1, 2, 3):
+        html = body(client.get(f"/service/?status=all&page={page}"))
+        shown += sorted((html.index(ref + "<"), ref) for ref in expected if ref + "<" in html)
+    assert [ref for _at, ref in shown] == expected and len(expected) == 60
 
 
 def test_the_case_page_answers_in_the_same_number_of_queries_however_long_its_story(
@@ -437,6 +449,32 @@ def test_issuing_parts(client, world, clock):
         assert response.status_code == 422 and message in body(response), (data, body(response)[:500])
         assert f'id="{field}-error"' in body(response)
     assert on_hand(case.region_id, [part.id]) == {part.id: 1} and len(fresh(case).moves) == 1
+
+
+
+def test_the_parts_page_reads_the_case_without_its_story(client, world, make_visit, make_user, queries):
+    """The issue-a-part page and its options fragment read the case with its company, region and machine
+    only: as many queries for a case with notes, visits and parts issued as for a new one (was five more)."""
+    case, part = world["case"], world["part"]
+    url = f"/service/{case.id}/parts"
+    client.get(url)
+    with queries() as before:
+        assert client.get(url).status_code == 200
+    for i in range(4):
+        client.post(f"/service/{case.id}/notes", data={"note": f"第{i}次跟进"})
+    start = case.received_at + timedelta(days=1)
+    visit = make_visit(world["company"], start, start + timedelta(hours=1), users=[make_user("rep")])
+    client.post(f"/service/{case.id}/visits", data={"visit_id": visit.id})
+    client.post(url, data={"part_id": part.id, "quantity": "1"})
+    with queries() as after:
+        page = client.get(url)
+    print(f"parts page: {len(before)} queries for a new case, {len(after)} for one with a story")
+    assert len(before) == len(after) <= 7, "\n".join(s[:150] for s in before + ["----"] + after)
+    assert case.reference in body(page) and "P-100" in body(page) and "3 on hand" in body(page)
+    with queries() as fragment:
+        options = client.htmx("get", f"{url[:-len('parts')]}part-options?part_q=P-100", target="part_id")
+    assert body(options).startswith("<option") and "3 on hand" in body(options) and len(fragment) <= 6
+    assert client.htmx("post", url, data={"part_id": part.id, "quantity": "9"}).status_code == 422
 
 
 # ---- the company page
