@@ -80,8 +80,9 @@ def index():
     filters = _company_filters()
     regions = regions_for(current_user)
     conditions = services.company_conditions(**{k: v for k, v in filters.items() if k != "sort"}, regions=regions)
-    page = db.paginate(services.companies_select(conditions, filters["sort"]), page=page_number(),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False, count=False)
+    page = db.paginate(services.company_ids_select(conditions, filters["sort"], due=filters["due"], regions=regions),
+                       page=page_number(), per_page=current_app.config["PAGE_SIZE"], error_out=False, count=False)
+    page.items = services.companies_by_id(page.items)
     page.total = services.count_companies(conditions, due=filters["due"])
     region_ids = [r.id for r in regions]
     return render("accounts/index.html", "accounts/_results.html", page=page, filters=filters,

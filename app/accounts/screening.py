@@ -21,7 +21,7 @@ from app.htmx import invalid, redirect_after_write, render, swap_or_redirect, wa
 from app.markets import bp
 from app.markets.forms import PromoteForm, WeightsForm
 from app.markets.models import Market
-from app.markets.services import RECOMMENDED_TARGETS, RowPage
+from app.markets.services import RECOMMENDED_TARGETS, RowPage, id_url
 
 FILTER_ARGS = ("q", "association", "city", "no_competitor", "sort")
 # The factors of a score, in the order the weights form lists them, with its labels.
@@ -63,6 +63,7 @@ def _board_context(market: Market, weights=None, weights_form=None) -> dict:
     return {"market": market, "weights": weights, "filters": filters, "page": page, "targets": targets,
             "owners": owners_for(market), "recommended": RECOMMENDED_TARGETS, "factors": factor_labels(),
             "associations": services.association_choices(market), "undo": _undo_offer(market),
+            "company_url": id_url("accounts.detail", "company_id"),
             "weights_form": weights_form or WeightsForm(formdata=None, obj=weights)}
 
 

@@ -110,4 +110,5 @@ def detail(market_id: int):
     market = load(Market, market_id)
     return render("markets/detail.html", market=market, view="detail", statuses=list(MarketStatus),
                   recommended=services.RECOMMENDED_TARGETS,
+                  company_url=services.id_url("accounts.detail", "company_id"),
                   **panels.context("markets.detail", market=market))

@@ -1,7 +1,9 @@
 """The companies list: live search, filters, sort, pagination, the htmx fragment, constant queries."""
 import pytest
+from sqlalchemy import delete
 
-from app.accounts.models import Stage, Tier
+from app.accounts.models import AccountCare, Stage, Tier
+from app.extensions import db
 
 
 def names_in(body: str, *names: str) -> list[str]:
@@ -163,3 +165,39 @@ def test_list_queries_do_not_grow_with_companies(client, login_as, many_companie
     print(f"companies list: {small} queries with 10 companies, {large} with 1,000")
     assert small == large
     assert small_search == large_search
+
+
+def _care(company, health):
+    db.session.merge(AccountCare(company_id=company.id, health=health, gap_count=0, health_parts={}))
+    db.session.commit()
+
+
+def test_sort_by_health_pages_worst_first_then_the_companies_without_care(client, login_as, many_companies):
+    """The list reads a page of ids in its order, then those companies: the order and the pages hold
+    across the care rows and the companies without one (last, by when they were added)."""
+    login_as("rep", "Wenzhou")
+    companies = many_companies(30)
+    db.session.execute(delete(AccountCare))  # the key and won accounts' own care rows: these tests set them
+    for i, company in enumerate(companies[:20]):
+        _care(company, health=90 - i * 3)  # the 20th company is the worst
+    other = many_companies(1, region="Wuxi", prefix="别区")[0]
+    _care(other, health=1)
+    first = client.get("/companies/?sort=health").get_data(as_text=True)
+    assert "1–25 of 30" in first and "别区" not in first
+    assert first.index("温州批量00019号") < first.index("温州批量00018号") < first.index("温州批量00000号")
+    assert first.index("温州批量00000号") < first.index("温州批量00020号") < first.index("温州批量00024号")
+    assert "温州批量00025号" not in first
+    second = client.htmx("get", "/companies/?sort=health&page=2").get_data(as_text=True)
+    assert "<html" not in second and "26–30 of 30" in second
+    assert names_in(second, *(f"温州批量{i:05d}号" for i in range(30))) == [f"温州批量{i:05d}号" for i in range(25, 30)]
+
+
+def test_sort_by_health_with_attention_due_and_a_search(client, login_as, many_companies):
+    login_as("rep", "Wenzhou")
+    companies = many_companies(5)
+    db.session.execute(delete(AccountCare))
+    _care(companies[3], health=10)
+    _care(companies[1], health=50)
+    body = client.get("/companies/?sort=health&q=批量0000").get_data(as_text=True)
+    assert body.index("温州批量00003号") < body.index("温州批量00001号") < body.index("温州批量00000号")
+    assert "1–5 of 5" in body

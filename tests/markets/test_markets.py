@@ -187,3 +187,33 @@ def test_market_page_lists_visits_to_its_companies(client, login_as, make_market
     body = client.get(f"/markets/{market.id}").get_data(as_text=True)
     section = body[body.index('id="market-visits"'):]
     assert "温州华信眼镜有限公司" in section and "温州明光笔业有限公司" not in section
+
+
+def test_market_page_lists_targets_by_score_with_owner_and_accounts_with_stage(client, login_as, make_market,
+                                                                               make_company, make_user):
+    """Targets and accounts are read as rows (a name, stage, score and owner's name each)."""
+    login_as("rep", "Wenzhou")
+    market = make_market("眼镜")
+    owner = make_user("rep", name="王销售")
+    low = make_company("温州低分眼镜有限公司", stage=Stage.TARGET, markets=[market], score=12, owner_id=owner.id)
+    high = make_company("温州高分眼镜有限公司", stage=Stage.TARGET, markets=[market], score=80)
+    won = make_company("温州已赢眼镜有限公司", stage=Stage.WON, markets=[market], owner_id=owner.id)
+    body = client.get(f"/markets/{market.id}").get_data(as_text=True)
+    targets = body[body.index('id="market-targets"'):]
+    assert targets.index("温州高分眼镜有限公司") < targets.index("温州低分眼镜有限公司")
+    assert f'<a href="/companies/{high.id}">温州高分眼镜有限公司</a></td>\n            <td>—</td>' in targets
+    assert f'<a href="/companies/{low.id}">温州低分眼镜有限公司</a></td>\n            <td>王销售</td>' in targets
+    assert (f'<a href="/companies/{won.id}">温州已赢眼镜有限公司</a></td><td><span class="badge stage-won">Won</span>'
+            '</td><td>王销售</td>') in body
+
+
+def test_id_url_builds_what_url_for_does(app):
+    from flask import url_for
+
+    from app.markets.services import id_url
+    with app.test_request_context("/"):
+        company_url = id_url("accounts.detail", "company_id")
+        notes_url = id_url("markets.save_notes", "company_id", market_id=7)
+        for i in (1, 42, 2_147_483_646):
+            assert company_url(i) == url_for("accounts.detail", company_id=i)
+            assert notes_url(i) == url_for("markets.save_notes", market_id=7, company_id=i)
