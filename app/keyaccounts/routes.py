@@ -29,9 +29,11 @@ def index():
         "owner_id": current_user.id if args.get("owner") == "me" else args.get("owner", type=int),
         "sort": args.get("sort") if args.get("sort") in services.OVERVIEW_SORTS else "health",
     }
-    page = db.paginate(services.key_accounts_query(**filters), page=page_number(),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False, count=True)
     region_ids = [r.id for r in regions_for(current_user)]
+    page = db.paginate(services.key_account_ids(region_ids, **filters), page=page_number(),
+                       per_page=current_app.config["PAGE_SIZE"], error_out=False, count=False)
+    page.items = services.key_accounts_by_id(page.items)
+    page.total = services.count_key_accounts(**{k: v for k, v in filters.items() if k != "sort"})
     return render("keyaccounts/index.html", "keyaccounts/_overview.html", page=page, filters=filters,
                   rows=services.overview_rows(page.items), summary=services.overview_summary(region_ids),
                   today=today_in(regions_for(current_user)[0] if region_ids else None),

@@ -25,20 +25,45 @@ OVERVIEW_SORT_LABELS = {"health": _l("Health, worst first"), "due": _l("Most ove
                         "tier": _l("Tier"), "name": _l("Company name")}
 
 
-def key_accounts_query(*, tier=None, market_id=None, owner_id=None, sort: str = "health"):
-    """Won and key accounts with their care row, in the user's regions (the region scope applies)."""
-    stmt = (select(Company).outerjoin(AccountCare, AccountCare.company_id == Company.id)
-            .where(Company.stage.in_(KEPT))
-            .options(joinedload(Company.owner).lazyload(User.regions), joinedload(Company.care),
-                     joinedload(Company.region)))
+def _kept(*, tier=None, market_id=None, owner_id=None) -> list:
+    """The overview's filters as WHERE conditions on the companies."""
+    conditions = [Company.stage.in_(KEPT)]
     if tier:
-        stmt = stmt.where(Company.tier == tier)
+        conditions.append(Company.tier == tier)
     if market_id:
-        stmt = stmt.where(exists().where(company_markets.c.company_id == Company.id,
+        conditions.append(exists().where(company_markets.c.company_id == Company.id,
                                          company_markets.c.market_id == market_id))
     if owner_id:
-        stmt = stmt.where(Company.owner_id == owner_id)
-    return stmt.order_by(*OVERVIEW_SORTS.get(sort, OVERVIEW_SORTS["health"]), Company.name_key, Company.id)
+        conditions.append(Company.owner_id == owner_id)
+    return conditions
+
+
+def key_account_ids(region_ids: list[int], *, sort: str = "health", **filters):
+    """The ids of the won and key accounts in `region_ids`, in the overview's order: a page of these
+    narrow rows is read, then only those accounts loaded (`key_accounts_by_id`).
+
+    Limited to the regions here, not by the region hook (`all_regions`), which would also limit
+    the joined care rows by an EXISTS that looks each company up again."""
+    return (select(Company.id).outerjoin(AccountCare, AccountCare.company_id == Company.id)
+            .where(Company.region_id.in_(region_ids), *_kept(**filters))
+            .order_by(*OVERVIEW_SORTS.get(sort, OVERVIEW_SORTS["health"]), Company.name_key, Company.id)
+            .execution_options(all_regions=True))
+
+
+def count_key_accounts(**filters) -> int:
+    """How many won and key accounts the overview lists (the region scope applies)."""
+    return db.session.scalar(select(func.count(Company.id)).where(*_kept(**filters)))
+
+
+def key_accounts_by_id(ids: list[int]) -> list[Company]:
+    """These accounts in this order, with their owner, care row and region."""
+    if not ids:
+        return []
+    found = {c.id: c for c in db.session.scalars(
+        select(Company).where(Company.id.in_(ids))
+        .options(joinedload(Company.owner).lazyload(User.regions), joinedload(Company.care),
+                 joinedload(Company.region))).unique()}
+    return [found[i] for i in ids if i in found]
 
 
 @dataclass
@@ -80,7 +105,9 @@ def overview_summary(region_ids: list[int]) -> dict:
         select(func.count(AccountCare.due_on).filter(AccountCare.due_on < today),
                func.count().filter(AccountCare.gap_count > 0))
         .join(Company, Company.id == AccountCare.company_id)
-        .where(Company.stage.in_(KEPT), Company.region_id.in_(region_ids))).one()
+        # Limited to the regions here: the region hook would look each care row's company up again.
+        .where(Company.stage.in_(KEPT), Company.region_id.in_(region_ids))
+        .execution_options(all_regions=True)).one()
     proposals = db.session.scalar(
         select(func.count()).select_from(KeyAccountProposal).join(Company)
         .where(KeyAccountProposal.status == ProposalStatus.PENDING, Company.region_id.in_(region_ids)))

@@ -176,3 +176,25 @@ def test_a_key_account_page_and_the_lists_keep_their_queries_from_10_to_1000_acc
         with count_queries() as statements:
             assert client.get(url).status_code == 200, url
         assert len(statements) == few[url], (url, few[url], len(statements))
+
+
+def test_overview_pages_keep_the_order_and_count_the_accounts(client, login_as, make_key_account, make_company):
+    """The overview reads a page of ids in its order, then those accounts; the count is of the accounts."""
+    login_as("rep")
+    accounts = [make_key_account(f"温州第{i:02d}号眼镜有限公司", tier="ABC"[i % 3]) for i in range(27)]
+    make_company("温州只是潜在客户有限公司")
+    make_key_account("无锡别区眼镜有限公司", region="Wuxi")
+    for i, company in enumerate(accounts):
+        care = db.session.get(AccountCare, company.id) or AccountCare(company_id=company.id)
+        care.health = 100 - i  # the last made is the worst
+        db.session.add(care)
+    db.session.commit()
+    first = client.get("/key-accounts/").get_data(as_text=True)
+    assert "1–25 of 27" in first and "无锡别区" not in first and "潜在客户" not in first
+    assert first.index("温州第26号") < first.index("温州第25号") < first.index("温州第02号")
+    assert "温州第01号" not in first and "温州第00号" not in first
+    second = client.htmx("get", "/key-accounts/?page=2", target="overview").get_data(as_text=True)
+    assert "<html" not in second and "26–27 of 27" in second
+    assert second.index("温州第01号") < second.index("温州第00号")
+    by_name = client.get("/key-accounts/?sort=name&tier=B").get_data(as_text=True)
+    assert "1–9 of 9" in by_name and "温州第01号" in by_name and "温州第00号" not in by_name
