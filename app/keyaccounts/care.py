@@ -183,11 +183,13 @@ def _trend_score(last_cents: int, previous_cents: int) -> int:
     return min(100, round(100 * last_cents / previous_cents))
 
 
-def assess(companies: list[Company], contacts: dict[int, list[Contact]] | None = None) -> dict[int, Care]:
+def assess(companies: list[Company], contacts: dict[int, list[Contact]] | None = None,
+           orders: dict[int, list[Order]] | None = None) -> dict[int, Care]:
     """Care of each company (loaded with its region); a fixed number of queries for any number.
 
-    `contacts` gives the people of some companies as the caller loaded them (with their holders and
-    roles: the company page has them); the others' are read in one query."""
+    `contacts` and `orders` give the people (with their holders and roles) and all the orders of
+    some companies as the caller loaded them (the company page has them); the others' are read in
+    one query each."""
     if not companies:
         return {}
     ids = [c.id for c in companies]
@@ -204,6 +206,7 @@ def assess(companies: list[Company], contacts: dict[int, list[Contact]] | None =
     given = contacts or {}
     # In id order, as the query below reads them (which person a cell names first can depend on it).
     contacts = defaultdict(list, {c: sorted(people, key=lambda p: p.id) for c, people in given.items() if c in kept})
+    given_orders = orders or {}
     orders: dict[int, list[tuple[date, int]]] = defaultdict(list)
     service = account_service_facts(kept) if kept else {}
     parts = parts_availability(kept) if kept else {}
@@ -215,10 +218,16 @@ def assess(companies: list[Company], contacts: dict[int, list[Contact]] | None =
             contacts[contact.company_id].append(contact)
     if kept:
         earliest = min(today_in(c.region) for c in companies) - timedelta(days=2 * 366)
-        for company_id, ordered_on, cents in db.session.execute(
-                select(Order.company_id, Order.ordered_on, Order.amount_cents)
-                .where(Order.company_id.in_(kept), Order.ordered_on >= earliest).execution_options(all_regions=True)):
-            orders[company_id].append((ordered_on, cents))
+        for company_id in kept:
+            for order in given_orders.get(company_id, ()):
+                if order.ordered_on >= earliest:
+                    orders[company_id].append((order.ordered_on, order.amount_cents))
+        if unread := [c for c in kept if c not in given_orders]:
+            for company_id, ordered_on, cents in db.session.execute(
+                    select(Order.company_id, Order.ordered_on, Order.amount_cents)
+                    .where(Order.company_id.in_(unread), Order.ordered_on >= earliest)
+                    .execution_options(all_regions=True)):
+                orders[company_id].append((ordered_on, cents))
 
     result = {}
     for company in companies:
@@ -246,14 +255,15 @@ def assess(companies: list[Company], contacts: dict[int, list[Contact]] | None =
     return result
 
 
-def assess_one(company: Company, contacts: list[Contact] | None = None) -> Care:
+def assess_one(company: Company, contacts: list[Contact] | None = None, orders: list[Order] | None = None) -> Care:
     """One company's care, assessed once per request however many sections of its page show it
-    (a commit forgets it: app/keyaccounts/hooks.py). `contacts`: all its people, with their holders
-    and roles, when the caller has them (the company page), so they are not read again."""
+    (a commit forgets it: app/keyaccounts/hooks.py). `contacts` (all its people, with their holders
+    and roles) and `orders` (all its orders) when the caller has them (the company page), so they
+    are not read again."""
     cache = g.setdefault("keyaccounts_care", {}) if has_request_context() else {}
     if company.id not in cache:
-        given = {company.id: contacts} if contacts is not None else None
-        cache[company.id] = assess([company], given)[company.id]
+        cache[company.id] = assess([company], None if contacts is None else {company.id: contacts},
+                                   None if orders is None else {company.id: orders})[company.id]
     return cache[company.id]
 
 

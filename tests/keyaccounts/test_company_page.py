@@ -8,9 +8,9 @@ from app.extensions import db
 from app.keyaccounts.models import AccountPlan, Touch, TouchKind
 
 # The page of a key account with a plan, machines and people on every line, with the signed-in user and
-# the header's: 31 (38 before the care card reused the page's people and rules, parts availability
-# became one query and the plan's and care's small counts were read together).
-MOST_QUERIES = 31
+# the header's: 30 (38 before the care card reused the page's people, orders and rules,
+# parts availability became one query and the plan's and care's small counts were read together).
+MOST_QUERIES = 30
 
 
 def _machines(company, n: int, parts_per_model: int, stocked: int):

@@ -27,7 +27,7 @@ def company_care(company) -> dict:
     health with its reasons; nothing for a company not in care."""
     if company.stage not in CARE_STAGES:
         return {"company_care": None}
-    result = assess_one(company, company.contacts)  # the page loaded its people with their holders
+    result = assess_one(company, company.contacts, company.orders)  # the page loaded its people and orders
     reasons = health_reasons(result.health_parts) if result.health is not None else []
     return {"company_care": CompanyCare(result, services.due_label(result.due_reason), health_band(result.health),
                                         reasons)}
