@@ -6,6 +6,9 @@ from app.core.time import today_in
 from app.equipment import services
 from app.equipment.forms import MachineForm
 
+# The company page's card lists the first machines by site and serial; the installed base lists them all.
+CARD_MACHINES = 25
+
 
 @panels.register("accounts.detail")
 def company_machines(company) -> dict:
@@ -14,5 +17,6 @@ def company_machines(company) -> dict:
     if not current_user.is_expert:
         form = MachineForm(formdata=None)
         form.model_id.choices = [(m.id, m.name) for m in services.machine_models()]
-    return {"machines": services.company_machines(company.id), "machine_today": today_in(company.region),
+    machines, count = services.company_machines(company.id, limit=CARD_MACHINES)
+    return {"machines": machines, "machine_count": count, "machine_today": today_in(company.region),
             "machine_form": form, "can_write_equipment": not current_user.is_expert}

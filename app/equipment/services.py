@@ -569,10 +569,13 @@ def search_equipment(*, region_ids, q: str = "", model_id=None, company_id=None,
     return stmt.order_by(*order).execution_options(**ALL)
 
 
-def company_machines(company_id: int) -> list[InstalledEquipment]:
-    return list(db.session.scalars(
-        select(InstalledEquipment).where(InstalledEquipment.company_id == company_id)
-        .options(joinedload(InstalledEquipment.model)).order_by(InstalledEquipment.site, InstalledEquipment.serial)))
+def company_machines(company_id: int, limit: int | None = None) -> tuple[list[InstalledEquipment], int]:
+    """The company's machines by site and serial (the first `limit` of them) and how many it has: one query."""
+    rows = db.session.execute(
+        select(InstalledEquipment, func.count().over()).where(InstalledEquipment.company_id == company_id)
+        .options(joinedload(InstalledEquipment.model)).order_by(InstalledEquipment.site, InstalledEquipment.serial)
+        .limit(limit)).all()
+    return [machine for machine, _total in rows], rows[0][1] if rows else 0
 
 
 def serial_taken(region_id: int, serial: str, *, except_id: int | None = None) -> InstalledEquipment | None:

@@ -72,6 +72,35 @@ def test_the_card_as_a_page_and_as_a_fragment(client, login_as, plant, make_mach
     assert "HX-Request" in fragment.headers["Vary"]
 
 
+def test_a_company_with_many_machines_lists_the_first_with_a_link_to_all(client, login_as, plant, make_machine,
+                                                                          queries):
+    """The card lists the first 25 machines by site and serial and counts them all, with a link to the
+    company's machines in the installed base; page and fragment alike, in the same number of queries."""
+    from app.equipment.panels import CARD_MACHINES
+    for i in range(3):
+        make_machine(plant, serial=f"SN-{i:03d}", site="一车间")
+    login_as("rep")
+    client.get(f"/companies/{plant.id}")
+    with queries() as few:
+        body = client.get(f"/companies/{plant.id}").get_data(as_text=True)
+    card = body[body.index('id="company-equipment"'):]
+    assert '<span class="count">3</span>' in card and "All 3 machines" not in card
+    for i in range(3, CARD_MACHINES + 2):
+        make_machine(plant, serial=f"SN-{i:03d}", site="一车间")
+    client.get(f"/companies/{plant.id}")
+    with queries() as many:
+        body = client.get(f"/companies/{plant.id}").get_data(as_text=True)
+    assert len(few) == len(many)
+    card = body[body.index('id="company-equipment"'):body.index("</article>", body.index('id="company-equipment"'))]
+    shown = f"SN-{CARD_MACHINES - 1:03d}"
+    assert f'<span class="count">{CARD_MACHINES + 2}</span>' in card and shown in card and f"SN-{CARD_MACHINES:03d}" not in card
+    assert f'href="/equipment/?company={plant.id}">All {CARD_MACHINES + 2} machines</a>' in card
+    fragment = client.htmx("get", f"/equipment/company/{plant.id}", target="company-equipment").get_data(as_text=True)
+    assert "<html" not in fragment and shown in fragment and f"All {CARD_MACHINES + 2} machines" in fragment
+    listing = client.get(f"/equipment/?company={plant.id}")
+    assert listing.status_code == 200 and "SN-000" in listing.get_data(as_text=True)
+
+
 def test_add_a_machine_with_htmx(client, login_as, plant, make_model):
     login_as("rep")
     model = make_model("GX-500")
