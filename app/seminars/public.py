@@ -195,7 +195,9 @@ def register(slug: str):
     goes to the e-mail address it holds, if any), so typing someone's number never opens their
     registration.
     """
-    seminar, seat_info = _public_or_404(slug)
+    # The form as the page the visitor just read showed it (see _Recent); whether a seat is left,
+    # or sign-up still open, is decided afresh under the seminar's lock.
+    seminar, seat_info = _recent_or_404(slug)
     form = signup_form(seminar.questions)
     if not form.validate_on_submit():
         return _page(seminar, seat_info, form, failed=True)

@@ -14,7 +14,14 @@ from app.experts.models import Expert, Organisation
 from app.extensions import db, limiter
 from app.seminars import public, services
 from app.seminars.forms import _signup_form_class, signup_form
-from app.seminars.models import Question, QuestionKind, Registration, RegistrationStatus, Speaker
+from app.seminars.models import (
+    Question,
+    QuestionKind,
+    Registration,
+    RegistrationStatus,
+    SeminarStatus,
+    Speaker,
+)
 from tests.conftest import GroveClient
 from tests.seminars.conftest import person, signup_data
 
@@ -190,6 +197,23 @@ def test_the_page_is_rate_limited(public_limited, make_seminar):
     assert "请求过于频繁" in answers[-1].get_data(as_text=True)  # in the reader's language
 
 
+def test_a_sign_up_sent_from_a_page_read_before_the_seminar_closed_elsewhere_is_refused(app, client, make_seminar):
+    # The POST builds its form from what this worker read of the seminar a moment ago; another
+    # worker closed it since. The decision under the lock reads it afresh: 409, nothing saved.
+    seminar = make_seminar(capacity=5)
+    slug = seminar.slug
+    assert 'name="email"' in client.get(f"/s/{slug}").get_data(as_text=True)
+    event.remove(Session, "after_commit", public._forget_recent)
+    try:
+        seminar.status = SeminarStatus.CLOSED
+        db.session.commit()
+        answer = client.post(f"/s/{slug}", data=signup_data(email="late@example.com"))
+    finally:
+        event.listen(Session, "after_commit", public._forget_recent)
+    assert answer.status_code == 409 and "Sign-up for this seminar is closed." in answer.get_data(as_text=True)
+    assert db.session.scalar(select(Registration).where(Registration.email == "late@example.com")) is None
+
+
 def test_a_sign_up_post_is_seven_statements_for_a_seat_or_the_waiting_list(client, make_seminar, queries):
     """The page's read, the lock, one query for seats, queue and the person, then the writes: the
     registration, the mail and their two audit entries (a repeat or a free seat while people wait
@@ -204,6 +228,11 @@ def test_a_sign_up_post_is_seven_statements_for_a_seat_or_the_waiting_list(clien
         registration = db.session.scalars(select(Registration).where(Registration.email == f"p{n}@example.com")).one()
         assert registration.status is expected
         assert registration.waitlist_position == (n - 1 if expected is RegistrationStatus.WAITLISTED else None)
+    # Right after the page, the POST takes the seminar as this process just read it: one statement less.
+    client.get(f"/s/{slug}")
+    with queries() as q:
+        answer = client.post(f"/s/{slug}", data=signup_data(email="p4@example.com", phone="13900000004"))
+    assert answer.status_code == 303 and len(q) == 6, "\n".join(s[:50] for s in q)
 
 
 def test_the_form_class_is_built_once_per_question_set():
