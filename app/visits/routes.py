@@ -640,8 +640,8 @@ def _escalation_or_404(escalation_id: int) -> Escalation:
 def escalations():
     """Escalations waiting for a manager, and the latest decisions."""
     pending = list(db.session.scalars(services.escalation_query(status=EscalationStatus.PENDING)))
-    decided = list(db.session.scalars(services.escalation_query().where(
-        Escalation.status != EscalationStatus.PENDING).limit(30)))
+    decided = services.escalations_by_id(list(db.session.scalars(services.escalation_ids().where(
+        Escalation.status != EscalationStatus.PENDING).limit(30))))
     return render("visits/escalations.html", pending=pending, decided=decided, level_labels=LEVEL_LABELS)
 
 

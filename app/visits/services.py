@@ -511,9 +511,26 @@ def decide_escalation(escalation: Escalation, *, approve: bool, by: User, note: 
 
 
 def escalation_query(*, status: EscalationStatus | None = None, company_id: int | None = None):
-    stmt = select(Escalation).options(joinedload(Escalation.region), joinedload(Escalation.company),
-                                      joinedload(Escalation.opportunity),
-                                      joinedload(Escalation.decided_by), joinedload(Escalation.visit))
+    """Escalations with what their lists show, the latest proposal first."""
+    return _escalations(select(Escalation).options(
+        joinedload(Escalation.region), joinedload(Escalation.company), joinedload(Escalation.opportunity),
+        joinedload(Escalation.decided_by), joinedload(Escalation.visit)), status=status, company_id=company_id)
+
+
+def escalation_ids(*, status: EscalationStatus | None = None, company_id: int | None = None):
+    """The ids of `escalation_query`'s escalations in its order: a list that keeps the latest few
+    reads these narrow rows, then loads those (`escalations_by_id`). Joining first made PostgreSQL
+    hash every company and visit of the region to keep 30 of 500 decisions (60 ms)."""
+    return _escalations(select(Escalation.id), status=status, company_id=company_id)
+
+
+def escalations_by_id(ids: list[int]) -> list[Escalation]:
+    """These escalations in this order, with what their lists show."""
+    found = {e.id: e for e in db.session.scalars(escalation_query().where(Escalation.id.in_(ids)))} if ids else {}
+    return [found[i] for i in ids if i in found]
+
+
+def _escalations(stmt, *, status: EscalationStatus | None, company_id: int | None):
     if (regions := allowed_region_ids()) is not None:
         stmt = stmt.where(Escalation.region_id.in_(regions))
     if status:
