@@ -275,11 +275,17 @@ def stage_counts(market_ids: list[int]) -> dict[int, dict[str, int]]:
     counts: dict[int, dict[Stage, int]] = {m: {} for m in market_ids}
     if not market_ids:
         return counts
+    market = company_markets.c.market_id
+    # For several markets (the markets list and board) SQLite walks the region's companies by (region,
+    # stage) and finds each one's markets by company; the market ids as an IN on that index made it
+    # seek once per market for every company (5 x 20,000). `+ 0` leaves the IN to filter what it
+    # finds (10.5 -> 7 ms). One market (its page) is best started from the index on market_id.
+    in_markets = (market + 0).in_(market_ids) if len(market_ids) > 1 else market.in_(market_ids)
     rows = db.session.execute(
-        select(company_markets.c.market_id, Company.stage, func.count())
+        select(market, Company.stage, func.count())
         .join(Company, Company.id == company_markets.c.company_id)
-        .where(company_markets.c.market_id.in_(market_ids))
-        .group_by(company_markets.c.market_id, Company.stage))
+        .where(in_markets)
+        .group_by(market, Company.stage))
     for market_id, stage, n in rows:
         counts[market_id][Stage(stage).value] = n
     return counts
