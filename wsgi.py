@@ -1,11 +1,9 @@
-import gc
-
 from app import create_app
+from app.core.memory import freeze, freeze_when_warm
 
 app = create_app()
 
-# What the app holds from start to stop (pypinyin's phrase tables alone are some 200,000 lists) is
-# moved out of the garbage collector's sight: every full collection scanned it all, a 130 ms stall
-# in the middle of whichever request triggered it. Objects made later are collected as before.
-gc.collect()
-gc.freeze()
+# What the app holds from start to stop, and later what its warm caches hold, is kept out of the
+# garbage collector's full passes (app/core/memory.py): each one stalled a request 100-200 ms.
+freeze()
+freeze_when_warm(app)

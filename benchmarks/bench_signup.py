@@ -31,7 +31,6 @@ signup_p95_ms, signup_cpu_ms, burst_per_s, burst_seconds, burst_confirmed, burst
 burst_in_order, burst_capacity, ...). The exit status is 1 when a check fails.
 """
 import argparse
-import gc
 import http.client
 import json
 import multiprocessing
@@ -64,9 +63,11 @@ def application_factory():
     def ok():
         return "ok"
 
+    from app.core.memory import freeze, freeze_when_warm
+
     grove = create_app()
-    gc.collect()
-    gc.freeze()  # as wsgi.py does
+    freeze()  # as wsgi.py does
+    freeze_when_warm(grove)
     return DispatcherMiddleware(grove, {"/bare": bare})
 
 
