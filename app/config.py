@@ -1,4 +1,5 @@
 """Configuration, driven by environment variables."""
+import math
 import os
 import secrets
 from datetime import timedelta
@@ -44,6 +45,15 @@ def _private_sqlite_files(*urls: str) -> None:
                 path = Path(name)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 _private_file(path)
+
+
+def _seconds(name: str, default: str, most: float) -> float:
+    """A number of seconds from the environment, 0 to `most` (what is not a number: the default)."""
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        value = float(default)
+    return min(max(value, 0.0), most) if math.isfinite(value) else float(default)
 
 
 def _database_url() -> str:
@@ -92,8 +102,8 @@ class Config:
     RATELIMIT_SIGNUP_EMAIL = os.environ.get("RATELIMIT_SIGNUP_EMAIL", "5 per hour")
     RATELIMIT_PUBLIC = os.environ.get("RATELIMIT_PUBLIC", "30 per minute")
     # Seconds a worker answers a seminar's public page from what it last read of it (seats left
-    # included); its own writes forget it at once. 0 reads the database for every page.
-    PUBLIC_PAGE_MAX_AGE = float(os.environ.get("GROVE_PUBLIC_PAGE_MAX_AGE", "1"))
+    # included); its own writes forget it at once. 0 reads the database for every page; at most 10.
+    PUBLIC_PAGE_MAX_AGE = _seconds("GROVE_PUBLIC_PAGE_MAX_AGE", "1", most=10)
     RATELIMIT_API = os.environ.get("RATELIMIT_API", "120 per minute;5000 per hour")
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
     # Failed sign-ins per account, from any address; a fixed window, so the real user waits

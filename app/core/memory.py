@@ -6,6 +6,11 @@ caches are warm (compiled SQL, templates, catalogs) another 100,000 or more. Eac
 them took 100-200 ms inside whichever request triggered it: the slowest requests of every page.
 `gc.freeze()` moves what exists into a generation the collector never walks; objects made later
 are collected as before, and a frozen object is still freed when nothing refers to it.
+
+With several threads a worker freezes while other requests may be under way: they wait for the
+one collection (~100 ms, twice in a worker's life), and what they hold at that moment is frozen
+too, so a reference cycle among it is never collected: a bounded leak of those few requests'
+objects, twice per worker.
 """
 import gc
 import itertools

@@ -89,16 +89,17 @@ class _Recent:
     def __init__(self, max_age: float):
         self._items = TTLCache(maxsize=512, ttl=max_age) if max_age > 0 else None
         self._lock = threading.Lock()
+        self._cleared = 0  # a read begun before a commit must not be kept after it
 
     def get(self, slug: str):
         if self._items is None:
             return services.public_seminar(slug)
         with self._lock:
-            found = self._items.get(slug)
+            found, cleared = self._items.get(slug), self._cleared
         if found is None:
             found = services.public_seminar(slug)
-            if found is not None:
-                with self._lock:
+            with self._lock:
+                if found is not None and cleared == self._cleared:
                     self._items[slug] = found
         return found
 
@@ -106,6 +107,7 @@ class _Recent:
         if self._items is not None:
             with self._lock:
                 self._items.clear()
+                self._cleared += 1
 
 
 @event.listens_for(Session, "after_commit")
@@ -195,9 +197,9 @@ def register(slug: str):
     goes to the e-mail address it holds, if any), so typing someone's number never opens their
     registration.
     """
-    # The form as the page the visitor just read showed it (see _Recent); whether a seat is left,
-    # or sign-up still open, is decided afresh under the seminar's lock.
-    seminar, seat_info = _recent_or_404(slug)
+    # Read afresh, not from _Recent: a question staff added or made required on another worker a
+    # moment ago must be asked for, not skipped.
+    seminar, seat_info = _public_or_404(slug)
     form = signup_form(seminar.questions)
     if not form.validate_on_submit():
         return _page(seminar, seat_info, form, failed=True)
