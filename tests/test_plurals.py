@@ -32,6 +32,7 @@ NEVER_ONE = {
     "Enter 1 to %(max)s hours.": "a fixed maximum",
     "Yes, remove %(name)s from the contacts": "no count: a name",
     "All %(n)s orders": "only shown when there are more orders than the card shows",
+    "All %(n)s machines": "only shown when a company has more machines than the card shows (25)",
     "More than %(n)s targets": "the method's limit, 8",
     "%(n)s response times missed in the last 90 days.": "only said from 2 on",
 }
