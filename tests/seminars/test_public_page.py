@@ -2,6 +2,7 @@
 CSRF token, staff changes at once, the reader's language, rate limits, headers, one query."""
 import re
 import time
+from contextlib import contextmanager
 
 import pytest
 from flask import g
@@ -32,6 +33,16 @@ def visitor(app):
     """A browser of its own that sends only the token the page gave it."""
     app.test_client_class = GroveClient
     return app.test_client()
+
+
+@contextmanager
+def as_elsewhere():
+    """Writes made as another worker makes them: this process's read of a moment ago is not told."""
+    event.remove(Session, "after_commit", public._forget_recent)
+    try:
+        yield
+    finally:
+        event.listen(Session, "after_commit", public._forget_recent)
 
 
 def seats_line(html: str) -> str:
@@ -163,8 +174,7 @@ def test_a_change_from_elsewhere_shows_within_the_max_age(app, client, make_semi
     slug = seminar.slug
     monkeypatch.setitem(app.extensions, "public.recent", public._Recent(0.3))
     assert seats_line(client.get(f"/s/{slug}").get_data(as_text=True)) == "5 of 5 seats left"
-    event.remove(Session, "after_commit", public._forget_recent)  # this process is not told: as elsewhere
-    try:
+    with as_elsewhere():
         make_registration(seminar)
         assert seats_line(client.get(f"/s/{slug}").get_data(as_text=True)) == "5 of 5 seats left"
         time.sleep(0.35)
@@ -172,8 +182,6 @@ def test_a_change_from_elsewhere_shows_within_the_max_age(app, client, make_semi
         monkeypatch.setitem(app.extensions, "public.recent", public._Recent(0))
         make_registration(seminar)
         assert seats_line(client.get(f"/s/{slug}").get_data(as_text=True)) == "3 of 5 seats left"
-    finally:
-        event.listen(Session, "after_commit", public._forget_recent)
 
 
 def test_an_htmx_swap_gets_the_form_alone(client, make_seminar):
@@ -198,18 +206,15 @@ def test_the_page_is_rate_limited(public_limited, make_seminar):
 
 
 def test_a_sign_up_sent_from_a_page_read_before_the_seminar_closed_elsewhere_is_refused(app, client, make_seminar):
-    # The POST builds its form from what this worker read of the seminar a moment ago; another
-    # worker closed it since. The decision under the lock reads it afresh: 409, nothing saved.
+    # The page came from this worker's read of a moment ago; another worker closed the seminar
+    # since. The POST reads it afresh: 409, nothing saved.
     seminar = make_seminar(capacity=5)
     slug = seminar.slug
     assert 'name="email"' in client.get(f"/s/{slug}").get_data(as_text=True)
-    event.remove(Session, "after_commit", public._forget_recent)
-    try:
+    with as_elsewhere():
         seminar.status = SeminarStatus.CLOSED
         db.session.commit()
         answer = client.post(f"/s/{slug}", data=signup_data(email="late@example.com"))
-    finally:
-        event.listen(Session, "after_commit", public._forget_recent)
     assert answer.status_code == 409 and "Sign-up for this seminar is closed." in answer.get_data(as_text=True)
     assert db.session.scalar(select(Registration).where(Registration.email == "late@example.com")) is None
 
@@ -219,13 +224,10 @@ def test_a_question_added_elsewhere_a_moment_ago_is_asked_for_on_the_post(app, c
     seminar = make_seminar(capacity=5)
     slug = seminar.slug
     client.get(f"/s/{slug}")
-    event.remove(Session, "after_commit", public._forget_recent)
-    try:
+    with as_elsewhere():
         db.session.add(Question(seminar=seminar, label="贵司机型？", kind=QuestionKind.TEXT, required=True))
         db.session.commit()
         answer = client.post(f"/s/{slug}", data=signup_data(email="new@example.com"))
-    finally:
-        event.listen(Session, "after_commit", public._forget_recent)
     assert answer.status_code == 422 and "贵司机型？" in answer.get_data(as_text=True)
     assert db.session.scalar(select(Registration).where(Registration.email == "new@example.com")) is None
 
