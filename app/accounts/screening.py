@@ -16,12 +16,13 @@ from app.core import time as grove_time
 from app.core.access import load
 from app.core.exports import send_export
 from app.core.forms import page_number
+from app.core.urls import id_url
 from app.extensions import db
 from app.htmx import invalid, redirect_after_write, render, swap_or_redirect, wants_fragment
 from app.markets import bp
 from app.markets.forms import PromoteForm, WeightsForm
 from app.markets.models import Market
-from app.markets.services import RECOMMENDED_TARGETS, RowPage, id_url
+from app.markets.services import RECOMMENDED_TARGETS, RowPage
 
 FILTER_ARGS = ("q", "association", "city", "no_competitor", "sort")
 # The factors of a score, in the order the weights form lists them, with its labels.

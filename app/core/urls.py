@@ -1,5 +1,11 @@
-"""Links that keep a page's filters: built from the arguments the page reads, nothing else."""
+"""Links: a page's own with its filters (built from the arguments the page reads, nothing else), and
+one endpoint's for each of hundreds of rows."""
+from collections.abc import Callable
+
 from flask import request, url_for
+
+# A number no id reaches, put where the id goes in a URL and then replaced (see `id_url`).
+_ID_MARK = 2_147_483_647
 
 
 def url_with(endpoint: str | None = None, /, **changes) -> str:
@@ -22,3 +28,11 @@ def url_with(endpoint: str | None = None, /, **changes) -> str:
         else:
             values[key] = value
     return url_for(endpoint, **values)
+
+
+def id_url(endpoint: str, argument: str, **values) -> Callable[[int], str]:
+    """`url_for(endpoint, argument=id)` for a list of hundreds of rows: the URL is built once and each
+    row's id put in, instead of the URL map being walked for every row (a market's page links its
+    600 targets, a busy week 480 visits)."""
+    head, _, tail = url_for(endpoint, **{argument: _ID_MARK}, **values).partition(str(_ID_MARK))
+    return lambda id_: f"{head}{int(id_)}{tail}"

@@ -98,7 +98,7 @@ def detail(expert_id: int):
     is_self = expert.user_id is not None and expert.user_id == current_user.id
     return render("experts/detail.html", expert=expert, unavailable_form=UnavailableForm(),
                   can_edit=current_user.can_manage or is_self, can_answer=current_user.is_admin or is_self,
-                  **_bookings(expert))
+                  **panels.context("experts.detail", expert=expert))
 
 
 @bp.post("/<int:expert_id>/unavailable")
@@ -142,14 +142,8 @@ def delete_unavailable(expert_id: int, period_id: int):
 
 def _detail_rest(expert) -> dict:
     """The booked visits and talks (contributed by visits and seminars) beside the availability."""
-    return dict(can_answer=current_user.is_admin or expert.user_id == current_user.id, **_bookings(expert))
-
-
-def _bookings(expert) -> dict:
-    """What visits and seminars show on the expert's page, with each listed visit's day and hours."""
-    context = panels.context("experts.detail", expert=expert)
-    context["visit_spans"] = services.visit_spans([*context.get("visits", ()), *context.get("busy", ())])
-    return context
+    return dict(can_answer=current_user.is_admin or expert.user_id == current_user.id,
+                **panels.context("experts.detail", expert=expert))
 
 
 def _unavailable_changed(expert):

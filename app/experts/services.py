@@ -106,31 +106,3 @@ def add_unavailable(expert: Expert, data: dict) -> Unavailability:
 def new_feed_token(expert: Expert, revoke: bool = False) -> None:
     check_expert_write(expert)
     expert.ics_token = None if revoke else secrets.token_urlsafe(32)
-
-
-def visit_spans(visits) -> dict[int, str]:
-    """{visit id: its day and hours} as visits/_macros.html's `span` writes them ("day 09:00–11:00",
-    or "day 09:00 – day 18:00" across days), each local day and clock time formatted once per page:
-    an expert's page lists a hundred visits or more on a few dozen days."""
-    from app.core.time import local, zone_of
-    from app.templating import localdate, localtime
-    zones, days, clocks = {}, {}, {}
-
-    def parts(moment, region) -> tuple[str, str]:
-        name = getattr(region, "timezone", None)
-        if name not in zones:
-            zones[name] = zone_of(region)
-        wall = local(moment, zones[name])
-        if wall.date() not in days:
-            days[wall.date()] = localdate(wall.date(), "short")
-        if (wall.hour, wall.minute) not in clocks:
-            clocks[wall.hour, wall.minute] = localtime(wall, "HH:mm", region)
-        return days[wall.date()], clocks[wall.hour, wall.minute]
-
-    spans = {}
-    for visit in visits:
-        (start_day, start_clock), (end_day, end_clock) = parts(visit.starts_at, visit.region), parts(
-            visit.ends_at, visit.region)
-        spans[visit.id] = (f"{start_day} {start_clock}–{end_clock}" if start_day == end_day
-                           else f"{start_day} {start_clock} – {end_day} {end_clock}")
-    return spans

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from app.auth.services import regions_for, users_in
 from app.core import panels
 from app.core.access import load
+from app.core.urls import id_url
 from app.extensions import db
 from app.htmx import invalid, redirect_after_write, render, swap_or_redirect
 from app.markets import bp, services
@@ -110,5 +111,5 @@ def detail(market_id: int):
     market = load(Market, market_id)
     return render("markets/detail.html", market=market, view="detail", statuses=list(MarketStatus),
                   recommended=services.RECOMMENDED_TARGETS,
-                  company_url=services.id_url("accounts.detail", "company_id"),
+                  company_url=id_url("accounts.detail", "company_id"),
                   **panels.context("markets.detail", market=market))

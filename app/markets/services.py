@@ -1,8 +1,5 @@
 """Markets: the list and the writes. What a market's pages show of companies, associations,
 seminars and visits is contributed by those domains (app/core/panels.py)."""
-from collections.abc import Callable
-
-from flask import url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -11,16 +8,6 @@ from app.extensions import db
 from app.markets.models import Market, MarketStatus
 
 RECOMMENDED_TARGETS = (5, 8)
-# A number no id reaches, put where the id goes in a URL and then replaced (see `id_url`).
-_ID_MARK = 2_147_483_647
-
-
-def id_url(endpoint: str, argument: str, **values) -> Callable[[int], str]:
-    """`url_for(endpoint, argument=id)` for a list of hundreds of rows: the URL is built once and each
-    row's id put in, instead of the URL map being walked for every row (a market's page links its
-    600 targets)."""
-    head, _, tail = url_for(endpoint, **{argument: _ID_MARK}, **values).partition(str(_ID_MARK))
-    return lambda id_: f"{head}{int(id_)}{tail}"
 
 
 def list_markets(status: str | None = None) -> list[Market]:

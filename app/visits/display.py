@@ -1,8 +1,13 @@
-"""A visit's team as HTML, made in Python: the week and the printed schedule show it on each of a
-busy week's 480 rows, where a Jinja macro call per row cost more than the rest of the row. The
-`team` macro of templates/visits/_macros.html calls it, so every page writes a team one way."""
+"""A visit's team and its day and hours, made in Python: the week, the printed schedule and an
+expert's page show them on each of hundreds of rows, where a Jinja macro per row cost more than the
+rest of the row. The `team` and `span` macros of templates/visits/_macros.html call these, so every
+page writes a team and a span one way."""
+from flask import g
+from flask_babel import get_locale
 from markupsafe import Markup, escape
 
+from app.core.time import local, zone_of
+from app.templating import localdate, localtime
 from app.visits import bp
 
 
@@ -29,3 +34,30 @@ def visit_team(members) -> Markup:
             html += f" <small>({label})</small>"
         parts.append(html + "</span>")
     return Markup("、".join(parts))
+
+
+@bp.app_template_global("visit_span")
+def visit_span(visit) -> str:
+    """"day 09:00–11:00", or "day 09:00 – day 18:00" across days, on the clock of the visit's region.
+    Each local day and clock time is formatted once per request (a page lists a hundred visits on a
+    few dozen days; Babel's formatting was most of such a page)."""
+    start_day, start_clock = _day_and_clock(visit.starts_at, visit.region)
+    end_day, end_clock = _day_and_clock(visit.ends_at, visit.region)
+    if start_day == end_day:
+        return f"{start_day} {start_clock}–{end_clock}"
+    return f"{start_day} {start_clock} – {end_day} {end_clock}"
+
+
+def _day_and_clock(moment, region) -> tuple[str, str]:
+    # Per language too: a request may write an e-mail in its reader's language.
+    made = g.setdefault("visit_span_parts", {}).setdefault(str(get_locale()), {})
+    name = getattr(region, "timezone", None)
+    if (zone := made.get(name)) is None:
+        zone = made[name] = zone_of(region)
+    wall = local(moment, zone)
+    day, clock = wall.date(), (name, wall.hour, wall.minute)
+    if day not in made:
+        made[day] = localdate(day, "short")
+    if clock not in made:
+        made[clock] = localtime(wall, "HH:mm", region)
+    return made[day], made[clock]

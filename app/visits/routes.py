@@ -19,6 +19,7 @@ from app.core.exports import TooManyRows, load_rows, send_export, too_many
 from app.core.forms import page_number
 from app.core.inputs import as_id, in_range
 from app.core.time import to_utc, zone_of
+from app.core.urls import id_url
 from app.experts.models import Expert
 from app.extensions import db, limiter
 from app.htmx import invalid, redirect_after_write, render
@@ -174,7 +175,7 @@ def _week_context(with_contacts: bool = False) -> dict:
     level_badge = get_template_attribute("visits/_macros.html", "level_badge")
     return dict(week=week, tz=tz, person=person, who=who,
                 # Made once, not on each of a busy week's 480 rows: a visit's link is this and its id.
-                visit_href=_url_prefix("visits.detail", "visit_id"),
+                visit_url=id_url("visits.detail", "visit_id"),
                 level_badges={level: level_badge(level, labels) for level in labels},
                 hm=lambda moment: moment.astimezone(tz).strftime("%H:%M"),
                 person_name=_person_name(person, users, experts) or (
@@ -200,13 +201,6 @@ def schedule():
     names = {v.company_id: v.company_name for v in context["week"].visits}
     return render("visits/schedule.html", purposes={p: p.label for p in Purpose},
                   company_names={i: Markup("<wbr>").join(name_parts(name)) for i, name in names.items()}, **context)
-
-
-def _url_prefix(endpoint: str, arg: str) -> str:
-    """The URL of `endpoint` up to the id `arg` ends it with, to add ids to: url_for per row is slow."""
-    url = url_for(endpoint, **{arg: 0})
-    assert url.endswith("/0"), url
-    return url[:-1]
 
 
 # ---- scheduling

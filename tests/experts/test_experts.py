@@ -96,6 +96,10 @@ def test_expert_page_writes_each_visit_day_and_hours(client, login_as, make_expe
         spans = [render_template_string('{% from "visits/_macros.html" import span %}{{ span(v) }}', v=v)
                  for v in db.session.scalars(select(Visit).order_by(Visit.starts_at).execution_options(all_regions=True))]
     assert "–" in spans[0] and " – " in spans[1] and len(spans) == 3
+    # The hours as written, not only as the macro writes them (the macro and the page share visit_span).
+    assert spans[0].endswith(" 09:30–11:30") and " 09:30 – " in spans[1] and spans[1].endswith(" 10:30")
+    start_day, end = spans[1].split(" 09:30 – ")
+    assert end == f"{end[:-len(' 10:30')]} 10:30" and end[:-len(" 10:30")] != start_day  # two days
     for text in spans:
         assert text in body
     assert body.index(spans[0]) < body.index(spans[1]) < body.index("Busy (another region)")

@@ -210,7 +210,7 @@ def test_market_page_lists_targets_by_score_with_owner_and_accounts_with_stage(c
 def test_id_url_builds_what_url_for_does(app):
     from flask import url_for
 
-    from app.markets.services import id_url
+    from app.core.urls import id_url
     with app.test_request_context("/"):
         company_url = id_url("accounts.detail", "company_id")
         notes_url = id_url("markets.save_notes", "company_id", market_id=7)
