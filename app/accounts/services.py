@@ -21,6 +21,7 @@ from app.accounts.naming import name_key
 from app.associations.models import Association, association_markets
 from app.auth.models import User
 from app.core.access import check_region, load
+from app.core.rows import in_order
 from app.core.time import today_in
 from app.extensions import db
 from app.markets.models import Market, ScreeningWeights
@@ -109,14 +110,9 @@ def company_ids_select(conditions: list, sort: str = "name", *, due: bool = Fals
 
 def companies_by_id(ids: list[int]) -> list[Company]:
     """These companies in this order, each with what the list shows (owner, markets, care row)."""
-    if not ids:
-        return []
-    found = {c.id: c for c in db.session.scalars(
-        select(Company).outerjoin(AccountCare, AccountCare.company_id == Company.id)
-        .options(joinedload(Company.owner).lazyload(User.regions), selectinload(Company.markets),
-                 contains_eager(Company.care))
-        .where(Company.id.in_(ids))).unique()}
-    return [found[i] for i in ids if i in found]
+    return in_order(select(Company).outerjoin(AccountCare, AccountCare.company_id == Company.id)
+                    .options(joinedload(Company.owner).lazyload(User.regions), selectinload(Company.markets),
+                             contains_eager(Company.care)), ids)
 
 
 def count_companies(conditions: list, *, due: bool = False) -> int:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 
 from app.accounts.models import AccountCare, Company, Order, Stage, Tier, company_markets
 from app.auth.models import User
+from app.core.rows import in_order
 from app.core.time import today_in
 from app.extensions import db
 from app.keyaccounts.care import days_over, health_band
@@ -57,13 +58,8 @@ def count_key_accounts(**filters) -> int:
 
 def key_accounts_by_id(ids: list[int]) -> list[Company]:
     """These accounts in this order, with their owner, care row and region."""
-    if not ids:
-        return []
-    found = {c.id: c for c in db.session.scalars(
-        select(Company).where(Company.id.in_(ids))
-        .options(joinedload(Company.owner).lazyload(User.regions), joinedload(Company.care),
-                 joinedload(Company.region))).unique()}
-    return [found[i] for i in ids if i in found]
+    return in_order(select(Company).options(joinedload(Company.owner).lazyload(User.regions),
+                                            joinedload(Company.care), joinedload(Company.region)), ids)
 
 
 @dataclass

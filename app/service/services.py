@@ -22,6 +22,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.accounts.models import Company, Tier
 from app.auth.models import Region, Role, User, user_regions
 from app.core import time as grove_time
+from app.core.rows import in_order
 from app.core.time import moment_text, zone_of
 from app.equipment import services as stock
 from app.equipment.models import InstalledEquipment, SparePart, StockMove
@@ -528,9 +529,7 @@ def queue_ids(**filters):
 
 def cases_by_id(ids: list[int]) -> list[ServiceCase]:
     """These cases in this order, with what the queue shows."""
-    found = {c.id: c for c in db.session.scalars(
-        select(ServiceCase).options(*CASE_OPTIONS).where(ServiceCase.id.in_(ids)))} if ids else {}
-    return [found[i] for i in ids if i in found]
+    return in_order(select(ServiceCase).options(*CASE_OPTIONS), ids)
 
 
 def _queue(stmt, *, owner_id: int | None = None, severity: Severity | None = None, status: str = "open",

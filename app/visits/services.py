@@ -13,6 +13,7 @@ from app.accounts.services import key_contacts
 from app.auth.models import Role, User
 from app.auth.services import users_in
 from app.core.access import allowed_region_ids, check_region
+from app.core.rows import in_order
 from app.core.time import local, today_in, zone_of
 from app.core.types import utcnow
 from app.experts.models import Expert, ExpertTag
@@ -526,8 +527,7 @@ def escalation_ids(*, status: EscalationStatus | None = None, company_id: int | 
 
 def escalations_by_id(ids: list[int]) -> list[Escalation]:
     """These escalations in this order, with what their lists show."""
-    found = {e.id: e for e in db.session.scalars(escalation_query().where(Escalation.id.in_(ids)))} if ids else {}
-    return [found[i] for i in ids if i in found]
+    return in_order(escalation_query(), ids)
 
 
 def _escalations(stmt, *, status: EscalationStatus | None, company_id: int | None):

@@ -1,0 +1,14 @@
+"""Rows read in an order decided elsewhere: a list page reads a page of ids off narrow rows in its
+order (sorting whole joined rows carried every column of thousands through the sort), then loads
+those rows with what the page shows."""
+from app.extensions import db
+
+
+def in_order(stmt, ids: list[int]) -> list:
+    """The objects of `stmt` (a select of one model, with its loader options) whose ids are `ids`,
+    in that order; an id no longer found is left out."""
+    if not ids:
+        return []
+    model = stmt.column_descriptions[0]["entity"]
+    found = {row.id: row for row in db.session.scalars(stmt.where(model.id.in_(ids))).unique()}
+    return [found[i] for i in ids if i in found]

@@ -1,0 +1,11 @@
+"""Rows loaded in the order of a page of ids read elsewhere."""
+from sqlalchemy import select
+
+from app.accounts.models import Company
+from app.core.rows import in_order
+
+
+def test_rows_come_in_the_order_of_the_ids_and_a_missing_one_is_left_out(app, make_company):
+    a, b, c = (make_company(f"瑞安第{i}阀门有限公司") for i in range(3))
+    assert [x.id for x in in_order(select(Company), [c.id, a.id, 999_999, b.id])] == [c.id, a.id, b.id]
+    assert in_order(select(Company), []) == []
