@@ -82,6 +82,17 @@ def test_a_new_region_with_bad_input_is_refused_and_kept(client, login_as, make_
     assert db.session.scalar(db.select(db.func.count(Region.id))) == 1
 
 
+def test_a_region_name_outside_ascii_is_refused_a_second_time(client, login_as, make_region):
+    # SQLite's lower() folds ASCII only: the check must see the same name as the unique index does.
+    make_region("Wenzhou")
+    login_as("admin", None)
+    data = {"name": "Ärhus", "timezone": "Asia/Shanghai"}
+    assert client.post("/admin/regions/new", data=data).status_code == 303
+    again = client.post("/admin/regions/new", data=data | {"name": " Ärhus "})
+    assert again.status_code == 422 and "Another region has this name." in again.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count(Region.id))) == 2
+
+
 def test_adding_a_region_is_for_admins_only(client, login_as, make_region):
     make_region("Wenzhou")
     login_as("manager", "Wenzhou")
