@@ -6,6 +6,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.associations.models import Association, Membership, MembershipStatus, association_markets
 from app.core.access import check_region
+from app.core.rows import same_name
 from app.extensions import db
 from app.markets.models import Market
 
@@ -78,7 +79,7 @@ def association_for_page(association_id: int) -> Association | None:
 
 def name_taken(name: str, region_id: int, except_id: int | None = None) -> bool:
     stmt = select(Association.id).where(Association.region_id == region_id,
-                                        func.lower(Association.name) == name.strip().lower())
+                                        same_name(Association.name, name))
     if except_id:
         stmt = stmt.where(Association.id != except_id)
     return db.session.scalar(stmt.execution_options(all_regions=True)) is not None

@@ -8,11 +8,12 @@ from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import lazyload
 from werkzeug.security import generate_password_hash
 
 from app.auth.models import Region, Role, User, user_regions, verify_password
+from app.core.rows import same_name
 from app.core.types import utcnow
 from app.extensions import db
 from app.outbox.services import queue_mail
@@ -206,10 +207,7 @@ def all_users() -> list[User]:
 
 
 def region_name_taken(name: str, *, except_id: int | None = None) -> bool:
-    name = name.strip()
-    # The same name exactly, as the unique constraint sees it, or in other letter case (SQLite's
-    # lower() folds ASCII only: without the first, "Ärhus" twice passed the check and broke the insert).
-    query = select(Region.id).where(or_(Region.name == name, func.lower(Region.name) == name.lower()))
+    query = select(Region.id).where(same_name(Region.name, name))
     if except_id is not None:
         query = query.where(Region.id != except_id)
     return db.session.scalar(query) is not None

@@ -1,6 +1,8 @@
 """Rows read in an order decided elsewhere: a list page reads a page of ids off narrow rows in its
 order (sorting whole joined rows carried every column of thousands through the sort), then loads
 those rows with what the page shows."""
+from sqlalchemy import func, or_
+
 from app.extensions import db
 
 
@@ -12,3 +14,11 @@ def in_order(stmt, ids: list[int]) -> list:
     model = stmt.column_descriptions[0]["entity"]
     found = {row.id: row for row in db.session.scalars(stmt.where(model.id.in_(ids))).unique()}
     return [found[i] for i in ids if i in found]
+
+
+def same_name(column, name: str):
+    """`column` holds `name` (stripped) as a unique index sees it, or in other letter case: a check
+    before an insert must find what the index would refuse (SQLite's lower() folds ASCII only, so a
+    case-insensitive match alone let "Ärhus" through twice and the insert answered 500)."""
+    name = name.strip()
+    return or_(column == name, func.lower(column) == name.lower())

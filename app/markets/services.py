@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from app.core.access import check_region
+from app.core.rows import same_name
 from app.extensions import db
 from app.markets.models import Market, MarketStatus
 
@@ -41,7 +42,7 @@ def _apply(market: Market, data: dict) -> None:
 
 
 def name_taken(name: str, region_id: int, except_id: int | None = None) -> bool:
-    stmt = select(Market.id).where(Market.region_id == region_id, func.lower(Market.name) == name.strip().lower())
+    stmt = select(Market.id).where(Market.region_id == region_id, same_name(Market.name, name))
     if except_id:
         stmt = stmt.where(Market.id != except_id)
     return db.session.scalar(stmt.execution_options(all_regions=True)) is not None
