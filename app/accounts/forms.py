@@ -1,12 +1,11 @@
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp, ValidationError
 
 from app.accounts.models import ContactRole, Line, RevenueBand, Stage, Tier
-from app.core.forms import MultiCheckboxField, OptionalSelectField
+from app.core.forms import GroveForm, MultiCheckboxField, OptionalSelectField
 
 STRIP = [lambda value: value.strip() if isinstance(value, str) else value]
 
@@ -18,7 +17,7 @@ def at_most(n: int) -> Length:
 PHONE = Regexp(r"^[0-9+()\- ]{5,40}$", message=_l("Enter a phone number of digits, spaces, +, - or brackets."))
 
 
-class CompanyForm(FlaskForm):
+class CompanyForm(GroveForm):
     name = StringField(_l("Company name"), filters=STRIP, validators=[
         DataRequired(_l("Enter the company's full name.")), at_most(200)])
     short_name = StringField(_l("Short name"), filters=STRIP, validators=[at_most(80)])
@@ -49,7 +48,7 @@ class CompanyForm(FlaskForm):
             raise ValidationError(_l("Choose markets of the company's region."))
 
 
-class ContactForm(FlaskForm):
+class ContactForm(GroveForm):
     name = StringField(_l("Contact name"), filters=STRIP, validators=[
         DataRequired(_l("Enter the contact's name.")), at_most(80)])
     title = StringField(_l("Job title"), filters=STRIP, validators=[at_most(80)])

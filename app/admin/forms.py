@@ -4,16 +4,15 @@ from functools import cache
 from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, SearchField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.auth.models import Role
 from app.auth.rules import GroveEmail
-from app.core.forms import MultiCheckboxField, OptionalSelectField
+from app.core.forms import GroveForm, MultiCheckboxField, OptionalSelectField
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(GroveForm):
     class Meta:
         csrf = False
 
@@ -30,7 +29,7 @@ class AuditFilterForm(FlaskForm):
             raise ValidationError(_l("The end date is before the start date."))
 
 
-class UserForm(FlaskForm):
+class UserForm(GroveForm):
     """An account as an administrator sets it: who, their role, the regions they work in."""
 
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the person's name.")), Length(max=120)])
@@ -53,7 +52,7 @@ def _time_zones() -> list[tuple[str, str]]:
     return [(zone, zone) for zone in sorted(available_timezones()) if "/" in zone and not zone.startswith("Etc/")]
 
 
-class RegionForm(FlaskForm):
+class RegionForm(GroveForm):
     """A region's names in both languages and the time zone its records are shown in."""
 
     name = StringField(_l("Name in Latin letters"), validators=[

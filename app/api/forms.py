@@ -1,9 +1,10 @@
 import unicodedata
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField, ValidationError
 from wtforms.validators import DataRequired, Length
+
+from app.core.forms import GroveForm
 
 # Characters that turn the text around them (bidi embeddings, overrides and isolates): a name
 # with them can show as something else than it is, on the page and in the confirm that quotes it.
@@ -17,7 +18,7 @@ def plain_text(form, field) -> None:
                                  "or text-direction marks."))
 
 
-class TokenForm(FlaskForm):
+class TokenForm(GroveForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Name the token, e.g. after the system that uses it.")),
                                                Length(max=80), plain_text],
                        description=_l("What uses it, e.g. “CRM sync” or “weekly report”."))

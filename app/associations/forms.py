@@ -1,14 +1,13 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import URL, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.associations.models import MembershipStatus
-from app.core.forms import OptionalSelectField
+from app.core.forms import GroveForm, OptionalSelectField
 from app.core.money import MoneyField
 
 
-class AssociationForm(FlaskForm):
+class AssociationForm(GroveForm):
     name = StringField(_l("Association name"), validators=[
         InputRequired(_l("Enter the association's name.")), Length(max=200)])
     region_id = SelectField(_l("Region"), coerce=int)
@@ -27,7 +26,7 @@ class AssociationForm(FlaskForm):
             raise ValidationError(_l("Choose markets of the association's region."))
 
 
-class MembershipForm(FlaskForm):
+class MembershipForm(GroveForm):
     status = SelectField(_l("Status"), choices=MembershipStatus.choices, default=MembershipStatus.PROSPECT.value)
     joined_on = DateField(_l("Joined on"), validators=[Optional()])
     expires_on = DateField(_l("Expires on"), validators=[Optional()])
@@ -59,7 +58,7 @@ class MembershipForm(FlaskForm):
                 "representative_id": self.representative_id.data, "notes": self.notes.data or ""}
 
 
-class RenewForm(FlaskForm):
+class RenewForm(GroveForm):
     joined_on = DateField(_l("New term starts"), validators=[Optional()])
     expires_on = DateField(_l("New term ends"), validators=[InputRequired(_l("Enter the date the new term ends."))])
     fee = MoneyField(_l("Yearly fee (CNY)"), blank=0)
@@ -70,5 +69,5 @@ class RenewForm(FlaskForm):
             raise ValidationError(_l("The term cannot end before it starts."))
 
 
-class TermStatusForm(FlaskForm):
+class TermStatusForm(GroveForm):
     status = SelectField(_l("Status"), choices=MembershipStatus.choices)

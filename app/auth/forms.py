@@ -1,12 +1,12 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.auth.rules import MAX_PASSWORD_LENGTH, GroveEmail, StrongPassword
+from app.core.forms import GroveForm
 
 
-class LoginForm(FlaskForm):
+class LoginForm(GroveForm):
     # The very check `create-user` and the invitation apply, so every account can sign in.
     email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Enter your e-mail address.")), GroveEmail()])
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")),
@@ -14,11 +14,11 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Keep me signed in"))
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(GroveForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Enter your e-mail address.")), GroveEmail()])
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(GroveForm):
     """Choose a password: after an invitation or a reset link. `account_email` is the account's."""
 
     password = PasswordField(_l("New password"), validators=[DataRequired(_l("Enter a new password.")),

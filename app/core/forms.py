@@ -1,9 +1,43 @@
-"""Form pieces shared by every domain: optional selects that give None, multi-checkboxes, page numbers.
+"""Form pieces shared by every domain: the base form, optional selects that give None,
+multi-checkboxes, page numbers.
 
 Money fields live in app/core/money.py."""
+from functools import lru_cache
+
+from babel import support
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, widgets
+from wtforms.i18n import messages_path
 from wtforms.validators import ValidationError
+
+
+@lru_cache(maxsize=8)
+def _wtforms_catalog(locale: str) -> support.Translations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class _WTFormsMessages:
+    """WTForms' own messages ("Not a valid choice.") in the request's language. Flask-WTF reads
+    and parses the catalog again in every request that writes one; this reads it once per language."""
+
+    def gettext(self, string):
+        return _wtforms_catalog(str(get_locale())).ugettext(string)
+
+    def ngettext(self, singular, plural, n):
+        return _wtforms_catalog(str(get_locale())).ungettext(singular, plural, n)
+
+
+_MESSAGES = _WTFormsMessages()
+
+
+class GroveForm(FlaskForm):
+    """Every form of Grove: Flask-WTF's (CSRF, the request's data), with WTForms' messages as above."""
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form):
+            return _MESSAGES
 
 
 class OptionalSelectField(SelectField):

@@ -1,7 +1,8 @@
 """Rows read in an order decided elsewhere: a list page reads a page of ids off narrow rows in its
 order (sorting whole joined rows carried every column of thousands through the sort), then loads
-those rows with what the page shows."""
-from sqlalchemy import func, or_
+those rows with what the page shows. Names matched as a unique index sees them, and ids known
+before the insert."""
+from sqlalchemy import func, or_, select
 
 from app.extensions import db
 
@@ -22,3 +23,16 @@ def same_name(column, name: str):
     case-insensitive match alone let "Ärhus" through twice and the insert answered 500)."""
     name = name.strip()
     return or_(column == name, func.lower(column) == name.lower())
+
+
+def next_id(model) -> int:
+    """An id for a new row of `model`, known before it is inserted, so that what refers to the row
+    (an e-mail's topic) goes into the same flush. PostgreSQL takes it from the table's sequence,
+    which no transaction waits for; SQLite takes one past the highest, which only one writer can
+    do at a time: a request that writes holds SQLite's write lock from its start (BEGIN IMMEDIATE,
+    app/__init__.py), and a deferred transaction that lost the race fails to write, it never
+    reuses an id."""
+    table = model.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        return db.session.scalar(select(func.nextval(func.pg_get_serial_sequence(table.name, "id"))))
+    return db.session.scalar(select(func.coalesce(func.max(table.c.id), 0) + 1))

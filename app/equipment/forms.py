@@ -3,14 +3,13 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, Field, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 from wtforms.widgets import TextInput
 
 from app.accounts.forms import STRIP, at_most
-from app.core.forms import MultiCheckboxField
+from app.core.forms import GroveForm, MultiCheckboxField
 from app.core.money import MoneyField
 from app.equipment.services import MAX_QUANTITY
 from app.imports.forms import ENCODING_CHOICES
@@ -70,7 +69,7 @@ def reference_field():
                        description=_l("A delivery note, an order or a service case number."))
 
 
-class MachineForm(FlaskForm):
+class MachineForm(GroveForm):
     model_id = SelectField(_l("Machine model"), coerce=int, validate_choice=False,
                            validators=[InputRequired(_l("Choose the machine model."))])
     serial = StringField(_l("Serial number"), filters=STRIP, validators=[
@@ -89,13 +88,13 @@ class MachineForm(FlaskForm):
             raise ValidationError(_l("The warranty cannot end before the machine was installed."))
 
 
-class MachineModelForm(FlaskForm):
+class MachineModelForm(GroveForm):
     name = StringField(_l("Model name"), filters=STRIP, validators=[
         DataRequired(_l("Enter the model's name, e.g. GX-500.")), at_most(120)])
     description = StringField(_l("Description"), filters=STRIP, validators=[at_most(300)])
 
 
-class PartForm(FlaskForm):
+class PartForm(GroveForm):
     number = StringField(_l("Part number"), filters=STRIP, validators=[
         DataRequired(_l("Enter the part number.")), at_most(60)])
     name = StringField(_l("Part name"), filters=STRIP, validators=[
@@ -111,17 +110,17 @@ class PartForm(FlaskForm):
             raise ValidationError(_l("Choose machine models of the catalogue."))
 
 
-class ReceiveForm(FlaskForm):
+class ReceiveForm(GroveForm):
     quantity = quantity_field()
     reference = reference_field()
 
 
-class IssueForm(FlaskForm):
+class IssueForm(GroveForm):
     quantity = quantity_field()
     reference = reference_field()
 
 
-class TransferForm(FlaskForm):
+class TransferForm(GroveForm):
     to_region_id = SelectField(_l("To region"), coerce=int, validate_choice=False,
                                validators=[InputRequired(_l("Choose the region that gets the parts."))])
     quantity = quantity_field()
@@ -132,7 +131,7 @@ class TransferForm(FlaskForm):
             raise ValidationError(_l("Choose one of your other regions."))
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(GroveForm):
     quantity = IntegerField(_l("Change (+ or −)"), validators=[
         InputRequired(_l("Enter how many parts to add (e.g. 3) or take off (e.g. -2).")),
         NumberRange(min=-MAX_QUANTITY, max=MAX_QUANTITY,
@@ -146,7 +145,7 @@ class CorrectionForm(FlaskForm):
             raise ValidationError(_l("Enter how many parts to add (e.g. 3) or take off (e.g. -2)."))
 
 
-class PolicyForm(FlaskForm):
+class PolicyForm(GroveForm):
     minimum = IntegerField(_l("Minimum"), validators=[
         InputRequired(_l("Enter the minimum to keep.")),
         NumberRange(min=0, max=MAX_QUANTITY, message=_l("Enter a whole number from 0 to %(max)s.", max=MAX_QUANTITY))])
@@ -163,7 +162,7 @@ class PolicyForm(FlaskForm):
             raise ValidationError(_l("The maximum cannot be below the minimum."))
 
 
-class AddStockForm(FlaskForm):
+class AddStockForm(GroveForm):
     region_id = SelectField(_l("Region"), coerce=int, validate_choice=False)
     part_number = StringField(_l("Part number"), filters=STRIP, validators=[
         DataRequired(_l("Enter the part number.")), at_most(60)])
@@ -173,7 +172,7 @@ class AddStockForm(FlaskForm):
             raise ValidationError(_l("Choose one of your regions."))
 
 
-class ImportForm(FlaskForm):
+class ImportForm(GroveForm):
     region_id = SelectField(_l("Region"), coerce=int, validate_choice=False)
     file = FileField(_l("Installed-base file (CSV or .xlsx)"),
                      validators=[FileRequired(_l("Choose a file to upload."))])

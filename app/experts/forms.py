@@ -1,14 +1,13 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from app.core.forms import OptionalSelectField
+from app.core.forms import GroveForm, OptionalSelectField
 from app.core.money import MoneyField
 from app.experts.models import Organisation
 
 
-class ExpertForm(FlaskForm):
+class ExpertForm(GroveForm):
     name = StringField(_l("Name"), validators=[InputRequired(_l("Enter the expert's name.")), Length(max=80)])
     user_id = OptionalSelectField(_l("Grove user"), coerce=int, blank_label=_l("— outside person, no login —"))
     organisation = SelectField(_l("Organisation"), choices=Organisation.choices, default=Organisation.RND.value)
@@ -29,7 +28,7 @@ class ExpertForm(FlaskForm):
             raise ValidationError(_l("An outside expert needs a day rate."))
 
 
-class UnavailableForm(FlaskForm):
+class UnavailableForm(GroveForm):
     starts_on = DateField(_l("Unavailable from"), validators=[InputRequired(_l("Enter the first day."))])
     ends_on = DateField(_l("Unavailable until"), validators=[InputRequired(_l("Enter the last day."))])
     reason = StringField(_l("Reason"), validators=[Length(max=200)])

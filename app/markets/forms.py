@@ -1,15 +1,14 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange
 
-from app.core.forms import OptionalSelectField
+from app.core.forms import GroveForm, OptionalSelectField
 from app.markets.models import MarketStatus
 
 WEIGHT = [NumberRange(min=-10, max=10, message=_l("Enter a weight from -10 to 10."))]
 
 
-class MarketForm(FlaskForm):
+class MarketForm(GroveForm):
     name = StringField(_l("Market name"), validators=[InputRequired(_l("Enter the market's name.")), Length(max=120)])
     region_id = SelectField(_l("Region"), coerce=int)
     status = SelectField(_l("Status"), choices=MarketStatus.choices, default=MarketStatus.UNTOUCHED.value)
@@ -20,11 +19,11 @@ class MarketForm(FlaskForm):
     notes = TextAreaField(_l("Notes"), validators=[Length(max=5000)])
 
 
-class StatusForm(FlaskForm):
+class StatusForm(GroveForm):
     status = SelectField(_l("Status"), choices=MarketStatus.choices)
 
 
-class WeightsForm(FlaskForm):
+class WeightsForm(GroveForm):
     size = IntegerField(_l("Size"), validators=WEIGHT)
     fit = IntegerField(_l("Product fit"), validators=WEIGHT)
     equipment = IntegerField(_l("Equipment on site"), validators=WEIGHT)
@@ -33,5 +32,5 @@ class WeightsForm(FlaskForm):
     fit_keywords = StringField(_l("Fit keywords"), validators=[Length(max=500)])
 
 
-class PromoteForm(FlaskForm):
+class PromoteForm(GroveForm):
     owner_id = SelectField(_l("Owner"), coerce=int)

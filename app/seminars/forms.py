@@ -2,11 +2,10 @@
 from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from app.core.forms import OptionalSelectField
+from app.core.forms import GroveForm, OptionalSelectField
 from app.core.time import LocalDateTimeField
 from app.seminars import phones
 from app.seminars.models import QuestionKind
@@ -34,7 +33,7 @@ def _mobile_digits(value):
     return phones.china_mobile(value) or _strip(value)
 
 
-class SignupForm(FlaskForm):
+class SignupForm(GroveForm):
     """The public sign-up. The mobile number is required and identifies the registration: people
     sign up inside WeChat, where a phone number is at hand and an e-mail address often is not."""
 
@@ -95,7 +94,7 @@ def answers_from(form, questions) -> dict:
     return answers
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(GroveForm):
     """Staff add or edit a registration; e-mail is optional for walk-ins."""
 
     name = StringField(_l("Attendee name"), validators=[DataRequired(), Length(max=80)])
@@ -119,7 +118,7 @@ class OfRegionField(OptionalSelectField):
             raise ValidationError(self.refusal)
 
 
-class SeminarForm(FlaskForm):
+class SeminarForm(GroveForm):
     region_id = SelectField(_l("Region"), coerce=int)
     market_id = OfRegionField(_l("Market"), coerce=int, refusal=_l(
         "This market is not one of the chosen region: choose one from the list."))
@@ -152,12 +151,12 @@ class SeminarForm(FlaskForm):
             raise ValidationError(_l("Sign-up must close after it opens."))
 
 
-class SpeakerForm(FlaskForm):
+class SpeakerForm(GroveForm):
     expert_id = SelectField(_l("Expert"), coerce=int, validators=[InputRequired()])
     talk_title = StringField(_l("Talk title"), validators=[Optional(), Length(max=200)])
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(GroveForm):
     label = StringField(_l("Question"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(_l("Answer type"))
     choices = TextAreaField(_l("Choices, one per line"), validators=[Optional(), Length(max=2000)])

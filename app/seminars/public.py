@@ -206,7 +206,10 @@ def register(slug: str):
     if form.website.data:
         abort(400)
     try:
-        registration, created = services.register_attendee(slug, form.data, answers_from(form, seminar.questions))
+        registration, created = services.register_attendee(seminar.id, form.data,
+                                                           answers_from(form, seminar.questions))
+    except LookupError:  # deleted since the read above
+        abort(404)
     except services.SignupRefused:
         db.session.rollback()
         form.form_errors.append(_("Sign-up is not possible any more."))

@@ -29,6 +29,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from app.associations.models import Association
 from app.auth.models import Region
 from app.core.access import load
+from app.core.rows import next_id
 from app.core.text import ics_text
 from app.core.time import zone_of
 from app.core.types import utcnow
@@ -309,20 +310,24 @@ def ics_for(seminar: Seminar, registration: Registration | None = None) -> str:
         description = f"{description}\n\n{link}".strip()
     event.add("description", ics_text(description, multiline=True))
     event.add("url", url_for("public.signup", slug=seminar.slug, _external=True))
-    cal.add_component(_vtimezone(tz.key, seminar.starts_at.year, seminar.ends_at.year))
     cal.add_component(event)
-    return cal.to_ical().decode()
+    # The zone's rules go before the event, as written once for these years (see _vtimezone).
+    text = cal.to_ical().decode()
+    at = text.index("BEGIN:VEVENT")
+    return text[:at] + _vtimezone(tz.key, seminar.starts_at.year, seminar.ends_at.year) + text[at:]
 
 
 @lru_cache(maxsize=64)
-def _vtimezone(tzid: str, first_year: int, last_year: int) -> icalendar.Timezone:
-    """The zone's VTIMEZONE over the years the seminar spans, worked out once.
+def _vtimezone(tzid: str, first_year: int, last_year: int) -> str:
+    """The zone's VTIMEZONE over the years the seminar spans, worked out and written once.
 
     icalendar's own default walks every day from 1970 to 2038 for each file (tens of milliseconds,
     most of a sign-up's time when every confirmation mail carried a new one); the calendar needs
-    only the rules in force when the seminar takes place.
+    only the rules in force when the seminar takes place. Writing its lines out was most of what
+    a calendar file still cost.
     """
-    return icalendar.Timezone.from_tzid(tzid, first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1))
+    return icalendar.Timezone.from_tzid(
+        tzid, first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1)).to_ical().decode()
 
 
 # ---- sign-up, cancellation, promotion -------------------------------------------------------
@@ -333,13 +338,6 @@ def _lock(seminar_id: int) -> Seminar:
         select(Seminar).where(Seminar.id == seminar_id).options(joinedload(Seminar.region))
         .with_for_update(of=Seminar).execution_options(populate_existing=True, all_regions=True)
     ).scalar_one()
-
-
-def _lock_by_slug(slug: str) -> Seminar | None:
-    return db.session.execute(
-        select(Seminar).where(Seminar.slug == slug).options(joinedload(Seminar.region))
-        .with_for_update(of=Seminar).execution_options(populate_existing=True)
-    ).scalar_one_or_none()
 
 
 def _next_position(seminar_id: int) -> int:
@@ -371,40 +369,55 @@ def _seat_or_wait(seminar: Seminar, registration: Registration, seat_info: Seats
                                           else _next_position(seminar.id))
 
 
-def _signup_figures(seminar_id: int, same_person) -> tuple[int, int, int, int]:
-    """Seats taken, people waiting, the last place on the waiting list (0: none) and how many
-    registrations are this person's, in one query (run under the seminar's lock)."""
-    waiting = Registration.status == RegistrationStatus.WAITLISTED
-    taken, waiting_count, last, mine = db.session.execute(
-        select(func.count(case((Registration.status.in_(SEAT_HOLDERS), 1))), func.count(case((waiting, 1))),
-               func.coalesce(func.max(case((waiting, Registration.waitlist_position))), 0),
-               func.count(case((same_person, 1))))
-        .where(Registration.seminar_id == seminar_id)).one()
-    return taken, waiting_count, last, mine
+# A sign-up's statements under the seminar's lock, built once (SQLAlchemy caches their compiled
+# form; building them per request cost more than running them). `email` may be None: NULL
+# matches no row.
+_LOCK_FOR_SIGNUP = (
+    select(Seminar).where(Seminar.id == bindparam("seminar_id")).options(joinedload(Seminar.region))
+    .with_for_update(of=Seminar).execution_options(populate_existing=True))
+_WAITING = Registration.status == RegistrationStatus.WAITLISTED
+_SAME_PERSON = or_(phones.same_mobile(Registration.phone, bindparam("phone")),
+                   Registration.email == bindparam("email"))
+# Seats taken, people waiting, the last place on the waiting list (0: none) and how many
+# registrations are this person's, in one query.
+_SIGNUP_FIGURES = (
+    select(func.count(case((or_(*(Registration.status == s for s in SEAT_HOLDERS)), 1))),
+           func.count(case((_WAITING, 1))),
+           func.coalesce(func.max(case((_WAITING, Registration.waitlist_position))), 0),
+           func.count(case((_SAME_PERSON, 1))))
+    .where(Registration.seminar_id == bindparam("seminar_id")))
+_SAME_PERSON_ROWS = (select(Registration).where(Registration.seminar_id == bindparam("seminar_id"), _SAME_PERSON)
+                     .order_by(Registration.id))
 
 
-def register_attendee(slug: str, data: dict, answers: dict) -> tuple[Registration, bool]:
+def register_attendee(seminar_id: int, data: dict, answers: dict) -> tuple[Registration, bool]:
     """Sign someone up: a seat while seats remain, else the waiting list; (registration, created).
 
     A registration is one person's: their mobile number (its 11 digits, as the form leaves it)
     identifies it, and so does an e-mail address when one is given (one per seminar, the
     table's constraint). The same number or address signing up again gets its registration
     back, unchanged: the caller must not show it (whoever typed the number may not own it). A
-    cancelled one is taken up again with the new details. All of it runs under the seminar's
-    lock, so two sign-ups of one person cannot both pass the check.
+    cancelled one is taken up again with the new details. The check and the seat run under the
+    seminar's lock, so two sign-ups of one person cannot both pass the check; what does not
+    depend on others is prepared before it is taken, to hold it briefly when hundreds sign up at
+    once. LookupError: the seminar is gone.
     """
-    seminar = _lock_by_slug(slug)
-    if seminar is None:
-        raise LookupError(slug)
-    phone = phones.normalised(data["phone"])
     email = (data.get("email") or "").strip().lower() or None
-    same_person = or_(phones.same_mobile(Registration.phone, phone),
-                      *([Registration.email == email] if email else []))
-    # Under the lock, one query tells the seats, the end of the queue and whether this person
-    # is known; their registrations are loaded only when they are.
-    taken, waiting, last_position, mine = _signup_figures(seminar.id, same_person)
-    matches = list(db.session.scalars(select(Registration).where(
-        Registration.seminar_id == seminar.id, same_person).order_by(Registration.id))) if mine else []
+    details = {"email": email, "name": data["name"].strip(), "company_name": (data.get("company") or "").strip(),
+               "title": (data.get("title") or "").strip(), "phone": phones.normalised(data["phone"]),
+               "consent": bool(data.get("consent")), "answers": answers, "locale": str(get_locale()),
+               "cancel_token": secrets.token_urlsafe(24), "checked_in_at": None}
+    params = {"seminar_id": seminar_id, "phone": details["phone"], "email": email}
+    # Known now, so the registration and its e-mail (whose topic names it) are written in one flush.
+    new_id = next_id(Registration)
+
+    seminar = db.session.execute(_LOCK_FOR_SIGNUP, params).scalar_one_or_none()
+    if seminar is None:
+        raise LookupError(seminar_id)
+    # One query tells the seats, the end of the queue and whether this person is known; their
+    # registrations are loaded only when they are.
+    taken, waiting, last_position, mine = db.session.execute(_SIGNUP_FIGURES, params).one()
+    matches = list(db.session.scalars(_SAME_PERSON_ROWS, params)) if mine else []
     active = [r for r in matches if r.status is not RegistrationStatus.CANCELLED]
     if active:
         return active[0], False
@@ -419,25 +432,16 @@ def register_attendee(slug: str, data: dict, answers: dict) -> tuple[Registratio
         seat_info, last_position = seats(seminar), None
     # The row that holds this address, if any, is the one to take up again (the address is unique).
     existing = next((r for r in matches if email and r.email == email), None) or next(iter(matches), None)
-    registration = existing or Registration(seminar_id=seminar.id)
+    registration = existing or Registration(id=new_id, seminar_id=seminar.id)
     registration.seminar = seminar
-    registration.email = email
-    registration.name = data["name"].strip()
-    registration.company_name = (data.get("company") or "").strip()
-    registration.title = (data.get("title") or "").strip()
-    registration.phone = phone
-    registration.consent = bool(data.get("consent"))
-    registration.answers = answers
-    registration.locale = str(get_locale())
-    registration.cancel_token = secrets.token_urlsafe(24)
-    registration.checked_in_at = None
+    for name, value in details.items():
+        setattr(registration, name, value)
     with db.session.no_autoflush:
         _seat_or_wait(seminar, registration, seat_info, last_position)
-    if existing is None:
-        db.session.add(registration)
-    db.session.flush()
-    if registration.email:
-        _mail_registration(registration)
+        if existing is None:
+            db.session.add(registration)
+        if registration.email:
+            _mail_registration(registration)
     return registration, True
 
 

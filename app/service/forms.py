@@ -1,13 +1,12 @@
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.accounts.models import Tier
 from app.core import time as grove_time
-from app.core.forms import MultiCheckboxField, OptionalSelectField
+from app.core.forms import GroveForm, MultiCheckboxField, OptionalSelectField
 from app.core.time import LocalDateTimeField
 from app.service.models import CASE_LIFECYCLE, Channel, ClockKind, DayKind, Severity
 
@@ -20,7 +19,7 @@ def _stripped(text):
     return text.strip() if isinstance(text, str) else text
 
 
-class CaseForm(FlaskForm):
+class CaseForm(GroveForm):
     company_id = SelectField(_l("Company"), coerce=int, validate_choice=False,
                              validators=[InputRequired(_l("Choose the company."))])
     equipment_id = OptionalSelectField(_l("Machine"), coerce=int)
@@ -45,18 +44,18 @@ class CaseForm(FlaskForm):
             raise ValidationError(_l("Enter a time within the last 30 days."))
 
 
-class ActionForm(FlaskForm):
+class ActionForm(GroveForm):
     action = SelectField(_l("Action"), choices=[(a, a) for a in CASE_LIFECYCLE.actions],
                          validators=[InputRequired(_l("Choose one of the actions."))])
     note = TextAreaField(_l("Note"), validators=[Length(max=2000)])
 
 
-class NoteForm(FlaskForm):
+class NoteForm(GroveForm):
     note = TextAreaField(_l("Note"), filters=[_stripped],
                          validators=[DataRequired(_l("Write the note.")), Length(max=5000)])
 
 
-class PartForm(FlaskForm):
+class PartForm(GroveForm):
     part_id = SelectField(_l("Part"), coerce=int, validate_choice=False,
                           validators=[InputRequired(_l("Choose a part of the catalogue."))])
     quantity = IntegerField(_l("Quantity"), default=1, validators=[
@@ -64,7 +63,7 @@ class PartForm(FlaskForm):
         NumberRange(min=1, max=1000, message=_l("Enter 1 to 1,000 parts."))])
 
 
-class VisitLinkForm(FlaskForm):
+class VisitLinkForm(GroveForm):
     visit_id = SelectField(_l("Visit"), coerce=int, validate_choice=False,
                            validators=[InputRequired(_l("Choose a visit."))])
 
@@ -75,7 +74,7 @@ def _hours_field(label):
         NumberRange(min=1, max=MAX_HOURS, message=_l("Enter 1 to %(max)s hours.", max=f"{MAX_HOURS:,}"))])
 
 
-class PolicyForm(FlaskForm):
+class PolicyForm(GroveForm):
     """A region's SLA policies: one field per tier, severity and clock (`A_critical_response`)."""
 
     @staticmethod
@@ -105,7 +104,7 @@ for _tier in Tier:
 del _tier, _severity, _kind
 
 
-class HoursForm(FlaskForm):
+class HoursForm(GroveForm):
     day_starts = TimeField(_l("Working day starts"), validators=[InputRequired(_l("Enter a time."))])
     day_ends = TimeField(_l("Working day ends"), validators=[InputRequired(_l("Enter a time."))])
     weekdays = MultiCheckboxField(_l("Working weekdays"), coerce=int)
@@ -122,7 +121,7 @@ class HoursForm(FlaskForm):
             raise ValidationError(_l("Tick at least one working weekday."))
 
 
-class DayForm(FlaskForm):
+class DayForm(GroveForm):
     day = DateField(_l("Date"), validators=[InputRequired(_l("Enter a date."))])
     kind = SelectField(_l("Kind"), choices=DayKind.choices, default=DayKind.HOLIDAY.value)
     name = StringField(_l("Name"), validators=[Length(max=80)])
@@ -132,5 +131,5 @@ class DayForm(FlaskForm):
             raise ValidationError(_l("Enter a date between 2000 and 2100."))
 
 
-class RemoveDayForm(FlaskForm):
+class RemoveDayForm(GroveForm):
     day = DateField(_l("Date"), validators=[InputRequired(_l("Enter a date."))])

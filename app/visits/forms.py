@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -13,7 +12,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.accounts.models import OpportunityStage
-from app.core.forms import MultiCheckboxField, OptionalSelectField
+from app.core.forms import GroveForm, MultiCheckboxField, OptionalSelectField
 from app.core.money import MoneyField
 from app.core.time import LocalDateTimeField
 from app.visits.models import Purpose, Visit
@@ -41,7 +40,7 @@ class CompanyField(OptionalSelectField):
         yield from choices
 
 
-class VisitForm(FlaskForm):
+class VisitForm(GroveForm):
     company_id = CompanyField(_l("Company"), coerce=int, blank_label=_l("Choose a company…"),
                               validators=[InputRequired(_l("Choose the company to visit."))])
     starts_at = LocalDateTimeField(_l("Starts"), validators=[InputRequired(_l("Enter when the visit starts."))])
@@ -76,14 +75,14 @@ class VisitForm(FlaskForm):
             raise ValidationError(_l("Put at least one person on the team."))
 
 
-class ReportForm(FlaskForm):
+class ReportForm(GroveForm):
     outcome = TextAreaField(_l("Outcome"), validators=[
         InputRequired(_l("Write what came of the visit.")), Length(max=10000)])
     contact_ids = MultiCheckboxField(_l("Contacts met"), coerce=int)
     next_steps = TextAreaField(_l("Next steps"), validators=[Length(max=5000)])
 
 
-class OpportunityForm(FlaskForm):
+class OpportunityForm(GroveForm):
     title = StringField(_l("Title"), validators=[
         InputRequired(_l("Name the opportunity, e.g. what they plan to buy.")), Length(max=200)])
     value = MoneyField(_l("Estimated value (CNY)"), validators=[
@@ -93,11 +92,11 @@ class OpportunityForm(FlaskForm):
     owner_id = OptionalSelectField(_l("Owner"), coerce=int)
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(GroveForm):
     note = StringField(_l("Note"), validators=[Length(max=500)])
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(GroveForm):
     travel_buffer_minutes = IntegerField(_l("Travel buffer (minutes)"), validators=[
         InputRequired(_l("Enter the minutes people need between two bookings.")),
         NumberRange(min=0, max=600, message=_l("Enter 0 to 600 minutes."))])

@@ -20,3 +20,16 @@ def test_a_name_is_found_as_the_unique_index_sees_it_or_in_other_letter_case(app
     def found(name):
         return db.session.scalars(select(Region.name).where(same_name(Region.name, name))).all()
     assert found(" Ärhus ") == ["Ärhus"] and found("wenzhou") == ["Wenzhou"] and found("Taizhou") == []
+
+
+def test_an_id_known_before_the_insert_is_the_rows_and_the_next_one_is_another(app, make_region):
+    from app.auth.models import Region
+    from app.core.rows import next_id
+    make_region("Wenzhou")
+    first = next_id(Region)
+    region = Region(id=first, name="Taizhou", timezone="Asia/Shanghai")
+    db.session.add(region)
+    db.session.flush()
+    assert db.session.get(Region, first) is region
+    assert next_id(Region) > first  # taken: never handed out again
+    db.session.rollback()

@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
+from app.core.forms import GroveForm
 from app.core.money import MoneyField
 
 # Ten years: a longer gap is no cadence at all (leave a line blank for that).
@@ -19,7 +19,7 @@ def _line_gap(label):
     return IntegerField(label, validators=[Optional(), DAYS], render_kw={"inputmode": "numeric"})
 
 
-class RulesForm(FlaskForm):
+class RulesForm(GroveForm):
     """A region's key-account rules. Per tier (a, b, c): the longest gap between visits, and per
     line the longest gap between touches with the node people on it (blank: no rule)."""
 

@@ -1,19 +1,18 @@
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from app.accounts.models import Line
-from app.core.forms import OptionalSelectField
+from app.core.forms import GroveForm, OptionalSelectField
 from app.keyaccounts.coverage.services import EARLIEST_TOUCH
 from app.keyaccounts.models import TouchKind
 
 STRIP = [lambda value: value.strip() if isinstance(value, str) else value]
 
 
-class TouchForm(FlaskForm):
+class TouchForm(GroveForm):
     """A touch with one of the customer's people: how, which day (their region's today by default), a note."""
 
     kind = SelectField(_l("How"), choices=TouchKind.choices, default=TouchKind.CALL.value)
@@ -34,7 +33,7 @@ class TouchForm(FlaskForm):
             raise ValidationError(_l("Enter a day from 2000 on."))
 
 
-class TieForm(FlaskForm):
+class TieForm(GroveForm):
     """Give the tie with a customer's person to one of our lines and one of our people."""
 
     line = OptionalSelectField(_l("Our line"), choices=Line.choices, validators=[

@@ -2,12 +2,11 @@
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from app.accounts.models import Tier
-from app.core.forms import OptionalSelectField
+from app.core.forms import GroveForm, OptionalSelectField
 from app.core.money import MoneyField
 
 MAX_ORDER_CENTS = 100_000_000_000_000
@@ -21,7 +20,7 @@ def at_most(n: int) -> Length:
     return Length(max=n, message=_l("Use at most %(max)d characters."))
 
 
-class OrderForm(FlaskForm):
+class OrderForm(GroveForm):
     """An order: the route sets `today` (the region's) and the opportunity choices (the company's)."""
 
     # At most 1,000,000,000,000 CNY: a region's yearly and per-market sums stay far inside BIGINT.
@@ -54,18 +53,18 @@ class WinForm(OrderForm):
     opportunity_id = None
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(GroveForm):
     """A manager confirms a proposal, keeping or changing its tier."""
 
     tier = SelectField(_l("Tier"), choices=Tier.choices, validators=[InputRequired(_l("Choose a tier."))])
     note = StringField(_l("Note"), filters=STRIP, validators=[at_most(300)])
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(GroveForm):
     note = StringField(_l("Note"), filters=STRIP, validators=[at_most(300)])
 
 
-class TierForm(FlaskForm):
+class TierForm(GroveForm):
     """A manager changes a key account's tier and says why."""
 
     tier = SelectField(_l("Tier"), choices=Tier.choices, validators=[InputRequired(_l("Choose a tier."))])

@@ -1,11 +1,10 @@
 """Forms of the account plan: a new plan's year, the team and allotment, objectives, care spends,
 plants and workshops, product lines and the cells of the whitespace grid."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
-from app.core.forms import OptionalSelectField
+from app.core.forms import GroveForm, OptionalSelectField
 from app.core.money import MoneyField
 from app.keyaccounts.models import CellStatus, Measure, SpendCategory
 from app.keyaccounts.plans.services import MONEY_MEASURES
@@ -20,13 +19,13 @@ def at_most(n: int) -> Length:
     return Length(max=n, message=_l("Use at most %(max)d characters."))
 
 
-class NewPlanForm(FlaskForm):
+class NewPlanForm(GroveForm):
     year = IntegerField(_l("Year"), validators=[
         InputRequired(_l("Enter the year of the plan.")),
         NumberRange(min=2000, max=2100, message=_l("Enter a year from 2000 to 2100."))])
 
 
-class PlanForm(FlaskForm):
+class PlanForm(GroveForm):
     owner_id = OptionalSelectField(_l("Account owner"), coerce=int)
     technical_lead_id = OptionalSelectField(_l("Technical lead"), coerce=int)
     sponsor_id = OptionalSelectField(_l("Management sponsor"), coerce=int)
@@ -40,7 +39,7 @@ class PlanForm(FlaskForm):
     notes = TextAreaField(_l("Notes"), filters=STRIP, validators=[at_most(20000)])
 
 
-class ObjectiveForm(FlaskForm):
+class ObjectiveForm(GroveForm):
     title = StringField(_l("Objective"), filters=STRIP, validators=[at_most(200)])
     measure = SelectField(_l("Measured by"), choices=Measure.choices, default=Measure.ORDER_VALUE.value)
     target = MoneyField(_l("Target value"), maximum=MAX_MONEY, validators=[InputRequired(_l("Enter the target."))])
@@ -62,7 +61,7 @@ class ObjectiveForm(FlaskForm):
         return self.target.data if money else self.target.data // 100
 
 
-class SpendForm(FlaskForm):
+class SpendForm(GroveForm):
     spent_on = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date of the spend."))])
     category = SelectField(_l("Category"), choices=SpendCategory.choices, default=SpendCategory.TRAVEL.value)
     amount = MoneyField(_l("Amount (CNY)"), maximum=MAX_MONEY, validators=[
@@ -82,15 +81,15 @@ class SpendForm(FlaskForm):
             raise ValidationError(_l("Enter an amount above 0."))
 
 
-class CentreForm(FlaskForm):
+class CentreForm(GroveForm):
     name = StringField(_l("Plant or workshop"), filters=STRIP, validators=[
         DataRequired(_l("Name the plant or workshop.")), at_most(120)])
 
 
-class ProductLineForm(FlaskForm):
+class ProductLineForm(GroveForm):
     name = StringField(_l("Product line"), filters=STRIP, validators=[
         DataRequired(_l("Name the product line.")), at_most(80)])
 
 
-class CellForm(FlaskForm):
+class CellForm(GroveForm):
     status = SelectField(_l("Status"), choices=CellStatus.choices)
