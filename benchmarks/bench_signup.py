@@ -334,19 +334,25 @@ def _sign_up(visitor, slug: str, n: int) -> str:
 def serial_signups(port, slug, count, server_pid) -> dict:
     """Whole sign-ups one after the other: the page, the POST, the registration page."""
     from tests.seminars.gunicorn_server import Visitor
-    took = []
+    took, steps = [], []
     cpu = _cpu_seconds(server_pid)
     for n in range(count):
         visitor = Visitor(port)
         t0 = time.perf_counter()
         assert visitor.request("GET", f"/s/{slug}", headers={"Accept-Language": "zh-CN"})[0] == 200
+        t1 = time.perf_counter()
         location = _sign_up(visitor, slug, n)
+        t2 = time.perf_counter()
         assert visitor.request("GET", location, headers={"Accept-Language": "zh-CN"})[0] == 200
-        took.append(time.perf_counter() - t0)
+        t3 = time.perf_counter()
+        took.append(t3 - t0)
+        steps.append((t1 - t0, t2 - t1, t3 - t2))
     cpu = _cpu_seconds(server_pid) - cpu
     took.sort()
     return {"signup_median_ms": statistics.median(took) * 1000, "signup_p95_ms": took[int(len(took) * 0.95)] * 1000,
-            "signup_cpu_ms": cpu / count * 1000, "signups": count}
+            "signup_cpu_ms": cpu / count * 1000, "signups": count,
+            **{f"signup_{step}_median_ms": statistics.median(s[i] for s in steps) * 1000
+               for i, step in enumerate(("page", "post", "registration"))}}
 
 
 def burst(port, slug, count, server_pid) -> dict:
@@ -463,7 +469,8 @@ def main():
           f"{page['cpu_ms'] / bare['cpu_ms']:.1f}x the server CPU")
     print(f"  whole sign-up (page, POST, registration page), {serial['signups']} one after the other: "
           f"median {serial['signup_median_ms']:.1f} ms  p95 {serial['signup_p95_ms']:.1f} ms  "
-          f"server CPU {serial['signup_cpu_ms']:.2f} ms")
+          f"server CPU {serial['signup_cpu_ms']:.2f} ms (medians: page {serial['signup_page_median_ms']:.1f}, "
+          f"POST {serial['signup_post_median_ms']:.1f}, registration page {serial['signup_registration_median_ms']:.1f})")
     print(f"  {args.burst} sign-ups at once for {BURST_SEATS} seats: {burst_figures['burst_seconds']:.2f} s, "
           f"{burst_figures['burst_per_s']:.0f} sign-ups/s, server CPU {burst_figures['burst_cpu_ms']:.2f} ms each; "
           f"{burst_figures['burst_confirmed']} confirmed, {burst_figures['burst_waiting']} waiting"

@@ -25,14 +25,14 @@ def same_name(column, name: str):
     return or_(column == name, func.lower(column) == name.lower())
 
 
-def next_id(model) -> int:
-    """An id for a new row of `model`, known before it is inserted, so that what refers to the row
-    (an e-mail's topic) goes into the same flush. PostgreSQL takes it from the table's sequence,
-    which no transaction waits for; SQLite takes one past the highest, which only one writer can
-    do at a time: a request that writes holds SQLite's write lock from its start (BEGIN IMMEDIATE,
-    app/__init__.py), and a deferred transaction that lost the race fails to write, it never
-    reuses an id."""
+def next_id(model):
+    """SQL for an id of a new row of `model`, to select before the row is inserted, so that what
+    refers to it (an e-mail's topic) goes into the same flush: PostgreSQL takes it from the table's
+    sequence (once per statement, never handed out again); SQLite takes one past the highest, which
+    only one writer can do at a time: a request that writes holds SQLite's write lock from its start
+    (BEGIN IMMEDIATE, app/__init__.py). Select it where ids must follow an order, under the lock
+    that decides it."""
     table = model.__table__
     if db.session.get_bind().dialect.name == "postgresql":
-        return db.session.scalar(select(func.nextval(func.pg_get_serial_sequence(table.name, "id"))))
-    return db.session.scalar(select(func.coalesce(func.max(table.c.id), 0) + 1))
+        return func.nextval(func.pg_get_serial_sequence(table.name, "id"))
+    return select(func.coalesce(func.max(table.c.id), 0) + 1).scalar_subquery()

@@ -408,15 +408,16 @@ def register_attendee(seminar_id: int, data: dict, answers: dict) -> tuple[Regis
                "consent": bool(data.get("consent")), "answers": answers, "locale": str(get_locale()),
                "cancel_token": secrets.token_urlsafe(24), "checked_in_at": None}
     params = {"seminar_id": seminar_id, "phone": details["phone"], "email": email}
-    # Known now, so the registration and its e-mail (whose topic names it) are written in one flush.
-    new_id = next_id(Registration)
 
     seminar = db.session.execute(_LOCK_FOR_SIGNUP, params).scalar_one_or_none()
     if seminar is None:
         raise LookupError(seminar_id)
-    # One query tells the seats, the end of the queue and whether this person is known; their
-    # registrations are loaded only when they are.
-    taken, waiting, last_position, mine = db.session.execute(_SIGNUP_FIGURES, params).one()
+    # One query tells the seats, the end of the queue, whether this person is known (their
+    # registrations are loaded only when they are) and the id a new registration takes: known
+    # now, so it and its e-mail (whose topic names it) are written in one flush, and under the
+    # lock, so ids follow the order people got their seats and places.
+    taken, waiting, last_position, mine, new_id = db.session.execute(
+        _SIGNUP_FIGURES.add_columns(next_id(Registration)), params).one()
     matches = list(db.session.scalars(_SAME_PERSON_ROWS, params)) if mine else []
     active = [r for r in matches if r.status is not RegistrationStatus.CANCELLED]
     if active:
