@@ -18,14 +18,16 @@ this hook: a service that uses them for domain data writes its entries itself, a
 directory import does; derived bookkeeping such as renumbering a waiting list is not recorded.
 """
 import enum
+import threading
 from datetime import date, datetime, time
 from decimal import Decimal
 
 import sqlalchemy as sa
+from cachetools import TTLCache
 from flask import g, has_app_context, has_request_context
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import event, func, insert, inspect, select
 from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column, relationship
 from sqlalchemy.orm.interfaces import MANYTOONE
 
@@ -277,3 +279,70 @@ def _record(session, flush_context) -> None:
     if rows:
         session.connection().execute(insert(AuditEntry.__table__), rows)
 
+
+
+# ---- figures counted once per change of the data --------------------------------------------
+#
+# Figures read from a whole region (the funnel, a market's companies by stage, its order value)
+# change only when someone writes, so a process keeps them and counts again when the data
+# changed. Whether it did is one cheap statement: every write through the ORM adds an audit entry,
+# and the bulk writes that bypass it (the directory import, loading demo data) add rows with new
+# ids, so the newest audit entry and the highest ids of the tables read name the state of the
+# data. That state is read once per request (again after a commit) and is the same for every
+# process and host on the database, so no process serves figures older than its last request.
+
+_STATE = "audit_data_state"
+
+
+def data_state(*tables) -> tuple:
+    """The state of the data in `tables` (and of everything the audit trail records): one statement,
+    each part an index's last entry; once per request, again after a commit."""
+    known = g.setdefault(_STATE, {}) if has_request_context() else {}
+    names = tuple(t.name for t in tables)
+    if names not in known:
+        audit = AuditEntry.__table__
+        parts = [select(func.max(t.c.id)).scalar_subquery() for t in (audit, *tables)]
+        parts.append(select(func.max(audit.c.at)).scalar_subquery())
+        known[names] = tuple(db.session.execute(select(*parts), execution_options={"all_regions": True}).one())
+    return known[names]
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_state(session) -> None:
+    # What this request wrote changes the state: the next figures it asks for read it again.
+    if has_request_context():
+        g.pop(_STATE, None)
+
+
+class Figures:
+    """Figures by (database, state of `tables`, the request's region scope, question), the most
+    recently used kept, each at most `seconds` old. The question names everything else the figures
+    depend on: the markets or regions, the year."""
+
+    def __init__(self, *tables, size: int = 256, seconds: float = 600):
+        self.tables = tables
+        self._items = TTLCache(maxsize=size, ttl=seconds)
+        self._lock = threading.Lock()
+
+    def _key(self, question: tuple) -> tuple:
+        # Queries without all_regions are limited to the signed-in user's regions (app.core.access).
+        scope = g.get("region_scope") if has_request_context() else None
+        return str(db.engine.url), data_state(*self.tables), tuple(scope) if scope is not None else None, question
+
+    def get(self, question: tuple, compute):
+        """What `compute()` gives for `question`, counted again only when the data changed."""
+        key = self._key(question)
+        with self._lock:
+            value = self._items.get(key)
+        if value is None:
+            value = compute()
+            self.put(question, value, key=key)
+        return value
+
+    def put(self, question: tuple, value, *, key: tuple | None = None) -> None:
+        with self._lock:
+            self._items[key or self._key(question)] = value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()

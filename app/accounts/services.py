@@ -19,6 +19,7 @@ from app.accounts.models import (
 )
 from app.accounts.naming import name_key
 from app.associations.models import Association, association_markets
+from app.audit import Figures
 from app.auth.models import User
 from app.core.access import check_region, load
 from app.core.rows import in_order
@@ -266,11 +267,21 @@ def delete_contact(contact: Contact) -> None:
     db.session.flush()
 
 
+# A company's markets are written with the company (its audit entry names them).
+_market_figures = Figures(Company.__table__)
+
+
 def stage_counts(market_ids: list[int]) -> dict[int, dict[str, int]]:
-    """{market id: {stage: number of companies}} in one query."""
-    counts: dict[int, dict[Stage, int]] = {m: {} for m in market_ids}
+    """{market id: {stage: number of companies}} in one query, counted once per change of the data."""
+    market_ids = list(market_ids)
     if not market_ids:
-        return counts
+        return {}
+    counted = _market_figures.get(("stage_counts", tuple(sorted(market_ids))), lambda: _stage_counts(market_ids))
+    return {m: dict(counted[m]) for m in market_ids}
+
+
+def _stage_counts(market_ids: list[int]) -> dict[int, dict[str, int]]:
+    counts: dict[int, dict[Stage, int]] = {m: {} for m in market_ids}
     market = company_markets.c.market_id
     # For several markets (the markets list and board) SQLite walks the region's companies by (region,
     # stage) and finds each one's markets by company; the market ids as an IN on that index made it

@@ -217,3 +217,25 @@ def test_id_url_builds_what_url_for_does(app):
         for i in (1, 42, 2_147_483_646):
             assert company_url(i) == url_for("accounts.detail", company_id=i)
             assert notes_url(i) == url_for("markets.save_notes", market_id=7, company_id=i)
+
+
+def test_stage_counts_and_order_values_are_counted_again_only_when_the_data_changed(
+        app, client, login_as, make_market, make_company, queries):
+    from app.accounts.models import Order
+    login_as("rep", "Wenzhou")
+    eyewear = make_market("眼镜", goal=5)
+    won = make_company(stage=Stage.KEY_ACCOUNT, markets=[eyewear], tier="A")
+    make_company(stage=Stage.TARGET, markets=[eyewear])
+    assert "1 of 5 key accounts" in client.get("/markets/").get_data(as_text=True)
+    with queries() as unchanged:
+        assert "1 of 5 key accounts" in client.get("/markets/").get_data(as_text=True)
+    assert not any("GROUP BY company_markets.market_id" in q for q in unchanged)  # kept, not counted
+    # A write by anyone: the state of the data is read from the database, so another process's
+    # write shows here on the next request as this one does.
+    company = make_company(stage=Stage.KEY_ACCOUNT, markets=[eyewear], tier="B")
+    db.session.add(Order(company_id=company.id, amount_cents=1_234_500, ordered_on=date.today()))
+    db.session.commit()
+    with queries() as changed:
+        body = client.get("/markets/").get_data(as_text=True)
+    assert "2 of 5 key accounts" in body and "12,345" in body and won.id != company.id
+    assert any("GROUP BY company_markets.market_id" in q for q in changed)

@@ -29,18 +29,15 @@ every market of the regions in two statements whatever the number of companies, 
 in one or two, ``trend_for`` in one. Quarters are calendar quarters in the region's time zone.
 """
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from time import monotonic
 
 import sqlalchemy as sa
-from flask import g, has_request_context, url_for
+from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, event, func, literal, null, or_, select, union
-from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
+from sqlalchemy import and_, case, func, literal, null, or_, select, union
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from app.accounts.models import (
     Company,
@@ -52,7 +49,7 @@ from app.accounts.models import (
     company_markets,
 )
 from app.associations.models import Membership, MembershipStatus, association_markets
-from app.audit import AuditEntry
+from app.audit import Figures
 from app.auth.models import Region, User
 from app.core.enums import LabelledEnum
 from app.core.time import today_in, zone_of
@@ -398,88 +395,19 @@ def last_quarters(regions, n: int = TREND_QUARTERS) -> list[Quarter]:
 #
 # Counting the funnel reads every company of the region with its visits, seminars, opportunities,
 # orders and stage history: tens of milliseconds at a few thousand companies, hundreds at a large
-# region's 20,000, where the home page must answer in 50. The figures change only when someone
-# writes, so they are kept per process and counted again when the data changed. Whether it did is
-# one cheap statement: every write through the ORM adds an audit entry (app/audit.py), and the
-# bulk writes that bypass it (the directory import, loading demo data) add rows with new ids, so
-# the newest audit entry and the highest ids of the tables the funnel reads name the state of the
-# data. That state is read once per request (again after a commit) and is the same for every
-# process and host on the database, so no process serves figures older than its last request.
+# region's 20,000, where the home page must answer in 50. The figures are counted once per state of
+# the data these tables hold (app.audit.Figures says how that state is read).
 
-
-_CACHE_SIZE = 256
-# However the data looks, figures older than this are counted again.
-_CACHE_SECONDS = 600
-_VERSION = "funnel_data_version"
-
-
-class _Results:
-    """Counted figures by (database, state of the data, question), the most recently used kept."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._items: OrderedDict = OrderedDict()
-
-    def get(self, key):
-        with self._lock:
-            hit = self._items.get(key)
-            if hit is None or monotonic() - hit[0] > _CACHE_SECONDS:
-                return None
-            self._items.move_to_end(key)
-            return hit[1]
-
-    def put(self, key, value) -> None:
-        with self._lock:
-            self._items[key] = (monotonic(), value)
-            self._items.move_to_end(key)
-            while len(self._items) > _CACHE_SIZE:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-_results = _Results()
-
-
-def _data_version() -> tuple:
-    """The state of the data the funnel reads: one statement, each part an index's last entry."""
-    if has_request_context() and _VERSION in g:
-        return g.get(_VERSION)
-    audit = AuditEntry.__table__
-    tables = (audit, Company.__table__, Visit.__table__, Registration.__table__, Opportunity.__table__,
-              Order.__table__, StageChange.__table__, Membership.__table__, Market.__table__)
-    parts = [select(func.max(t.c.id)).scalar_subquery() for t in tables]
-    parts.append(select(func.max(audit.c.at)).scalar_subquery())
-    version = tuple(db.session.execute(select(*parts), execution_options={"all_regions": True}).one())
-    if has_request_context():
-        setattr(g, _VERSION, version)
-    return version
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_version(session) -> None:
-    # What this request wrote changes the state: the next figures it asks for read it again.
-    if has_request_context():
-        g.pop(_VERSION, None)
-
-
-def _key(question: tuple) -> tuple:
-    return str(db.engine.url), _data_version(), question
+_figures = Figures(Company.__table__, Visit.__table__, Registration.__table__, Opportunity.__table__,
+                   Order.__table__, StageChange.__table__, Membership.__table__, Market.__table__)
 
 
 def _cached(question: tuple, compute):
-    key = _key(question)
-    value = _results.get(key)
-    if value is None:
-        value = compute()
-        _results.put(key, value)
-    return value
+    return _figures.get(question, compute)
 
 
 def _remember(question: tuple, value) -> None:
-    _results.put(_key(question), value)
+    _figures.put(question, value)
 
 
 # ---- building the SQL ----------------------------------------------------------------------

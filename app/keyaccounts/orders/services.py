@@ -15,6 +15,7 @@ from sqlalchemy import and_, case, false, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from app.accounts.models import Company, Opportunity, OpportunityStage, Order, Stage, Tier, company_markets
+from app.audit import Figures
 from app.auth.models import User
 from app.core import time as clock
 from app.core.access import check_region
@@ -253,12 +254,21 @@ def _year_bounds(regions: dict[int, int], offset: int):
                  for y, ids in by_year.items()))
 
 
+_market_values = Figures(Company.__table__, Order.__table__)
+
+
 def market_order_values(markets) -> dict[int, YearTotals]:
-    """{market id: this and last calendar year's order value of its companies}, in one grouped query."""
+    """{market id: this and last calendar year's order value of its companies}, in one grouped query,
+    counted once per change of the data."""
     markets = list(markets)
     if not markets:
         return {}
     years = {m.region_id: clock.today_in(m.region).year for m in markets}
+    question = ("order_values", tuple(sorted(m.id for m in markets)), tuple(sorted(years.items())))
+    return dict(_market_values.get(question, lambda: _market_order_values(markets, years)))
+
+
+def _market_order_values(markets: list, years: dict[int, int]) -> dict[int, YearTotals]:
     rows = db.session.execute(
         select(company_markets.c.market_id,
                func.coalesce(func.sum(case((_year_bounds(years, 0), Order.amount_cents), else_=0)), 0),
