@@ -22,7 +22,7 @@ from app.htmx import invalid, redirect_after_write, render, swap_or_redirect, wa
 from app.markets import bp
 from app.markets.forms import PromoteForm, WeightsForm
 from app.markets.models import Market
-from app.markets.services import RECOMMENDED_TARGETS, RowPage
+from app.markets.services import RECOMMENDED_TARGETS
 
 FILTER_ARGS = ("q", "association", "city", "no_competitor", "sort")
 # The factors of a score, in the order the weights form lists them, with its labels.
@@ -58,8 +58,7 @@ def _board_filters() -> dict:
 def _board_context(market: Market, weights=None, weights_form=None) -> dict:
     weights = weights or services.weights_for(market)
     filters = _board_filters()
-    page = RowPage(services.screening_query(market, weights, **filters),
-                   page_number(), current_app.config["PAGE_SIZE"])
+    page = services.board_page(market, weights, page_number(), current_app.config["PAGE_SIZE"], **filters)
     targets = services.targets_of(market)
     return {"market": market, "weights": weights, "filters": filters, "page": page, "targets": targets,
             "owners": owners_for(market), "recommended": RECOMMENDED_TARGETS, "factors": factor_labels(),

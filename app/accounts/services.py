@@ -26,6 +26,7 @@ from app.core.rows import in_order
 from app.core.time import today_in
 from app.extensions import db
 from app.markets.models import Market, ScreeningWeights
+from app.markets.services import RowPage
 
 # Stages of companies that are not yet accounts in play: what the screening board shows.
 SCREENABLE = (Stage.PROSPECT, Stage.DORMANT)
@@ -365,8 +366,9 @@ SCREENING_SORTS = ("score", "name", "employees", "city")
 
 
 def screening_query(market: Market, weights: ScreeningWeights, *, q: str = "", association_id=None,
-                    city: str = "", no_competitor: bool = False, sort: str = "score"):
-    """The board's select: (Company, score, factor values...) for the market's screenable companies."""
+                    city: str = "", no_competitor: bool = False, sort: str = "score", entity=Company):
+    """The board's select: (Company, score, factor values...) for the market's screenable companies
+    (`entity=Company.id`: their ids instead of the companies)."""
     factors = _factors(weights, market)
     score = sum((getattr(weights, name) * expr for name, expr in factors.items()), sa.literal(0.0)) * 10
     score = func.round(score).label("board_score")
@@ -378,10 +380,11 @@ def screening_query(market: Market, weights: ScreeningWeights, *, q: str = "", a
         select(association_members.c.company_id)
         .join(association_markets, association_markets.c.association_id == association_members.c.association_id)
         .where(association_markets.c.market_id == market.id))
-    stmt = (select(Company, score, *[expr.label(f"f_{name}") for name, expr in factors.items()])
+    stmt = (select(entity, score, *[expr.label(f"f_{name}") for name, expr in factors.items()])
             .where(Company.region_id == market.region_id, Company.stage.in_(SCREENABLE),
-                   or_(in_market, via_association))
-            .options(selectinload(Company.associations)))
+                   or_(in_market, via_association)))
+    if entity is Company:
+        stmt = stmt.options(selectinload(Company.associations))
     if q := q.strip():
         stmt = stmt.where(or_(Company.name.ilike(f"%{q}%"), Company.products.ilike(f"%{q}%")))
     if association_id:
@@ -395,6 +398,43 @@ def screening_query(market: Market, weights: ScreeningWeights, *, q: str = "", a
     order = {"name": [Company.name_key.asc()], "employees": [Company.employees.desc().nulls_last()],
              "city": [Company.city.asc()]}.get(sort, [score.desc()])
     return stmt.order_by(*order, Company.id)
+
+
+class Candidate(dict):
+    """A row of the screening board read from kept figures: `row.Company`, `row.board_score` and
+    `row["f_size"]`, as a row of screening_query reads."""
+
+    __getattr__ = dict.__getitem__
+
+
+# The board ranks every screenable company of the region (11,000 at a large region's size) on each
+# view: its count and each page's ids, scores and factors are kept until the data changes (an
+# edit of a company, a contact's strength, the weights: each writes an audit entry).
+_board_figures = Figures(Company.__table__, Contact.__table__)
+
+
+def board_page(market: Market, weights: ScreeningWeights, page: int, per_page: int, **filters):
+    """A page of the screening board (see screening_query), counted and ranked once per change of
+    the data, its companies loaded by id."""
+    stmt = screening_query(market, weights, **filters)
+    question = (market.id, market.name, tuple(sorted(filters.items())),
+                tuple(getattr(weights, f) for f in ("size", "fit", "equipment", "relationship", "competitor")),
+                tuple(weights.keywords or ()))
+
+    def count():
+        return _board_figures.get(("board_count", *question), lambda: db.session.scalar(
+            select(func.count()).select_from(stmt.order_by(None).subquery())))
+
+    def rows(limit: int, offset: int) -> list[Candidate]:
+        def rank() -> tuple:
+            ids = screening_query(market, weights, entity=Company.id, **filters).limit(limit).offset(offset)
+            return tuple(tuple(row._mapping.items()) for row in db.session.execute(ids))
+        ranked = [dict(r) for r in _board_figures.get(("board_rows", *question, limit, offset), rank)]
+        companies = in_order(select(Company).options(selectinload(Company.associations)), [r["id"] for r in ranked])
+        by_id = {c.id: c for c in companies}
+        return [Candidate(r, Company=by_id[r["id"]]) for r in ranked if r["id"] in by_id]
+
+    return RowPage(stmt, page, per_page, count=count, rows=rows)
 
 
 def targets_of(market: Market) -> list[sa.Row]:

@@ -55,14 +55,19 @@ def change_status(market: Market, status: str) -> None:
 
 
 class RowPage:
-    """A page of result rows (not only entities), shaped like Flask-SQLAlchemy's pagination."""
+    """A page of result rows (not only entities), shaped like Flask-SQLAlchemy's pagination.
 
-    def __init__(self, stmt, page: int, per_page: int):
-        self.total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    `count` and `rows(limit, offset)` read the total and the page another way (figures kept until
+    the data changes, see accounts.services.board_page); by default they run `stmt`."""
+
+    def __init__(self, stmt, page: int, per_page: int, *, count=None, rows=None):
+        self.total = count() if count else db.session.scalar(
+            select(func.count()).select_from(stmt.order_by(None).subquery()))
         self.per_page = per_page
         self.pages = max(1, -(-self.total // per_page))
         self.page = min(max(page, 1), self.pages)
-        self.items = list(db.session.execute(stmt.limit(per_page).offset((self.page - 1) * per_page)))
+        offset = (self.page - 1) * per_page
+        self.items = rows(per_page, offset) if rows else list(db.session.execute(stmt.limit(per_page).offset(offset)))
         self.first = (self.page - 1) * per_page + 1 if self.items else 0
         self.last = self.first + len(self.items) - 1 if self.items else 0
         self.has_prev, self.has_next = self.page > 1, self.page < self.pages

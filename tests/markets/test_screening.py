@@ -172,3 +172,22 @@ def test_background_notes_other_region_is_404(client, login_as, board, make_comp
     other = make_company("无锡远东电器有限公司", region="Wuxi")
     assert client.post(f"/markets/{market.id}/screening/{other.id}/notes", data={"background": "x"}).status_code == 404
     assert db.session.get(Company, other.id).background == ""
+
+
+def test_the_ranking_is_kept_until_the_data_changes_and_a_change_shows_at_once(client, login_as, board, queries):
+    login_as("rep", "Wenzhou")
+    market, _association, c = board
+    url = f"/markets/{market.id}/screening"
+    first = client.get(url).get_data(as_text=True)
+    with queries() as kept:
+        again = client.get(url).get_data(as_text=True)
+    assert _names_in_order(again, c.values()) == _names_in_order(first, c.values())
+    assert not any("board_score" in q for q in kept)  # neither counted nor ranked again
+    # An edit of a company (the biggest maker turns out to make parts only) ranks the board again.
+    big = db.session.get(Company, c["big"].id)
+    big.employees, big.products, big.equipment = 5, "配件", ""
+    db.session.commit()
+    with queries() as changed:
+        body = client.get(url).get_data(as_text=True)
+    assert _names_in_order(body, c.values()) == [c["rival"].name, c["fit"].name, c["big"].name, c["small"].name]
+    assert any("board_score" in q for q in changed)
