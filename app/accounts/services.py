@@ -310,7 +310,12 @@ def market_companies(market: Market) -> dict:
     """A market's targets and its accounts in play, for the market's page: rows of (id, name, stage,
     score, owner_name), not companies. A market at the size of a large region has some 600 targets
     and 100 accounts shown; loading each as a Company with its owner as a User took more time than
-    the queries and the page together."""
+    the queries and the page together. Read once per change of the data."""
+    listed = _market_figures.get(("market_companies", market.id), lambda: _market_companies(market))
+    return {part: list(rows) for part, rows in listed.items()}
+
+
+def _market_companies(market: Market) -> dict:
     shown = (Company.id, Company.name, Company.stage, Company.score, User.name.label("owner_name"))
     targets = list(db.session.execute(
         select(*shown).join(company_markets).outerjoin(User, User.id == Company.owner_id)

@@ -239,3 +239,15 @@ def test_stage_counts_and_order_values_are_counted_again_only_when_the_data_chan
         body = client.get("/markets/").get_data(as_text=True)
     assert "2 of 5 key accounts" in body and "12,345" in body and won.id != company.id
     assert any("GROUP BY company_markets.market_id" in q for q in changed)
+
+
+def test_the_market_pages_lists_are_read_again_after_a_write(client, login_as, make_market, make_company):
+    login_as("rep", "Wenzhou")
+    eyewear = make_market("眼镜")
+    first = make_company("温州第一眼镜厂", stage=Stage.TARGET, markets=[eyewear])
+    assert first.name in client.get(f"/markets/{eyewear.id}").get_data(as_text=True)
+    second = make_company("温州第二眼镜厂", stage=Stage.TARGET, markets=[eyewear])
+    db.session.get(type(first), first.id).name = "温州第一光学"
+    db.session.commit()
+    body = client.get(f"/markets/{eyewear.id}").get_data(as_text=True)
+    assert second.name in body and "温州第一光学" in body and "温州第一眼镜厂" not in body
