@@ -837,3 +837,18 @@ def test_generated_input_never_answers_500_and_a_refusal_writes_nothing(client, 
         db.session.rollback()
 
     post()
+
+
+@pytest.mark.parametrize("line, holder", [("None", "None"), ("", ""), ("None", None), (None, "None")])
+def test_the_blank_option_of_a_tie_is_refused_at_its_field(client, login_as, at_noon, tier_a, line, holder):
+    # The fuzzer found "None" as the line answered 500: the blank option's value passed InputRequired.
+    from tests.test_robustness import _audit_count
+    rep = login_as("rep")
+    company, ties = tier_a(rep)
+    before = _audit_count()
+    data = {k: v for k, v in (("line", line), ("holder_id", holder if holder is not None else str(rep.id)))
+            if v is not None}
+    response = client.post(f"/companies/{company.id}/contacts/{ties['boss'].id}/tie", data=data)
+    assert response.status_code == 422 and _audit_count() == before
+    body = response.get_data(as_text=True)
+    assert "Choose one of our lines." in body or "Choose who on our side holds the tie." in body

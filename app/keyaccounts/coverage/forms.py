@@ -2,7 +2,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField, StringField
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from app.accounts.models import Line
 from app.core.forms import GroveForm, OptionalSelectField
@@ -36,8 +36,10 @@ class TouchForm(GroveForm):
 class TieForm(GroveForm):
     """Give the tie with a customer's person to one of our lines and one of our people."""
 
+    # DataRequired, not InputRequired: the blank option's values ("", "None") arrive as input and
+    # become None, which InputRequired let through (a 500 found by the form fuzzer).
     line = OptionalSelectField(_l("Our line"), choices=Line.choices, validators=[
-        InputRequired(_l("Choose one of our lines."))])
+        DataRequired(_l("Choose one of our lines."))])
     # Choices: the active users of the company's region (set by the route).
     holder_id = OptionalSelectField(_l("Held by"), coerce=int, validators=[
-        InputRequired(_l("Choose who on our side holds the tie."))])
+        DataRequired(_l("Choose who on our side holds the tie."))])
