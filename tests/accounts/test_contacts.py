@@ -280,3 +280,15 @@ def test_contacts_list_the_people_who_decide_first(client, login_as, make_compan
     db.session.commit()
     body = client.get(f"/companies/{company.id}").get_data(as_text=True)
     assert body.index("程刚") < body.index("白雪") < min(body.index("艾强"), body.index("丁一"))
+
+
+def test_the_company_page_reads_the_regions_people_once(client, login_as, make_company, queries):
+    # The contact form's holder and the coverage map both offer them: one query serves both.
+    from app.accounts.models import Stage
+    user = login_as("rep", "Wenzhou")
+    company = make_company("温州华信眼镜有限公司", stage=Stage.KEY_ACCOUNT, tier="A", owner_id=user.id)
+    client.get(f"/companies/{company.id}")
+    with queries() as q:
+        assert client.get(f"/companies/{company.id}").status_code == 200
+    assert sum("FROM users" in s and "user_regions" in s for s in q) == 1, [s[:120] for s in q if "FROM users" in s]
+    assert 'id="three-lines"' in client.get(f"/companies/{company.id}").get_data(as_text=True)  # the map is there
