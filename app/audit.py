@@ -33,6 +33,7 @@ from sqlalchemy.orm.interfaces import MANYTOONE
 
 from app.auth.models import Region, User
 from app.core.enums import LabelledEnum
+from app.core.memo import RequestMemo
 from app.core.types import UTCDateTime, enum_column, utcnow
 from app.extensions import db
 
@@ -291,27 +292,18 @@ def _record(session, flush_context) -> None:
 # data. That state is read once per request (again after a commit) and is the same for every
 # process and host on the database, so no process serves figures older than its last request.
 
-_STATE = "audit_data_state"
+_states = RequestMemo("audit_data_state")
 
 
 def data_state(*tables) -> tuple:
     """The state of the data in `tables` (and of everything the audit trail records): one statement,
     each part an index's last entry; once per request, again after a commit."""
-    known = g.setdefault(_STATE, {}) if has_request_context() else {}
-    names = tuple(t.name for t in tables)
-    if names not in known:
+    def read() -> tuple:
         audit = AuditEntry.__table__
         parts = [select(func.max(t.c.id)).scalar_subquery() for t in (audit, *tables)]
         parts.append(select(func.max(audit.c.at)).scalar_subquery())
-        known[names] = tuple(db.session.execute(select(*parts), execution_options={"all_regions": True}).one())
-    return known[names]
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_state(session) -> None:
-    # What this request wrote changes the state: the next figures it asks for read it again.
-    if has_request_context():
-        g.pop(_STATE, None)
+        return tuple(db.session.execute(select(*parts), execution_options={"all_regions": True}).one())
+    return _states.get(tuple(t.name for t in tables), read)
 
 
 class Figures:

@@ -4,15 +4,16 @@ import hmac
 import secrets
 from functools import cache
 
-from flask import current_app, g, has_request_context, url_for
+from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import event, exists, func, select, update
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.orm import lazyload
 from werkzeug.security import generate_password_hash
 
 from app.auth.models import Region, Role, User, user_regions, verify_password
+from app.core.memo import RequestMemo
 from app.core.rows import same_name
 from app.core.types import utcnow
 from app.extensions import db
@@ -76,23 +77,17 @@ def users_in(region_ids) -> list[User]:
 
     Read once per request and set of regions (the company page offers them twice: the contact
     form's holder and the coverage map's); a commit forgets them."""
-    known = g.setdefault(_USERS_IN, {}) if has_request_context() else {}
     key = tuple(sorted(set(region_ids)))
-    if key not in known:
+
+    def read() -> list[User]:
         works_here = exists().where(user_regions.c.user_id == User.id, user_regions.c.region_id.in_(key))
         # Listed by name only: `lazyload(User.regions)` skips the regions User loads eagerly.
-        known[key] = list(db.session.scalars(
+        return list(db.session.scalars(
             select(User).options(lazyload(User.regions)).where(User.active, works_here).order_by(User.name)))
-    return list(known[key])
+    return list(_users_in.get(key, read))
 
 
-_USERS_IN = "auth_users_in"
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_users_in(session) -> None:
-    if has_request_context():
-        g.pop(_USERS_IN, None)
+_users_in = RequestMemo("auth_users_in")
 
 
 # ---- accounts managed in the app -----------------------------------------------------------

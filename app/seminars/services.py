@@ -332,12 +332,14 @@ def _vtimezone(tzid: str, first_year: int, last_year: int) -> str:
 
 # ---- sign-up, cancellation, promotion -------------------------------------------------------
 
+# Built once, with a bind parameter: building it per call cost more than running it.
+_LOCK = (select(Seminar).where(Seminar.id == bindparam("seminar_id")).options(joinedload(Seminar.region))
+         .with_for_update(of=Seminar).execution_options(populate_existing=True, all_regions=True))
+
+
 def _lock(seminar_id: int) -> Seminar:
     """Load the seminar and hold its row lock until commit (see the module docstring)."""
-    return db.session.execute(
-        select(Seminar).where(Seminar.id == seminar_id).options(joinedload(Seminar.region))
-        .with_for_update(of=Seminar).execution_options(populate_existing=True, all_regions=True)
-    ).scalar_one()
+    return db.session.execute(_LOCK, {"seminar_id": seminar_id}).scalar_one()
 
 
 def _next_position(seminar_id: int) -> int:
@@ -369,12 +371,8 @@ def _seat_or_wait(seminar: Seminar, registration: Registration, seat_info: Seats
                                           else _next_position(seminar.id))
 
 
-# A sign-up's statements under the seminar's lock, built once (SQLAlchemy caches their compiled
-# form; building them per request cost more than running them). `email` may be None: NULL
-# matches no row.
-_LOCK_FOR_SIGNUP = (
-    select(Seminar).where(Seminar.id == bindparam("seminar_id")).options(joinedload(Seminar.region))
-    .with_for_update(of=Seminar).execution_options(populate_existing=True))
+# A sign-up's statements under the seminar's lock, built once as _LOCK is. `email` may be None:
+# NULL matches no row.
 _WAITING = Registration.status == RegistrationStatus.WAITLISTED
 _SAME_PERSON = or_(phones.same_mobile(Registration.phone, bindparam("phone")),
                    Registration.email == bindparam("email"))
@@ -409,7 +407,7 @@ def register_attendee(seminar_id: int, data: dict, answers: dict) -> tuple[Regis
                "cancel_token": secrets.token_urlsafe(24), "checked_in_at": None}
     params = {"seminar_id": seminar_id, "phone": details["phone"], "email": email}
 
-    seminar = db.session.execute(_LOCK_FOR_SIGNUP, params).scalar_one_or_none()
+    seminar = db.session.execute(_LOCK, params).scalar_one_or_none()  # as _lock, but the seminar may be gone
     if seminar is None:
         raise LookupError(seminar_id)
     # One query tells the seats, the end of the queue, whether this person is known (their
