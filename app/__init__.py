@@ -19,6 +19,8 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     app.config.update(config_class.resolve())
     from app.core import inputs
     app.request_class = inputs.GroveRequest
+    from app.core.sessions import CookieSessions
+    app.session_interface = CookieSessions()
     app.url_map.converters["int"] = inputs.IdConverter
 
     if app.config["PROXY_COUNT"]:

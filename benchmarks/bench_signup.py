@@ -181,7 +181,9 @@ def profile(database_url: str, slug: str, count: int) -> None:
     print(f"GET /s/<slug> in process: {(time.process_time() - cpu) / count * 1000:.2f} ms of CPU each")
     profiler = cProfile.Profile()
     profiler.runcall(lambda: [get() for _ in range(count)])
-    stats = pstats.Stats(profiler).sort_stats("cumulative")
+    if os.environ.get("BENCH_PSTATS"):  # for pstats or snakeviz: the whole profile, not 30 lines
+        profiler.dump_stats(os.environ["BENCH_PSTATS"])
+    stats = pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative"))
     stats.print_stats(30)
     if os.environ.get("BENCH_CALLEES"):  # e.g. BENCH_CALLEES=__filter_limits: what one call spends on
         stats.print_callees(os.environ["BENCH_CALLEES"])

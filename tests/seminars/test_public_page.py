@@ -205,6 +205,21 @@ def test_the_page_is_rate_limited(public_limited, make_seminar):
     assert "请求过于频繁" in answers[-1].get_data(as_text=True)  # in the reader's language
 
 
+def test_every_public_page_has_its_own_limit_and_the_sign_up_its_own(public_limited, make_seminar):
+    # One limit on the public blueprint (checked once, before the view): each page counts apart,
+    # the POSTs keep their own limits.
+    slug = make_seminar().slug
+    answer = public_limited.post(f"/s/{slug}", data=person(1))
+    assert answer.status_code == 303
+    token = answer.headers["Location"].rsplit("/", 1)[-1]
+    for path in (f"/s/{slug}", f"/s/{slug}/qr.svg", f"/s/r/{token}", f"/s/r/{token}/seminar.ics",
+                 f"/s/r/{token}/qr.png"):
+        assert [public_limited.get(path).status_code for _ in range(4)] == [200, 200, 200, 429], path
+    assert public_limited.get(f"/s/{slug}?page=2&_method=POST").status_code == 429  # a query string is the same page
+    assert public_limited.post(f"/s/{slug}", data=person(2)).status_code == 303
+    assert public_limited.post(f"/s/r/{token}/cancel").status_code == 303
+
+
 def test_a_sign_up_sent_from_a_page_read_before_the_seminar_closed_elsewhere_is_refused(app, client, make_seminar):
     # The page came from this worker's read of a moment ago; another worker closed the seminar
     # since. The POST reads it afresh: 409, nothing saved.
