@@ -41,19 +41,20 @@ def visit_span(visit) -> str:
     """"day 09:00–11:00", or "day 09:00 – day 18:00" across days, on the clock of the visit's region.
     Each local day and clock time is formatted once per request (a page lists a hundred visits on a
     few dozen days; Babel's formatting was most of such a page)."""
-    start_day, start_clock = _day_and_clock(visit.starts_at, visit.region)
-    end_day, end_clock = _day_and_clock(visit.ends_at, visit.region)
+    # Per language too: a request may write an e-mail in its reader's language.
+    made = g.setdefault("visit_span_parts", {}).setdefault(str(get_locale()), {})
+    region = visit.region
+    name = getattr(region, "timezone", None)
+    if (zone := made.get(name)) is None:
+        zone = made[name] = zone_of(region)
+    start_day, start_clock = _day_and_clock(made, visit.starts_at, zone, name, region)
+    end_day, end_clock = _day_and_clock(made, visit.ends_at, zone, name, region)
     if start_day == end_day:
         return f"{start_day} {start_clock}–{end_clock}"
     return f"{start_day} {start_clock} – {end_day} {end_clock}"
 
 
-def _day_and_clock(moment, region) -> tuple[str, str]:
-    # Per language too: a request may write an e-mail in its reader's language.
-    made = g.setdefault("visit_span_parts", {}).setdefault(str(get_locale()), {})
-    name = getattr(region, "timezone", None)
-    if (zone := made.get(name)) is None:
-        zone = made[name] = zone_of(region)
+def _day_and_clock(made: dict, moment, zone, name, region) -> tuple[str, str]:
     wall = local(moment, zone)
     day, clock = wall.date(), (name, wall.hour, wall.minute)
     if day not in made:

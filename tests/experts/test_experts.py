@@ -108,3 +108,44 @@ def test_expert_page_writes_each_visit_day_and_hours(client, login_as, make_expe
     assert r.status_code == 422 and spans[1] in r.get_data(as_text=True)
     r = client.htmx("post", f"/experts/{expert.id}/unavailable", data={"starts_on": "2026-12-03", "ends_on": "2026-12-01"})
     assert r.status_code == 422 and "<html" not in r.get_data(as_text=True)
+
+
+def test_expert_page_reads_its_bookings_in_a_fixed_number_of_queries(client, login_as, make_expert, make_company,
+                                                                     make_visit, queries):
+    """A busy expert's page reads their visits, companies and answers in one query (app/visits/panels.py):
+    more bookings, in more regions, with answers to give, add no query; each row still has its link,
+    company, badges, purpose and the expert's answer with the buttons to give it."""
+    from datetime import timedelta
+
+    from app.core.types import utcnow
+    from app.visits.models import MemberResponse, Purpose, VisitMember, VisitStatus
+    login_as("admin", region=None)
+    expert = make_expert("总部钱工", head_office=True)
+    soon = utcnow().replace(microsecond=0) + timedelta(days=3)
+
+    def book(n, region):
+        for i in range(n):
+            start = local(soon.year, soon.month, soon.day, 9) + timedelta(days=i % 5, hours=i % 7)
+            visit = make_visit(make_company(region=region), start, start + timedelta(hours=1), level=3,
+                               purpose=Purpose.TECHNICAL_CONSULTING, status=VisitStatus.CONFIRMED)
+            visit.members.append(VisitMember(expert_id=expert.id, response=MemberResponse.REQUESTED))
+        db.session.commit()
+        return visit
+
+    book(1, "Wenzhou")
+    with queries() as few:
+        assert client.get(f"/experts/{expert.id}").status_code == 200
+    last = book(5, "Wenzhou")
+    book(3, "Wuxi")
+    book(2, "Ningbo")
+    with queries() as many:
+        body = client.get(f"/experts/{expert.id}").get_data(as_text=True)
+    assert len(many) == len(few)
+    member = db.session.scalar(select(VisitMember).where(VisitMember.visit_id == last.id,
+                                                         VisitMember.expert_id == expert.id))
+    assert f'<a href="/visits/{last.id}">' in body and last.company.display_name in body
+    assert '<span class="badge level level-3" title="3 · Expert / head-office team">L3</span> Technical consulting' in body
+    assert '<span class="badge visit-confirmed">Confirmed</span>' in body
+    assert '<span class="badge response-requested">Requested</span>' in body
+    assert f'action="/visits/members/{member.id}/answer"' in body
+    assert body.count('name="answer" value="confirm"') == 11
