@@ -230,12 +230,15 @@ def signup_state(seminar: Seminar, seat_info: Seats, now: datetime | None = None
     return "waitlist" if seminar.waitlist_enabled else "full"
 
 
+# Built once, as _PUBLIC_SEMINAR is: the attendee's page, its calendar file and QR code each read it.
+_BY_TOKEN = (select(Registration).where(Registration.cancel_token == bindparam("token"))
+             .options(joinedload(Registration.seminar).joinedload(Seminar.region)))
+
+
 def registration_by_token(token: str) -> Registration | None:
     if not token or len(token) > 64:
         return None
-    stmt = (select(Registration).where(Registration.cancel_token == token)
-            .options(joinedload(Registration.seminar).joinedload(Seminar.region)))
-    return db.session.execute(stmt).scalar_one_or_none()
+    return db.session.execute(_BY_TOKEN, {"token": token}).scalar_one_or_none()
 
 
 def checkin_code(registration: Registration) -> str:
