@@ -387,6 +387,15 @@ _SIGNUP_FIGURES = (
            func.coalesce(func.max(case((_WAITING, Registration.waitlist_position))), 0),
            func.count(case((_SAME_PERSON, 1))))
     .where(Registration.seminar_id == bindparam("seminar_id")))
+
+
+@lru_cache(maxsize=4)
+def _signup_figures(dialect: str):
+    """_SIGNUP_FIGURES and the id a new registration takes (`next_id`: SQL that differs by database),
+    built once per database rather than under the lock of every sign-up."""
+    return _SIGNUP_FIGURES.add_columns(next_id(Registration))
+
+
 _SAME_PERSON_ROWS = (select(Registration).where(Registration.seminar_id == bindparam("seminar_id"), _SAME_PERSON)
                      .order_by(Registration.id))
 
@@ -418,7 +427,7 @@ def register_attendee(seminar_id: int, data: dict, answers: dict) -> tuple[Regis
     # now, so it and its e-mail (whose topic names it) are written in one flush, and under the
     # lock, so ids follow the order people got their seats and places.
     taken, waiting, last_position, mine, new_id = db.session.execute(
-        _SIGNUP_FIGURES.add_columns(next_id(Registration)), params).one()
+        _signup_figures(db.session.get_bind().dialect.name), params).one()
     matches = list(db.session.scalars(_SAME_PERSON_ROWS, params)) if mine else []
     active = [r for r in matches if r.status is not RegistrationStatus.CANCELLED]
     if active:
