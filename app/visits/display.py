@@ -36,6 +36,19 @@ def visit_team(members) -> Markup:
     return Markup("、".join(parts))
 
 
+def visit_teams(visits) -> dict[int, Markup]:
+    """{visit id: its team as `visit_team` writes it} for a page of many rows, each distinct team
+    written once (a rep's week is the same few teams over and over)."""
+    made: dict[tuple, Markup] = {}
+    teams = {}
+    for visit in visits:
+        key = tuple(visit.members)
+        if (html := made.get(key)) is None:
+            html = made[key] = visit_team(visit.members)
+        teams[visit.id] = html
+    return teams
+
+
 @bp.app_template_global("visit_span")
 def visit_span(visit) -> str:
     """"day 09:00–11:00", or "day 09:00 – day 18:00" across days, on the clock of the visit's region.

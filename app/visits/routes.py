@@ -1,3 +1,4 @@
+import functools
 import secrets
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -28,6 +29,7 @@ from app.outbox.services import deliver_after_response, pending_mail_ids
 from app.templating import localdate
 from app.visits import bp, calendar, exports, links, services
 from app.visits.conflicts import ALL, settings_for
+from app.visits.display import visit_teams
 from app.visits.forms import (
     LEVEL_CHOICES,
     LEVEL_LABELS,
@@ -173,7 +175,7 @@ def _week_context(with_contacts: bool = False) -> dict:
     region = next((r for r in regions if r.id == region_id), None)
     labels = level_labels()
     level_badge = get_template_attribute("visits/_macros.html", "level_badge")
-    return dict(week=week, tz=tz, person=person, who=who,
+    return dict(week=week, tz=tz, person=person, who=who, teams=visit_teams(week.visits),
                 # Made once, not on each of a busy week's 480 rows: a visit's link is this and its id.
                 visit_url=id_url("visits.detail", "visit_id"),
                 level_badges={level: level_badge(level, labels) for level in labels},
@@ -200,7 +202,14 @@ def schedule():
     # each of a busy week's 480 rows.
     names = {v.company_id: v.company_name for v in context["week"].visits}
     return render("visits/schedule.html", purposes={p: p.label for p in Purpose},
-                  company_names={i: Markup("<wbr>").join(name_parts(name)) for i, name in names.items()}, **context)
+                  company_names={i: _breakable(name) for i, name in names.items()}, **context)
+
+
+@functools.lru_cache(maxsize=4096)
+def _breakable(name: str) -> Markup:
+    """A company's name with a line break allowed between its parts (`name_parts`). It depends on the
+    name alone, so a name is cut once per process, not on every printing of every week it is in."""
+    return Markup("<wbr>").join(name_parts(name))
 
 
 # ---- scheduling

@@ -244,9 +244,10 @@ def visit_for_page(visit_id: int, viewer: User | None = None) -> Visit | None:
     return visit
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class TeamMember:
-    """One person of a team as a page names them (what the `team` macro reads of a VisitMember)."""
+    """One person of a team as a page names them (what the `team` macro reads of a VisitMember).
+    Frozen: the same person in the same role is one object, and equal teams are written once."""
 
     name: str
     is_lead: bool
@@ -401,9 +402,11 @@ def _add_teams(visits: list[WeekVisit], stmt) -> None:
         .outerjoin(User, User.id == VisitMember.user_id).outerjoin(Expert, Expert.id == VisitMember.expert_id)
         .where(VisitMember.visit_id.in_(stmt.with_only_columns(Visit.id).order_by(None)))
         .order_by(VisitMember.visit_id, VisitMember.is_lead.desc(), VisitMember.id).execution_options(**ALL))
-    for visit_id, name, is_lead, response in rows:
+    made: dict[tuple, TeamMember] = {}  # a person is on a busy week's team after team: one each way
+    for visit_id, *member in rows:
         if (visit := by_id.get(visit_id)) is not None:  # not another region's, shown only as busy
-            visit.members.append(TeamMember(name, is_lead, response))
+            key = tuple(member)
+            visit.members.append(made.get(key) or made.setdefault(key, TeamMember(*member)))
 
 
 def search_visits(*, person: tuple | None = None, q: str = "", market_id=None, status=None, level=None,

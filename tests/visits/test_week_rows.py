@@ -72,3 +72,20 @@ def test_upcoming_list_keeps_a_long_visit_under_way(client, login_as, make_compa
     assert body.index(f'href="/visits/{long.id}"') < body.index(f'href="/visits/{soon.id}"')
     fragment = client.get("/visits/?when=upcoming", headers={"HX-Request": "true", "HX-Target": "results"})
     assert "温州长期眼镜有限公司" in fragment.get_data(as_text=True)
+
+
+def test_schedule_shows_a_renamed_company_and_a_changed_team(client, login_as, make_company, make_visit, make_user,
+                                                             make_expert):
+    """A company's name is cut once per name and each distinct team written once per page: nothing of
+    it outlives a change (the next printing shows the new name and the new team)."""
+    login_as("manager")
+    visit = _visit(make_company, make_visit, make_user, make_expert)
+    body = client.get(f"/visits/schedule?week={MONDAY}").get_data(as_text=True)
+    assert "温州市<wbr>鹿城<wbr>科达镜业<wbr>有限公司" in body and f'<td class="c-team">{TEAM}</td>' in body
+    visit.company.name = "温州市鹿城新科达镜业有限公司"
+    for member in visit.members:
+        member.is_lead = member.name == "李四"
+    db.session.commit()
+    body = client.get(f"/visits/schedule?week={MONDAY}").get_data(as_text=True)
+    assert "温州市<wbr>鹿城<wbr>新科达镜业<wbr>有限公司" in body and "科达镜业" not in body.replace("新科达镜业", "")
+    assert '<span class="member lead">李四 ★</span>' in body and TEAM not in body
