@@ -8,12 +8,13 @@ whole count beside them (`count(*) OVER ()`), not a list and a count apart.
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select, union_all
 from sqlalchemy.orm import joinedload
 
 from app.accounts.models import AccountCare, Company, Opportunity, OpportunityStage
 from app.associations.models import Association, Membership, MembershipStatus
 from app.associations.services import renewals_due
+from app.audit import Figures
 from app.auth.models import Region, User
 from app.core import time as grove_time
 from app.core.time import today_in, zone_of
@@ -44,6 +45,12 @@ SHOWN = 6
 # An approved escalation stays on the home page, to be scheduled, for this long.
 APPROVED_KEPT = timedelta(days=30)
 OPEN_OPPORTUNITY = ~Opportunity.stage.in_([OpportunityStage.WON, OpportunityStage.LOST])
+# What the home page counts over a whole region (the accounts due, the parts below minimum, a rep's
+# open opportunities), kept
+# until the data changes (app.audit.Figures): the care rows change with writes to these tables or
+# through the audit trail, and only a new day makes more accounts due (each question names its day).
+_counts = Figures(Company.__table__, Opportunity.__table__, PartStock.__table__, StockMove.__table__,
+                  SparePart.__table__)
 
 
 @dataclass
@@ -79,6 +86,21 @@ def first_by_key(stmt, key, order, limit: int = SHOWN, **options) -> Section:
     rows = db.session.execute(stmt.join(first, key == first.c.key).add_columns(first.c.total).order_by(*order)
                               .execution_options(**options)).all()
     return Section([_shown(row) for row in rows], rows[0][-1] if rows else 0)
+
+
+def remembered(question: tuple, stmt, key, order, first) -> Section:
+    """The section `first()` reads, which rows and how many kept until the data changes (`_counts`):
+    until then only the rows shown are read again, by `key`, in `order` (they show what they are now)."""
+    read = {}
+
+    def keys() -> tuple[list, int]:
+        read["section"] = section = first()
+        return [getattr(row, key.key) for row in section.rows], section.total
+
+    shown, total = _counts.get(question, keys)
+    if "section" in read:
+        return read["section"]
+    return Section(list(db.session.scalars(stmt.where(key.in_(shown)).order_by(*order))), total)
 
 
 @dataclass
@@ -170,12 +192,28 @@ def accounts_due(regions: list[Region], *, owner_id: int | None = None) -> Secti
     """Accounts with attention due: won and key accounts first (a neglected big customer turns to the
     competitor), then targets, each the longest overdue first.
 
-    A large region has thousands due. The due list's own query keeps to `regions` (the person's), so
+    A large region has thousands due. Ordering them all to show six sorted every due row (9 ms of SQL
+    on PostgreSQL, 16 on SQLite at 20,000 companies): the first six of each group are read down the due
+    day's index instead, the rows counted beside them, and which they are and how many is kept until
+    the data changes (or the day does). The due list's own query keeps to `regions` (the person's), so
     the ORM's region criteria, a correlated EXISTS per care row, are left out.
     """
-    kept_first = case((Company.stage.in_(KEPT_STAGES), 0), else_=1)
-    return first_by_key(due_query(regions, owner_id=owner_id), Company.id,
-                        (kept_first, AccountCare.due_on, Company.id), all_regions=True)
+    due = due_query(regions, owner_id=owner_id).order_by(None).execution_options(all_regions=True)
+    kept = Company.stage.in_(KEPT_STAGES)
+    order = (case((kept, 0), else_=1), AccountCare.due_on, Company.id)
+
+    def first_of(group):
+        return select(due.where(group).with_only_columns(Company.id).order_by(AccountCare.due_on, Company.id)
+                      .limit(SHOWN).subquery().c.id)
+
+    def first() -> Section:
+        total = due.with_only_columns(func.count()).scalar_subquery()
+        rows = db.session.execute(due.where(Company.id.in_(union_all(first_of(kept), first_of(~kept))))
+                                  .add_columns(total).order_by(*order).limit(SHOWN)).all()
+        return Section([row[0] for row in rows], rows[0][-1] if rows else 0)
+
+    return remembered(("accounts due", tuple((r.id, today_in(r)) for r in regions), owner_id),
+                      due, Company.id, order, first)
 
 
 def sla_breaches(region_ids) -> Section:
@@ -199,20 +237,26 @@ def open_cases(owner_id: int, region_ids) -> Section:
 
 
 def parts_below_minimum(region_ids) -> Section:
-    """Parts below their minimum in the person's regions, the furthest below first.
+    """Parts below their minimum in the person's regions, the furthest below first, kept until the
+    data changes (each part's stock on hand is summed over all its moves).
 
     The reorder page's own query (equipment.services.reorder_lines) reads one region with the
     machines behind each line; the home page needs only the lines, of every region at once.
     """
-    on_hand = (select(func.coalesce(func.sum(StockMove.quantity), 0))
-               .where(StockMove.region_id == PartStock.region_id, StockMove.part_id == PartStock.part_id)
-               .scalar_subquery())
-    rows = db.session.execute(mine(
-        select(PartStock.id, PartStock.region_id, SparePart.number, SparePart.name, on_hand, PartStock.minimum,
-               func.count().over())
-        .join(SparePart, SparePart.id == PartStock.part_id).where(PartStock.minimum > on_hand)
-        .order_by((on_hand - PartStock.minimum), SparePart.number).limit(SHOWN), PartStock.region_id, region_ids)).all()
-    return Section([row[:-1] for row in rows], rows[0][-1] if rows else 0)
+    def read() -> tuple[list, int]:
+        on_hand = (select(func.coalesce(func.sum(StockMove.quantity), 0))
+                   .where(StockMove.region_id == PartStock.region_id, StockMove.part_id == PartStock.part_id)
+                   .scalar_subquery())
+        rows = db.session.execute(mine(
+            select(PartStock.id, PartStock.region_id, SparePart.number, SparePart.name, on_hand, PartStock.minimum,
+                   func.count().over())
+            .join(SparePart, SparePart.id == PartStock.part_id).where(PartStock.minimum > on_hand)
+            .order_by((on_hand - PartStock.minimum), SparePart.number).limit(SHOWN),
+            PartStock.region_id, region_ids)).all()
+        return [tuple(row[:-1]) for row in rows], rows[0][-1] if rows else 0
+
+    rows, total = _counts.get(("parts below minimum", tuple(region_ids)), read)
+    return Section(list(rows), total)
 
 
 @dataclass
@@ -254,13 +298,18 @@ def market_regions(funnels, regions: list[Region]) -> dict[int, str]:
 
 
 def my_opportunities(user_id: int, region_ids) -> Section:
-    """A person's open purchase opportunities, the nearest decision first."""
+    """A person's open purchase opportunities, the nearest decision first.
+
+    Which they are and how many is kept until the data changes: keeping them to the person's regions
+    joined every company of the region (8 ms of SQL on PostgreSQL at 20,000 companies); the rows
+    shown are read each time."""
     in_regions = exists().where(Company.id == Opportunity.company_id, Company.region_id.in_(region_ids))
     stmt = (select(Opportunity).where(Opportunity.owner_id == user_id, OPEN_OPPORTUNITY, in_regions)
             .options(joinedload(Opportunity.company)).execution_options(all_regions=True))
-    return first_by_key(stmt, Opportunity.id, (Opportunity.expected_decision_on.is_(None),
-                                               Opportunity.expected_decision_on, Opportunity.value_cents.desc(),
-                                               Opportunity.id))
+    order = (Opportunity.expected_decision_on.is_(None), Opportunity.expected_decision_on,
+             Opportunity.value_cents.desc(), Opportunity.id)
+    return remembered(("open opportunities", user_id, tuple(region_ids)), stmt, Opportunity.id, order,
+                      lambda: first_by_key(stmt, Opportunity.id, order))
 
 
 # ---- the expert's own
