@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import AccountCare, Company, Contact, ContactRole, Line, Order, Stage, Tier
-from app.auth.models import User
+from app.auth.models import Region, User
 from app.core.time import local_date, today_in
 from app.core.types import utcnow
 from app.equipment.models import InstalledEquipment
@@ -129,12 +129,19 @@ def health_band(score: int | None) -> str:
 
 
 def rules_for(region_ids) -> tuple[dict, dict]:
-    """({(region id, tier): CadenceRule}, {region id: AccountSettings}), defaults where none is saved."""
+    """({(region id, tier): CadenceRule}, {region id: AccountSettings}), defaults where none is saved.
+    One query: each region's saved rules beside its settings."""
     region_ids = set(region_ids)
-    rules = {(r.region_id, r.tier): r for r in db.session.scalars(
-        select(CadenceRule).where(CadenceRule.region_id.in_(region_ids)).execution_options(all_regions=True))}
-    settings = {s.region_id: s for s in db.session.scalars(
-        select(AccountSettings).where(AccountSettings.region_id.in_(region_ids)).execution_options(all_regions=True))}
+    rules, settings = {}, {}
+    for rule, saved in db.session.execute(
+            select(CadenceRule, AccountSettings).select_from(Region)
+            .outerjoin(CadenceRule, CadenceRule.region_id == Region.id)
+            .outerjoin(AccountSettings, AccountSettings.region_id == Region.id)
+            .where(Region.id.in_(region_ids)).execution_options(all_regions=True)):
+        if rule is not None:
+            rules[rule.region_id, rule.tier] = rule
+        if saved is not None:
+            settings[saved.region_id] = saved
     for region_id in region_ids:
         for tier in Tier:
             if (region_id, tier) not in rules:

@@ -122,15 +122,24 @@ class Actuals:
         }[measure]
 
 
-def actuals(company: Company, year: int) -> Actuals:
-    """Orders, done visits, visit days and touches of the company's year, in two queries."""
+def year_figures(company: Company, year: int) -> tuple:
+    """The value and number of the company's orders and its touches in the year: three scalar
+    subqueries, to select on their own or beside the plan (`company_summary`)."""
     first, last = date(year, 1, 1), date(year, 12, 31)
     in_year = (Order.company_id == company.id, Order.ordered_on.between(first, last))
-    cents, count, touches = db.session.execute(select(
-        select(func.coalesce(func.sum(Order.amount_cents), 0)).where(*in_year).scalar_subquery(),
-        select(func.count(Order.id)).where(*in_year).scalar_subquery(),
-        select(func.count(Touch.id)).where(Touch.company_id == company.id, Touch.touched_on.between(first, last))
-        .scalar_subquery()).execution_options(all_regions=True)).one()
+    return (select(func.coalesce(func.sum(Order.amount_cents), 0)).where(*in_year).scalar_subquery(),
+            select(func.count(Order.id)).where(*in_year).scalar_subquery(),
+            select(func.count(Touch.id)).where(Touch.company_id == company.id, Touch.touched_on.between(first, last))
+            .scalar_subquery())
+
+
+def actuals(company: Company, year: int, figures: tuple | None = None) -> Actuals:
+    """Orders, done visits, visit days and touches of the company's year, in two queries (one when
+    the caller selected `year_figures` already)."""
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    if figures is None:
+        figures = db.session.execute(select(*year_figures(company, year)).execution_options(all_regions=True)).one()
+    cents, count, touches = figures
     start, end = year_window(year, company.region)
     visits = db.session.execute(
         select(Visit.starts_at, Visit.ends_at, Visit.purpose, Visit.level)
@@ -294,12 +303,17 @@ def company_summary(company: Company) -> dict:
         return {"account_plan": None, "account_plan_year": None}
     year = this_year(company)
     # `company` was loaded through the region scope: its own rows need no region filter again.
-    plan = db.session.scalar(select(AccountPlan).where(AccountPlan.company_id == company.id, AccountPlan.year == year)
-                             .options(selectinload(AccountPlan.objectives), selectinload(AccountPlan.spends))
-                             .execution_options(all_regions=True))
-    if plan is None:
+    # The plan comes with its objectives and the year's figures (one query), its spends (one), and
+    # `actuals` reads the visits (one).
+    row = db.session.execute(
+        select(AccountPlan, *year_figures(company, year))
+        .where(AccountPlan.company_id == company.id, AccountPlan.year == year)
+        .options(joinedload(AccountPlan.objectives), selectinload(AccountPlan.spends))
+        .execution_options(all_regions=True)).unique().first()
+    if row is None:
         return {"account_plan": None, "account_plan_year": year}
-    found = actuals(company, year)
+    plan, *figures = row
+    found = actuals(company, year, tuple(figures))
     summary = Summary(plan, progress_of(plan, found), allotment_use(plan, found))
     return {"account_plan": summary, "account_plan_year": year}
 
