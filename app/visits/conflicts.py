@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from app.auth.models import User
 from app.experts.models import Expert, Unavailability
@@ -34,17 +34,18 @@ class Team:
 
     @classmethod
     def load(cls, user_ids, expert_ids) -> "Team":
-        """Two queries: the users, and the experts (named or linked to one of the users)."""
+        """Two queries: the users' names, and the experts (named or linked to one of the users),
+        without the users' regions and the experts' market tags that load with them elsewhere."""
         user_ids, expert_ids = set(user_ids or ()), set(expert_ids or ())
         names = {}
         if user_ids:
-            for user in db.session.scalars(select(User).where(User.id.in_(user_ids))):
-                names[("u", user.id)] = user.name
+            for user_id, name in db.session.execute(select(User.id, User.name).where(User.id.in_(user_ids))):
+                names[("u", user_id)] = name
         experts = []
         if user_ids or expert_ids:
             experts = list(db.session.scalars(
                 select(Expert).where(or_(Expert.id.in_(expert_ids), Expert.user_id.in_(user_ids)))
-                .execution_options(**ALL)))
+                .options(lazyload(Expert.tags)).execution_options(**ALL)))
         for expert in experts:
             names[("e", expert.id)] = expert.name
             expert_ids.add(expert.id)

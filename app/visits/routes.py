@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import load_only
+from sqlalchemy.orm import joinedload, load_only
 
 from app.accounts.models import Company, Opportunity, OpportunityStage
 from app.accounts.naming import name_parts
@@ -169,7 +169,9 @@ def _week_context(with_contacts: bool = False) -> dict:
     tz = zone_of(next((r for r in regions if r.id == region_id), None))
     monday = _monday_arg(tz)
     region_ids = [r.id for r in regions]
-    users, experts = _people(region_ids)
+    # The week offers its people to pick from; the printed schedule (with its contacts) only names
+    # the person it is for, if any.
+    users, experts = _people(region_ids) if person or not with_contacts else ([], [])
     week = services.week_data(monday, tz, region_id=region_id, person=person, with_contacts=with_contacts,
                               viewer=current_user)
     region = next((r for r in regions if r.id == region_id), None)
@@ -223,7 +225,7 @@ def _visit_form(visit: Visit | None = None, data: dict | None = None,
         or (data or {}).get("company_id")
         or (visit.company_id if visit else request.args.get("company", type=int)
             or request.args.get("company_id", type=int)))
-    company = _company(company_id)
+    company = visit.company if visit is not None and company_id == visit.company_id else _company(company_id)
     form.in_zone(zone_of(company.region if company else None))
     region_ids = [company.region_id] if company else [r.id for r in regions_for(current_user)]
     if target is not None:  # a visit for a case goes to the case's company: the one choice
@@ -382,7 +384,7 @@ def new():
 @bp.route("/<int:visit_id>/edit", methods=["GET", "POST"])
 def edit(visit_id: int):
     """Change a visit: time, team, agenda; the same conflict rules apply."""
-    return _schedule(load(Visit, visit_id))
+    return _schedule(load(Visit, visit_id, joinedload(Visit.company)))
 
 
 @bp.get("/check")

@@ -130,3 +130,28 @@ def test_week_page_reads_a_fixed_number_of_queries(client, login_as, make_compan
     with queries() as many:
         assert "讲座56" in client.get("/visits/week").get_data(as_text=True)
     assert len(many) == len(few)
+
+
+def test_edit_page_reads_a_fixed_number_of_queries_whatever_the_team(client, login_as, make_company, make_visit,
+                                                                    make_user, make_expert, make_market, queries):
+    """The edit page checks its team's conflicts with the people's names only (Team.load, without the
+    users' regions or the experts' market tags) and reads the company with the visit: a bigger team,
+    with users of several regions and more experts, adds no query."""
+    from app.experts.models import ExpertTag
+    manager = login_as("manager")
+    market = make_market()
+    start = local(2026, 12, 1, 9, 30)
+
+    def expert(name):
+        return make_expert(name, tags=[ExpertTag(market_id=market.id, tag="激光焊接")])
+    small = make_visit(make_company(), start, start + timedelta(hours=2), users=[manager], experts=[expert("专家")])
+    people = [make_user(name=f"同事{i}") for i in range(3)] + [make_user(region="Wuxi", name="无锡同事")]
+    big = make_visit(make_company(), start, start + timedelta(hours=2), users=[manager, *people],
+                     experts=[expert(f"专家{i}") for i in range(3)])
+    small_url, big_url, big_company = f"/visits/{small.id}/edit", f"/visits/{big.id}/edit", big.company.name
+    with queries() as few:
+        assert client.get(small_url).status_code == 200
+    with queries() as many:
+        body = client.get(big_url).get_data(as_text=True)
+    assert len(many) == len(few) == 17  # 14 without an expert on the team: their talks, days off, weekly limit
+    assert "同事2" in body and "专家2" in body and big_company in body
