@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from app.accounts.models import Company, Opportunity, OpportunityStage, company_markets
@@ -337,9 +337,8 @@ def week_data(monday: date, tz: ZoneInfo, *, region_id: int | None = None, perso
     took as long as the rest of the page."""
     start, end = week_bounds(monday, tz)
     columns = (*_WEEK_COLUMNS, Visit.place, Visit.agenda) if with_contacts else _WEEK_COLUMNS
-    stmt = (select(*columns).join(Company, Company.id == Visit.company_id)
-            .where(visit_overlapping(start, end, timedelta(0)))
-            .order_by(Visit.starts_at, Visit.id))
+    week = visit_overlapping(start, end, timedelta(0))
+    stmt = select(*columns).join(Company, Company.id == Visit.company_id).order_by(Visit.starts_at, Visit.id)
     talks_stmt = (select(Speaker, Seminar).join(Seminar, Seminar.id == Speaker.seminar_id)
                   .where(Seminar.status != SeminarStatus.CANCELLED,
                          overlapping(Seminar.starts_at, Seminar.ends_at, start, end, timedelta(0)))
@@ -356,18 +355,18 @@ def week_data(monday: date, tz: ZoneInfo, *, region_id: int | None = None, perso
         visible = allowed_region_ids()
         if viewer is not None and viewer.id in team.user_ids:
             visible = None  # one's own week shows every booking in full
-        stmt = stmt.where(member).execution_options(**ALL)
-        everything = _week_visits(stmt, tz)
+        week = and_(week, member)
+        everything = _week_visits(stmt.where(week).execution_options(**ALL), tz)
         visits = [v for v in everything if visible is None or v.region_id in visible]
         busy = [v for v in everything if not (visible is None or v.region_id in visible)
                 and v.status != VisitStatus.CANCELLED]
         talks = list(db.session.execute(talks_stmt.where(Speaker.expert_id.in_(team.expert_ids))
                                          .execution_options(**ALL)))
     else:
-        stmt = stmt.where(Visit.region_id == region_id)
-        visits = _week_visits(stmt, tz)
+        week = and_(week, Visit.region_id == region_id)
+        visits = _week_visits(stmt.where(week), tz)
         talks = list(db.session.execute(talks_stmt.where(Seminar.region_id == region_id).execution_options(**ALL)))
-    _add_teams(visits, stmt)
+    _add_teams(visits, select(Visit.id).where(week))
     # A person's week read its visits in every region (those shown are the person's to see).
     contacts = key_contacts((v.company_id for v in visits), all_regions=bool(person)) if with_contacts else {}
     return Week(monday, [monday + timedelta(days=i) for i in range(7)], visits, talks, busy, contacts)
@@ -385,14 +384,14 @@ def _week_visits(stmt, tz: ZoneInfo) -> list[WeekVisit]:
     return visits
 
 
-def _add_teams(visits: list[WeekVisit], stmt) -> None:
+def _add_teams(visits: list[WeekVisit], visit_ids) -> None:
     """Each visit's team as names, lead first (the order of Visit.members), in one query.
 
-    The members are those of the visits `stmt` reads, asked of the database as that statement
-    rather than as a list of a busy week's 480 ids (which PostgreSQL's driver and SQLAlchemy spent
-    longer writing out than the database spent reading). The visits were read through the region
-    scope (or are a person's own bookings): their teams are named whatever region a member belongs
-    to, as VisitMember.name does."""
+    The members are those of the visits `visit_ids` (a select of the week's visits' ids) reads,
+    asked of the database as that statement rather than as a list of a busy week's 480 ids (which
+    PostgreSQL's driver and SQLAlchemy spent longer writing out than the database spent reading).
+    The visits were read through the region scope (or are a person's own bookings): their teams are
+    named whatever region a member belongs to, as VisitMember.name does."""
     if not visits:
         return
     by_id = {v.id: v for v in visits}
@@ -400,7 +399,7 @@ def _add_teams(visits: list[WeekVisit], stmt) -> None:
         select(VisitMember.visit_id, func.coalesce(User.name, Expert.name, ""), VisitMember.is_lead,
                VisitMember.response)
         .outerjoin(User, User.id == VisitMember.user_id).outerjoin(Expert, Expert.id == VisitMember.expert_id)
-        .where(VisitMember.visit_id.in_(stmt.with_only_columns(Visit.id).order_by(None)))
+        .where(VisitMember.visit_id.in_(visit_ids))
         .order_by(VisitMember.visit_id, VisitMember.is_lead.desc(), VisitMember.id).execution_options(**ALL))
     made: dict[tuple, TeamMember] = {}  # a person is on a busy week's team after team: one each way
     for visit_id, *member in rows:
