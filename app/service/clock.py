@@ -11,7 +11,7 @@ Nothing here touches the database or Flask: the service layer builds the calenda
 region's rows and stores what these functions compute.
 """
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,6 +31,8 @@ class BusinessCalendar:
     weekdays: frozenset[int] = frozenset(range(5))  # Monday is 0
     holidays: frozenset[date] = frozenset()
     workdays: frozenset[date] = frozenset()  # make-up working days (调休), whatever weekday
+    # The working hours of each day asked for: a page of cases counts the same days for every clock.
+    _hours: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self):
         if self.day_ends <= self.day_starts:
@@ -43,10 +45,11 @@ class BusinessCalendar:
 
     def hours_of(self, day: date) -> tuple[datetime, datetime] | None:
         """The working hours of `day` as UTC instants, None on a day off."""
-        if not self.works_on(day):
-            return None
-        return (datetime.combine(day, self.day_starts, self.zone).astimezone(UTC),
+        if day not in self._hours:
+            self._hours[day] = None if not self.works_on(day) else (
+                datetime.combine(day, self.day_starts, self.zone).astimezone(UTC),
                 datetime.combine(day, self.day_ends, self.zone).astimezone(UTC))
+        return self._hours[day]
 
     def local_date(self, instant: datetime) -> date:
         return instant.astimezone(self.zone).date()

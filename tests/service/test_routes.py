@@ -155,6 +155,29 @@ def test_the_queue_answers_in_the_same_number_of_queries_for_10_or_300_cases(cli
     assert len(q10) == len(q300), "\n".join(s[:150] for s in q10 + ["----"] + q300)
 
 
+def test_a_clock_chip_speaks_the_language_asked_even_within_one_request(app):
+    """The clock's words come from a catalog kept per request and language: an e-mail written in its
+    recipient's language (force_locale) in the middle of a request gets that language's."""
+    from datetime import UTC, datetime
+
+    from flask_babel import force_locale
+
+    from app.service.texts import clock_chip
+
+    due = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)
+    view = services.ClockView(ClockKind.RESPONSE, "overdue", due, due, 2, timedelta(hours=3), None, 100)
+    with app.test_request_context("/service/"):
+        with force_locale("en"):
+            english = clock_chip(view)
+        with force_locale("zh_Hans_CN"):
+            chinese = clock_chip(view)
+        with force_locale("en"):
+            again = clock_chip(view)
+    assert english == again == ('<span class="clock clock-overdue" title="due 2026-06-01 01:00"><span class="clock-name">'
+                                'First response</span> Overdue by 3 h</span>')
+    assert "首次响应</span> 已超时 3 小时" in chinese and "2026-06-01 01:00到期" in chinese
+
+
 def test_the_queue_pages_list_every_case_once_in_the_queues_order(client, world, make_key_account, make_case):
     # The page reads a page of ids, then those cases: the pages together are the export's order.
     _fill(make_key_account, make_case, 59)
