@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from flask import g
 from flask_babel import get_locale, get_translations
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from app.service import bp
 
@@ -71,6 +71,6 @@ def clock_text(view) -> str:
 @bp.app_template_global("service_clock_chip")
 def clock_chip(view) -> Markup:
     """A clock in a list: its name and what it says, its due time (the region's wall clock) on hover."""
-    return Markup('<span class="clock clock-{state}" title="{title}"><span class="clock-name">{name}</span> '
-                  '{text}</span>').format(state=view.state, name=label(view.kind), text=clock_text(view),
-                                          title=_("due %(when)s", when=view.due_local.strftime("%Y-%m-%d %H:%M")))
+    title = _("due %(when)s", when=view.due_local.strftime("%Y-%m-%d %H:%M"))
+    return Markup(f'<span class="clock clock-{escape(view.state)}" title="{escape(title)}"><span class="clock-name">'
+                  f'{escape(label(view.kind))}</span> {escape(clock_text(view))}</span>')
