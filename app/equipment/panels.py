@@ -3,6 +3,7 @@ from flask_login import current_user
 
 from app.core import panels
 from app.core.time import today_in
+from app.core.urls import id_url
 from app.equipment import services
 from app.equipment.forms import MachineForm
 
@@ -19,4 +20,6 @@ def company_machines(company) -> dict:
         form.model_id.choices = [(m.id, m.name) for m in services.machine_models()]
     machines, count = services.company_machines(company.id, limit=CARD_MACHINES)
     return {"machines": machines, "machine_count": count, "machine_today": today_in(company.region),
-            "machine_form": form, "can_write_equipment": not current_user.is_expert}
+            "machine_form": form, "can_write_equipment": not current_user.is_expert,
+            # Each row's link to its machine, built once for the card's rows.
+            "machine_url": id_url("equipment.edit_machine", "equipment_id")}

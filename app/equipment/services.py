@@ -520,18 +520,25 @@ def parts_availability(company_ids: Iterable[int]) -> dict[int, float]:
     needs = (select(InstalledEquipment.company_id, InstalledEquipment.region_id, part_models.c.part_id)
              .join(part_models, part_models.c.model_id == InstalledEquipment.model_id)
              .where(InstalledEquipment.company_id.in_(ids)).distinct().cte("needs"))
-    pairs = select(needs.c.region_id, needs.c.part_id).distinct().subquery("pairs")
-    # Each part's stock summed off the (region, part, quantity) index, once per part however many
-    # of the companies' machines use it.
-    on_hand = (select(func.sum(StockMove.quantity))
-               .where(StockMove.region_id == pairs.c.region_id, StockMove.part_id == pairs.c.part_id)
-               .scalar_subquery())
-    have = select(pairs.c.region_id, pairs.c.part_id, on_hand.label("quantity")).subquery("have")
-    enough = func.coalesce(have.c.quantity, 0) >= func.coalesce(PartStock.minimum, 0)
+    # Each part's stock summed off the (region, part, quantity) index. For several companies, once per
+    # part however many of their machines use it (`have`); one company (its page) needs each part once
+    # already, so its parts are summed where they are counted, not listed apart first (that was a
+    # third of the query's time for a key account's 1,600 parts).
+    def on_hand(parts):
+        return (select(func.sum(StockMove.quantity))
+                .where(StockMove.region_id == parts.c.region_id, StockMove.part_id == parts.c.part_id)
+                .scalar_subquery())
+    stmt = select(needs.c.company_id).select_from(needs)
+    if len(ids) == 1:
+        quantity = on_hand(needs)
+    else:
+        pairs = select(needs.c.region_id, needs.c.part_id).distinct().subquery("pairs")
+        have = select(pairs.c.region_id, pairs.c.part_id, on_hand(pairs).label("quantity")).subquery("have")
+        stmt = stmt.outerjoin(have, and_(have.c.region_id == needs.c.region_id, have.c.part_id == needs.c.part_id))
+        quantity = have.c.quantity
+    enough = func.coalesce(quantity, 0) >= func.coalesce(PartStock.minimum, 0)
     rows = db.session.execute(
-        select(needs.c.company_id, func.count(), func.sum(case((enough, 1), else_=0)))
-        .select_from(needs)
-        .outerjoin(have, and_(have.c.region_id == needs.c.region_id, have.c.part_id == needs.c.part_id))
+        stmt.add_columns(func.count(), func.sum(case((enough, 1), else_=0)))
         .outerjoin(PartStock, and_(PartStock.region_id == needs.c.region_id, PartStock.part_id == needs.c.part_id))
         .group_by(needs.c.company_id).execution_options(**ALL))
     return {**result, **{company_id: int(ok) / used for company_id, used, ok in rows}}

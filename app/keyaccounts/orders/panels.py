@@ -3,6 +3,7 @@ from flask_login import current_user
 
 from app.core import panels
 from app.core.time import today_in
+from app.core.urls import id_url
 from app.keyaccounts.orders import services
 from app.keyaccounts.orders.forms import ConfirmForm, DeclineForm, OrderForm, TierForm
 
@@ -29,7 +30,11 @@ def orders_context(company, order_form: OrderForm | None = None) -> dict:
         order_form = new_order_form(company, formdata=None)
     return {"order_totals": services.year_totals(company.orders, today_in(company.region)),
             "order_opportunities": {o.id: o for o in company.opportunities},
-            "card_orders": company.orders[:CARD_ORDERS], "order_form": order_form}
+            "card_orders": company.orders[:CARD_ORDERS], "order_form": order_form,
+            # Each order row links to its edit and delete: the URLs are built once, not per row.
+            "order_urls": {"edit": id_url("keyaccounts.edit_order", "order_id"),
+                           "inline": id_url("keyaccounts.edit_order", "order_id", inline=1),
+                           "delete": id_url("keyaccounts.delete_order", "order_id")}}
 
 
 def decision_forms(proposal, **submitted) -> dict:
