@@ -374,6 +374,49 @@ def test_scope_applies_to_relationship_loads_and_joins(client, make_user, two_wo
         db.session.rollback()
 
 
+def test_a_relationship_load_states_the_region_condition_once(client, make_user, two_worlds):
+    # A relationship's load carries the criteria of the query that loaded its parent; the hook does
+    # not add them again (they were repeated once more at each level). A lazy load of a parent read
+    # outside the scope (all_regions) carries none, and the hook adds them as before.
+    from sqlalchemy import event
+    from sqlalchemy.orm import selectinload
+    wenzhou, _wuxi = two_worlds
+    client.user_id = make_user("rep", "Wenzhou").id
+    with client.application.test_request_context():
+        from flask_login import login_user
+
+        from app.core.access import load_scope
+        login_user(db.session.get(User, client.user_id))
+        load_scope()
+        ids = {key: wenzhou[key].id for key in ("company", "contact", "opportunity")}
+        statements = []
+
+        def record(_conn, _cursor, sql, *_args):
+            statements.append(sql)
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            for scoped in (True, False):
+                db.session.expunge_all()
+                statements.clear()
+                company = db.session.scalars(
+                    select(Company).where(Company.id == ids["company"]).options(selectinload(Company.markets))
+                    .execution_options(all_regions=not scoped)).one()
+                contacts = company.contacts
+                opportunities = contacts[0].company.opportunities  # a second level, through the identity map
+                markets_sql = next(s for s in statements if "FROM company_markets" in s)
+                contacts_sql = next(s for s in statements if "FROM contacts" in s)
+                opportunities_sql = next(s for s in statements if "FROM opportunities" in s)
+                # (Loaded with all_regions, its eager loads run with that option too, unscoped.)
+                assert markets_sql.count("markets.region_id IN") == (1 if scoped else 0), markets_sql
+                assert contacts_sql.count("EXISTS") == 1 and opportunities_sql.count("EXISTS") == 1
+                assert [c.id for c in contacts] == [ids["contact"]]
+                assert [o.id for o in opportunities] == [ids["opportunity"]]
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        db.session.rollback()
+
+
 def test_scope_limits_bulk_updates_and_deletes(client, make_user, two_worlds):
     wenzhou, wuxi = two_worlds
     client.user_id = make_user("rep", "Wenzhou").id

@@ -92,7 +92,13 @@ def _limit_to_regions(state) -> None:
     region_ids = g.get("region_scope") if has_request_context() else None
     if region_ids is None:
         return
-    state.statement = state.statement.options(*_criteria(tuple(region_ids)))
+    criteria = _criteria(tuple(region_ids))
+    # A relationship's load (lazy, selectin) carries the criteria of the query that loaded its
+    # parent: they propagate to loaders. Added again, every condition appeared twice in its SQL, and
+    # once more at each level below (a company's contacts' roles: three times, 105 options).
+    if state.is_relationship_load and any(option is criteria[0] for option in state.statement._with_options):
+        return
+    state.statement = state.statement.options(*criteria)
 
 
 # Blueprints whose pages anyone may open: a signed-in rep who follows another region's public
