@@ -11,6 +11,7 @@ from flask_login import current_user
 from werkzeug.security import safe_join
 
 from app.core.access import may_delete, may_write
+from app.core.locale import install_template_gettext
 from app.core.money import format_money
 from app.core.time import date_text, local, moment_text, zone_of
 from app.core.urls import url_with
@@ -86,6 +87,7 @@ def version_static_urls(app: Flask) -> None:
 
 def init_app(app: Flask) -> None:
     version_static_urls(app)
+    install_template_gettext(app)
     app.jinja_env.filters.update(money=format_money, localtime=localtime, localdate=localdate, dayname=dayname)
     app.jinja_env.globals.update(url_with=url_with, nav_items=nav_items, may_write=may_write, may_delete=may_delete)
 

@@ -1,26 +1,23 @@
 """What a clock says, in the reader's language: template globals of the service pages.
 
 Written in Python rather than as Jinja macros: the queue says it 75 times a page. Its words come
-from the reader's catalog, found once per request and language and handed down a clock's chip
-(Flask-Babel finds it anew for every string: a tenth of the queue's time), each label said once.
+from the reader's catalog (app.core.locale.catalog, found once per request and language), handed
+down a clock's chip, each label said once.
 """
 from datetime import timedelta
 
 from flask import g
-from flask_babel import get_locale, get_translations
 from markupsafe import Markup, escape
 
+from app.core.locale import catalog as reader_catalog
 from app.service import bp
 
 
 def _words(catalog=None):
-    """The reader's catalog (kept in `g` by language: an e-mail may be written in its recipient's),
-    or `catalog` when the caller has it, with Flask-Babel's gettext and ngettext from it."""
+    """The reader's catalog (app.core.locale.catalog), or `catalog` when the caller has it, with
+    Flask-Babel's gettext and ngettext from it."""
     if catalog is None:
-        catalogs, locale = g.setdefault("service_catalogs", {}), get_locale()
-        if locale not in catalogs:
-            catalogs[locale] = get_translations()
-        catalog = catalogs[locale]
+        catalog = reader_catalog()
 
     def gettext(string: str, **variables) -> str:
         text = catalog.ugettext(string)
