@@ -10,6 +10,7 @@ parameter name to a record of a small world built in region "Wuxi". A route with
 parameter that is not in the registry fails and says what to add.
 """
 import secrets
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -275,14 +276,21 @@ SCOPED = [
 ]
 
 
-def _visible(client, model):
-    """Ids of `model` the signed-in user sees, queried inside a request as a page would."""
-    with client.application.test_request_context():
-        from flask_login import login_user
+@contextmanager
+def signed_in_request(client):
+    """A request of the client's user with its region scope loaded, as a page has it."""
+    from flask_login import login_user
 
-        from app.core.access import load_scope
+    from app.core.access import load_scope
+    with client.application.test_request_context():
         login_user(db.session.get(User, client.user_id))
         load_scope()
+        yield
+
+
+def _visible(client, model):
+    """Ids of `model` the signed-in user sees, queried inside a request as a page would."""
+    with signed_in_request(client):
         ids = set(db.session.scalars(select(model.id)))
         count = db.session.scalar(select(func.count(model.id)))
         rows = {row.id for row in db.session.scalars(select(model))}
@@ -356,12 +364,7 @@ def test_user_without_region_sees_nothing(client, make_user, two_worlds):
 def test_scope_applies_to_relationship_loads_and_joins(client, make_user, two_worlds):
     wenzhou, wuxi = two_worlds
     client.user_id = make_user("rep", "Wenzhou").id
-    with client.application.test_request_context():
-        from flask_login import login_user
-
-        from app.core.access import load_scope
-        login_user(db.session.get(User, client.user_id))
-        load_scope()
+    with signed_in_request(client):
         registration_id, wuxi_company_id = wenzhou["registration"].id, wuxi["company"].id
         db.session.expunge_all()
         # A registration of a Wenzhou seminar that was matched to a Wuxi company by mistake.
@@ -382,12 +385,7 @@ def test_a_relationship_load_states_the_region_condition_once(client, make_user,
     from sqlalchemy.orm import selectinload
     wenzhou, _wuxi = two_worlds
     client.user_id = make_user("rep", "Wenzhou").id
-    with client.application.test_request_context():
-        from flask_login import login_user
-
-        from app.core.access import load_scope
-        login_user(db.session.get(User, client.user_id))
-        load_scope()
+    with signed_in_request(client):
         ids = {key: wenzhou[key].id for key in ("company", "contact", "opportunity")}
         statements = []
 
@@ -420,12 +418,7 @@ def test_a_relationship_load_states_the_region_condition_once(client, make_user,
 def test_scope_limits_bulk_updates_and_deletes(client, make_user, two_worlds):
     wenzhou, wuxi = two_worlds
     client.user_id = make_user("rep", "Wenzhou").id
-    with client.application.test_request_context():
-        from flask_login import login_user
-
-        from app.core.access import load_scope
-        login_user(db.session.get(User, client.user_id))
-        load_scope()
+    with signed_in_request(client):
         db.session.execute(update(Company).values(city="温州"))
         db.session.execute(update(Contact).values(title="改"))
         db.session.commit()
