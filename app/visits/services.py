@@ -360,15 +360,16 @@ def week_data(monday: date, tz: ZoneInfo, *, region_id: int | None = None, perso
         visits = [v for v in everything if visible is None or v.region_id in visible]
         busy = [v for v in everything if not (visible is None or v.region_id in visible)
                 and v.status != VisitStatus.CANCELLED]
+        shown = week if visible is None else and_(week, Visit.region_id.in_(visible))
         talks = list(db.session.execute(talks_stmt.where(Speaker.expert_id.in_(team.expert_ids))
                                          .execution_options(**ALL)))
     else:
-        week = and_(week, Visit.region_id == region_id)
+        week = shown = and_(week, Visit.region_id == region_id)
         visits = _week_visits(stmt.where(week), tz)
         talks = list(db.session.execute(talks_stmt.where(Seminar.region_id == region_id).execution_options(**ALL)))
     _add_teams(visits, select(Visit.id).where(week))
     # A person's week read its visits in every region (those shown are the person's to see).
-    contacts = key_contacts((v.company_id for v in visits), all_regions=bool(person)) if with_contacts else {}
+    contacts = key_contacts(select(Visit.company_id).where(shown), all_regions=bool(person)) if with_contacts else {}
     return Week(monday, [monday + timedelta(days=i) for i in range(7)], visits, talks, busy, contacts)
 
 

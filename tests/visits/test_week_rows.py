@@ -89,3 +89,31 @@ def test_schedule_shows_a_renamed_company_and_a_changed_team(client, login_as, m
     body = client.get(f"/visits/schedule?week={MONDAY}").get_data(as_text=True)
     assert "温州市<wbr>鹿城<wbr>新科达镜业<wbr>有限公司" in body and "科达镜业" not in body.replace("新科达镜业", "")
     assert '<span class="member lead">李四 ★</span>' in body and TEAM not in body
+
+
+def test_schedule_names_the_first_contact_with_a_role(client, login_as, make_company, make_visit, make_contact):
+    """Each visit's contact is its company's first by name who has a role, else its first by name; a
+    person's own week names those of companies in other regions too."""
+    from app.accounts.models import ContactRole
+
+    me = login_as("manager")
+    with_roles, without, elsewhere = (make_company("温州角色眼镜有限公司"), make_company("温州无角色眼镜有限公司"),
+                                      make_company("宁波外区眼镜有限公司", region="Ningbo"))
+    # Made in the reverse of their names' order: the order is the names', not the ids'.
+    make_contact(with_roles, "Carol", title="CEO", phone="13900000003", roles=[ContactRole.KEY_PERSON])
+    make_contact(with_roles, "Bob", title="Buyer", phone="13900000002", roles=[ContactRole.PROCUREMENT])
+    make_contact(with_roles, "Alice", title="Clerk", phone="13900000001")
+    make_contact(without, "Eve", title="Engineer", phone="13900000005")
+    make_contact(without, "Dora", title="Director", phone="13900000004")
+    make_contact(elsewhere, "Gina", title="Manager", phone="13900000007", roles=[ContactRole.TECHNICAL])
+    make_contact(elsewhere, "Frank", title="Fitter", phone="13900000006")
+    for day, company in enumerate((with_roles, without, elsewhere), start=1):
+        make_visit(company, local(2026, 12, day, 9), local(2026, 12, day, 10), users=[me])
+    named = ['<td class="c-contact">Bob Buyer<br>13900000002</td>',
+             '<td class="c-contact">Dora Director<br>13900000004</td>']
+    other = '<td class="c-contact">Gina Manager<br>13900000007</td>'
+    body = client.get(f"/visits/schedule?week={MONDAY}").get_data(as_text=True)
+    assert all(cell in body for cell in named) and "宁波外区" not in body
+    assert not any(name in body for name in ("Alice", "Carol", "Eve", "Frank", "Gina"))
+    body = client.get(f"/visits/schedule?week={MONDAY}&who=u:{me.id}").get_data(as_text=True)
+    assert all(cell in body for cell in [*named, other])
