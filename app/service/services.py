@@ -22,6 +22,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.accounts.models import Company, Tier
 from app.auth.models import Region, Role, User, user_regions
 from app.core import time as grove_time
+from app.core.memo import RequestMemo
 from app.core.rows import in_order
 from app.core.time import moment_text, zone_of
 from app.equipment import services as stock
@@ -586,11 +587,19 @@ def company_cases(company_id: int, limit: int = 5) -> list[ServiceCase]:
 # ---- what other domains read
 
 
+_facts = RequestMemo("service_account_facts")
+
+
 def account_service_facts(company_ids: Iterable[int]) -> dict[int, dict]:
     """Per company: open cases, clocks breached in the last 90 days, over-the-head complaints in the
     last 90 days (or still open), and whether that puts the account at risk (two breaches, or one
-    over-the-head complaint). Every asked company is in the answer; one query."""
+    over-the-head complaint). Every asked company is in the answer; one query, once per request
+    for the same companies (a key account's page asks for its service card and for its care)."""
     ids = list(dict.fromkeys(company_ids))
+    return _facts.get(tuple(sorted(ids)), lambda: _read_facts(ids))
+
+
+def _read_facts(ids: list[int]) -> dict[int, dict]:
     facts = {cid: {"open": 0, "breaches": 0, "at_risk": False, "over_the_head": 0} for cid in ids}
     if not ids:
         return facts
