@@ -46,9 +46,10 @@ SHOWN = 6
 APPROVED_KEPT = timedelta(days=30)
 OPEN_OPPORTUNITY = ~Opportunity.stage.in_([OpportunityStage.WON, OpportunityStage.LOST])
 # What the home page counts over a whole region (the accounts due, the parts below minimum, a rep's
-# open opportunities), kept
-# until the data changes (app.audit.Figures): the care rows change with writes to these tables or
-# through the audit trail, and only a new day makes more accounts due (each question names its day).
+# open opportunities), kept until the data changes (app.audit.Figures): the care rows change with
+# writes to these tables or through the audit trail, and only a new day makes more accounts due
+# (each question names its day, so the nightly refresh-accounts, which writes no audit entry, is read
+# on a new day's question).
 _counts = Figures(Company.__table__, Opportunity.__table__, PartStock.__table__, StockMove.__table__,
                   SparePart.__table__)
 
