@@ -48,8 +48,8 @@ OPEN_OPPORTUNITY = ~Opportunity.stage.in_([OpportunityStage.WON, OpportunityStag
 # What the home page counts over a whole region (the accounts due, the parts below minimum, a rep's
 # open opportunities), kept until the data changes (app.audit.Figures): the care rows change with
 # writes to these tables or through the audit trail, and only a new day makes more accounts due
-# (each question names its day, so the nightly refresh-accounts, which writes no audit entry, is read
-# on a new day's question).
+# (each question names its day: what the nightly refresh-accounts writes, with no audit entry, shows
+# on the new day's first count, or at the latest when the kept figures expire after ten minutes).
 _counts = Figures(Company.__table__, Opportunity.__table__, PartStock.__table__, StockMove.__table__,
                   SparePart.__table__)
 
