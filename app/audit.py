@@ -178,12 +178,13 @@ def _changes(obj, action: AuditAction) -> tuple[dict, set]:
         key = attr.key
         if key in _SKIP_COLUMNS:
             continue
-        hist = state.attrs[key].history
-        if action is AuditAction.INSERT:
+        if action is AuditAction.INSERT:  # what it holds: no history to work out
             value = state.dict.get(key)
             if value not in (None, "", {}):
                 changes[key] = [None, _plain(value)]
-        elif action is AuditAction.DELETE:
+            continue
+        hist = state.attrs[key].history
+        if action is AuditAction.DELETE:
             old = hist.deleted[0] if hist.deleted else (hist.unchanged[0] if hist.unchanged else None)
             if old not in (None, ""):
                 changes[key] = [_plain(old), None]

@@ -213,7 +213,8 @@ def register(slug: str):
         abort(400)
     try:
         registration, created = services.register_attendee(seminar.id, form.data,
-                                                           answers_from(form, seminar.questions))
+                                                           answers_from(form, seminar.questions),
+                                                           seat_likely=seat_info.free > 0)
     except LookupError:  # deleted since the read above
         abort(404)
     except services.SignupRefused:

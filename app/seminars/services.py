@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, case, func, or_, select, update
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.functions import FunctionElement
 
 from app.associations.models import Association
@@ -396,11 +397,23 @@ def _signup_figures(dialect: str):
     return _SIGNUP_FIGURES.add_columns(next_id(Registration))
 
 
+_SEMINAR = (select(Seminar).where(Seminar.id == bindparam("seminar_id")).options(joinedload(Seminar.region))
+            .execution_options(populate_existing=True, all_regions=True))
+_LOCK_ROW = select(Seminar.__table__).where(Seminar.id == bindparam("seminar_id")).with_for_update()
+
+
+@lru_cache(maxsize=1)
+def _seminar_keys() -> tuple[str, ...]:
+    """The seminar's attributes in the order of _LOCK_ROW's columns."""
+    return tuple(Seminar.__mapper__.get_property_by_column(column).key for column in Seminar.__table__.c)
+
+
 _SAME_PERSON_ROWS = (select(Registration).where(Registration.seminar_id == bindparam("seminar_id"), _SAME_PERSON)
                      .order_by(Registration.id))
 
 
-def register_attendee(seminar_id: int, data: dict, answers: dict) -> tuple[Registration, bool]:
+def register_attendee(seminar_id: int, data: dict, answers: dict, *,
+                      seat_likely: bool = True) -> tuple[Registration, bool]:
     """Sign someone up: a seat while seats remain, else the waiting list; (registration, created).
 
     A registration is one person's: their mobile number (its 11 digits, as the form leaves it)
@@ -410,7 +423,8 @@ def register_attendee(seminar_id: int, data: dict, answers: dict) -> tuple[Regis
     cancelled one is taken up again with the new details. The check and the seat run under the
     seminar's lock, so two sign-ups of one person cannot both pass the check; what does not
     depend on others is prepared before it is taken, to hold it briefly when hundreds sign up at
-    once. LookupError: the seminar is gone.
+    once. `seat_likely`: the caller's read saw a free seat, so the calendar file (which only a
+    confirmation carries) is worth writing before the lock. LookupError: the seminar is gone.
     """
     email = (data.get("email") or "").strip().lower() or None
     details = {"email": email, "name": data["name"].strip(), "company_name": (data.get("company") or "").strip(),
@@ -419,15 +433,32 @@ def register_attendee(seminar_id: int, data: dict, answers: dict) -> tuple[Regis
                "cancel_token": secrets.token_urlsafe(24), "checked_in_at": None}
     params = {"seminar_id": seminar_id, "phone": details["phone"], "email": email}
 
-    seminar = db.session.execute(_LOCK, params).scalar_one_or_none()  # as _lock, but the seminar may be gone
+    # Before the lock: the seminar with its region (the e-mail's clock), a new registration and
+    # what its e-mail says whatever its outcome, so that none of it is built while others wait.
+    seminar = db.session.execute(_SEMINAR, params).scalar_one_or_none()
     if seminar is None:
         raise LookupError(seminar_id)
+    fresh = Registration(seminar_id=seminar_id, **details)
+    # Its seminar without the backref's event: the seminar is not changed, so the flush (and
+    # its audit) under the lock has two rows to write and nothing else to look at.
+    set_committed_value(fresh, "seminar", seminar)
+    mail = _SignupMail.of(fresh, with_ics=seat_likely) if email else None
+
+    # Under the lock, plain statements on the connection. The seminar's row, compared with the
+    # read above, says whether staff changed it in between: then it is read again.
+    connection = db.session.connection()
+    locked = connection.execute(_LOCK_ROW, params).one_or_none()
+    if locked is None:
+        raise LookupError(seminar_id)
+    if tuple(locked) != tuple(getattr(seminar, key) for key in _seminar_keys()):
+        db.session.refresh(seminar)
+        mail = None
     # One query tells the seats, the end of the queue, whether this person is known (their
     # registrations are loaded only when they are) and the id a new registration takes: known
     # now, so it and its e-mail (whose topic names it) are written in one flush, and under the
     # lock, so ids follow the order people got their seats and places.
-    taken, waiting, last_position, mine, new_id = db.session.execute(
-        _signup_figures(db.session.get_bind().dialect.name), params).one()
+    taken, waiting, last_position, mine, new_id = connection.execute(
+        _signup_figures(connection.dialect.name), params).one()
     matches = list(db.session.scalars(_SAME_PERSON_ROWS, params)) if mine else []
     active = [r for r in matches if r.status is not RegistrationStatus.CANCELLED]
     if active:
@@ -443,16 +474,20 @@ def register_attendee(seminar_id: int, data: dict, answers: dict) -> tuple[Regis
         seat_info, last_position = seats(seminar), None
     # The row that holds this address, if any, is the one to take up again (the address is unique).
     existing = next((r for r in matches if email and r.email == email), None) or next(iter(matches), None)
-    registration = existing or Registration(id=new_id, seminar_id=seminar.id)
-    registration.seminar = seminar
-    for name, value in details.items():
-        setattr(registration, name, value)
+    if existing is None:
+        registration = fresh
+        registration.id = new_id
+    else:
+        registration = existing
+        set_committed_value(registration, "seminar", seminar)
+        for name, value in details.items():
+            setattr(registration, name, value)
     with db.session.no_autoflush:
         _seat_or_wait(seminar, registration, seat_info, last_position)
         if existing is None:
             db.session.add(registration)
         if registration.email:
-            _mail_registration(registration)
+            _mail_registration(registration, mail)
     return registration, True
 
 
@@ -690,20 +725,38 @@ def _details(registration: Registration) -> str:
     return "\n".join(lines)
 
 
-def _mail_registration(registration: Registration) -> None:
+@dataclass(frozen=True)
+class _SignupMail:
+    """What a registration's e-mail says whatever its outcome: its details and calendar file.
+
+    Written before the seminar's lock is taken (see register_attendee); they depend only on the
+    seminar and the registration's private link.
+    """
+
+    details: str
+    ics: str | None  # None: written when needed
+
+    @classmethod
+    def of(cls, registration: Registration, *, with_ics: bool = True) -> "_SignupMail":
+        return cls(_details(registration), ics_for(registration.seminar, registration) if with_ics else None)
+
+
+def _mail_registration(registration: Registration, written: _SignupMail | None = None) -> None:
+    """The confirmation or the place on the waiting list, by e-mail (`written`: its parts, if known)."""
     seminar = registration.seminar
+    written = written or _SignupMail.of(registration)
     if registration.status is RegistrationStatus.CONFIRMED:
         subject = _("Confirmed: %(title)s", title=seminar.title)
         intro = _("Dear %(name)s, your seat is confirmed. Show the QR code on your registration page at the desk.",
                   name=registration.name)
-        ics = ics_for(seminar, registration)
+        ics = written.ics or ics_for(seminar, registration)
     else:
         subject = _("Waiting list: %(title)s", title=seminar.title)
         intro = _("Dear %(name)s, the seminar is full. You are number %(position)s on the waiting list; "
                   "we will e-mail you if a seat becomes free.",
                   name=registration.name, position=registration.waitlist_position)
         ics = None
-    queue_mail(registration.email, subject, f"{intro}\n\n{_details(registration)}", ics=ics,
+    queue_mail(registration.email, subject, f"{intro}\n\n{written.details}", ics=ics,
                topic=f"registration:{registration.id}")
 
 

@@ -13,6 +13,7 @@ from app import create_app
 from app.config import TestConfig
 from app.experts.models import Expert, Organisation
 from app.extensions import db, limiter
+from app.outbox.models import OutboxMessage
 from app.seminars import public, services
 from app.seminars.forms import _signup_form_class, signup_form
 from app.seminars.models import (
@@ -267,20 +268,45 @@ def test_a_read_that_began_before_a_commit_is_not_kept_after_it(app, make_semina
     assert calls == [seminar.slug]  # not kept from the first read; kept from the second
 
 
-def test_a_sign_up_post_is_six_statements_for_a_seat_or_the_waiting_list(client, make_seminar, queries):
-    """The page's read, the lock, one query for seats, queue, the person and the new id, then one
-    flush: the registration, the mail and one insert of their two audit entries (a repeat or a free
-    seat while people wait reads more)."""
+def test_a_sign_up_post_is_seven_statements_for_a_seat_or_the_waiting_list(client, make_seminar, queries):
+    """The page's read, the seminar read before the lock, the lock, one query for seats, queue, the
+    person and the new id, then one flush: the registration, the mail and one insert of their two
+    audit entries (a repeat or a free seat while people wait reads more)."""
     slug = make_seminar(capacity=1).slug
     for n, expected in ((1, RegistrationStatus.CONFIRMED), (2, RegistrationStatus.WAITLISTED),
                         (3, RegistrationStatus.WAITLISTED)):
         with queries() as q:
             answer = client.post(f"/s/{slug}", data=signup_data(email=f"p{n}@example.com", phone=f"1390000000{n}"))
-        assert answer.status_code == 303 and len(q) == 6, "\n".join(s[:50] for s in q)
+        assert answer.status_code == 303 and len(q) == 7, "\n".join(s[:50] for s in q)
         db.session.expire_all()
         registration = db.session.scalars(select(Registration).where(Registration.email == f"p{n}@example.com")).one()
         assert registration.status is expected
         assert registration.waitlist_position == (n - 1 if expected is RegistrationStatus.WAITLISTED else None)
+
+
+def test_a_seminar_staff_change_between_the_read_and_the_lock_is_what_the_sign_up_follows(
+        client, make_seminar, monkeypatch):
+    """The seminar and the e-mail are prepared before the lock; staff who save the seminar in that
+    moment (simulated: the row changes just before the lock is taken) decide the seat and the e-mail."""
+    seminar = make_seminar(capacity=0, title="旧标题")
+    seminar_id = seminar.id
+    written = services._SignupMail.of
+
+    def staff_save_in_between(registration, **kw):
+        mail = written(registration, **kw)
+        db.session.connection().execute(
+            services.update(services.Seminar).where(services.Seminar.id == seminar_id)
+            .values(capacity=1, title="新标题").execution_options(synchronize_session=False))
+        return mail
+
+    monkeypatch.setattr(services._SignupMail, "of", staff_save_in_between)
+    assert client.post(f"/s/{seminar.slug}", data=signup_data(email="p1@example.com")).status_code == 303
+    db.session.expire_all()
+    registration = db.session.scalars(select(Registration).where(Registration.seminar_id == seminar_id)).one()
+    assert registration.status is RegistrationStatus.CONFIRMED  # the seat the new capacity gives
+    mail = db.session.scalars(select(OutboxMessage).where(OutboxMessage.topic == f"registration:{registration.id}")).one()
+    assert "新标题" in mail.subject and "新标题" in mail.body and "旧标题" not in mail.body + (mail.ics or "")
+    assert "SUMMARY:新标题" in mail.ics
 
 
 def test_the_form_class_is_built_once_per_question_set():
