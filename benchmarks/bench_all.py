@@ -90,15 +90,23 @@ def signup_rows(signup: dict) -> list[tuple[str, dict]]:
         return (f"{number(s.get('page_cpu_ms'), '.2f')} / {number(s.get('bare_cpu_ms'), '.2f')}", "",
                 number(s.get("page_queries"), "d"))
 
+    def times(s):
+        if not s.get("page_cpu_ms") or not s.get("bare_cpu_ms"):
+            return ("", "", "")
+        return (f"{s['page_cpu_ms'] / s['bare_cpu_ms']:.1f} ×", "", "")
+
     def signup_ms(s):
         return (number(s.get("signup_median_ms")), number(s.get("signup_p95_ms")), "")
 
     def burst(s):
         seats = number(s.get("burst_capacity"), "d")
-        return (f"{number(s.get('burst_per_s'), ',.0f')} sign-ups/s: {number(s.get('burst_confirmed'), 'd')} "
-                f"confirmed of {seats} seats, {number(s.get('burst_waiting'), 'd')} waiting", "", "")
+        runs = ", ".join(f"{r:.0f}" for r in s.get("burst_rates", ()))
+        return (f"{number(s.get('burst_per_s'), ',.0f')} sign-ups/s (median of {runs}): "
+                f"{number(s.get('burst_confirmed'), 'd')} confirmed of {seats} seats, "
+                f"{number(s.get('burst_waiting'), 'd')} waiting, each time", "", "")
 
     return [("Public sign-up page / bare Flask route: rate, ratio", cells(rate)),
+            ("… server CPU per request against the bare route's", cells(times)),
             ("Public sign-up page / bare route: server CPU ms per request; page queries", cells(cpu)),
             ("Whole sign-up (page, POST, registration page), ms", cells(signup_ms)),
             ("Burst of sign-ups at once", cells(burst))]

@@ -17,10 +17,12 @@ but not stopped). Then:
    per request is the figure to compare on a busy machine: rates move with whatever else runs.
 2. --signups whole sign-ups one after the other, each a new visitor: GET the page, POST the
    form, GET the registration page it is sent to. Median and p95 of the three together, and CPU.
-3. --burst visitors (each with the page already open) POST at once for --burst-seats seats:
+3. --burst visitors (each with the page already open) POST at once for 50 seats (BURST_SEATS):
    sign-ups per second from the release to the last answer, then the database must hold exactly
-   --burst-seats confirmed and the rest waiting at positions 1, 2, 3 ... in the order they were
-   registered.
+   50 confirmed and the rest waiting at positions 1, 2, 3 ... in the order they were registered.
+   --bursts times (3), each for a seminar of its own: one burst of 300 lasts two seconds or so and
+   its rate moves by a quarter from run to run on a busy 2-core machine, so the median is
+   reported, with every run's rate (`burst_rates`); every run must leave its seats exact.
 
 Also the number of SQL queries the page makes once a worker's read of the seminar is older than
 PUBLIC_PAGE_MAX_AGE (at most 3; within the age, none). `--profile N` instead runs N requests
@@ -75,8 +77,9 @@ if os.environ.get("GROVE_BENCH_SERVE"):
     application = application_factory()
 
 
-def seed(database_url: str) -> dict:
-    """The three seminars (their slugs) and the page's SQL queries, counted on a warm app."""
+def seed(database_url: str, bursts: int = 1) -> dict:
+    """The seminars (their slugs: the page's, the serial sign-ups', one per burst) and the page's SQL
+    queries, counted on a warm app."""
     from datetime import timedelta
 
     from flask_migrate import upgrade
@@ -123,9 +126,11 @@ def seed(database_url: str) -> dict:
                                             status=RegistrationStatus.CONFIRMED, cancel_token=secrets.token_urlsafe(24)))
             return seminar
 
-        page, serial, burst = plan(200, 150), plan(100_000), plan(BURST_SEATS)
+        page, serial = plan(200, 150), plan(100_000)
+        bursts = [plan(BURST_SEATS) for _ in range(bursts)]
         db.session.commit()
-        slugs = {"page": page.slug, "serial": serial.slug, "burst": burst.slug, "burst_id": burst.id}
+        slugs = {"page": page.slug, "serial": serial.slug, "burst": bursts[0].slug, "burst_id": bursts[0].id,
+                 "bursts": [(b.slug, b.id) for b in bursts]}
         # The page's SQL queries, counted on a warm app the way the test suite does.
         import sqlalchemy as sa
         statements = []
@@ -392,6 +397,8 @@ def main():
     parser.add_argument("--client-procs", type=int, default=2)
     parser.add_argument("--signups", type=int, default=100, help="serial whole sign-ups")
     parser.add_argument("--burst", type=int, default=300, help=f"concurrent sign-ups for {BURST_SEATS} seats")
+    parser.add_argument("--bursts", type=int, default=3,
+                        help="bursts, each for a seminar of its own: the median rate is reported, and the range")
     parser.add_argument("--json", help="write the figures to this file as one flat JSON object")
     parser.add_argument("--profile", type=int, metavar="N", help="profile N page requests in this process instead")
     parser.add_argument("--profile-signups", type=int, metavar="N",
@@ -422,7 +429,7 @@ def main():
                        "RATELIMIT_SIGNUP_IP": "10000000 per minute", "RATELIMIT_SIGNUP_EMAIL": "100 per minute"})
     os.environ.pop("MAIL_SERVER", None)
     try:
-        seeded = seed(database_url)
+        seeded = seed(database_url, args.bursts)
         if args.profile:
             profile(database_url, seeded["page"], args.profile)
             return
@@ -442,14 +449,24 @@ def main():
             page = measure(port, page_path, args.seconds, args.clients, args.client_procs, server.pid)
             bare = measure(port, "/bare/", args.seconds, args.clients, args.client_procs, server.pid)
             serial = serial_signups(port, seeded["serial"], args.signups, server.pid)
-            burst_figures = burst(port, seeded["burst"], args.burst, server.pid)
+            runs = [burst(port, slug, args.burst, server.pid) for slug, _id in seeded["bursts"]]
         finally:
             server.terminate()
             try:
                 server.wait(30)
             except subprocess.TimeoutExpired:
                 server.kill()
-        burst_figures.update(burst_outcome(database_url, seeded["burst_id"]))
+        # The run of the median rate stands for them all; each must have left its seats exact.
+        outcomes = [burst_outcome(database_url, seminar_id) for _slug, seminar_id in seeded["bursts"]]
+        rates = sorted(r["burst_per_s"] for r in runs)
+        burst_figures = {**sorted(runs, key=lambda r: r["burst_per_s"])[len(runs) // 2],
+                         "burst_rates": [round(r["burst_per_s"], 1) for r in runs], "bursts": len(runs),
+                         "burst_confirmed": min(o["burst_confirmed"] for o in outcomes),
+                         "burst_waiting": min(o["burst_waiting"] for o in outcomes),
+                         "burst_in_order": all(o["burst_in_order"] for o in outcomes),
+                         "burst_exact": all(o["burst_confirmed"] == BURST_SEATS
+                                            and o["burst_waiting"] == args.burst - BURST_SEATS for o in outcomes)}
+        burst_figures["burst_per_s"] = statistics.median(rates)
     finally:
         if drop:
             drop()
@@ -473,15 +490,15 @@ def main():
           f"median {serial['signup_median_ms']:.1f} ms  p95 {serial['signup_p95_ms']:.1f} ms  "
           f"server CPU {serial['signup_cpu_ms']:.2f} ms (medians: page {serial['signup_page_median_ms']:.1f}, "
           f"POST {serial['signup_post_median_ms']:.1f}, registration page {serial['signup_registration_median_ms']:.1f})")
-    print(f"  {args.burst} sign-ups at once for {BURST_SEATS} seats: {burst_figures['burst_seconds']:.2f} s, "
-          f"{burst_figures['burst_per_s']:.0f} sign-ups/s, server CPU {burst_figures['burst_cpu_ms']:.2f} ms each; "
+    print(f"  {args.burst} sign-ups at once for {BURST_SEATS} seats, {len(runs)} times: median "
+          f"{burst_figures['burst_per_s']:.0f} sign-ups/s (each: {', '.join(f'{r:.0f}' for r in rates)}), "
+          f"server CPU {burst_figures['burst_cpu_ms']:.2f} ms each; every time "
           f"{burst_figures['burst_confirmed']} confirmed, {burst_figures['burst_waiting']} waiting"
           f"{' in order' if burst_figures['burst_in_order'] else ' OUT OF ORDER'}")
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=1) + "\n")
     failed = (seeded["queries"] > 3 or page["errors"] or bare["errors"]
-              or burst_figures["burst_confirmed"] != BURST_SEATS
-              or burst_figures["burst_waiting"] != args.burst - BURST_SEATS or not burst_figures["burst_in_order"])
+              or not burst_figures["burst_exact"] or not burst_figures["burst_in_order"])
     if failed:
         sys.exit(1)
 
