@@ -106,8 +106,8 @@ def signup_rows(signup: dict) -> list[tuple[str, dict]]:
                 f"{number(s.get('burst_waiting'), 'd')} waiting, each time", "", "")
 
     return [("Public sign-up page / bare Flask route: rate, ratio", cells(rate)),
-            ("… server CPU per request against the bare route's", cells(times)),
             ("Public sign-up page / bare route: server CPU ms per request; page queries", cells(cpu)),
+            ("… the page's server CPU against the bare route's", cells(times)),
             ("Whole sign-up (page, POST, registration page), ms", cells(signup_ms)),
             ("Burst of sign-ups at once", cells(burst))]
 
