@@ -67,7 +67,7 @@ test: $(VENV)/.installed-dev $(MO)
 	exit $$status
 
 # One table of every benchmark on SQLite and PostgreSQL (the server of $$TEST_DATABASE_URL, else the
-# local one if it answers), also written to benchmarks/results/bench.md; about 4 minutes. BENCH_ARGS
+# local one if it answers), also written to benchmarks/results/bench.md; 5-7 minutes. BENCH_ARGS
 # go to benchmarks/bench_all.py, e.g. BENCH_ARGS="--runs 10 --only visits --no-signup", "--no-postgres"
 # or "--postgres postgresql://user@host/postgres" (see its --help).
 bench: $(VENV)/.installed-dev
