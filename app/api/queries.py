@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.accounts.models import Contact, ContactRoleTag, Opportunity, Order
 from app.auth.models import User
 from app.seminars.models import Registration
+from app.seminars.services import registration_matches
 
 
 def contacts(*, company=None, role=None, line=None):
@@ -25,9 +26,12 @@ def contacts(*, company=None, role=None, line=None):
     return stmt
 
 
-def registrations(seminar_id: int, *, status=None):
-    """A seminar's registrations (the staff list's search returns a list, not a select to page)."""
+def registrations(seminar_id: int, *, q: str = "", status=None):
+    """A seminar's registrations, searched as the staff list searches them (that list's service
+    returns a list in the desk's order, not a select to page)."""
     stmt = select(Registration).where(Registration.seminar_id == seminar_id)
+    if (found := registration_matches(q)) is not None:
+        stmt = stmt.where(found)
     if status:
         stmt = stmt.where(Registration.status == status)
     return stmt

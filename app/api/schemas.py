@@ -281,6 +281,7 @@ class SeminarFilters(Filters):
 
 
 class RegistrationFilters(Filters):
+    q = _text(metadata={"description": "Search name, company, e-mail or phone (its digits however written)."})
     status = _enum(RegistrationStatus)
 
 

@@ -815,21 +815,30 @@ STATUS_ORDER = case(
     else_=4)
 
 
+def registration_matches(q: str):
+    """The registrations a search finds (None: no search): name, company, e-mail or phone, whose
+    digits match however the number was written (three digits or more). The staff list and the
+    read API search with it."""
+    if not (q := q.strip()[:100]):
+        return None
+    digits = "".join(c for c in q if c.isdigit())
+    # As typed: `%` and `_` are characters to find, not wildcards.
+    conditions = [column.icontains(q, autoescape=True) for column in
+                  (Registration.name, Registration.company_name, Registration.email, Registration.phone)]
+    if len(digits) >= 3:
+        phone = func.replace(func.replace(Registration.phone, " ", ""), "-", "")
+        conditions.append(phone.like(f"%{digits}%"))
+    return or_(*conditions)
+
+
 def registrations_of(seminar: Seminar, *, q: str = "", status: str | None = None,
                      limit: int | None = None) -> list[Registration]:
     """Registrations for the staff list and the desk: search over name, company, phone and e-mail."""
     stmt = (select(Registration).where(Registration.seminar_id == seminar.id)
             .options(joinedload(Registration.company))
             .order_by(STATUS_ORDER, Registration.waitlist_position, Registration.name, Registration.id))
-    if q := q.strip()[:100]:
-        like = f"%{q}%"
-        digits = "".join(c for c in q if c.isdigit())
-        conditions = [Registration.name.ilike(like), Registration.company_name.ilike(like),
-                      Registration.email.ilike(like), Registration.phone.ilike(like)]
-        if len(digits) >= 3:
-            phone = func.replace(func.replace(Registration.phone, " ", ""), "-", "")
-            conditions.append(phone.like(f"%{digits}%"))
-        stmt = stmt.where(or_(*conditions))
+    if (found := registration_matches(q)) is not None:
+        stmt = stmt.where(found)
     if status in {s.value for s in RegistrationStatus}:
         stmt = stmt.where(Registration.status == status)
     if limit:

@@ -74,6 +74,27 @@ def test_filters_work_as_the_lists_do(world, api, token_for):
     assert api.get(list_path("registrations", world["Wenzhou"]), token, status="waitlisted").get_json()["data"] == []
 
 
+def test_registrations_are_searched_as_the_staff_list_searches_them(world, api, token_for):
+    token = token_for(world["Wenzhou"]["owner"])
+    path = list_path("registrations", world["Wenzhou"])
+
+    def names(**query):
+        response = api.get(path, token, **query)
+        assert response.status_code == 200, response.get_json()
+        return sorted(r["name"] for r in response.get_json()["data"])
+
+    assert names(q="参会人1") == ["Wenzhou参会人1"]
+    assert names(q="客户2有限") == ["Wenzhou参会人2"]
+    assert names(q="WENZHOU0@EXAMPLE") == ["Wenzhou参会人0"]
+    assert names(q="138 0000-0001") == ["Wenzhou参会人1"]  # the digits, however written
+    assert names(q="  ") == ["Wenzhou参会人0", "Wenzhou参会人1", "Wenzhou参会人2"]
+    assert names(q="参会人", status="waitlisted") == []
+    assert names(q="Wuxi") == []  # another region's seminar's people are not in this one
+    assert names(q="%") == []  # a wildcard is text: no registration holds it
+    response = api.get(path, token, q="参会人\r\nX")
+    assert response.status_code == 400 and list(response.get_json()["fields"]) == ["q"]
+
+
 def test_rows_read_as_the_schema_says(world, api, token_for):
     token = token_for(world["Wenzhou"]["owner"])
     company = api.get("companies", token, stage="key_account").get_json()["data"][0]

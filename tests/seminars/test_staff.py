@@ -156,6 +156,9 @@ def test_registrations_panel_search_and_filter(client, login_as, make_seminar, m
     assert "<html" not in html and "张三" in html and "李四" not in html
     html = client.htmx("get", f"/seminars/{seminar.id}/registrations?status=waitlisted").get_data(as_text=True)
     assert "李四" in html and "张三" not in html
+    for typed in ("%", "_", "张%"):  # characters to find, not wildcards: nobody's name holds them
+        html = client.htmx("get", f"/seminars/{seminar.id}/registrations", query_string={"q": typed}).get_data(as_text=True)
+        assert "张三" not in html and "李四" not in html, typed
     db.session.expire_all()
     with queries() as q1:
         client.get(f"/seminars/{seminar.id}")
