@@ -405,7 +405,7 @@ def check():
     confirmed = bool(conflicts) and bool(request.args.get("confirm_conflicts")) and \
         request.args.get("conflict_keys") == keys
     return render("visits/_conflicts.html", "visits/_conflicts.html", conflicts=conflicts,
-                  checked=company is not None, visit=visit, confirmed=confirmed)
+                  checked=company is not None, confirmed=confirmed)
 
 
 @bp.get("/company-options")
