@@ -336,9 +336,12 @@ def _vtimezone(tzid: str, first_year: int, last_year: int) -> str:
 
 # ---- sign-up, cancellation, promotion -------------------------------------------------------
 
-# Built once, with a bind parameter: building it per call cost more than running it.
-_LOCK = (select(Seminar).where(Seminar.id == bindparam("seminar_id")).options(joinedload(Seminar.region))
-         .with_for_update(of=Seminar).execution_options(populate_existing=True, all_regions=True))
+# Built once, with a bind parameter: building it per call cost more than running it. The seminar
+# with its region, as read before a sign-up's lock (register_attendee) and, locked, by every other
+# write that changes who holds a seat.
+_SEMINAR = (select(Seminar).where(Seminar.id == bindparam("seminar_id")).options(joinedload(Seminar.region))
+            .execution_options(populate_existing=True, all_regions=True))
+_LOCK = _SEMINAR.with_for_update(of=Seminar)
 
 
 def _lock(seminar_id: int) -> Seminar:
@@ -397,8 +400,7 @@ def _signup_figures(dialect: str):
     return _SIGNUP_FIGURES.add_columns(next_id(Registration))
 
 
-_SEMINAR = (select(Seminar).where(Seminar.id == bindparam("seminar_id")).options(joinedload(Seminar.region))
-            .execution_options(populate_existing=True, all_regions=True))
+# A sign-up's lock: the seminar's row as plain values, compared with the read of _SEMINAR before it.
 _LOCK_ROW = select(Seminar.__table__).where(Seminar.id == bindparam("seminar_id")).with_for_update()
 
 
