@@ -10,9 +10,11 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
-# One process by default: the concurrency tests load every core, and a browser test running
-# beside them can time out. PYTEST_ARGS="-n 2" spreads the suite over two workers (pytest-xdist;
-# each worker has its own database, see tests/conftest.py).
+# Each database's run has two passes: the tests spread over TEST_WORKERS processes (pytest-xdist;
+# each worker has its own database, see tests/conftest.py), then the tests marked `serial` one at
+# a time: they start gunicorn or nginx, whose workers load every core, or drive Chromium, whose
+# waits could run out beside them. PYTEST_ARGS go to both passes (a pass they leave empty is fine).
+TEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 PO := app/translations/zh_Hans_CN/LC_MESSAGES/messages.po
 MO := $(PO:.po=.mo)
@@ -56,11 +58,17 @@ test: $(VENV)/.installed-dev $(MO)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	@status=0; \
-	echo "== tests on SQLite"; \
-	GROVE_TEST_BACKEND=sqlite $(BIN)/pytest $(PYTEST_ARGS) || status=1; \
+	passes() { \
+		echo "== tests on $$1, $(TEST_WORKERS) workers"; \
+		GROVE_TEST_BACKEND=$$2 $(BIN)/pytest -n $(TEST_WORKERS) -m "not serial" $(PYTEST_ARGS); \
+		code=$$?; [ $$code -eq 0 ] || [ $$code -eq 5 ] || status=1; \
+		echo "== tests on $$1 that load every core or drive Chromium, one at a time"; \
+		GROVE_TEST_BACKEND=$$2 $(BIN)/pytest -m serial $(PYTEST_ARGS); \
+		code=$$?; [ $$code -eq 0 ] || [ $$code -eq 5 ] || status=1; \
+	}; \
+	passes SQLite sqlite; \
 	if [ -n "$$TEST_DATABASE_URL" ]; then \
-		echo "== tests on PostgreSQL"; \
-		GROVE_TEST_BACKEND=postgres $(BIN)/pytest $(PYTEST_ARGS) || status=1; \
+		passes PostgreSQL postgres; \
 	else \
 		echo "== TEST_DATABASE_URL is not set: the PostgreSQL run is skipped"; \
 	fi; \

@@ -27,6 +27,16 @@ BACKEND = os.environ.get("GROVE_TEST_BACKEND", "sqlite")
 PASSWORD = "correct horse battery"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
+# Tests that load every core or drive Chromium run in a pass of their own, one at a time (the
+# Makefile's `make test`): beside the other tests' workers a browser's wait could run out.
+_SERIAL_FOLDERS = ("browser", "deploy")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.parent.name in _SERIAL_FOLDERS:
+            item.add_marker(pytest.mark.serial)
+
 
 def _postgres_database(worker: str):
     server_url = os.environ["TEST_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1)

@@ -25,6 +25,8 @@ from tests.conftest import BACKEND
 from tests.seminars.conftest import make_registration, make_seminar
 from tests.seminars.gunicorn_server import Visitor, gunicorn
 
+pytestmark = pytest.mark.serial  # gunicorn's workers load every core
+
 ROOT = Path(__file__).resolve().parents[1]
 FLASK = [str(Path(sys.executable).with_name("flask")), "--app", "wsgi"]
 SIGNING_UP = 12

@@ -6,6 +6,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
+import pytest
 from sqlalchemy import select
 
 from app.equipment import services
@@ -13,6 +14,8 @@ from app.equipment.models import MoveKind, StockMove
 from app.extensions import db
 from tests.conftest import PASSWORD
 from tests.seminars.gunicorn_server import Visitor, gunicorn
+
+pytestmark = pytest.mark.serial  # gunicorn's workers load every core
 
 PEOPLE = 24
 ON_HAND = 5

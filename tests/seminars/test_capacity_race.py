@@ -5,6 +5,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -12,6 +13,8 @@ from app.seminars.models import Registration, RegistrationStatus
 from tests.conftest import PASSWORD
 from tests.seminars.gunicorn_server import Visitor, gunicorn
 from tests.seminars.test_changes import form_data
+
+pytestmark = pytest.mark.serial  # gunicorn's workers load every core
 
 SEATS, WAITING, RAISED, NEWCOMERS = 20, 10, 25, 40
 C, W = RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED

@@ -9,11 +9,14 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
 from app.seminars.models import Registration, RegistrationStatus
 from tests.seminars.gunicorn_server import Visitor, gunicorn
+
+pytestmark = pytest.mark.serial  # gunicorn's workers load every core
 
 PEOPLE = 300
 SEATS = 50

@@ -3,8 +3,12 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
+import pytest
+
 from app.core.ratelimit_storage import SQLiteStorage
 from tests.seminars.gunicorn_server import Visitor, gunicorn
+
+pytestmark = pytest.mark.serial  # gunicorn's workers load every core
 
 
 def test_sqlite_storage_counts_across_connections(tmp_path):

@@ -7,12 +7,15 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
 from app.visits.models import ConflictOverride, Visit
 from tests.conftest import PASSWORD
 from tests.seminars.gunicorn_server import gunicorn
+
+pytestmark = pytest.mark.serial  # gunicorn's workers load every core
 
 SAVERS = 12
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
