@@ -24,6 +24,7 @@ class Forms(HTMLParser):
     def __init__(self):
         super().__init__()
         self.forms, self._form, self._select, self._textarea = [], None, None, None
+        self.folded = []  # (id, url) of the forms folded under their button (macros/forms.html, folded_form)
         self._open = []  # (tag, id, hx-target) of the open elements: htmx inherits hx-target
 
     def _target_of(self, a) -> str | None:
@@ -40,6 +41,8 @@ class Forms(HTMLParser):
         target = self._target_of(a) if tag == "form" else None
         if tag not in self.VOID:
             self._open.append((tag, a.get("id"), a.get("hx-target")))
+        if "folded-form" in (a.get("class") or "").split() and a.get("hx-get"):
+            self.folded.append((a["id"], a["hx-get"]))
         if tag == "form" and a.get("hx-post"):
             self._form = {"action": a["hx-post"], "target": target, "data": []}
         elif self._form is None:
@@ -80,10 +83,18 @@ class Forms(HTMLParser):
             self._form = None
 
 
-def htmx_forms(html: str) -> list[dict]:
+def htmx_forms(html: str, client=None) -> list[dict]:
+    """The page's htmx forms; with a client, also those folded under their button, fetched as htmx
+    fetches them when the fold opens (each must answer with the fragment that replaces its placeholder)."""
     parser = Forms()
     parser.feed(html)
-    return parser.forms
+    forms = parser.forms
+    for element_id, url in parser.folded if client is not None else ():
+        response = client.htmx("get", url, target=element_id)
+        body = response.get_data(as_text=True)
+        assert response.status_code == 200 and "<html" not in body and f'id="{element_id}"' in body, url
+        forms += htmx_forms(body)
+    return forms
 
 
 @pytest.fixture
@@ -120,7 +131,7 @@ def test_every_htmx_save_lands_on_a_whole_page(client, world):
         page = client.get(url)
         if page.status_code != 200:
             continue
-        for form in htmx_forms(page.get_data(as_text=True)):
+        for form in htmx_forms(page.get_data(as_text=True), client):
             if any(part in form["action"] for part in SKIP_ACTIONS):
                 continue
             response = client.htmx("post", form["action"], target=form["target"], data=MultiDict(form["data"]))
@@ -136,6 +147,7 @@ def test_every_htmx_save_lands_on_a_whole_page(client, world):
     assert f"/companies/{world['company'].id}/edit" in sent_on
     assert f"/markets/{world['market'].id}/edit" in sent_on
     assert f"/companies/{world['company'].id}/contacts/{world['contact'].id}/edit" in sent_on
+    assert f"/companies/{world['company'].id}/contacts" in swapped  # folded under "Add a contact"
     assert len(swapped) >= 10  # the in-place forms answered with their fragment, not a page
 
 

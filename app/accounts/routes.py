@@ -12,7 +12,7 @@ from app.core.exports import TooManyRows, check_size, load_rows, send_export, to
 from app.core.forms import page_number
 from app.core.time import today_in
 from app.extensions import db
-from app.htmx import invalid, redirect_after_write, render, swap_or_redirect, wants_fragment
+from app.htmx import invalid, redirect_after_write, render, swap_or_redirect
 from app.markets.models import Market
 
 
@@ -140,8 +140,7 @@ def new():
 def detail(company_id: int):
     """A company's page: background, markets, contacts, opportunities and orders."""
     company = services.company_for_page(company_id)
-    return render("accounts/detail.html", company=company, contact_form=_contact_form(company),
-                  **panels.context("accounts.detail", company=company))
+    return render("accounts/detail.html", company=company, **panels.context("accounts.detail", company=company))
 
 
 @bp.route("/<int:company_id>/edit", methods=["GET", "POST"])
@@ -170,18 +169,23 @@ def delete(company_id: int):
     return redirect_after_write(url_for("accounts.index"))
 
 
+@bp.get("/<int:company_id>/contacts/new")
+def new_contact(company_id: int):
+    """The form to add a contact: on its own page, or (htmx) unfolded on the company page."""
+    company = load(Company, company_id)
+    return render("accounts/contact_edit.html", "accounts/_contact_form.html", target="contact-form",
+                  company=company, contact=None, contact_form=_contact_form(company))
+
+
 @bp.post("/<int:company_id>/contacts")
 def add_contact(company_id: int):
-    """Add a contact; htmx gets the contacts section back with a fresh form."""
+    """Add a contact; htmx gets the contacts section back, its form folded again. A form with errors
+    comes back in place (htmx) or on its own page (the company page's fold links there without JavaScript)."""
     company = load(Company, company_id)
     form = _contact_form(company)
     if not form.validate_on_submit():
-        page = {}
-        if not wants_fragment():  # the whole company page, with what every domain shows on it
-            company = services.company_for_page(company_id)
-            page = panels.context("accounts.detail", company=company)
-        return invalid("accounts/detail.html", "accounts/_contact_form.html", company=company,
-                       contact_form=form, retarget="#contact-form", **page)
+        return invalid("accounts/contact_edit.html", "accounts/_contact_form.html", company=company, contact=None,
+                       contact_form=form, retarget="#contact-form")
     services.add_contact(company, form.data)
     db.session.commit()
     return _contacts_changed(company.id)
@@ -225,4 +229,4 @@ def _contacts_changed(company_id: int, **swap):
     company = services.company_for_page(company_id)
     return swap_or_redirect(url_for("accounts.detail", company_id=company_id) + "#contacts",
                             "accounts/detail.html", "accounts/_contacts.html", trigger="contactsChanged",
-                            company=company, contact_form=_contact_form(company, formdata=None), **swap)
+                            company=company, **swap)

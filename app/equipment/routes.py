@@ -179,6 +179,9 @@ def new_machine(company_id: int):
         services.add_machine(company, form.data)
         db.session.commit()
         return _company_changed(company.id)
+    if wants_fragment("machine-form"):  # the company card's fold, opened
+        return render("equipment/machine_form.html", "equipment/_machine_form.html", company=company,
+                      machine_form=form)
     return invalid("equipment/machine_form.html", "equipment/_company_equipment.html", target="company-equipment",
                    form=form, machine=None, **_company_context(company, form))
 

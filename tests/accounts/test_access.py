@@ -14,6 +14,7 @@ URLS = [  # (method, url template)
     ("get", "/companies/{company}/edit"),
     ("post", "/companies/{company}/edit"),
     ("post", "/companies/{company}/delete"),
+    ("get", "/companies/{company}/contacts/new"),
     ("post", "/companies/{company}/contacts"),
     ("get", "/companies/{company}/contacts/{contact}/edit"),
     ("post", "/companies/{company}/contacts/{contact}/edit"),

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from app.accounts.models import Contact, ContactRole, Line, Opportunity, Order
 from app.extensions import db
+from tests.conftest import assert_whole_page
 
 
 def contacts() -> list[Contact]:
@@ -236,7 +237,16 @@ def test_contact_buttons_ride_on_real_forms(client, login_as, make_company, make
     contact = make_contact(company, "李志强")
     body = client.get(f"/companies/{company.id}").get_data(as_text=True)
     delete = f"/companies/{company.id}/contacts/{contact.id}/delete"
-    assert f'action="/companies/{company.id}/contacts"' in body and 'hx-target="#contacts"' in body
+    # The form to add one is folded under its button: fetched when opened, else its own page.
+    new = f"/companies/{company.id}/contacts/new"
+    assert f'hx-get="{new}"' in body and f'<a href="{new}">' in body and 'name="wechat"' not in body
+    folded = client.htmx("get", new, target="contact-form").get_data(as_text=True)
+    assert folded.lstrip().startswith('<form id="contact-form"') and "<html" not in folded
+    assert f'action="/companies/{company.id}/contacts"' in folded and 'hx-target="#contacts"' in folded
+    own_page = client.get(new)
+    assert_whole_page(own_page)  # a plain form: no #contacts to swap there
+    assert f'action="/companies/{company.id}/contacts"' in own_page.get_data(as_text=True)
+    assert "hx-post" not in own_page.get_data(as_text=True).split('id="contact-form"')[1].split(">")[0]
     # Removing a contact is in the danger zone of the contact's own page, a plain form.
     assert delete not in body
     page = client.get(f"/companies/{company.id}/contacts/{contact.id}/edit").get_data(as_text=True)

@@ -121,6 +121,7 @@ def _world(request):
         Form("company-edit", f"/companies/{c}/edit"),
         Form("company", f"/companies/{c}", "#contact-form button[type=submit]"),
         Form("contact-edit", f"/companies/{c}/contacts/{contact.id}/edit"),
+        Form("contact-new", f"/companies/{c}/contacts/new", "#contact-form button[type=submit]"),
         Form("markets", "/markets/"),
         Form("market-new", "/markets/new", "#market-form button[type=submit]"),
         Form("market-edit", f"/markets/{market.id}/edit"),
@@ -158,8 +159,11 @@ def _world(request):
 
 
 def _measure(page, where: str) -> tuple[list[str], int]:
-    """Opens every <details> of the page (forms hide in them) and measures; answers problems and labels seen."""
+    """Opens every <details> of the page (forms hide in them; a folded form loads when opened) and
+    measures; answers problems and labels seen."""
     page.evaluate("document.querySelectorAll('main details').forEach(d => d.open = true)")
+    page.wait_for_function("() => !document.querySelector("
+                           "'main .folded-form, .htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")
     result = page.evaluate(MEASURE)
     return [f"{where}: {p}" for p in result["problems"]], result["labels"]
 

@@ -43,7 +43,12 @@ def test_company_page_lists_the_machines_with_their_warranty(client, login_as, p
     card = body[body.index('id="company-equipment"'):]
     assert "SN-OLD" in card and "一车间" in card and "HX-800" in card
     assert "Warranty ended" in card and "Warranty ends soon" in card and "In warranty" in card
-    assert f'action="/equipment/company/{plant.id}/new"' in card and "/edit" in card  # removal: the machine's page
+    assert f'hx-get="/equipment/company/{plant.id}/new"' in card and "/edit" in card  # removal: the machine's page
+    # The form to add one is folded under its button, fetched when opened (not built for every view).
+    assert 'name="serial"' not in card
+    folded = client.htmx("get", f"/equipment/company/{plant.id}/new", target="machine-form").get_data(as_text=True)
+    assert folded.lstrip().startswith('<form id="machine-form"') and 'name="serial"' in folded
+    assert f'hx-post="/equipment/company/{plant.id}/new" hx-target="#company-equipment"' in folded
 
 
 def test_expert_reads_the_machines_without_buttons(client, login_as, plant, make_machine):

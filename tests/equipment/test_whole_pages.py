@@ -27,7 +27,7 @@ def test_every_htmx_form_of_the_equipment_pages(client, login_as, make_company, 
     for url in pages:
         page = client.get(url)
         assert page.status_code == 200, url
-        for form in htmx_forms(page.get_data(as_text=True)):
+        for form in htmx_forms(page.get_data(as_text=True), client):
             if any(part in form["action"] for part in SKIP_ACTIONS) or "/equipment" not in form["action"] \
                     and "/stock" not in form["action"]:
                 continue

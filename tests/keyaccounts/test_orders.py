@@ -67,7 +67,12 @@ def test_company_page_shows_orders_newest_first_with_year_totals(client, login_a
     assert "Last year (2025)" in card and "¥70,000.00" in card
     assert card.index("焊接机") < card.index("打标机") < card.index("去年的订单") < card.index("前年的订单")
     assert "Opportunity: 二期激光焊接产线" in card
-    assert "Record an order" in card and f'hx-post="/companies/{company.id}/orders/new"' in card
+    # The form is folded under its button and fetched when opened: the page does not build it.
+    assert "Record an order" in card and f'hx-get="/companies/{company.id}/orders/new"' in card
+    assert 'name="amount"' not in card
+    folded = client.htmx("get", f"/companies/{company.id}/orders/new", target="order-form")
+    assert folded.status_code == 200 and folded.headers["HX-Retarget"] == "#order-form"
+    assert f'hx-post="/companies/{company.id}/orders/new"' in folded.get_data(as_text=True)
     assert "Delete" in card and "/edit?inline=1" in card
 
 

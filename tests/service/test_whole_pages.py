@@ -22,7 +22,7 @@ def test_every_htmx_form_of_the_service_pages(client, login_as, make_key_account
     for url in pages:
         page = client.get(url)
         assert page.status_code == 200, url
-        for form in htmx_forms(page.get_data(as_text=True)):
+        for form in htmx_forms(page.get_data(as_text=True), client):
             if any(part in form["action"] for part in SKIP_ACTIONS):
                 continue
             response = client.htmx("post", form["action"], target=form["target"], data=MultiDict(form["data"]))

@@ -23,14 +23,12 @@ def new_order_form(company, **kw) -> OrderForm:
     return form
 
 
-def orders_context(company, order_form: OrderForm | None = None) -> dict:
+def orders_context(company) -> dict:
     """The orders card: latest orders, this and last calendar year's totals (from the orders the
-    page loaded with the company, so no query), and the form to record one for those who may."""
-    if order_form is None and not current_user.is_expert:
-        order_form = new_order_form(company, formdata=None)
+    page loaded with the company, so no query); its form to record one is fetched when opened."""
     return {"order_totals": services.year_totals(company.orders, today_in(company.region)),
             "order_opportunities": {o.id: o for o in company.opportunities},
-            "card_orders": company.orders[:CARD_ORDERS], "order_form": order_form,
+            "card_orders": company.orders[:CARD_ORDERS],
             # Each order row links to its edit and delete: the URLs are built once, not per row.
             "order_urls": {"edit": id_url("keyaccounts.edit_order", "order_id"),
                            "inline": id_url("keyaccounts.edit_order", "order_id", inline=1),
