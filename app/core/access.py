@@ -98,7 +98,11 @@ def _limit_to_regions(state) -> None:
     # once more at each level below (a company's contacts' roles: three times, 105 options).
     if state.is_relationship_load and any(option is criteria[0] for option in state.statement._with_options):
         return
-    state.statement = state.statement.options(*criteria)
+    # What statement.options(*criteria) does, without coercing each of the ~35 options again on every
+    # query (they are options already): 5 µs an option, some 3 ms of a company page's 23 queries.
+    statement = state.statement._generate()
+    statement._with_options += criteria
+    state.statement = statement
 
 
 # Blueprints whose pages anyone may open: a signed-in rep who follows another region's public
