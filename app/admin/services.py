@@ -13,6 +13,7 @@ from werkzeug.routing import BuildError
 
 from app.audit import AuditAction, AuditEntry
 from app.auth.models import Region, User
+from app.core.like import contains
 from app.core.money import format_money
 from app.core.time import zone_of
 from app.core.types import UTCDateTime
@@ -151,7 +152,7 @@ def search_entries(*, user_id=None, table=None, row=None, action=None, region_id
     if region_id:
         stmt = stmt.where(AuditEntry.region_id == region_id)
     if q := (q or "").strip():
-        stmt = stmt.where(sa.func.lower(AuditEntry.summary).contains(q.lower(), autoescape=True))
+        stmt = stmt.where(contains(AuditEntry.summary, q))
     zone = zone_of(None)  # the log spans regions: days in the app's zone
     if date_from:
         stmt = stmt.where(AuditEntry.at >= datetime.combine(date_from, time.min, tzinfo=zone))

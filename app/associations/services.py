@@ -6,6 +6,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.associations.models import Association, Membership, MembershipStatus, association_markets
 from app.core.access import check_region
+from app.core.like import contains
 from app.core.rows import same_name
 from app.extensions import db
 from app.markets.models import Market
@@ -24,9 +25,8 @@ def search_associations(*, q: str = "", market_id=None, status: str | None = Non
             .options(selectinload(Association.markets), joinedload(Association.region))
             .order_by(Association.name_sort, Association.id))
     if q := q.strip():
-        like = f"%{q}%"
-        stmt = stmt.where(or_(Association.name.ilike(like), Association.contact_name.ilike(like),
-                              Association.address.ilike(like)))
+        stmt = stmt.where(or_(contains(Association.name, q), contains(Association.contact_name, q),
+                              contains(Association.address, q)))
     if market_id:
         stmt = stmt.where(exists().where(association_markets.c.association_id == Association.id,
                                          association_markets.c.market_id == market_id))

@@ -14,6 +14,7 @@ from app.auth.services import regions_for
 from app.core.access import load
 from app.core.exports import TooManyRows, list_table, load_rows, send_export, too_many
 from app.core.forms import page_number
+from app.core.like import contains
 from app.core.time import now_utc, today_in
 from app.equipment import bp, exports, importer, services
 from app.equipment.forms import (
@@ -432,7 +433,7 @@ def parts():
                "model_id": _model_arg(models)}
     stmt = select(SparePart).options(selectinload(SparePart.models)).order_by(SparePart.number)
     if q := filters["q"].strip():
-        stmt = stmt.where(or_(SparePart.number.ilike(f"%{q}%"), SparePart.name.ilike(f"%{q}%")))
+        stmt = stmt.where(or_(contains(SparePart.number, q), contains(SparePart.name, q)))
     if filters["model_id"]:
         stmt = stmt.where(exists().where(part_models.c.part_id == SparePart.id,
                                          part_models.c.model_id == filters["model_id"]))

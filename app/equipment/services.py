@@ -25,6 +25,7 @@ from app.accounts.models import Company, Stage, Tier
 from app.auth.models import User
 from app.core import time as grove_time
 from app.core.access import check_region
+from app.core.like import contains
 from app.equipment import notices
 from app.equipment.models import (
     WARRANTY_SOON_DAYS,
@@ -371,8 +372,7 @@ def stock_query(region_id: int, *, q: str = "", below: bool = False, model_id: i
                               InstalledEquipment.region_id == region_id)
         stmt = select(SparePart).where(or_(kept, used))
     if q := q.strip():
-        like = f"%{q}%"
-        stmt = stmt.where(or_(SparePart.number.ilike(like), SparePart.name.ilike(like)))
+        stmt = stmt.where(or_(contains(SparePart.number, q), contains(SparePart.name, q)))
     if model_id:
         stmt = stmt.where(exists().where(part_models.c.part_id == SparePart.id, part_models.c.model_id == model_id))
     # The region is one the caller checked the user may see; the catalogue belongs to every region.
@@ -554,10 +554,9 @@ def search_equipment(*, region_ids, q: str = "", model_id=None, company_id=None,
     stmt = (select(InstalledEquipment).where(InstalledEquipment.region_id.in_(region_ids))
             .options(joinedload(InstalledEquipment.company), joinedload(InstalledEquipment.model)))
     if q := q.strip():
-        like = f"%{q}%"
         companies = select(Company.id).where(Company.region_id.in_(region_ids),
-                                             or_(Company.name.ilike(like), Company.short_name.ilike(like)))
-        stmt = stmt.where(or_(InstalledEquipment.serial.ilike(like), InstalledEquipment.site.ilike(like),
+                                             or_(contains(Company.name, q), contains(Company.short_name, q)))
+        stmt = stmt.where(or_(contains(InstalledEquipment.serial, q), contains(InstalledEquipment.site, q),
                               InstalledEquipment.company_id.in_(companies)))
     if model_id:
         stmt = stmt.where(InstalledEquipment.model_id == model_id)

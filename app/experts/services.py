@@ -7,6 +7,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.core.access import allowed_region_ids, check_region
+from app.core.like import contains
 from app.experts.models import Expert, ExpertTag, Organisation, Unavailability
 from app.extensions import db
 from app.markets.models import Market
@@ -24,8 +25,8 @@ def search_experts(*, q: str = "", market_id=None, organisation=None):
                      selectinload(Expert.unavailable))
             .order_by(Expert.name_sort, Expert.id).execution_options(all_regions=True))
     if q := q.strip():
-        stmt = stmt.where(or_(Expert.name.ilike(f"%{q}%"), Expert.title.ilike(f"%{q}%"),
-                              exists().where(ExpertTag.expert_id == Expert.id, ExpertTag.tag.ilike(f"%{q}%"))))
+        stmt = stmt.where(or_(contains(Expert.name, q), contains(Expert.title, q),
+                              exists().where(ExpertTag.expert_id == Expert.id, contains(ExpertTag.tag, q))))
     if market_id:
         stmt = stmt.where(exists().where(ExpertTag.expert_id == Expert.id, ExpertTag.market_id == market_id))
     if organisation:

@@ -32,6 +32,7 @@ from app.accounts.models import Company, Contact
 from app.accounts.naming import name_key
 from app.associations.models import Association
 from app.core.access import allowed_region_ids
+from app.core.like import contains, escape, like
 from app.extensions import db
 from app.search.models import FTS_TABLE, GRAMS_TABLE, search_entries
 from app.seminars.models import Seminar
@@ -65,23 +66,8 @@ def phone_digits(q: str) -> str | None:
     return digits if _PHONE.fullmatch(q) and len(digits) >= 3 else None
 
 
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _fts_phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
-
-
-def _like(column, pattern: str):
-    """Case-insensitive LIKE: SQLite's LIKE already is (for ASCII letters), PostgreSQL's ILIKE."""
-    if db.engine.dialect.name == "sqlite":
-        return column.like(pattern, escape="\\")
-    return column.ilike(pattern, escape="\\")
-
-
-def _contains(column, term: str):
-    return _like(column, f"%{_escape_like(term)}%")
 
 
 def _equals(column, term: str):
@@ -97,7 +83,7 @@ def _entries_matching(terms: list[str]):
     if db.engine.dialect.name == "sqlite":
         if short and not all(c.isalnum() for t in terms for c in t):
             # Punctuation is no word to FTS5: such a rare query ("%", "a-") reads the names with LIKE.
-            return e, or_(*(_contains(e.c.text, t) for t in terms))
+            return e, or_(*(contains(e.c.text, t) for t in terms))
         if short:
             # One or two letters or digits: a word of the grams index (matched without case or accents).
             grams = sa.table(GRAMS_TABLE, sa.column("rowid", sa.Integer))
@@ -111,15 +97,15 @@ def _entries_matching(terms: list[str]):
         grams = func.string_to_array(e.c.grams, sa.literal_column("' '"), type_=postgresql.ARRAY(sa.Text))
         return e, or_(*(grams.op("@>")(sa.cast(postgresql.array([t.lower()]), postgresql.ARRAY(sa.Text)))
                         for t in terms))
-    return e, or_(*(_contains(e.c.text, t) for t in terms))
+    return e, or_(*(contains(e.c.text, t) for t in terms))
 
 
 def _rank(term: str, *columns):
     """0 a name equal to the term, 1 a name starting with it, 2 a name containing it, 3 anything else."""
-    like = _escape_like(term)
+    escaped = escape(term)
     return case((or_(*(_equals(c, term) for c in columns)), 0),
-                (or_(*(_like(c, f"{like}%") for c in columns)), 1),
-                (or_(*(_contains(c, term) for c in columns)), 2), else_=3)
+                (or_(*(like(c, f"{escaped}%") for c in columns)), 1),
+                (or_(*(contains(c, term) for c in columns)), 2), else_=3)
 
 
 def best_entries(terms: list[str], limit: int) -> list:

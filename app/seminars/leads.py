@@ -12,6 +12,7 @@ from sqlalchemy.orm import contains_eager
 from app.accounts.models import Company, Contact, Stage
 from app.accounts.naming import clean_text, name_key
 from app.core.inputs import as_id
+from app.core.like import contains
 from app.extensions import db
 from app.seminars.models import Registration, RegistrationStatus, Seminar
 
@@ -53,7 +54,7 @@ def match(seminar: Seminar) -> list[Lead]:
     companies: list[Company] = []
     if keys or linked_ids:
         conditions = [Company.name_key.in_(keys), Company.id.in_(linked_ids or {-1})]
-        conditions += [Company.name_key.contains(k, autoescape=True) for k in keys]
+        conditions += [contains(Company.name_key, k) for k in keys]
         conditions += [literal(k).contains(Company.name_key) for k in keys]
         companies = list(db.session.scalars(
             select(Company).where(Company.region_id == seminar.region_id, or_(*conditions)).limit(2000)))

@@ -30,6 +30,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from app.associations.models import Association
 from app.auth.models import Region
 from app.core.access import load
+from app.core.like import contains
 from app.core.rows import next_id
 from app.core.text import ics_text
 from app.core.time import zone_of
@@ -796,7 +797,7 @@ def list_seminars(*, status: str | None = None, q: str = ""):
     if status:
         stmt = stmt.where(Seminar.status == status)
     if q := q.strip():
-        stmt = stmt.where(Seminar.title.ilike(f"%{q}%"))
+        stmt = stmt.where(contains(Seminar.title, q))
     return stmt
 
 
@@ -824,8 +825,7 @@ def registration_matches(q: str):
     if not (q := q.strip()[:100]):
         return None
     digits = "".join(c for c in q if c.isdigit())
-    # As typed: `%` and `_` are characters to find, not wildcards.
-    conditions = [column.icontains(q, autoescape=True) for column in
+    conditions = [contains(column, q) for column in
                   (Registration.name, Registration.company_name, Registration.email, Registration.phone)]
     if len(digits) >= 3:
         phone = func.replace(func.replace(Registration.phone, " ", ""), "-", "")

@@ -13,6 +13,7 @@ from app.core.access import check_region, load, require_role
 from app.core.exports import TooManyRows, load_rows, send_export, too_many
 from app.core.forms import page_number
 from app.core.inputs import as_id, in_range
+from app.core.like import contains
 from app.core.time import zone_of
 from app.equipment.models import InstalledEquipment, SparePart
 from app.equipment.services import StockError, on_hand
@@ -111,7 +112,7 @@ def _company(company_id) -> Company | None:
 def _company_options(q: str, limit: int = 200) -> list[Company]:
     stmt = select(Company).order_by(Company.name_key).limit(limit)
     if q := q.strip()[:100]:
-        stmt = stmt.where(Company.name.ilike(f"%{q}%") | Company.short_name.ilike(f"%{q}%"))
+        stmt = stmt.where(contains(Company.name, q) | contains(Company.short_name, q))
     return list(db.session.scalars(stmt))
 
 
@@ -343,7 +344,7 @@ def _case_for_parts(case_id: int) -> ServiceCase:
 def _part_choices(service_case: ServiceCase, q: str) -> list[SparePart]:
     stmt = select(SparePart).order_by(SparePart.number).limit(200)
     if q := q.strip()[:100]:
-        stmt = stmt.where(SparePart.number.ilike(f"%{q}%") | SparePart.name.ilike(f"%{q}%"))
+        stmt = stmt.where(contains(SparePart.number, q) | contains(SparePart.name, q))
         return list(db.session.scalars(stmt))
     return services.parts_for_case(service_case)
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.accounts.models import Company, Tier
 from app.auth.models import Region, Role, User, user_regions
 from app.core import time as grove_time
+from app.core.like import contains
 from app.core.memo import RequestMemo
 from app.core.rows import in_order
 from app.core.time import moment_text, zone_of
@@ -549,7 +550,7 @@ def _queue(stmt, *, owner_id: int | None = None, severity: Severity | None = Non
         stmt = stmt.where(ServiceCase.company_id == company_id)
     if q := q.strip():
         stmt = stmt.where(exists().where(Company.id == ServiceCase.company_id,
-                                         or_(Company.name.ilike(f"%{q}%"), Company.short_name.ilike(f"%{q}%"))))
+                                         or_(contains(Company.name, q), contains(Company.short_name, q))))
     rank = case(*((ServiceCase.severity == s, r) for s, r in SEVERITY_RANK.items()), else_=9)
     return stmt.order_by(ServiceCase.next_due_at.is_(None), ServiceCase.next_due_at, rank,
                          ServiceCase.received_at.desc(), ServiceCase.id.desc())

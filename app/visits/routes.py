@@ -19,6 +19,7 @@ from app.core.access import allow_experts, allowed_region_ids, check_region, loa
 from app.core.exports import TooManyRows, load_rows, send_export, too_many
 from app.core.forms import page_number
 from app.core.inputs import as_id, in_range
+from app.core.like import contains
 from app.core.time import to_utc, zone_of
 from app.core.urls import id_url
 from app.experts.models import Expert
@@ -286,7 +287,7 @@ def _company_options(q: str, limit: int = 50) -> list[Company]:
     # An option is an id and a name: up to 200 companies' other columns stay in the database.
     stmt = select(Company).options(load_only(Company.name)).order_by(Company.name_key).limit(limit)
     if q := q.strip():
-        stmt = stmt.where(Company.name.ilike(f"%{q}%") | Company.short_name.ilike(f"%{q}%"))
+        stmt = stmt.where(contains(Company.name, q) | contains(Company.short_name, q))
     return list(db.session.scalars(stmt))
 
 

@@ -13,6 +13,7 @@ from app.accounts.services import key_contacts
 from app.auth.models import Role, User
 from app.auth.services import users_in
 from app.core.access import allowed_region_ids, check_region
+from app.core.like import contains
 from app.core.rows import in_order
 from app.core.time import local, today_in, zone_of
 from app.core.types import utcnow
@@ -417,7 +418,7 @@ def search_visits(*, person: tuple | None = None, q: str = "", market_id=None, s
         col = VisitMember.user_id if kind == "u" else VisitMember.expert_id
         stmt = stmt.where(exists().where(VisitMember.visit_id == Visit.id, col == ident))
     if q := q.strip():
-        stmt = stmt.where(Visit.company.has(or_(Company.name.ilike(f"%{q}%"), Company.short_name.ilike(f"%{q}%"))))
+        stmt = stmt.where(Visit.company.has(or_(contains(Company.name, q), contains(Company.short_name, q))))
     if market_id:
         stmt = stmt.where(exists().where(company_markets.c.company_id == Visit.company_id,
                                          company_markets.c.market_id == market_id))
