@@ -8,8 +8,10 @@ column holds.
 import re
 import unicodedata
 from decimal import Decimal
+from functools import lru_cache
 
-from flask_babel import format_decimal
+from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import Field
 from wtforms.validators import StopValidation
@@ -57,11 +59,33 @@ def parse_money(text: str, *, allow_negative: bool = False, maximum: int = MAX_C
     return cents
 
 
+_PATTERN = "#,##0.00"
+_PROBES = [Decimal(n).scaleb(-2) for n in (0, -1, 99999, 100000, 123456789, -100000000, 12345678901234)]
+
+
+@lru_cache(maxsize=32)
+def _signs(locale) -> dict[int, str] | None | bool:
+    """How Python's "1,500.00" becomes the locale's amount: its grouping and decimal signs (None: as
+    they are), or False where the locale groups by rules of its own (Babel then writes it)."""
+    signs = str.maketrans({",": get_group_symbol(locale), ".": get_decimal_symbol(locale)})
+    if any(f"{n:,.2f}".translate(signs) != format_decimal(n, _PATTERN, locale=locale) for n in _PROBES):
+        return False
+    return None if f"{_PROBES[4]:,.2f}" == format_decimal(_PROBES[4], _PATTERN, locale=locale) else signs
+
+
 def format_money(cents: int | None) -> str:
-    """Integer cents as CNY with grouping, in the user's locale: 150050 → "¥1,500.50"."""
+    """Integer cents as CNY with grouping, in the user's locale: 150050 → "¥1,500.50".
+
+    Babel's pattern "#,##0.00", written with Python's own grouping and the locale's signs: a list of a
+    hundred amounts spent some 5 ms in Babel's pattern formatter."""
     if cents is None:
         return ""
-    return "¥" + format_decimal(Decimal(cents).scaleb(-2), format="#,##0.00")
+    amount, locale = Decimal(cents).scaleb(-2), get_locale() or "en"
+    signs = _signs(locale)
+    if signs is False:
+        return "¥" + format_decimal(amount, _PATTERN, locale=locale)
+    text = f"{amount:,.2f}"
+    return "¥" + (text.translate(signs) if signs else text)
 
 
 def money_input(cents: int | None) -> str:

@@ -1,5 +1,6 @@
 """Money: one parser, one formatter and one form field, the same for every amount in Grove."""
 import re
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -47,6 +48,16 @@ def test_format(app):
         assert format_money(MAX_CENTS) == "¥92,233,720,368,547,758.07"  # exact, no float
         for cents in (1, 99, 150050, 123456789012):
             assert parse_money(format_money(cents)) == cents
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans_CN", "en", "de_DE", "fr_FR", "de_CH", "hi_IN"])
+def test_format_writes_what_babels_pattern_writes(app, locale):
+    from flask_babel import force_locale, format_decimal
+    amounts = [0, 1, -1, 99, 100, -150050, 150050, 99999999, 100000000, 123456789012, MAX_CENTS, -MAX_CENTS]
+    with app.test_request_context(), force_locale(locale):
+        for cents in amounts:
+            expected = "¥" + format_decimal(Decimal(cents).scaleb(-2), format="#,##0.00")
+            assert format_money(cents) == expected, (locale, cents)
 
 
 def _error_at(body: str, name: str) -> str:
