@@ -8,7 +8,7 @@ from app.accounts.models import Company
 from app.core.like import contains
 from app.core.types import utcnow
 from app.extensions import db
-from tests.seminars.conftest import make_seminar  # noqa: F401  (a fixture)
+from tests.seminars.conftest import make_seminar
 
 NAMES = ["省50%能耗机床厂", "A_1 精密机床", "AB1 精密机床", "C:\\路径机床", "温州华信眼镜有限公司"]
 
@@ -32,7 +32,7 @@ def test_contains_takes_the_term_as_typed(app, make_company, term, found):
 ])
 @pytest.mark.parametrize("wildcard", ["%", "_", "%%", "_%_"])
 def test_a_wildcard_finds_nothing_in_a_list(client, login_as, make_company, make_expert, make_association,
-                                            make_seminar, make_visit, url, shown, wildcard):  # noqa: F811
+                                            make_seminar, make_visit, url, shown, wildcard):
     user = login_as("admin" if url.startswith("/admin") else "manager", "Wenzhou")
     company = make_company("温州华信眼镜有限公司")
     make_expert("周工程师")
