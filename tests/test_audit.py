@@ -122,7 +122,7 @@ def test_user_regions_many_to_many(app, make_user, make_region):
 def test_contact_role_tags_are_one_change_of_the_contact(client, login_as, make_company):
     login_as("rep", "Wenzhou")
     company = make_company()
-    client.post(f"/companies/{company.id}/contacts", data={"name": "李志强", "roles": ["key_person", "node"]})
+    client.post(f"/companies/{company.id}/contacts/new", data={"name": "李志强", "roles": ["key_person", "node"]})
     contact = db.session.scalar(select(Contact))
     inserted = last("contacts", AuditAction.INSERT)
     assert inserted.changes["roles"] == [[], ["key_person", "node"]]

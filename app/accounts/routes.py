@@ -7,7 +7,7 @@ from app.accounts.forms import CompanyForm, ContactForm
 from app.accounts.models import Company, Contact, Stage, Tier
 from app.auth.services import regions_for, users_in
 from app.core import panels
-from app.core.access import load
+from app.core.access import load, may_write
 from app.core.exports import TooManyRows, check_size, load_rows, send_export, too_many
 from app.core.forms import page_number
 from app.core.time import today_in
@@ -169,19 +169,13 @@ def delete(company_id: int):
     return redirect_after_write(url_for("accounts.index"))
 
 
-@bp.get("/<int:company_id>/contacts/new")
-def new_contact(company_id: int):
-    """The form to add a contact: on its own page, or (htmx) unfolded on the company page."""
-    company = load(Company, company_id)
-    return render("accounts/contact_edit.html", "accounts/_contact_form.html", target="contact-form",
-                  company=company, contact=None, contact_form=_contact_form(company))
-
-
-@bp.post("/<int:company_id>/contacts")
+@bp.route("/<int:company_id>/contacts/new", methods=["GET", "POST"])
 def add_contact(company_id: int):
-    """Add a contact; htmx gets the contacts section back, its form folded again. A form with errors
-    comes back in place (htmx) or on its own page (the company page's fold links there without JavaScript)."""
+    """Add a contact: the form on its own page, or (htmx) unfolded on the company page. Saved, htmx
+    gets the contacts section back, its form folded again; a form with errors comes back where it was."""
     company = load(Company, company_id)
+    if not may_write("accounts.add_contact"):
+        abort(403)  # an expert sees no form they could not save
     form = _contact_form(company)
     if not form.validate_on_submit():
         return invalid("accounts/contact_edit.html", "accounts/_contact_form.html", company=company, contact=None,

@@ -2,6 +2,7 @@
 multi-checkboxes, page numbers.
 
 Money fields live in app/core/money.py."""
+import unicodedata
 from functools import lru_cache
 
 from babel import support
@@ -31,13 +32,38 @@ class _WTFormsMessages:
 
 _MESSAGES = _WTFormsMessages()
 
+# Characters that turn the text around them (bidi embeddings, overrides and isolates): a name
+# with them can show as something else than it is, on the page and in the confirm that quotes it.
+BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+NOT_ONE_LINE = _l("Use one line of plain text: no line breaks, control characters or text-direction marks.")
+# The inputs of one line. A line break or another control character in one is nothing a person
+# typed there (a browser sends none): a crafted request, which would break the line it is shown in
+# (a contact's name, a serial number in a message).
+ONE_LINE_INPUTS = frozenset({"text", "email", "tel", "search", "url"})
+
+
+def is_plain_line(text: str) -> bool:
+    """One line of visible text: no control characters (line breaks, tabs, NUL), no line or paragraph
+    separators and no bidi controls."""
+    return not any(unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in BIDI_CONTROLS for char in text)
+
 
 class GroveForm(FlaskForm):
-    """Every form of Grove: Flask-WTF's (CSRF, the request's data), with WTForms' messages as above."""
+    """Every form of Grove: Flask-WTF's (CSRF, the request's data), with WTForms' messages as above,
+    and every one-line input refused, at its field, when it holds more than one line of plain text."""
 
     class Meta(FlaskForm.Meta):
         def get_translations(self, form):
             return _MESSAGES
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if (isinstance(field.widget, widgets.Input) and field.widget.input_type in ONE_LINE_INPUTS
+                    and isinstance(field.data, str) and not is_plain_line(field.data)):
+                field.errors = [*field.errors, NOT_ONE_LINE]
+                valid = False
+        return valid
 
 
 class OptionalSelectField(SelectField):

@@ -15,7 +15,7 @@ URLS = [  # (method, url template)
     ("post", "/companies/{company}/edit"),
     ("post", "/companies/{company}/delete"),
     ("get", "/companies/{company}/contacts/new"),
-    ("post", "/companies/{company}/contacts"),
+    ("post", "/companies/{company}/contacts/new"),
     ("get", "/companies/{company}/contacts/{contact}/edit"),
     ("post", "/companies/{company}/contacts/{contact}/edit"),
     ("post", "/companies/{company}/contacts/{contact}/delete"),
@@ -97,5 +97,5 @@ def test_a_user_without_region_sees_nothing(client, login_as, wuxi_company):
 def test_writes_need_the_csrf_token(client, login_as, make_company):
     login_as("rep", "Wenzhou")
     company = make_company()
-    assert client.post(f"/companies/{company.id}/contacts", data={"name": "李志强"}, csrf=False).status_code == 400
+    assert client.post(f"/companies/{company.id}/contacts/new", data={"name": "李志强"}, csrf=False).status_code == 400
     assert db.session.query(Contact).count() == 0

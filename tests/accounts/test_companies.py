@@ -50,7 +50,7 @@ def test_create_company_rejects_duplicate_name(client, login_as, make_company):
 def test_add_contact_htmx(client, login_as, make_company):
     login_as("rep", "Wenzhou")
     company = make_company()
-    response = client.htmx("post", f"/companies/{company.id}/contacts",
+    response = client.htmx("post", f"/companies/{company.id}/contacts/new",
                            data={"name": "李志强", "title": "设备主管", "roles": ["key_person", "node"], "phone": "13800001111"})
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.headers["HX-Trigger"] == "contactsChanged"
@@ -62,4 +62,4 @@ def test_other_region_company_is_404(client, login_as, make_company):
     login_as("rep", "Wenzhou")
     other = make_company("无锡远东电器有限公司", region="Wuxi")
     assert client.get(f"/companies/{other.id}").status_code == 404
-    assert client.post(f"/companies/{other.id}/contacts", data={"name": "x"}).status_code == 404
+    assert client.post(f"/companies/{other.id}/contacts/new", data={"name": "x"}).status_code == 404

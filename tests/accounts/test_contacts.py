@@ -58,7 +58,7 @@ def test_add_contact_without_js(client, login_as, make_company, make_user, conta
     login_as("rep", "Wenzhou")
     holder = make_user("manager", "Wenzhou", name="陈经理")
     company = make_company()
-    response = client.post(f"/companies/{company.id}/contacts", data=contact_data(holder_id=holder.id))
+    response = client.post(f"/companies/{company.id}/contacts/new", data=contact_data(holder_id=holder.id))
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/companies/{company.id}#contacts")
     [c] = contacts()
@@ -72,7 +72,7 @@ def test_add_contact_without_js(client, login_as, make_company, make_user, conta
 def test_add_contact_with_htmx_returns_the_contacts_and_the_event(client, login_as, make_company, contact_data):
     login_as("rep", "Wenzhou")
     company = make_company()
-    response = client.htmx("post", f"/companies/{company.id}/contacts", data=contact_data())
+    response = client.htmx("post", f"/companies/{company.id}/contacts/new", data=contact_data())
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and response.headers["HX-Trigger"] == "contactsChanged"
     assert "<html" not in body and body.lstrip().startswith(("<article id=\"contacts\"", "\n<article"))
@@ -84,7 +84,7 @@ def test_add_contact_with_htmx_returns_the_contacts_and_the_event(client, login_
 def test_add_contact_minimal(client, login_as, make_company):
     login_as("rep", "Wenzhou")
     company = make_company()
-    assert client.post(f"/companies/{company.id}/contacts", data={"name": "王建国"}).status_code == 303
+    assert client.post(f"/companies/{company.id}/contacts/new", data={"name": "王建国"}).status_code == 303
     [c] = contacts()
     assert (c.name, c.roles, c.line, c.holder_id, c.strength, c.last_contact_on) == ("王建国", [], None, None, None, None)
 
@@ -112,10 +112,10 @@ BAD_CONTACT = [
 def test_add_contact_refuses_bad_input(client, login_as, make_company, contact_data, change, message):
     login_as("rep", "Wenzhou")
     company = make_company()
-    plain = client.post(f"/companies/{company.id}/contacts", data=contact_data(**change))
+    plain = client.post(f"/companies/{company.id}/contacts/new", data=contact_data(**change))
     assert plain.status_code == 422 and "<html" in plain.get_data(as_text=True)
     assert message in plain.get_data(as_text=True)
-    response = client.htmx("post", f"/companies/{company.id}/contacts", data=contact_data(**change))
+    response = client.htmx("post", f"/companies/{company.id}/contacts/new", data=contact_data(**change))
     body = response.get_data(as_text=True)
     assert response.status_code == 422 and message in body and 'class="field-error"' in body
     assert "<html" not in body and body.lstrip().startswith("<form id=\"contact-form\"")
@@ -128,7 +128,7 @@ def test_holder_must_work_in_the_company_region(client, login_as, make_company, 
     login_as("rep", "Wenzhou")
     outsider = make_user("rep", "Wuxi")
     company = make_company()
-    response = client.post(f"/companies/{company.id}/contacts", data=contact_data(holder_id=outsider.id))
+    response = client.post(f"/companies/{company.id}/contacts/new", data=contact_data(holder_id=outsider.id))
     assert response.status_code == 422 and contacts() == []
 
 
@@ -242,10 +242,10 @@ def test_contact_buttons_ride_on_real_forms(client, login_as, make_company, make
     assert f'hx-get="{new}"' in body and f'<a href="{new}">' in body and 'name="wechat"' not in body
     folded = client.htmx("get", new, target="contact-form").get_data(as_text=True)
     assert folded.lstrip().startswith('<form id="contact-form"') and "<html" not in folded
-    assert f'action="/companies/{company.id}/contacts"' in folded and 'hx-target="#contacts"' in folded
+    assert f'action="/companies/{company.id}/contacts/new"' in folded and 'hx-target="#contacts"' in folded
     own_page = client.get(new)
     assert_whole_page(own_page)  # a plain form: no #contacts to swap there
-    assert f'action="/companies/{company.id}/contacts"' in own_page.get_data(as_text=True)
+    assert f'action="/companies/{company.id}/contacts/new"' in own_page.get_data(as_text=True)
     assert "hx-post" not in own_page.get_data(as_text=True).split('id="contact-form"')[1].split(">")[0]
     # Removing a contact is in the danger zone of the contact's own page, a plain form.
     assert delete not in body
@@ -302,3 +302,18 @@ def test_the_company_page_reads_the_regions_people_once(client, login_as, make_c
         assert client.get(f"/companies/{company.id}").status_code == 200
     assert sum("FROM users" in s and "user_regions" in s for s in q) == 1, [s[:120] for s in q if "FROM users" in s]
     assert 'id="three-lines"' in client.get(f"/companies/{company.id}").get_data(as_text=True)  # the map is there
+
+
+def test_the_add_contact_form_is_one_address_for_reading_and_sending(client, login_as, make_company):
+    """Its errors show at the address the form is read from: switching language there (a GET of
+    the page's address) shows the form again; an expert, who could not save it, gets no form."""
+    login_as("rep", "Wenzhou")
+    company = make_company()
+    url = f"/companies/{company.id}/contacts/new"
+    failed = client.post(url, data={"name": "", "title": "厂长"})
+    assert failed.status_code == 422 and 'value="厂长"' in failed.get_data(as_text=True)
+    assert_whole_page(client.get(url))
+    client.post("/logout")
+    login_as("expert", "Wenzhou")
+    assert client.get(url).status_code == 403
+    assert client.htmx("get", url, target="contact-form").status_code == 403

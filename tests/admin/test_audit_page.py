@@ -115,7 +115,7 @@ def test_pagination(client, login_as, make_region, app):
 def test_contact_role_and_deleted_record_are_readable(client, login_as, make_company):
     login_as("admin", None)
     company = make_company("温州华信眼镜有限公司")
-    client.post(f"/companies/{company.id}/contacts", data={"name": "李志强", "roles": ["key_person", "node"]})
+    client.post(f"/companies/{company.id}/contacts/new", data={"name": "李志强", "roles": ["key_person", "node"]})
     client.post(f"/companies/{company.id}/delete")
     page = client.get("/admin/audit").get_data(as_text=True)
     assert "Key person" in page and "Node" in page

@@ -231,7 +231,7 @@ def test_undo_is_refused_once_someone_worked_on_an_imported_company(client, logi
     association = make_association()
     batch, _report = _import(client, upload, association, "dir.csv", csv_bytes())
     company = db.session.scalar(select(Company).where(Company.name_key == "明光笔业"))
-    client.post(f"/companies/{company.id}/contacts", data={"name": "新认识的人"})
+    client.post(f"/companies/{company.id}/contacts/new", data={"name": "新认识的人"})
     response = client.htmx("post", f"/associations/imports/{batch.id}/undo")
     assert response.status_code == 409
     assert "瑞安明光笔业股份有限公司" in response.get_data(as_text=True)
