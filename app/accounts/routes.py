@@ -179,7 +179,7 @@ def add_contact(company_id: int):
     form = _contact_form(company)
     if not form.validate_on_submit():
         return invalid("accounts/contact_edit.html", "accounts/_contact_form.html", company=company, contact=None,
-                       contact_form=form, retarget="#contact-form")
+                       contact_form=form, target=("contact-form", "contacts"), retarget="#contact-form")
     services.add_contact(company, form.data)
     db.session.commit()
     return _contacts_changed(company.id)

@@ -6,7 +6,7 @@ import unicodedata
 from functools import lru_cache
 
 from babel import support
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, widgets
@@ -19,14 +19,37 @@ def _wtforms_catalog(locale: str) -> support.Translations:
     return support.Translations.load(messages_path(), [locale], domain="wtforms")
 
 
+def N_(message: str) -> str:
+    """Marks a message for our catalog that code elsewhere asks for (Babel extracts `N_`)."""
+    return message
+
+
+# WTForms' messages that its Chinese catalog leaves in English (WTForms 3.2): ours translates them.
+# Chinese has one form for any number, so the plural is a message of its own here.
+WTFORMS_GAPS = frozenset({
+    N_("'%(value)s' is not a valid choice for this field."),
+    N_("'%(value)s' are not valid choices for this field."),
+    N_("Date must be at least %(min)s."),
+    N_("Date must be at most %(max)s."),
+    N_("Date must be between %(min)s and %(max)s."),
+    N_("Not a valid week value."),
+    N_("This field cannot be edited."),
+    N_("This field is disabled and cannot have a value."),
+})
+
+
 class _WTFormsMessages:
     """WTForms' own messages ("Not a valid choice.") in the request's language. Flask-WTF reads
     and parses the catalog again in every request that writes one; this reads it once per language."""
 
     def gettext(self, string):
+        if string in WTFORMS_GAPS:
+            return gettext(string)
         return _wtforms_catalog(str(get_locale())).ugettext(string)
 
     def ngettext(self, singular, plural, n):
+        if singular in WTFORMS_GAPS:
+            return gettext(singular if n == 1 else plural)
         return _wtforms_catalog(str(get_locale())).ungettext(singular, plural, n)
 
 

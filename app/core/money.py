@@ -96,16 +96,17 @@ def money_input(cents: int | None) -> str:
 class MoneyField(Field):
     """An amount typed as people write it; `.data` is integer cents, or None when left blank.
 
-    A blank field is None: mark it required with InputRequired, or give `blank=0`.
+    A blank field is None: mark it required with InputRequired, or give `blank=0`. An amount that
+    must be above 0 names its message in `above_zero`: a negative amount gets it too.
     """
 
     widget = TextInput()
 
     def __init__(self, label=None, validators=None, *, blank: int | None = None, allow_negative: bool = False,
-                 maximum: int = MAX_CENTS, **kwargs):
+                 maximum: int = MAX_CENTS, above_zero: str | None = None, **kwargs):
         kwargs.setdefault("render_kw", {}).setdefault("inputmode", "decimal")
         super().__init__(label, validators, **kwargs)
-        self.blank, self.allow_negative, self.maximum = blank, allow_negative, maximum
+        self.blank, self.allow_negative, self.maximum, self.above_zero = blank, allow_negative, maximum, above_zero
         self.parse_error = None
 
     def _value(self) -> str:
@@ -120,7 +121,8 @@ class MoneyField(Field):
             self.data = self.blank
             return
         try:
-            self.data = parse_money(text, allow_negative=self.allow_negative, maximum=self.maximum)
+            self.data = parse_money(text, allow_negative=self.allow_negative or bool(self.above_zero),
+                                    maximum=self.maximum)
         except MoneyError as error:
             self.data = None
             self.parse_error = error.message
@@ -132,3 +134,5 @@ class MoneyField(Field):
             raise StopValidation(self.parse_error)
         if self.data is None and self.flags.required and self.raw_data and self.raw_data[0]:
             raise StopValidation(_l("Enter an amount like 1,500.00."))
+        if self.above_zero and self.data is not None and self.data <= 0:
+            raise StopValidation(self.above_zero)

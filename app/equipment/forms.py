@@ -1,5 +1,6 @@
 import re
 import unicodedata
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
@@ -11,7 +12,7 @@ from wtforms.widgets import TextInput
 from app.accounts.forms import STRIP, at_most
 from app.core.forms import GroveForm, MultiCheckboxField
 from app.core.money import MoneyField
-from app.equipment.services import MAX_QUANTITY
+from app.equipment.services import MAX_QUANTITY, install_date_problem
 from app.imports.forms import ENCODING_CHOICES
 
 MAX_RATE = Decimal(10)
@@ -78,6 +79,12 @@ class MachineForm(GroveForm):
                        description=_l("Plant or workshop where it runs."))
     installed_on = DateField(_l("Installed on"), validators=[Optional()])
     warranty_until = DateField(_l("Warranty until"), validators=[Optional()])
+
+    today: date | None = None  # the company's region's, set by the route
+
+    def validate_installed_on(self, field):
+        if self.today and (problem := install_date_problem(field.data, self.today)):
+            raise ValidationError(problem)
 
     def validate_model_id(self, field):
         if field.data not in {value for value, _label in field.choices}:

@@ -12,8 +12,10 @@ from sqlalchemy import select
 from app.accounts.models import Company
 from app.accounts.naming import clean_text, name_key
 from app.core.access import check_region
+from app.core.time import today_in
 from app.core.types import utcnow
 from app.equipment.models import EquipmentImport, InstalledEquipment, MachineModel, model_key
+from app.equipment.services import install_date_problem
 from app.extensions import db
 from app.imports import services as files
 from app.imports.models import BatchStatus
@@ -150,6 +152,7 @@ def plan_import(batch: EquipmentImport, table: Table) -> Plan:
         select(InstalledEquipment.serial, Company.name).join(Company, Company.id == InstalledEquipment.company_id)
         .where(InstalledEquipment.region_id == batch.region_id).execution_options(all_regions=True))}
     seen: dict[str, int] = {}
+    today = today_in(batch.region)
     for number, cells in table.rows:
         values, problems = _row_values(cells, columns, table.header)
         company = companies.get(name_key(values["company"])) if values.get("company") else None
@@ -179,6 +182,8 @@ def plan_import(batch: EquipmentImport, table: Table) -> Plan:
                 if dates[key] is None:
                     problems.append(_l("%(field)s is not a date: %(value)s", field=label, value=values[key][:40]))
         installed, warranty = dates.get("installed_on"), dates.get("warranty_until")
+        if problem := install_date_problem(installed, today):
+            problems.append(problem)
         if installed and warranty and warranty < installed:
             problems.append(_l("The warranty cannot end before the machine was installed."))
         if problems:

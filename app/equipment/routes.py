@@ -134,9 +134,10 @@ def export(fmt: str):
     return send_export(exports.MACHINES, machines, f"installed-base-{listed['today'].isoformat()}", fmt)
 
 
-def _machine_form(machine: InstalledEquipment | None = None) -> MachineForm:
+def _machine_form(company: Company, machine: InstalledEquipment | None = None) -> MachineForm:
     form = MachineForm(obj=machine)
     form.model_id.choices = [(m.id, m.name) for m in services.machine_models()]
+    form.today = today_in(company.region)
     return form
 
 
@@ -175,7 +176,7 @@ def new_machine(company_id: int):
     """Add a machine to a company's installed base."""
     company = load(Company, company_id, joinedload(Company.region))
     _require(_can_write())
-    form = _machine_form()
+    form = _machine_form(company)
     if form.validate_on_submit() and _serial_free(form, company.region_id):
         services.add_machine(company, form.data)
         db.session.commit()
@@ -192,7 +193,7 @@ def edit_machine(equipment_id: int):
     """Change a machine's model, serial, site or dates."""
     machine = load(InstalledEquipment, equipment_id, joinedload(InstalledEquipment.company))
     _require(_can_write())
-    form = _machine_form(machine)
+    form = _machine_form(machine.company, machine)
     if form.validate_on_submit() and _serial_free(form, machine.region_id, except_id=machine.id):
         services.update_machine(machine, form.data)
         db.session.commit()

@@ -13,7 +13,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -595,6 +595,19 @@ def serial_taken(region_id: int, serial: str, *, except_id: int | None = None) -
 
 
 MACHINE_FIELDS = ("model_id", "serial", "site", "installed_on", "warranty_until")
+EARLIEST_INSTALL = date(1950, 1, 1)
+
+
+def install_date_problem(installed_on: date | None, today: date):
+    """Why a machine cannot have been installed on that day (a typo, a year 2099), or None. The
+    form and the installed-base import say the same."""
+    if installed_on is None:
+        return None
+    if installed_on > today:
+        return _l("A machine cannot have been installed after today.")
+    if installed_on < EARLIEST_INSTALL:
+        return _l("Enter a day in 1950 or later.")
+    return None
 
 
 def add_machine(company: Company, data: dict) -> InstalledEquipment:

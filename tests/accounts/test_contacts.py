@@ -115,7 +115,8 @@ def test_add_contact_refuses_bad_input(client, login_as, make_company, contact_d
     plain = client.post(f"/companies/{company.id}/contacts/new", data=contact_data(**change))
     assert plain.status_code == 422 and "<html" in plain.get_data(as_text=True)
     assert message in plain.get_data(as_text=True)
-    response = client.htmx("post", f"/companies/{company.id}/contacts/new", data=contact_data(**change))
+    response = client.htmx("post", f"/companies/{company.id}/contacts/new", target="contacts",
+                           data=contact_data(**change))
     body = response.get_data(as_text=True)
     assert response.status_code == 422 and message in body and 'class="field-error"' in body
     assert "<html" not in body and body.lstrip().startswith("<form id=\"contact-form\"")
@@ -243,6 +244,8 @@ def test_contact_buttons_ride_on_real_forms(client, login_as, make_company, make
     folded = client.htmx("get", new, target="contact-form").get_data(as_text=True)
     assert folded.lstrip().startswith('<form id="contact-form"') and "<html" not in folded
     assert f'action="/companies/{company.id}/contacts/new"' in folded and 'hx-target="#contacts"' in folded
+    # Another element of a page (a boosted link, a history restore) gets the whole page.
+    assert_whole_page(client.htmx("get", new, target="main"))
     own_page = client.get(new)
     assert_whole_page(own_page)  # a plain form: no #contacts to swap there
     assert f'action="/companies/{company.id}/contacts/new"' in own_page.get_data(as_text=True)

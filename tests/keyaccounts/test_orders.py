@@ -73,6 +73,8 @@ def test_company_page_shows_orders_newest_first_with_year_totals(client, login_a
     folded = client.htmx("get", f"/companies/{company.id}/orders/new", target="order-form")
     assert folded.status_code == 200 and folded.headers["HX-Retarget"] == "#order-form"
     assert f'hx-post="/companies/{company.id}/orders/new"' in folded.get_data(as_text=True)
+    # Another element of a page (a boosted link, a history restore) gets the whole page.
+    assert_whole_page(client.htmx("get", f"/companies/{company.id}/orders/new", target="main"))
     assert "Delete" in card and "/edit?inline=1" in card
 
 
@@ -173,7 +175,8 @@ def test_further_order_with_htmx_swaps_the_card(client, login_as, make_company, 
 @pytest.mark.parametrize("field, value, message", [
     ("amount", "", "Enter the order's amount in CNY."),
     ("amount", "0", "Enter an amount above 0."),
-    ("amount", "-5", "Enter an amount of 0 or more."),
+    ("amount", "-5", "Enter an amount above 0."),  # the one rule, said one way ("0 or more" would let 0 in)
+    ("amount", "-0.00", "Enter an amount above 0."),
     ("amount", "NaN", "Enter an amount like 1,500.00."),
     ("amount", "1,50", "Enter an amount like 1,500.00."),
     # Sums of such orders (a year's, a market's) would overflow BIGINT and break the market pages.

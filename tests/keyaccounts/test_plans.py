@@ -327,6 +327,7 @@ def test_adding_and_removing_objectives(client, login_as, summer, make_key_accou
     ({"objective-measure": "order_value", "objective-target": "NaN"}, "Enter an amount like 1,500.00."),
     ({"objective-measure": "visits", "objective-target": "2.5"}, "Enter a whole number: this measure counts."),
     ({"objective-measure": "visits", "objective-target": "0"}, "Enter a target above 0."),
+    ({"objective-measure": "order_value", "objective-target": "-3"}, "Enter a target above 0."),
     ({"objective-measure": "visits", "objective-target": ""}, "Enter the target."),
     ({"objective-measure": "bogus", "objective-target": "3"}, "Not a valid choice"),
 ])
@@ -391,7 +392,7 @@ def test_the_spend_form_starts_on_today(client, login_as, summer, make_key_accou
     ({"spend-spent_on": "2025-12-31", "spend-amount": "100"}, "Enter a date in 2026, the year of the plan."),
     ({"spend-spent_on": "2026-05-01", "spend-amount": "NaN"}, "Enter an amount like 1,500.00."),
     ({"spend-spent_on": "2026-05-01", "spend-amount": "0"}, "Enter an amount above 0."),
-    ({"spend-spent_on": "2026-05-01", "spend-amount": "-5"}, "Enter an amount of 0 or more."),
+    ({"spend-spent_on": "2026-05-01", "spend-amount": "-5"}, "Enter an amount above 0."),
     ({"spend-spent_on": "", "spend-amount": "100"}, "Enter the date of the spend."),
     ({"spend-spent_on": "2026-05-01", "spend-amount": ""}, "Enter the amount in CNY."),
 ])

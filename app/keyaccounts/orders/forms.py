@@ -24,7 +24,7 @@ class OrderForm(GroveForm):
     """An order: the route sets `today` (the region's) and the opportunity choices (the company's)."""
 
     # At most 1,000,000,000,000 CNY: a region's yearly and per-market sums stay far inside BIGINT.
-    amount = MoneyField(_l("Amount (CNY)"), maximum=MAX_ORDER_CENTS,
+    amount = MoneyField(_l("Amount (CNY)"), maximum=MAX_ORDER_CENTS, above_zero=_l("Enter an amount above 0."),
                         validators=[InputRequired(_l("Enter the order's amount in CNY."))])
     ordered_on = DateField(_l("Ordered on"), validators=[InputRequired(_l("Enter the day of the order."))])
     opportunity_id = OptionalSelectField(_l("Purchase opportunity"), coerce=int, blank_label=_l("— none —"))
@@ -33,10 +33,6 @@ class OrderForm(GroveForm):
     notes = TextAreaField(_l("Notes"), id="order-notes", filters=STRIP, validators=[at_most(5000)])
 
     today: date | None = None
-
-    def validate_amount(self, field):
-        if field.data is not None and field.data <= 0:
-            raise ValidationError(_l("Enter an amount above 0."))
 
     def validate_ordered_on(self, field):
         if field.data is None:

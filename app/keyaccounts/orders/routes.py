@@ -96,7 +96,7 @@ def new_order(company_id: int):
         db.session.commit()
         return _orders_changed(company_id, stage_changed=stage_changed)
     return invalid("keyaccounts/orders/form.html", ORDER_FORM, company=company, order=None, order_form=form,
-                   retarget="#order-form")
+                   target=("order-form", "orders"), retarget="#order-form")
 
 
 @bp.route("/orders/<int:order_id>/edit", methods=["GET", "POST"])

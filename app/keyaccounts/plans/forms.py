@@ -42,12 +42,11 @@ class PlanForm(GroveForm):
 class ObjectiveForm(GroveForm):
     title = StringField(_l("Objective"), filters=STRIP, validators=[at_most(200)])
     measure = SelectField(_l("Measured by"), choices=Measure.choices, default=Measure.ORDER_VALUE.value)
-    target = MoneyField(_l("Target value"), maximum=MAX_MONEY, validators=[InputRequired(_l("Enter the target."))])
+    target = MoneyField(_l("Target value"), maximum=MAX_MONEY, above_zero=_l("Enter a target above 0."),
+                        validators=[InputRequired(_l("Enter the target."))])
 
     def validate_target(self, field):
-        if field.data is None or field.data <= 0:
-            raise ValidationError(_l("Enter a target above 0."))
-        if self.measure.data in {m.value for m in MONEY_MEASURES}:
+        if field.data is None or self.measure.data in {m.value for m in MONEY_MEASURES}:
             return
         if field.data % 100:
             raise ValidationError(_l("Enter a whole number: this measure counts."))
@@ -64,7 +63,7 @@ class ObjectiveForm(GroveForm):
 class SpendForm(GroveForm):
     spent_on = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date of the spend."))])
     category = SelectField(_l("Category"), choices=SpendCategory.choices, default=SpendCategory.TRAVEL.value)
-    amount = MoneyField(_l("Amount (CNY)"), maximum=MAX_MONEY, validators=[
+    amount = MoneyField(_l("Amount (CNY)"), maximum=MAX_MONEY, above_zero=_l("Enter an amount above 0."), validators=[
         InputRequired(_l("Enter the amount in CNY."))])
     what = StringField(_l("What for"), filters=STRIP, validators=[at_most(200)])
 
@@ -75,10 +74,6 @@ class SpendForm(GroveForm):
     def validate_spent_on(self, field):
         if field.data and field.data.year != self.year:
             raise ValidationError(_l("Enter a date in %(year)s, the year of the plan.", year=self.year))
-
-    def validate_amount(self, field):
-        if field.data is not None and field.data <= 0:
-            raise ValidationError(_l("Enter an amount above 0."))
 
 
 class CentreForm(GroveForm):
