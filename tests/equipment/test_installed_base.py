@@ -154,6 +154,7 @@ def test_bad_machines_are_refused_at_the_field(client, login_as, plant, make_mac
         body = response.get_data(as_text=True)
         assert response.status_code == 422
         assert f'id="{field}-error"' in body and message in body
+        assert 'class="form-error" role="alert"' in body  # said above the form too, as every form says it
     assert len(_machines()) == 1 and _audit() == before
 
 
