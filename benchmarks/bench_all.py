@@ -145,7 +145,12 @@ def page_rows(pages: dict) -> tuple[list[tuple[str, dict]], list[str]]:
     return rows, over
 
 
-def table(signup: dict, pages: dict, server: str | None) -> tuple[str, list[str]]:
+def load_average() -> str:
+    """The machine's load (1, 5, 15 minutes) against its cores: a run on a busy machine shows it."""
+    return f"{', '.join(f'{value:.2f}' for value in os.getloadavg())} on {os.cpu_count()} cores"
+
+
+def table(signup: dict, pages: dict, server: str | None, load: str = "") -> tuple[str, list[str]]:
     """The Markdown table (it reads as plain text too) and the pages over their limit."""
     sizes = next((pages[b].get("sizes") for b, _ in BACKENDS if pages.get(b)), {}) or {}
     runs = next((pages[b].get("runs") for b, _ in BACKENDS if pages.get(b)), None)
@@ -160,7 +165,7 @@ def table(signup: dict, pages: dict, server: str | None) -> tuple[str, list[str]
                f"{number(sizes.get('companies'), ',d')} companies, {number(runs, 'd')} requests a page "
                f"(⚠ p95 over {LIMIT_MS} ms, the printable week schedule over {LIMITS_MS['visits.schedule']} ms; "
                f"a query count that differs at a small size). Public page: gunicorn sync workers, "
-               f"server CPU per request from /proc.")
+               f"server CPU per request from /proc.{' ' + load if load else ''}")
     return heading + "\n\n" + "\n".join(lines) + "\n", over
 
 
@@ -182,7 +187,7 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     python = sys.executable
     server = server_of(args)
-    started = time.perf_counter()
+    started, load_before = time.perf_counter(), load_average()
     signup: dict = {}
     if not args.no_signup:
         for backend, name in BACKENDS:
@@ -212,7 +217,10 @@ def main() -> None:
                 command += ["--no-sqlite", "--postgres", server]
             run(f"staff pages, {name}", command)
             pages.update(read_json(path))
-    text, over = table(signup, pages, server)
+    # Wall times and CPU move with whatever else runs (the bare route's CPU says how fast the machine
+    # is): the load before the run says whether something else did (after it, it is the run's own).
+    load = f"Load average (1, 5, 15 min) before the run: {load_before}."
+    text, over = table(signup, pages, server, load)
     (RESULTS / "bench.md").write_text(text)
     print("\n" + text)
     print(f"Written to {(RESULTS / 'bench.md').relative_to(ROOT)} in {time.perf_counter() - started:.0f} s.")
