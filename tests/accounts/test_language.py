@@ -12,9 +12,9 @@ def test_browser_language_when_the_user_has_not_chosen(client, login_as, make_co
     login_as("rep", "Wenzhou")
     make_company(stage=Stage.TARGET)
     zh = client.get("/companies/", headers=ZH).get_data(as_text=True)
-    assert '<html lang="zh-Hans">' in zh and "新建公司" in zh and "目标客户" in zh and "English" in zh
+    assert '<html lang="zh-Hans" ' in zh and "新建公司" in zh and "目标客户" in zh and "English" in zh
     en = client.get("/companies/", headers=EN).get_data(as_text=True)
-    assert '<html lang="en">' in en and "New company" in en and "Target" in en and "中文" in en
+    assert '<html lang="en" ' in en and "New company" in en and "Target" in en and "中文" in en
 
 
 def test_switch_to_chinese_is_stored_and_beats_the_browser(client, login_as):

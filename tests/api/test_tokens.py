@@ -112,7 +112,7 @@ def test_the_message_is_in_the_persons_language(app, client, login_as):
     # As the compiled catalog reads (i18n/api.tsv holds the Chinese of this page's strings).
     with app.test_request_context(), force_locale("zh_Hans_CN"):
         expected = gettext("Name the token, e.g. after the system that uses it.")
-    assert response.status_code == 422 and '<html lang="zh-Hans">' in body and expected in body
+    assert response.status_code == 422 and '<html lang="zh-Hans" ' in body and expected in body
 
 
 def test_revoke_stops_the_token_at_once(client, login_as, api):
