@@ -48,6 +48,10 @@ class CompanyForm(GroveForm):
             raise ValidationError(_l("Choose markets of the company's region."))
 
 
+# A last contact before this is a typo (0001-01-01 had been saved and shown as "1年1月1日").
+EARLIEST_CONTACT = date(2000, 1, 1)
+
+
 class ContactForm(GroveForm):
     name = StringField(_l("Contact name"), filters=STRIP, validators=[
         DataRequired(_l("Enter the contact's name.")), at_most(80)])
@@ -65,6 +69,10 @@ class ContactForm(GroveForm):
     last_contact_on = DateField(_l("Last contact"), validators=[Optional()])
     notes = TextAreaField(_l("Notes"), filters=STRIP, validators=[at_most(5000)])
 
+    today: date | None = None  # the company's region's, set by the route
+
     def validate_last_contact_on(self, field):
-        if field.data and field.data > date.today():
+        if field.data and field.data > (self.today or date.today()):
             raise ValidationError(_l("The last contact cannot be in the future."))
+        if field.data and field.data < EARLIEST_CONTACT:
+            raise ValidationError(_l("Enter a day in 2000 or later."))

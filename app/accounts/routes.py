@@ -47,6 +47,7 @@ def _company_form(company: Company | None = None) -> CompanyForm:
 def _contact_form(company: Company, contact: Contact | None = None, **kw) -> ContactForm:
     form = ContactForm(obj=contact, **kw)
     form.holder_id.choices = [(u.id, u.name) for u in users_in([company.region_id])]
+    form.today = today_in(company.region)
     if contact is not None and request.method == "GET":
         form.roles.data = [r.value for r in contact.roles]
         form.line.data = contact.line.value if contact.line else None

@@ -12,7 +12,7 @@ from wtforms.widgets import TextInput
 from app.accounts.forms import STRIP, at_most
 from app.core.forms import GroveForm, MultiCheckboxField
 from app.core.money import MoneyField
-from app.equipment.services import MAX_QUANTITY, install_date_problem
+from app.equipment.services import MAX_QUANTITY, install_date_problem, warranty_date_problem
 from app.imports.forms import ENCODING_CHOICES
 
 MAX_RATE = Decimal(10)
@@ -91,8 +91,8 @@ class MachineForm(GroveForm):
             raise ValidationError(_l("Choose one of the machine models."))
 
     def validate_warranty_until(self, field):
-        if field.data and self.installed_on.data and field.data < self.installed_on.data:
-            raise ValidationError(_l("The warranty cannot end before the machine was installed."))
+        if problem := warranty_date_problem(field.data, self.installed_on.data):
+            raise ValidationError(problem)
 
 
 class MachineModelForm(GroveForm):

@@ -15,7 +15,7 @@ from app.core.access import check_region
 from app.core.time import today_in
 from app.core.types import utcnow
 from app.equipment.models import EquipmentImport, InstalledEquipment, MachineModel, model_key
-from app.equipment.services import install_date_problem
+from app.equipment.services import install_date_problem, warranty_date_problem
 from app.extensions import db
 from app.imports import services as files
 from app.imports.models import BatchStatus
@@ -182,10 +182,9 @@ def plan_import(batch: EquipmentImport, table: Table) -> Plan:
                 if dates[key] is None:
                     problems.append(_l("%(field)s is not a date: %(value)s", field=label, value=values[key][:40]))
         installed, warranty = dates.get("installed_on"), dates.get("warranty_until")
-        if problem := install_date_problem(installed, today):
-            problems.append(problem)
-        if installed and warranty and warranty < installed:
-            problems.append(_l("The warranty cannot end before the machine was installed."))
+        for problem in (install_date_problem(installed, today), warranty_date_problem(warranty, installed)):
+            if problem:
+                problems.append(problem)
         if problems:
             plan.rows.append(RowPlan(number, values, "reject", "; ".join(str(p) for p in problems)))
             continue

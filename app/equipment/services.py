@@ -595,7 +595,7 @@ def serial_taken(region_id: int, serial: str, *, except_id: int | None = None) -
 
 
 MACHINE_FIELDS = ("model_id", "serial", "site", "installed_on", "warranty_until")
-EARLIEST_INSTALL = date(1950, 1, 1)
+EARLIEST_INSTALL, LATEST_WARRANTY = date(1950, 1, 1), date(2100, 1, 1)
 
 
 def install_date_problem(installed_on: date | None, today: date):
@@ -607,6 +607,20 @@ def install_date_problem(installed_on: date | None, today: date):
         return _l("A machine cannot have been installed after today.")
     if installed_on < EARLIEST_INSTALL:
         return _l("Enter a day in 1950 or later.")
+    return None
+
+
+def warranty_date_problem(warranty_until: date | None, installed_on: date | None):
+    """Why a machine's warranty cannot end on that day (before its installation, a 0001 or a 9999),
+    or None; the form and the import say the same."""
+    if warranty_until is None:
+        return None
+    if installed_on and warranty_until < installed_on:
+        return _l("The warranty cannot end before the machine was installed.")
+    if warranty_until < EARLIEST_INSTALL:
+        return _l("Enter a day in 1950 or later.")
+    if warranty_until >= LATEST_WARRANTY:
+        return _l("Enter a day before 2100.")
     return None
 
 

@@ -1,5 +1,5 @@
 """The company page and its contacts: add, edit, remove, with and without htmx; field rules; queries."""
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask import url_for
@@ -104,6 +104,7 @@ BAD_CONTACT = [
     ({"holder_id": "999999"}, "Choose one of the options."),
     ({"last_contact_on": "yesterday"}, "Not a valid date value."),
     ({"last_contact_on": (date.today() + timedelta(days=3)).isoformat()}, "The last contact cannot be in the future."),
+    ({"last_contact_on": "0001-01-01"}, "Enter a day in 2000 or later."),
     ({"notes": "长" * 5001}, "Use at most 5000 characters."),
 ]
 
@@ -322,3 +323,16 @@ def test_the_add_contact_form_is_one_address_for_reading_and_sending(client, log
     login_as("expert", "Wenzhou")
     assert client.get(url).status_code == 403
     assert client.htmx("get", url, target="contact-form").status_code == 403
+
+
+def test_the_last_contact_may_be_today_in_the_companys_region(client, login_as, make_company, contact_data, clock):
+    # 31 December 2026, 17:00 UTC is already 1 January 2027 in Wenzhou (the server's date is still the 31st).
+    clock.set(datetime(2026, 12, 31, 17, 0, tzinfo=UTC))
+    login_as("rep", "Wenzhou")
+    company = make_company()
+    url = f"/companies/{company.id}/contacts/new"
+    tomorrow = client.post(url, data=contact_data(name="明天见", last_contact_on="2027-01-02"))
+    assert tomorrow.status_code == 422 and "The last contact cannot be in the future." in tomorrow.get_data(as_text=True)
+    today = client.post(url, data=contact_data(name="今天见", last_contact_on="2027-01-01"))
+    assert today.status_code == 303
+    assert db.session.scalars(select(Contact.name).where(Contact.company_id == company.id)).all() == ["今天见"]

@@ -208,18 +208,20 @@ def test_companies_of_another_region_are_unknown(client, login_as, base):
     assert "No company named “无锡远东电器有限公司” in this region." in body
 
 
-def test_a_machine_installed_after_today_in_the_region_or_before_1950_is_refused(client, login_as, base, clock):
+def test_a_machine_installed_after_today_in_the_region_or_before_1950_or_with_a_warranty_to_9999_is_refused(client, login_as, base, clock):
     # 31 December 2026, 17:00 UTC is already 1 January 2027 in Wenzhou: that day is "today" there.
     clock.set(datetime(2026, 12, 31, 17, 0, tzinfo=UTC))
     login_as("rep")
     _upload(client, _csv([["温州华信眼镜有限公司", "GX-500", "SN-A", "", "2027-01-01", ""],
                           ["温州华信眼镜有限公司", "GX-500", "SN-B", "", "2027-01-02", ""],
                           ["温州华信眼镜有限公司", "GX-500", "SN-C", "", "2099-01-01", ""],
-                          ["温州华信眼镜有限公司", "GX-500", "SN-D", "", "1949-12-31", ""]]))
+                          ["温州华信眼镜有限公司", "GX-500", "SN-D", "", "1949-12-31", ""],
+                          ["温州华信眼镜有限公司", "GX-500", "SN-E", "", "", "9999-12-31"]]))
     batch = _batch()
     body = client.post(f"/equipment/imports/{batch.id}/dry-run").get_data(as_text=True)
     assert body.count("A machine cannot have been installed after today.") == 2
     assert body.count("Enter a day in 1950 or later.") == 1
+    assert body.count("Enter a day before 2100.") == 1
     assert "Import 1 machine" in body
     client.post(f"/equipment/imports/{batch.id}/commit")
     assert [m.serial for m in _machines()] == ["SN-A", "SN-TAKEN"]

@@ -140,6 +140,8 @@ def test_add_a_machine_without_javascript(client, login_as, plant, make_model):
     ({"installed_on": "NaN"}, "installed_on", ""),
     ({"installed_on": "2099-01-01"}, "installed_on", "A machine cannot have been installed after today."),
     ({"installed_on": "1949-12-31"}, "installed_on", "Enter a day in 1950 or later."),
+    ({"warranty_until": "0001-01-01"}, "warranty_until", "Enter a day in 1950 or later."),
+    ({"warranty_until": "9999-12-31"}, "warranty_until", "Enter a day before 2100."),
     ({"serial": "sn-taken"}, "serial", "Serial number SN-TAKEN is already at 温州华信眼镜有限公司."),
     ({"serial": "x" * 81}, "serial", "Use at most 80 characters."),
 ])
